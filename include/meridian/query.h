@@ -1,0 +1,33 @@
+/* query.h -- answering one query: parse, pick the zone, look up, build the response.
+ *
+ * query_answer is the whole query path between receive and send. It reads only the snapshot and the
+ * caller's buffers: it never allocates, locks, blocks or logs. */
+#ifndef MERIDIAN_QUERY_H
+#define MERIDIAN_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meridian/snapshot.h"
+#include "meridian/wire.h"
+
+enum query_transport { QUERY_UDP, QUERY_TCP };
+
+/* Counters kept by each worker (single writer); the control thread sums them for status. */
+struct query_stats {
+	uint64_t queries;
+	uint64_t dropped;
+	uint64_t truncated;
+	uint64_t rcode[6]; /* NOERROR .. REFUSED */
+	uint64_t badvers;
+	uint64_t edns;
+};
+
+/* Answers the query in pkt (len bytes) into out (out_cap bytes, at least WIRE_MSG_MAX for TCP and
+ * the configured UDP payload for UDP). Returns the response length, or 0 when nothing is to be sent.
+ * scratch holds the parsed query (kept per worker so nothing large lives on the stack). */
+size_t query_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len, uint8_t *out, size_t out_cap,
+		    enum query_transport transport, struct wire_query *scratch, struct query_stats *stats);
+
+#endif

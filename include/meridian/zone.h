@@ -1,0 +1,133 @@
+/* zone.h -- authoritative zones: loading RFC 1035 master files with ldns, validation, the compiled
+ * zone database, and lookup (RFC 1034 4.3.2, RFC 4592 wildcards).
+ *
+ * A struct zone is immutable once zone_load returns it and is shared by every snapshot that holds a
+ * reference (zone_ref/zone_unref; the last unref frees it). All its memory lives in one arena.
+ * Lookup never allocates and never writes: it is on the query path.
+ *
+ * Names in the database are lowercased uncompressed wire names. Every ancestor of every owner name up
+ * to the apex exists as a node (those without data are empty non-terminals), so the closest encloser
+ * of any name is found by hashing its suffixes. */
+#ifndef MERIDIAN_ZONE_H
+#define MERIDIAN_ZONE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meridian/arena.h"
+#include "meridian/diag.h"
+#include "meridian/wire.h"
+
+/* An RRset: every RR of one type at one node, sharing one TTL (RFC 2181 5.2: when a zone file gives
+ * different TTLs the loader uses the lowest and warns). */
+struct zone_rrset {
+	uint16_t type;
+	uint16_t count; /* RRs in the set, >= 1 */
+	uint32_t ttl;
+	/* count records back to back, each a 2-byte rdlength (network order) followed by the rdata in
+	 * uncompressed wire form; iterate with zone_rdata_next. */
+	const uint8_t *rdata;
+};
+
+enum zone_node_flags {
+	ZONE_NODE_APEX = 1u << 0,
+	ZONE_NODE_DELEGATION = 1u << 1, /* has NS and is not the apex: a zone cut */
+	ZONE_NODE_OCCLUDED = 1u << 2,   /* strictly below a zone cut: glue or occluded data */
+	ZONE_NODE_WILDCARD = 1u << 3,   /* first label is "*" */
+	ZONE_NODE_CNAME = 1u << 4,      /* holds a CNAME (and nothing else but DNSSEC types) */
+};
+
+struct zone_node {
+	const uint8_t *name; /* lowercased wire name */
+	uint8_t name_len;
+	uint8_t label_count;
+	uint16_t flags;        /* zone_node_flags */
+	uint16_t rrset_count;  /* 0 for an empty non-terminal */
+	const struct zone_rrset *rrsets; /* sorted by type */
+	const struct zone_node *cut;      /* the delegation at or above this node, NULL when none */
+	const struct zone_node *wildcard; /* the node "*.<this name>" when it exists */
+	struct zone_node *hash_next;      /* chain in the zone's name table */
+	uint32_t hash;
+};
+
+struct zone {
+	char *name_text;    /* apex in presentation form, as configured */
+	char *file;         /* path of the master file */
+	struct wire_name apex;
+	const struct zone_node *apex_node;
+	const struct zone_rrset *soa; /* the apex SOA (exactly one RR) */
+	uint32_t serial;    /* SOA serial */
+	uint32_t neg_ttl;   /* RFC 2308: min(SOA TTL, SOA MINIMUM) */
+	size_t node_count;
+	size_t rr_count;
+	struct zone_node **table; /* name hash table, table_mask + 1 chains */
+	uint32_t table_mask;
+	struct arena arena;
+	int refs; /* atomic reference count */
+};
+
+/* Loads and validates the master file at path for the zone whose apex is origin (presentation form).
+ * Handles $ORIGIN, $TTL, $INCLUDE (relative to the including file's folder, depth-limited), every type
+ * ldns knows, and RFC 3597 unknown types. Every problem found is appended to d as
+ * "file:line: message"; errors: syntax, missing or duplicate SOA, SOA not at the apex, no NS at the
+ * apex, CNAME beside other data or more than one CNAME, data outside the origin, non-address data
+ * below a zone cut (occluded), in-bailiwick delegation NS targets without address records (missing
+ * glue), NS at a wildcard name. Returns NULL when any error was found; otherwise a zone with one
+ * reference. */
+struct zone *zone_load(const char *origin, const char *path, struct diag *d);
+void zone_ref(struct zone *z);
+void zone_unref(struct zone *z);
+
+/* Exact node lookup of an uncompressed lowercased name (no cut or wildcard logic): for glue. */
+const struct zone_node *zone_node_find(const struct zone *z, const uint8_t *name, size_t len);
+/* The RRset of type at node, or NULL. */
+const struct zone_rrset *zone_node_rrset(const struct zone_node *node, uint16_t type);
+/* Iterates the RRs of an RRset: *pos starts at 0; returns false after the last one. */
+bool zone_rdata_next(const struct zone_rrset *rrset, size_t *pos, const uint8_t **rdata, uint16_t *rdlen);
+
+enum zone_result_kind {
+	ZONE_FOUND,      /* rrset answers the question (for ANY: rrset NULL, node holds the data) */
+	ZONE_CNAME,      /* node holds a CNAME and the qtype is not CNAME: rrset is the CNAME */
+	ZONE_NODATA,     /* the name exists, not with this type: NOERROR, SOA in authority */
+	ZONE_NXDOMAIN,   /* the name does not exist and no wildcard covers it */
+	ZONE_DELEGATION, /* the name is at or below a zone cut: node is the cut, rrset its NS */
+};
+
+struct zone_result {
+	enum zone_result_kind kind;
+	const struct zone_node *node; /* the node answering; for a wildcard, the "*" node */
+	const struct zone_rrset *rrset;
+	bool wildcard; /* synthesized from a wildcard (owner in the answer is the qname) */
+};
+
+/* Looks qname (inside z: the caller checked the suffix) up for qtype, following RFC 1034 4.3.2:
+ * a zone cut above or at the name gives a delegation, except a DS query at the cut itself, which the
+ * parent answers (found or nodata); an exact match gives found / cname / nodata (an empty
+ * non-terminal is nodata); otherwise the closest encloser's wildcard child, if any, answers as if
+ * it were the name (RFC 4592: an existing name, empty non-terminals included, blocks synthesis);
+ * otherwise nxdomain. */
+void zone_lookup(const struct zone *z, const struct wire_name *qname, uint16_t qtype, struct zone_result *r);
+
+/* A set of zones for longest-suffix selection. Immutable once built; owns one reference per zone. */
+struct zone_set {
+	struct zone **zones;
+	size_t count;
+	struct zone **table; /* apex hash table, open addressing, table_mask + 1 slots */
+	uint32_t table_mask;
+};
+
+/* Builds a set from zones (takes a new reference to each; apexes must be distinct). */
+struct zone_set *zone_set_new(struct zone *const *zones, size_t count);
+void zone_set_free(struct zone_set *s);
+/* The zone with the longest apex that is a suffix of name, or NULL (REFUSED). */
+const struct zone *zone_set_find(const struct zone_set *s, const struct wire_name *name);
+/* The zone with the longest apex that is a proper suffix of name (the parent side of a cut), or NULL. */
+const struct zone *zone_set_find_parent(const struct zone_set *s, const struct wire_name *name);
+/* Exact apex lookup, or NULL. */
+const struct zone *zone_set_get(const struct zone_set *s, const uint8_t *apex, size_t len);
+
+/* Hash of an uncompressed lowercased wire name, shared by zone tables and zone sets. */
+uint32_t zone_name_hash(const uint8_t *name, size_t len);
+
+#endif
