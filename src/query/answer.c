@@ -1,0 +1,308 @@
+/* answer.c -- answering one query: parse, pick the zone, look up, build (RFC 1034 4.3.2).
+ *
+ * The whole function runs on the query path: it reads the snapshot and writes into the caller's
+ * buffer, nothing else. Any failure to fit the answer ends in a valid truncated message (TC=1,
+ * header and question, OPT when the query had EDNS), never in a partial RRset. */
+#include "meridian/query.h"
+
+#include <string.h>
+
+#include "meridian/zone.h"
+
+#define QUERY_CNAME_LIMIT 8 /* CNAME links followed inside one zone before the answer stops */
+
+/* Everything one answer needs while it is being built. */
+struct answer {
+	const struct snapshot *snap;
+	const struct wire_query *q;
+	struct wire_builder b;
+	enum query_transport transport;
+	bool truncated; /* something did not fit: the caller sends TC with empty sections */
+	unsigned rcode;
+};
+
+/* Writes every RR of rrset; on overflow marks the answer truncated. */
+static bool put_rrset(struct answer *a, enum wire_section section, const uint8_t *owner, size_t owner_len,
+		      const struct zone_rrset *rrset, uint32_t ttl)
+{
+	size_t pos = 0;
+	const uint8_t *rdata;
+	uint16_t rdlen;
+	while (zone_rdata_next(rrset, &pos, &rdata, &rdlen)) {
+		if (!wire_build_rr(&a->b, section, owner, owner_len, rrset->type, WIRE_CLASS_IN, ttl, rdata, rdlen)) {
+			a->truncated = true;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Negative answers carry the zone's SOA with the RFC 2308 negative TTL. */
+static void put_soa(struct answer *a, const struct zone *z)
+{
+	put_rrset(a, WIRE_SECTION_AUTHORITY, z->apex.data, z->apex.len, z->soa, z->neg_ttl);
+}
+
+/* True when name is at or below the apex of z: the apex must start exactly at one of name's labels. */
+static bool name_in_zone(const struct zone *z, const struct wire_name *name)
+{
+	if (name->len < z->apex.len)
+		return false;
+	size_t start = name->len - z->apex.len;
+	for (unsigned i = 0; i < name->label_count && name->labels[i] <= start; i++)
+		if (name->labels[i] == start)
+			return memcmp(name->data + start, z->apex.data, z->apex.len) == 0;
+	return false;
+}
+
+/* Address records of the delegation's name servers that the zone holds (in-bailiwick or sibling
+ * glue), so a resolver can follow the referral without another round trip. */
+static void put_glue(struct answer *a, const struct zone *z, const struct zone_rrset *ns)
+{
+	size_t pos = 0;
+	const uint8_t *rdata;
+	uint16_t rdlen;
+	struct wire_name target;
+	while (zone_rdata_next(ns, &pos, &rdata, &rdlen)) {
+		if (!wire_name_from_wire(&target, rdata, rdlen) || !name_in_zone(z, &target))
+			continue;
+		const struct zone_node *node = zone_node_find(z, target.data, target.len);
+		if (!node)
+			continue;
+		const struct zone_rrset *addr = zone_node_rrset(node, WIRE_TYPE_A);
+		if (addr && !put_rrset(a, WIRE_SECTION_ADDITIONAL, node->name, node->name_len, addr, addr->ttl))
+			return;
+		addr = zone_node_rrset(node, WIRE_TYPE_AAAA);
+		if (addr && !put_rrset(a, WIRE_SECTION_ADDITIONAL, node->name, node->name_len, addr, addr->ttl))
+			return;
+	}
+}
+
+static void put_referral(struct answer *a, const struct zone *z, const struct zone_result *r)
+{
+	if (put_rrset(a, WIRE_SECTION_AUTHORITY, r->node->name, r->node->name_len, r->rrset, r->rrset->ttl))
+		put_glue(a, z, r->rrset);
+}
+
+/* ANY (RFC 8482): over UDP one RRset (the lowest type), so ANY cannot be used for amplification;
+ * over TCP every RRset at the name. */
+static void put_any(struct answer *a, const struct wire_name *owner, const struct zone_node *node)
+{
+	unsigned n = a->transport == QUERY_UDP ? 1 : node->rrset_count;
+	for (unsigned i = 0; i < n && i < node->rrset_count; i++) {
+		const struct zone_rrset *rs = &node->rrsets[i];
+		if (!put_rrset(a, WIRE_SECTION_ANSWER, owner->data, owner->len, rs, rs->ttl))
+			return;
+	}
+}
+
+/* Follows the CNAME chain from the answer in r (owner is the name the CNAME sits at) inside zone z.
+ * Stops at QUERY_CNAME_LIMIT links, at a name seen before (loop), or at a target outside z. The
+ * response code and authority follow the last name (RFC 6604). */
+static void put_chain(struct answer *a, const struct zone *z, const struct wire_name *qname,
+		      struct zone_result *r)
+{
+	struct wire_name names[2]; /* the current target and the one before (the next owner) */
+	const struct zone_node *seen[QUERY_CNAME_LIMIT];
+	const struct wire_name *owner = qname;
+	for (unsigned link = 0; link < QUERY_CNAME_LIMIT; link++) {
+		if (!put_rrset(a, WIRE_SECTION_ANSWER, owner->data, owner->len, r->rrset, r->rrset->ttl))
+			return;
+		seen[link] = r->node;
+		const uint8_t *rdata;
+		uint16_t rdlen;
+		size_t pos = 0;
+		struct wire_name *target = &names[link & 1];
+		if (!zone_rdata_next(r->rrset, &pos, &rdata, &rdlen) || !wire_name_from_wire(target, rdata, rdlen) ||
+		    !name_in_zone(z, target))
+			return;
+		zone_lookup(z, target, a->q->qtype, r);
+		switch (r->kind) {
+		case ZONE_FOUND:
+			if (r->rrset)
+				put_rrset(a, WIRE_SECTION_ANSWER, target->data, target->len, r->rrset, r->rrset->ttl);
+			else
+				put_any(a, target, r->node);
+			return;
+		case ZONE_NODATA:
+			put_soa(a, z);
+			return;
+		case ZONE_NXDOMAIN:
+			a->rcode = WIRE_RCODE_NXDOMAIN;
+			put_soa(a, z);
+			return;
+		case ZONE_DELEGATION:
+			put_referral(a, z, r);
+			return;
+		case ZONE_CNAME:
+			for (unsigned i = 0; i <= link; i++)
+				if (seen[i] == r->node && !r->wildcard)
+					return;
+			owner = target;
+			break;
+		}
+	}
+}
+
+/* The authoritative answer from zone z (RFC 1034 4.3.2 steps 3 and 4). */
+static void answer_from_zone(struct answer *a, const struct zone *z)
+{
+	const struct wire_query *q = a->q;
+	struct zone_result r;
+	zone_lookup(z, &q->qname, q->qtype, &r);
+	if (r.kind != ZONE_DELEGATION)
+		wire_build_set_flags(&a->b, WIRE_FLAG_AA);
+	switch (r.kind) {
+	case ZONE_FOUND:
+		if (r.rrset)
+			put_rrset(a, WIRE_SECTION_ANSWER, q->qname.data, q->qname.len, r.rrset, r.rrset->ttl);
+		else
+			put_any(a, &q->qname, r.node);
+		break;
+	case ZONE_CNAME:
+		put_chain(a, z, &q->qname, &r);
+		break;
+	case ZONE_NODATA:
+		put_soa(a, z);
+		break;
+	case ZONE_NXDOMAIN:
+		a->rcode = WIRE_RCODE_NXDOMAIN;
+		put_soa(a, z);
+		break;
+	case ZONE_DELEGATION:
+		put_referral(a, z, &r);
+		break;
+	}
+}
+
+/* CHAOS TXT id.server / hostname.bind and version.bind / version.server: answered with the configured
+ * strings, REFUSED when the operator has not configured one (nothing is disclosed by default). */
+static void answer_chaos(struct answer *a)
+{
+	static const uint8_t id_server[] = "\2id\6server";
+	static const uint8_t hostname_bind[] = "\10hostname\4bind";
+	static const uint8_t version_bind[] = "\7version\4bind";
+	static const uint8_t version_server[] = "\7version\6server";
+	const struct wire_name *n = &a->q->qname;
+	const char *text = NULL;
+	if ((n->len == sizeof(id_server) && !memcmp(n->data, id_server, n->len)) ||
+	    (n->len == sizeof(hostname_bind) && !memcmp(n->data, hostname_bind, n->len)))
+		text = a->snap->conf->identity;
+	else if ((n->len == sizeof(version_bind) && !memcmp(n->data, version_bind, n->len)) ||
+		 (n->len == sizeof(version_server) && !memcmp(n->data, version_server, n->len)))
+		text = a->snap->conf->version;
+	if (!text || (a->q->qtype != WIRE_TYPE_TXT && a->q->qtype != WIRE_TYPE_ANY)) {
+		a->rcode = WIRE_RCODE_REFUSED;
+		return;
+	}
+	uint8_t rdata[256];
+	size_t len = strlen(text);
+	rdata[0] = (uint8_t)len;
+	memcpy(rdata + 1, text, len);
+	wire_build_set_flags(&a->b, WIRE_FLAG_AA);
+	if (!wire_build_rr(&a->b, WIRE_SECTION_ANSWER, n->data, n->len, WIRE_TYPE_TXT, WIRE_CLASS_CH, 0, rdata,
+			   (uint16_t)(len + 1)))
+		a->truncated = true;
+}
+
+static void answer_question(struct answer *a)
+{
+	const struct wire_query *q = a->q;
+	if (q->qtype == WIRE_TYPE_OPT) {
+		a->rcode = WIRE_RCODE_FORMERR;
+		return;
+	}
+	if (q->qclass == WIRE_CLASS_CH) {
+		answer_chaos(a);
+		return;
+	}
+	const struct zone_set *zones = a->snap->zones;
+	const struct zone *z = q->qclass == WIRE_CLASS_IN ? zone_set_find(zones, &q->qname) : NULL;
+	if (!z || q->qtype == WIRE_TYPE_AXFR || q->qtype == WIRE_TYPE_IXFR) {
+		a->rcode = WIRE_RCODE_REFUSED;
+		return;
+	}
+	/* DS belongs to the parent side of a cut: when we also serve the parent, it answers. */
+	if (q->qtype == WIRE_TYPE_DS && q->qname.len == z->apex.len) {
+		const struct zone *parent = zone_set_find_parent(zones, &q->qname);
+		if (parent)
+			z = parent;
+	}
+	answer_from_zone(a, z);
+}
+
+/* The UDP size limit: the requester's EDNS payload capped by ours, 512 without EDNS (RFC 6891 6.2.5). */
+static size_t udp_limit(const struct wire_query *q, const struct conf *c)
+{
+	if (!q->has_edns)
+		return WIRE_UDP_MIN;
+	size_t limit = q->edns_payload < c->udp_payload ? q->edns_payload : c->udp_payload;
+	return limit < WIRE_UDP_MIN ? WIRE_UDP_MIN : limit;
+}
+
+static void count_rcode(struct query_stats *stats, unsigned rcode)
+{
+	if (rcode < sizeof(stats->rcode) / sizeof(stats->rcode[0]))
+		stats->rcode[rcode]++;
+}
+
+size_t query_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len, uint8_t *out, size_t out_cap,
+		    enum query_transport transport, struct wire_query *scratch, struct query_stats *stats)
+{
+	stats->queries++;
+	enum wire_parse_status status = wire_parse_query(pkt, len, scratch);
+	if (status == WIRE_PARSE_DROP) {
+		stats->dropped++;
+		return 0;
+	}
+	const struct conf *c = snap->conf;
+	size_t limit = transport == QUERY_TCP ? WIRE_MSG_MAX : udp_limit(scratch, c);
+	if (limit > out_cap)
+		limit = out_cap;
+
+	struct answer a = {.snap = snap, .q = scratch, .transport = transport, .rcode = WIRE_RCODE_NOERROR};
+	if (!wire_build_start(&a.b, out, limit, scratch)) {
+		stats->dropped++;
+		return 0;
+	}
+	struct wire_edns_reply edns = {.payload = (uint16_t)c->udp_payload, .do_bit = scratch->edns_do};
+	if (scratch->has_edns) {
+		stats->edns++;
+		if (scratch->edns_nsid && c->nsid) {
+			edns.nsid = c->nsid;
+			edns.nsid_len = (uint16_t)c->nsid_len;
+		}
+		wire_build_reserve(&a.b, wire_edns_size(&edns));
+	}
+	struct wire_mark empty;
+	wire_build_mark(&a.b, &empty);
+
+	switch (status) {
+	case WIRE_PARSE_OK:
+		answer_question(&a);
+		break;
+	case WIRE_PARSE_FORMERR:
+		a.rcode = WIRE_RCODE_FORMERR;
+		break;
+	case WIRE_PARSE_NOTIMP:
+		a.rcode = WIRE_RCODE_NOTIMP;
+		break;
+	case WIRE_PARSE_BADVERS:
+		edns.ext_rcode = WIRE_RCODE_BADVERS >> 4;
+		edns.nsid = NULL;
+		stats->badvers++;
+		break;
+	case WIRE_PARSE_DROP:
+		break;
+	}
+	if (a.truncated) {
+		wire_build_rollback(&a.b, &empty);
+		wire_build_set_flags(&a.b, WIRE_FLAG_TC);
+		stats->truncated++;
+	}
+	wire_build_set_rcode(&a.b, a.rcode);
+	count_rcode(stats, a.rcode);
+	if (scratch->has_edns)
+		wire_build_opt(&a.b, &edns);
+	return wire_build_finish(&a.b);
+}

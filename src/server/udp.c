@@ -1,0 +1,113 @@
+/* udp.c -- answering UDP in batches: recvmmsg, query_answer for each datagram, sendmmsg. */
+#include <errno.h>
+#include <string.h>
+#include <urcu-qsbr.h>
+
+#include "worker.h"
+
+#define UDP_ROUNDS 16 /* batches per wake-up before giving other watchers a turn */
+
+static void prepare_receive(struct udp_batch *b)
+{
+	for (unsigned i = 0; i < UDP_BATCH; i++) {
+		b->in_iov[i] = (struct iovec){b->in_buf[i], UDP_RECV_SIZE};
+		b->in[i].msg_hdr = (struct msghdr){
+			.msg_name = &b->peer[i],
+			.msg_namelen = sizeof(b->peer[i]),
+			.msg_iov = &b->in_iov[i],
+			.msg_iovlen = 1,
+			.msg_control = b->in_control[i].buf,
+			.msg_controllen = sizeof(b->in_control[i].buf),
+		};
+	}
+}
+
+/* For a socket bound to a wildcard address, the reply must leave from the address the query was sent
+ * to: copy the received packet-info record into the reply (interface index cleared for IPv4 so the
+ * routing table picks the interface). */
+static void copy_destination(struct msghdr *in, struct msghdr *out, union udp_control *control)
+{
+	out->msg_control = NULL;
+	out->msg_controllen = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(in); c; c = CMSG_NXTHDR(in, c)) {
+		bool v4 = c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO;
+		bool v6 = c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO;
+		if (!v4 && !v6)
+			continue;
+		memset(control, 0, sizeof(*control));
+		out->msg_control = control->buf;
+		out->msg_controllen = CMSG_SPACE(v4 ? sizeof(struct in_pktinfo) : sizeof(struct in6_pktinfo));
+		struct cmsghdr *o = CMSG_FIRSTHDR(out);
+		o->cmsg_level = c->cmsg_level;
+		o->cmsg_type = c->cmsg_type;
+		o->cmsg_len = c->cmsg_len;
+		memcpy(CMSG_DATA(o), CMSG_DATA(c), c->cmsg_len - CMSG_LEN(0));
+		if (v4) {
+			struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(o);
+			pi->ipi_spec_dst = pi->ipi_addr;
+			pi->ipi_ifindex = 0;
+		}
+		return;
+	}
+}
+
+/* Sends count replies; a full socket buffer drops the rest (as a router would), a per-destination
+ * error skips that one datagram. */
+static void send_replies(struct worker *w, int fd, struct mmsghdr *out, unsigned count)
+{
+	unsigned done = 0;
+	while (done < count) {
+		int sent = sendmmsg(fd, out + done, count - done, MSG_DONTWAIT);
+		if (sent > 0) {
+			done += (unsigned)sent;
+		} else if (sent < 0 && errno == EINTR) {
+			continue;
+		} else if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+			w->stats.dropped += count - done;
+			return;
+		} else {
+			w->stats.dropped++;
+			done++;
+		}
+	}
+}
+
+void udp_readable(struct ev_loop *loop, ev_io *io, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct listener *l = io->data;
+	struct worker *w = l->worker;
+	struct udp_batch *b = w->batch;
+	for (unsigned round = 0; round < UDP_ROUNDS; round++) {
+		prepare_receive(b);
+		int n = recvmmsg(l->fd, b->in, UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		const struct snapshot *snap = snapshot_current();
+		unsigned m = 0;
+		for (int i = 0; i < n; i++) {
+			struct msghdr *in = &b->in[i].msg_hdr;
+			if (in->msg_flags & MSG_TRUNC) {
+				w->stats.queries++;
+				w->stats.dropped++;
+				continue;
+			}
+			size_t len = query_answer(snap, b->in_buf[i], b->in[i].msg_len, b->out_buf[m], UDP_SEND_SIZE,
+						  QUERY_UDP, &w->query, &w->stats);
+			if (!len)
+				continue;
+			b->out_iov[m] = (struct iovec){b->out_buf[m], len};
+			struct msghdr *out = &b->out[m].msg_hdr;
+			*out = (struct msghdr){.msg_name = &b->peer[i], .msg_namelen = in->msg_namelen,
+					       .msg_iov = &b->out_iov[m], .msg_iovlen = 1};
+			if (l->wildcard)
+				copy_destination(in, out, &b->out_control[m]);
+			m++;
+		}
+		send_replies(w, l->fd, b->out, m);
+		rcu_quiescent_state();
+		if (n < UDP_BATCH)
+			break;
+	}
+}

@@ -1,0 +1,174 @@
+/* parse.c -- query parsing: header, question, the RR sections and the EDNS OPT record (RFC 6891, 7871).
+ *
+ * Policy decisions (see also wire.h):
+ * - Bytes after the last RR the header counts are ignored, as NSD and BIND do (Knot answers FORMERR):
+ *   they cannot change the meaning of the query and some middleboxes pad packets.
+ * - The OPT owner must be the literal root octet (RFC 6891 6.1.2); a pointer to a root is refused.
+ * - ECS (RFC 7871 6, 7.2.1): a wrongly formatted option MUST get FORMERR. We count as wrongly formatted
+ *   an unknown FAMILY, a SOURCE PREFIX-LENGTH longer than the family's address, an ADDRESS that is not
+ *   exactly ceil(SOURCE/8) octets, ADDRESS bits set beyond SOURCE, a nonzero SCOPE PREFIX-LENGTH (it
+ *   "MUST be set to 0" in queries; gdnsd rejects it too) and a second ECS option (which subnet?).
+ * - NSID (RFC 5001): the option is honoured whatever its payload (requesters MUST send it empty).
+ * - Every FORMERR check runs before the EDNS version check, in the order wire.h states. */
+#include <string.h>
+
+#include "meridian/wire.h"
+
+#define RR_FIXED    10 /* type, class, TTL, rdlength */
+#define OPT_HEADER  4  /* option code, option length */
+#define ECS_FIXED   4  /* family, source prefix, scope prefix */
+#define EDNS_DO_BIT 0x8000u
+
+static inline uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
+}
+
+/* Start of the parse: everything the caller may read is defined whatever the outcome. */
+static void query_reset(struct wire_query *q)
+{
+	q->id = 0;
+	q->flags = 0;
+	q->qname.len = 0;
+	q->qname.label_count = 0;
+	q->qtype = 0;
+	q->qclass = 0;
+	q->has_question = false;
+	q->question_wire = NULL;
+	q->question_len = 0;
+	q->has_edns = false;
+	q->edns_payload = 0;
+	q->edns_version = 0;
+	q->edns_do = false;
+	q->edns_nsid = false;
+	q->has_ecs = false;
+	q->ecs_family = 0;
+	q->ecs_source_prefix = 0;
+	q->ecs_scope_prefix = 0;
+}
+
+static bool parse_ecs(const uint8_t *p, uint16_t len, struct wire_query *q)
+{
+	if (q->has_ecs || len < ECS_FIXED)
+		return false;
+	uint16_t family = get16(p);
+	unsigned source = p[2], scope = p[3];
+	unsigned max_bits = family == 1 ? 32 : family == 2 ? 128 : 0;
+	if (max_bits == 0 || source > max_bits || scope != 0)
+		return false;
+	unsigned addr_len = (source + 7) / 8;
+	if ((unsigned)len - ECS_FIXED != addr_len)
+		return false;
+	const uint8_t *addr = p + ECS_FIXED;
+	if ((source & 7) && (addr[addr_len - 1] & (0xFFu >> (source & 7))))
+		return false;
+	memset(q->ecs_addr, 0, sizeof(q->ecs_addr));
+	memcpy(q->ecs_addr, addr, addr_len);
+	q->has_ecs = true;
+	q->ecs_family = family;
+	q->ecs_source_prefix = (uint8_t)source;
+	q->ecs_scope_prefix = 0;
+	return true;
+}
+
+/* Walks the options of the OPT rdata; false on a truncated or malformed option. */
+static bool parse_options(const uint8_t *p, size_t len, struct wire_query *q)
+{
+	const uint8_t *end = p + len;
+
+	while (p < end) {
+		if ((size_t)(end - p) < OPT_HEADER)
+			return false;
+		uint16_t code = get16(p), olen = get16(p + 2);
+		p += OPT_HEADER;
+		if (olen > (size_t)(end - p))
+			return false;
+		if (code == WIRE_EDNS_NSID)
+			q->edns_nsid = true;
+		else if (code == WIRE_EDNS_ECS && !parse_ecs(p, olen, q))
+			return false;
+		/* Cookies and unknown options are ignored (RFC 6891 6.1.2). */
+		p += olen;
+	}
+	return true;
+}
+
+/* Parses the OPT record whose owner octet is at pkt[pos] and fixed part was bounds-checked. */
+static bool parse_opt(const uint8_t *pkt, size_t pos, struct wire_query *q)
+{
+	if (q->has_edns || pkt[pos] != 0)
+		return false;
+	const uint8_t *rr = pkt + pos + 1;
+	uint16_t payload = get16(rr + 2);
+	q->has_edns = true;
+	q->edns_payload = payload < WIRE_UDP_MIN ? WIRE_UDP_MIN : payload;
+	q->edns_version = rr[5];
+	q->edns_do = (get16(rr + 6) & EDNS_DO_BIT) != 0;
+	return parse_options(rr + RR_FIXED, get16(rr + 8), q);
+}
+
+/* Steps over count RRs from *pos; OPT is only accepted when allow_opt (the additional section). */
+static bool walk_section(const uint8_t *pkt, size_t len, size_t *pos, unsigned count, bool allow_opt,
+			 struct wire_query *q)
+{
+	for (unsigned i = 0; i < count; i++) {
+		size_t owner = *pos;
+		if (!wire_name_read(pkt, len, pos, NULL) || len - *pos < RR_FIXED)
+			return false;
+		const uint8_t *rr = pkt + *pos;
+		size_t rdlen = get16(rr + 8);
+		if (len - *pos - RR_FIXED < rdlen)
+			return false;
+		if (get16(rr) == WIRE_TYPE_OPT) {
+			if (!allow_opt || *pos != owner + 1 || !parse_opt(pkt, owner, q))
+				return false;
+		}
+		*pos += RR_FIXED + rdlen;
+	}
+	return true;
+}
+
+/* The question: an uncompressed name (nothing valid precedes it for a pointer to target), type and
+ * class. The name's bytes are echoed verbatim in answers, so a pointer here is refused. */
+static bool parse_question(const uint8_t *pkt, size_t len, size_t *pos, struct wire_query *q)
+{
+	size_t start = *pos;
+
+	if (!wire_name_read(pkt, len, pos, &q->qname) || *pos - start != q->qname.len)
+		return false;
+	if (len - *pos < 4)
+		return false;
+	q->qtype = get16(pkt + *pos);
+	q->qclass = get16(pkt + *pos + 2);
+	*pos += 4;
+	q->question_wire = pkt + start;
+	q->question_len = (uint16_t)(*pos - start);
+	q->has_question = true;
+	return true;
+}
+
+enum wire_parse_status wire_parse_query(const uint8_t *pkt, size_t len, struct wire_query *q)
+{
+	query_reset(q);
+	if (len < WIRE_HEADER_SIZE)
+		return WIRE_PARSE_DROP;
+	q->id = get16(pkt);
+	q->flags = get16(pkt + 2);
+	if (q->flags & WIRE_FLAG_QR)
+		return WIRE_PARSE_DROP;
+	if (WIRE_OPCODE_OF(q->flags) != WIRE_OPCODE_QUERY)
+		return WIRE_PARSE_NOTIMP;
+	if (get16(pkt + 4) != 1)
+		return WIRE_PARSE_FORMERR;
+
+	size_t pos = WIRE_HEADER_SIZE;
+	if (!parse_question(pkt, len, &pos, q))
+		return WIRE_PARSE_FORMERR;
+	unsigned an_ns = (unsigned)get16(pkt + 6) + get16(pkt + 8);
+	if (!walk_section(pkt, len, &pos, an_ns, false, q) ||
+	    !walk_section(pkt, len, &pos, get16(pkt + 10), true, q))
+		return WIRE_PARSE_FORMERR;
+	if (q->has_edns && q->edns_version > 0)
+		return WIRE_PARSE_BADVERS;
+	return WIRE_PARSE_OK;
+}

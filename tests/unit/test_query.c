@@ -1,0 +1,383 @@
+/* test_query.c -- unit tests of answering one query (query_answer), checked with ldns's parser. */
+#include <check.h>
+#include <ldns/ldns.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meridian/query.h"
+
+static struct snapshot *snap;
+
+static void setup(void)
+{
+	struct diag d;
+	diag_init(&d);
+	struct conf *c = conf_load("tests/unit/data/query/meridian.conf", &d);
+	for (size_t i = 0; i < d.count; i++)
+		fprintf(stderr, "%s\n", d.entries[i].text);
+	ck_assert_ptr_nonnull(c);
+	struct zone *zones[2];
+	for (size_t i = 0; i < 2; i++) {
+		zones[i] = zone_load(c->zones[i].name, c->zones[i].file, &d);
+		ck_assert_ptr_nonnull(zones[i]);
+	}
+	snap = snapshot_new(c, zone_set_new(zones, 2));
+	zone_unref(zones[0]);
+	zone_unref(zones[1]);
+	diag_free(&d);
+}
+
+static void teardown(void)
+{
+	snapshot_free(snap);
+}
+
+/* Options of a test query. */
+struct ask {
+	uint16_t payload; /* 0: no EDNS */
+	bool do_bit;
+	bool nsid;
+	uint8_t version;
+	enum query_transport transport;
+	uint16_t rclass;
+};
+
+/* Builds a query with ldns (plus a hand-made OPT record), answers it, parses the answer with ldns. */
+static ldns_pkt *ask_full(const char *name, ldns_rr_type type, const struct ask *o, size_t *out_len)
+{
+	ldns_rdf *owner = ldns_dname_new_frm_str(name);
+	ldns_pkt *qp = ldns_pkt_query_new(owner, type, o->rclass ? o->rclass : LDNS_RR_CLASS_IN, 0);
+	ldns_pkt_set_id(qp, 4242);
+	uint8_t *wire;
+	size_t len;
+	ck_assert_int_eq(ldns_pkt2wire(&wire, qp, &len), LDNS_STATUS_OK);
+	ldns_pkt_free(qp);
+	uint8_t pkt[600];
+	memcpy(pkt, wire, len);
+	free(wire);
+	if (o->payload) {
+		uint8_t opt[] = {0, 0, 41, (uint8_t)(o->payload >> 8), (uint8_t)o->payload, 0, o->version,
+				 o->do_bit ? 0x80 : 0, 0, 0, (uint8_t)(o->nsid ? 4 : 0), 0, 3, 0, 0};
+		size_t opt_len = o->nsid ? sizeof(opt) : sizeof(opt) - 4;
+		memcpy(pkt + len, opt, opt_len);
+		len += opt_len;
+		pkt[11] = 1;
+	}
+	static uint8_t out[WIRE_MSG_MAX];
+	struct wire_query scratch;
+	struct query_stats stats = {0};
+	size_t n = query_answer(snap, pkt, len, out, sizeof(out), o->transport, &scratch, &stats);
+	if (out_len)
+		*out_len = n;
+	if (!n)
+		return NULL;
+	ldns_pkt *answer = NULL;
+	ck_assert_int_eq(ldns_wire2pkt(&answer, out, n), LDNS_STATUS_OK);
+	ck_assert_int_eq(ldns_pkt_id(answer), 4242);
+	ck_assert(ldns_pkt_qr(answer));
+	return answer;
+}
+
+static ldns_pkt *ask(const char *name, ldns_rr_type type)
+{
+	struct ask o = {.payload = 1232};
+	return ask_full(name, type, &o, NULL);
+}
+
+/* The presentation form of RR i of a section, for readable assertions. */
+static char *rr_text(ldns_rr_list *list, size_t i)
+{
+	static char buf[512];
+	char *s = ldns_rr2str(ldns_rr_list_rr(list, i));
+	snprintf(buf, sizeof(buf), "%s", s);
+	free(s);
+	buf[strcspn(buf, "\n")] = 0;
+	for (char *p = buf; *p; p++)
+		if (*p == '\t')
+			*p = ' ';
+	return buf;
+}
+
+START_TEST(exact_match_is_authoritative)
+{
+	ldns_pkt *p = ask("www.example.com.", LDNS_RR_TYPE_A);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ck_assert(ldns_pkt_aa(p));
+	ck_assert_int_eq(ldns_pkt_ancount(p), 1);
+	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 0), "www.example.com. 3600 IN A 192.0.2.10");
+	ck_assert_int_eq(ldns_pkt_nscount(p), 0);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(question_case_is_echoed)
+{
+	ldns_pkt *p = ask("WwW.ExAmple.COM.", LDNS_RR_TYPE_A);
+	ck_assert_str_eq(rr_text(ldns_pkt_question(p), 0), "WwW.ExAmple.COM. IN A");
+	ck_assert_int_eq(ldns_pkt_ancount(p), 1);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(nxdomain_carries_soa_with_negative_ttl)
+{
+	ldns_pkt *p = ask("nothere.example.com.", LDNS_RR_TYPE_A);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	ck_assert(ldns_pkt_aa(p));
+	ck_assert_int_eq(ldns_pkt_ancount(p), 0);
+	ck_assert_int_eq(ldns_pkt_nscount(p), 1);
+	ldns_rr *soa = ldns_rr_list_rr(ldns_pkt_authority(p), 0);
+	ck_assert_int_eq(ldns_rr_get_type(soa), LDNS_RR_TYPE_SOA);
+	ck_assert_int_eq(ldns_rr_ttl(soa), 300);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(nodata_and_empty_non_terminal)
+{
+	ldns_pkt *p = ask("www.example.com.", LDNS_RR_TYPE_MX);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ck_assert_int_eq(ldns_pkt_ancount(p), 0);
+	ck_assert_int_eq(ldns_pkt_nscount(p), 1);
+	ldns_pkt_free(p);
+	p = ask("b.ent.example.com.", LDNS_RR_TYPE_A);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ck_assert_int_eq(ldns_pkt_ancount(p), 0);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(cname_chain_is_followed_in_zone)
+{
+	ldns_pkt *p = ask("chain1.example.com.", LDNS_RR_TYPE_A);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ck_assert_int_eq(ldns_pkt_ancount(p), 4);
+	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 0), "chain1.example.com. 3600 IN CNAME chain2.example.com.");
+	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 1), "chain2.example.com. 3600 IN CNAME alias.example.com.");
+	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 2), "alias.example.com. 3600 IN CNAME www.example.com.");
+	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 3), "www.example.com. 3600 IN A 192.0.2.10");
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(cname_loop_stops)
+{
+	ldns_pkt *p = ask("loop1.example.com.", LDNS_RR_TYPE_A);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ck_assert_int_eq(ldns_pkt_ancount(p), 2);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(cname_to_missing_name_is_nxdomain)
+{
+	ldns_pkt *p = ask("dangling.example.com.", LDNS_RR_TYPE_A);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	ck_assert_int_eq(ldns_pkt_ancount(p), 1);
+	ck_assert_int_eq(ldns_pkt_nscount(p), 1);
+	ldns_pkt_free(p);
+	p = ask("out.example.com.", LDNS_RR_TYPE_A);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ck_assert_int_eq(ldns_pkt_ancount(p), 1);
+	ck_assert_int_eq(ldns_pkt_nscount(p), 0);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(wildcard_synthesizes_with_query_name)
+{
+	ldns_pkt *p = ask("x.y.wild.example.com.", LDNS_RR_TYPE_A);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 0), "x.y.wild.example.com. 3600 IN A 192.0.2.99");
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(referral_has_ns_and_glue_without_aa)
+{
+	ldns_pkt *p = ask("host.deep.sub.example.com.", LDNS_RR_TYPE_A);
+	/* sub.example.com is also served: the longest zone answers authoritatively. */
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	ck_assert(ldns_pkt_aa(p));
+	ldns_pkt_free(p);
+	p = ask("ns.sub.example.com.", LDNS_RR_TYPE_A);
+	ck_assert(ldns_pkt_aa(p));
+	ck_assert_int_eq(ldns_pkt_ancount(p), 1);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(referral_to_unserved_child)
+{
+	ldns_pkt *p = ask("www.deleg.example.com.", LDNS_RR_TYPE_A);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ck_assert(!ldns_pkt_aa(p));
+	ck_assert_int_eq(ldns_pkt_ancount(p), 0);
+	ck_assert_int_eq(ldns_pkt_nscount(p), 2);
+	ck_assert_int_eq(ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_authority(p), 0)), LDNS_RR_TYPE_NS);
+	ck_assert_int_eq(ldns_pkt_arcount(p), 2); /* ns1.deleg (in-bailiwick), ns2 (sibling); ldns counts no OPT */
+	ldns_pkt_free(p);
+	/* NS at the cut is a referral too; DS at a cut not served below is answered (NODATA here). */
+	p = ask("deleg.example.com.", LDNS_RR_TYPE_NS);
+	ck_assert(!ldns_pkt_aa(p));
+	ck_assert_int_eq(ldns_pkt_nscount(p), 2);
+	ldns_pkt_free(p);
+	p = ask("deleg.example.com.", LDNS_RR_TYPE_DS);
+	ck_assert(ldns_pkt_aa(p));
+	ck_assert_int_eq(ldns_pkt_ancount(p), 0);
+	ck_assert_int_eq(ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_authority(p), 0)), LDNS_RR_TYPE_SOA);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(ds_at_cut_is_answered_by_parent)
+{
+	ldns_pkt *p = ask("sub.example.com.", LDNS_RR_TYPE_DS);
+	ck_assert(ldns_pkt_aa(p));
+	ck_assert_int_eq(ldns_pkt_ancount(p), 1);
+	ck_assert_int_eq(ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(p), 0)), LDNS_RR_TYPE_DS);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(outside_every_zone_is_refused)
+{
+	ldns_pkt *p = ask("www.example.org.", LDNS_RR_TYPE_A);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
+	ck_assert(!ldns_pkt_aa(p));
+	ldns_pkt_free(p);
+	p = ask("example.com.", LDNS_RR_TYPE_AXFR);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(any_is_minimal_over_udp_and_full_over_tcp)
+{
+	ldns_pkt *p = ask("example.com.", LDNS_RR_TYPE_ANY);
+	ck_assert_int_eq(ldns_pkt_ancount(p), 2); /* the NS RRset: lowest type at the apex */
+	ck_assert_int_eq(ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(p), 0)), LDNS_RR_TYPE_NS);
+	ldns_pkt_free(p);
+	struct ask o = {.payload = 1232, .transport = QUERY_TCP};
+	p = ask_full("example.com.", LDNS_RR_TYPE_ANY, &o, NULL);
+	ck_assert_int_eq(ldns_pkt_ancount(p), 4); /* NS x2, SOA, MX */
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(too_big_for_udp_is_truncated)
+{
+	struct ask o = {.payload = 512};
+	size_t len;
+	ldns_pkt *p = ask_full("big.example.com.", LDNS_RR_TYPE_TXT, &o, &len);
+	ck_assert(ldns_pkt_tc(p));
+	ck_assert_int_eq(ldns_pkt_ancount(p), 0);
+	ck_assert_int_eq(ldns_pkt_edns_udp_size(p), 1232); /* the OPT record stays (ldns keeps it out of arcount) */
+	ck_assert_uint_le(len, 512);
+	ldns_pkt_free(p);
+	o.transport = QUERY_TCP;
+	p = ask_full("big.example.com.", LDNS_RR_TYPE_TXT, &o, NULL);
+	ck_assert(!ldns_pkt_tc(p));
+	ck_assert_int_eq(ldns_pkt_ancount(p), 6);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(edns_echo_nsid_badvers)
+{
+	struct ask none = {0};
+	ldns_pkt *p = ask_full("www.example.com.", LDNS_RR_TYPE_A, &none, NULL);
+	ck_assert_int_eq(ldns_pkt_arcount(p), 0);
+	ck_assert_int_eq(ldns_pkt_edns_udp_size(p), 0);
+	ldns_pkt_free(p);
+
+	struct ask o = {.payload = 4096, .do_bit = true, .nsid = true};
+	p = ask_full("www.example.com.", LDNS_RR_TYPE_A, &o, NULL);
+	ck_assert(ldns_pkt_edns_do(p));
+	ck_assert_int_eq(ldns_pkt_edns_udp_size(p), 1232);
+	ldns_rdf *data = ldns_pkt_edns_data(p);
+	ck_assert_ptr_nonnull(data);
+	ck_assert_int_eq(ldns_rdf_size(data), 4 + 7);
+	ck_assert_mem_eq(ldns_rdf_data(data) + 4, "unit-ns", 7);
+	ldns_pkt_free(p);
+
+	struct ask v1 = {.payload = 1232, .version = 1};
+	p = ask_full("www.example.com.", LDNS_RR_TYPE_A, &v1, NULL);
+	ck_assert_int_eq(ldns_pkt_edns_extended_rcode(p), 1); /* BADVERS = 16: upper bits 1 */
+	ck_assert_int_eq(ldns_pkt_ancount(p), 0);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(chaos_identity_and_refused_version)
+{
+	struct ask o = {.payload = 1232, .rclass = LDNS_RR_CLASS_CH};
+	ldns_pkt *p = ask_full("id.server.", LDNS_RR_TYPE_TXT, &o, NULL);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 0), "id.server. 0 CH TXT \"unit-1\"");
+	ldns_pkt_free(p);
+	p = ask_full("version.bind.", LDNS_RR_TYPE_TXT, &o, NULL);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(malformed_queries)
+{
+	static uint8_t out[WIRE_MSG_MAX];
+	struct wire_query scratch;
+	struct query_stats stats = {0};
+	/* QR=1: dropped */
+	uint8_t response[] = {0, 1, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1};
+	ck_assert_uint_eq(query_answer(snap, response, sizeof(response), out, sizeof(out), QUERY_UDP, &scratch, &stats), 0);
+	/* short header: dropped */
+	ck_assert_uint_eq(query_answer(snap, response, 5, out, sizeof(out), QUERY_UDP, &scratch, &stats), 0);
+	/* QDCOUNT 2: FORMERR */
+	uint8_t two[] = {0, 2, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 1, 0, 1};
+	size_t n = query_answer(snap, two, sizeof(two), out, sizeof(out), QUERY_UDP, &scratch, &stats);
+	ck_assert_uint_ge(n, 12);
+	ck_assert_int_eq(out[3] & 0xf, LDNS_RCODE_FORMERR);
+	ck_assert_int_eq(out[2] & 0x80, 0x80);
+	/* opcode 2 (STATUS): NOTIMP */
+	uint8_t status[] = {0, 3, 0x10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1};
+	n = query_answer(snap, status, sizeof(status), out, sizeof(out), QUERY_UDP, &scratch, &stats);
+	ck_assert_uint_ge(n, 12);
+	ck_assert_int_eq(out[3] & 0xf, LDNS_RCODE_NOTIMPL);
+	ck_assert_uint_eq(stats.dropped, 2);
+}
+END_TEST
+
+static Suite *query_suite(void)
+{
+	Suite *s = suite_create("query");
+	TCase *tc = tcase_create("answer");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, exact_match_is_authoritative);
+	tcase_add_test(tc, question_case_is_echoed);
+	tcase_add_test(tc, nxdomain_carries_soa_with_negative_ttl);
+	tcase_add_test(tc, nodata_and_empty_non_terminal);
+	tcase_add_test(tc, cname_chain_is_followed_in_zone);
+	tcase_add_test(tc, cname_loop_stops);
+	tcase_add_test(tc, cname_to_missing_name_is_nxdomain);
+	tcase_add_test(tc, wildcard_synthesizes_with_query_name);
+	tcase_add_test(tc, referral_has_ns_and_glue_without_aa);
+	tcase_add_test(tc, referral_to_unserved_child);
+	tcase_add_test(tc, ds_at_cut_is_answered_by_parent);
+	tcase_add_test(tc, outside_every_zone_is_refused);
+	tcase_add_test(tc, any_is_minimal_over_udp_and_full_over_tcp);
+	tcase_add_test(tc, too_big_for_udp_is_truncated);
+	tcase_add_test(tc, edns_echo_nsid_badvers);
+	tcase_add_test(tc, chaos_identity_and_refused_version);
+	tcase_add_test(tc, malformed_queries);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(query_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
