@@ -95,7 +95,12 @@ static void reload(void)
 	struct conf *conf = conf_load(config_path, &d);
 	struct zone_set *set = NULL;
 	const struct snapshot *running = snapshot_latest();
-	if (conf && !server_same_sockets(running->conf, conf))
+	/* A config older than the running one is stale (pushed from an old checkout, say): refuse it.
+	 * An equal serial reloads the zones under the same config. */
+	if (conf && conf->serial < running->conf->serial)
+		diag_error(&d, config_path, 0, "stale config: serial %llu is older than the running serial %llu",
+			   (unsigned long long)conf->serial, (unsigned long long)running->conf->serial);
+	else if (conf && !server_same_sockets(running->conf, conf))
 		diag_error(&d, config_path, 0,
 			   "listen, workers, tcp_clients and tcp_idle_timeout can only change with a restart");
 	else if (conf)

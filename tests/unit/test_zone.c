@@ -257,7 +257,7 @@ struct bad_zone {
 };
 
 static const struct bad_zone bad[] = {
-    {"err_nosoa.zone", NULL, 1, {{0, "no SOA record at the zone apex"}}},
+    {"err_nosoa.zone", NULL, 1, {{3, "no SOA record at the zone apex"}}},
     {"err_nons.zone", NULL, 1, {{3, "no NS records at the zone apex"}}},
     {"err_two_soa.zone", NULL, 2, {{6, "more than one SOA record"}, {7, "not at the zone apex"}}},
     {"err_outside.zone", NULL, 1, {{7, "www.example.org. is outside the zone"}}},

@@ -1,0 +1,264 @@
+#!/usr/bin/env bash
+# run.sh -- differential test: the zones in zones/ served by NSD and by meridiand, every query of
+# queries.txt sent to both with dig, the answers normalized and compared.
+#
+# usage: tests/differential/run.sh [--self-check]
+#   BUILD_DIR (default: build) holds meridiand and tests/freeport. --self-check serves the zones from
+#   two NSD instances instead, to check the harness itself. SHOW=1 prints every normalized answer.
+#
+# Compared per query: rcode; the aa and tc flags; EDNS (present or not, version, DO); the question
+# (case kept); the answer, authority and additional sections as sorted lines with names lowercased
+# (text inside quotes kept) and TTLs kept. A query line may end with "# differs(FIELD,...): reason"
+# where the RFCs allow more than one answer: those fields are skipped and the output says so.
+# Prints one ok / not ok line per query, then "N passed, N failed".
+set -u
+set -o pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+MERIDIAND=${MERIDIAND:-$BUILD_DIR/meridiand}
+FREEPORT=${FREEPORT:-$BUILD_DIR/tests/freeport}
+SELF=0
+[ "${1:-}" = --self-check ] && SELF=1
+
+ZONES=(example.com child.example.com example.net)
+IDENTITY=ns-diff
+VERSION=diff-version
+
+PASSED=0
+FAILED=0
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/meridian-diff.XXXXXX") || exit 1
+PIDS=()
+
+cleanup()
+{
+	local pid i
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${PIDS[@]}"; do
+		for ((i = 0; i < 100; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	rm -rf "$TMP"
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+	exit
+}
+trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+bail()
+{
+	FAILED=$((FAILED + 1))
+	echo "not ok - $1"
+	[ -n "${2:-}" ] && [ -f "$2" ] && sed 's/^/#   /' "$2"
+	exit 1
+}
+
+# ---- servers ----------------------------------------------------------------------------------------
+
+# start_nsd NAME PORT: NSD serving ZONES from this folder on 127.0.0.1:PORT; waits until it answers.
+start_nsd()
+{
+	local name=$1 port=$2 d=$TMP/$1 z i
+	mkdir -p "$d"
+	{
+		echo "server:"
+		echo "  ip-address: 127.0.0.1@$port"
+		echo "  port: $port"
+		echo "  do-ip6: no"
+		echo "  server-count: 1"
+		echo '  username: ""'
+		echo '  chroot: ""'
+		echo "  zonesdir: \"$HERE/zones\""
+		echo "  pidfile: \"$d/nsd.pid\""
+		echo '  database: ""'
+		echo "  zonelistfile: \"$d/zone.list\""
+		echo "  xfrdfile: \"$d/xfrd.state\""
+		echo "  xfrdir: \"$d\""
+		echo "  logfile: \"$d/nsd.log\""
+		echo "  identity: \"$IDENTITY\""
+		echo "  version: \"$VERSION\""
+		echo "  verbosity: 1"
+		echo "  rrl-ratelimit: 0"
+		echo "  rrl-whitelist-ratelimit: 0"
+		# minimal-responses exists in nsd 4.1 and later; meridian never adds optional records
+		if nsd-checkconf -o minimal-responses /dev/null >/dev/null 2>&1 ||
+			man nsd.conf 2>/dev/null | grep -q minimal-responses; then
+			echo "  minimal-responses: yes"
+		fi
+		echo "remote-control:"
+		echo "  control-enable: no"
+		for z in "${ZONES[@]}"; do
+			echo "zone:"
+			echo "  name: $z"
+			echo "  zonefile: $z.zone"
+		done
+	} >"$d/nsd.conf"
+	nsd-checkconf "$d/nsd.conf" >"$d/checkconf.log" 2>&1 || bail "$name: nsd.conf is valid" "$d/checkconf.log"
+	nsd -d -c "$d/nsd.conf" >>"$d/nsd.log" 2>&1 &
+	PIDS+=($!)
+	for ((i = 0; i < 200; i++)); do
+		if dig @127.0.0.1 -p "$port" +norec +time=1 +tries=1 example.com SOA 2>/dev/null | grep -q 'status: NOERROR'; then
+			return 0
+		fi
+		kill -0 "${PIDS[-1]}" 2>/dev/null || bail "$name: nsd started" "$d/nsd.log"
+		sleep 0.05
+	done
+	bail "$name: nsd answered within 10 s" "$d/nsd.log"
+}
+
+# start_meridian NAME PORT: meridiand serving ZONES on 127.0.0.1:PORT; waits for its "ready" line.
+start_meridian()
+{
+	local name=$1 port=$2 d=$TMP/$1 z i sep=""
+	mkdir -p "$d"
+	[ -x "$MERIDIAND" ] || bail "$name: $MERIDIAND exists (build it first)"
+	{
+		echo "-- differential test config"
+		echo "serial = 1"
+		echo "listen = { \"127.0.0.1:$port\" }"
+		echo "workers = 1"
+		echo "identity = \"$IDENTITY\""
+		echo "version = \"$VERSION\""
+		printf 'zones = {'
+		for z in "${ZONES[@]}"; do
+			printf '%s { name = "%s", file = "%s" }' "$sep" "$z" "$HERE/zones/$z.zone"
+			sep=,
+		done
+		echo ' }'
+	} >"$d/meridian.conf"
+	"$MERIDIAND" -c "$d/meridian.conf" >"$d/meridiand.log" 2>&1 &
+	PIDS+=($!)
+	for ((i = 0; i < 200; i++)); do
+		grep -qw ready "$d/meridiand.log" && return 0
+		kill -0 "${PIDS[-1]}" 2>/dev/null || bail "$name: meridiand started" "$d/meridiand.log"
+		sleep 0.05
+	done
+	bail "$name: meridiand ready within 10 s" "$d/meridiand.log"
+}
+
+# ---- normalization ----------------------------------------------------------------------------------
+
+# normalize: dig output on stdin -> "field: value" lines, sorted. Only the first reply is read.
+normalize()
+{
+	awk '
+	function lc(s,    out, i, c, q) {
+		out = ""; q = 0
+		for (i = 1; i <= length(s); i++) {
+			c = substr(s, i, 1)
+			if (c == "\"" && (i == 1 || substr(s, i - 1, 1) != "\\")) q = !q
+			out = out (q ? c : tolower(c))
+		}
+		return out
+	}
+	function squeeze(s) { gsub(/[ \t]+/, " ", s); sub(/ $/, "", s); return s }
+	BEGIN { sec = ""; replies = 0; rcode = "NONE (no reply)"; flags = ""; edns = "none" }
+	/^;; ->>HEADER<<-/ {
+		if (++replies > 1) exit
+		rcode = $0; sub(/.*status: /, "", rcode); sub(/,.*/, "", rcode)
+		next
+	}
+	/^;; flags:/ {
+		f = $0; sub(/^;; flags:/, "", f); sub(/;.*/, "", f)
+		n = split(f, w, " "); flags = ""
+		for (i = 1; i <= n; i++) if (w[i] == "aa" || w[i] == "tc") flags = flags " " w[i]
+		next
+	}
+	/^;; OPT PSEUDOSECTION:/ { sec = "opt"; next }
+	/^;; QUESTION SECTION:/ { sec = "question"; next }
+	/^;; ANSWER SECTION:/ { sec = "answer"; next }
+	/^;; AUTHORITY SECTION:/ { sec = "authority"; next }
+	/^;; ADDITIONAL SECTION:/ { sec = "additional"; next }
+	/^$/ || /^;; / { sec = ""; next }
+	sec == "opt" {
+		if ($0 ~ /^; EDNS:/) { e = $0; sub(/^; EDNS: /, "", e); sub(/; udp:.*/, "", e); edns = squeeze(e) }
+		next
+	}
+	sec == "question" { q = $0; sub(/^;/, "", q); print "question: " squeeze(q); next }
+	sec != "" { print sec ": " lc(squeeze($0)) }
+	END {
+		print "rcode: " rcode
+		print "flags:" (flags == "" ? " (none)" : flags)
+		print "edns: " edns
+	}' | sort
+}
+
+# ---- the run ----------------------------------------------------------------------------------------
+
+command -v nsd >/dev/null || bail "nsd is installed (scripts/deps.sh installs it)"
+command -v dig >/dev/null || bail "dig is installed (scripts/deps.sh installs it)"
+[ -x "$FREEPORT" ] || bail "$FREEPORT exists (build it first: make)"
+
+PORT_A=$("$FREEPORT") || bail "a free port for NSD"
+start_nsd nsd "$PORT_A"
+PORT_B=$("$FREEPORT") || bail "a free port for the second server"
+while [ "$PORT_B" = "$PORT_A" ]; do PORT_B=$("$FREEPORT"); done
+if [ "$SELF" = 1 ]; then
+	B_NAME=nsd2
+	start_nsd nsd2 "$PORT_B"
+else
+	B_NAME=meridian
+	start_meridian meridian "$PORT_B"
+fi
+echo "# comparing NSD (port $PORT_A) with $B_NAME (port $PORT_B)"
+
+ask()
+{
+	local port=$1
+	shift
+	dig @127.0.0.1 -p "$port" +norec +nocookie +nosplit +time=2 +tries=1 "$@" 2>&1
+}
+
+while IFS= read -r line || [ -n "$line" ]; do
+	case $line in
+	'' | '#'*) continue ;;
+	esac
+	query=${line%%#*}
+	query=$(sed -E 's/[[:space:]]+$//' <<<"$query")
+	skip=""
+	reason=""
+	if [[ $line == *'# differs('* ]]; then
+		skip=${line#*# differs(}
+		reason=${skip#*): }
+		skip=${skip%%)*}
+	fi
+	read -ra args <<<"$query"
+	# dig takes NAME TYPE positionally; "." must stay a name
+	out_a=$(ask "$PORT_A" -q "${args[0]}" -t "${args[1]}" "${args[@]:2}" | normalize)
+	out_b=$(ask "$PORT_B" -q "${args[0]}" -t "${args[1]}" "${args[@]:2}" | normalize)
+	if [ -n "$skip" ]; then
+		pattern="^(${skip//,/|})[:]"
+		out_a=$(grep -vE "$pattern" <<<"$out_a")
+		out_b=$(grep -vE "$pattern" <<<"$out_b")
+	fi
+	note=""
+	[ -n "$skip" ] && note=" ($skip not compared: $reason)"
+	if grep -q '^rcode: NONE' <<<"$out_a"; then
+		FAILED=$((FAILED + 1))
+		echo "not ok - $query: NSD did not answer$note"
+	elif [ "$out_a" = "$out_b" ]; then
+		PASSED=$((PASSED + 1))
+		echo "ok - $query$note"
+		[ "${SHOW:-0}" = 1 ] && sed 's/^/#   /' <<<"$out_a"
+	else
+		FAILED=$((FAILED + 1))
+		echo "not ok - $query$note"
+		diff -u --label nsd --label "$B_NAME" <(echo "$out_a") <(echo "$out_b") | tail -n +3 | sed 's/^/#   /'
+	fi
+done <"$HERE/queries.txt"
+
+for pid in "${PIDS[@]}"; do
+	kill -0 "$pid" 2>/dev/null || {
+		FAILED=$((FAILED + 1))
+		echo "not ok - a server died during the run"
+	}
+done
