@@ -1,0 +1,655 @@
+/* test_conf.c -- unit tests for the config module: sandbox, limits, schema, line numbers.
+ *
+ * Fixtures live in tests/unit/data/conf/ (paths relative to the repo root, where tests run); configs
+ * that are only a few lines, or must be binary, are written to a temporary folder by the test. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <ftw.h>
+#include <lauxlib.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "meridian/conf.h"
+#include "meridian/conf_sandbox.h"
+
+#define DATA "tests/unit/data/conf/"
+
+static char tmpdir[64];
+
+/* Writes text to tmpdir/name and returns the path (static buffer: use before the next call). */
+static const char *write_tmp(const char *name, const char *text)
+{
+	static char path[256];
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static char *diag_dump(const struct diag *d)
+{
+	static char buf[8192];
+	size_t n = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < d->count && n < sizeof(buf) - 1; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\n  %s", d->entries[i].text);
+	return buf;
+}
+
+/* Asserts that d holds exactly "path:line: msg" ("path: msg" for line 0). */
+#define expect_error(d, path, line, msg)                                                                     \
+	do {                                                                                                 \
+		char want_[1024];                                                                            \
+		if (line)                                                                                    \
+			snprintf(want_, sizeof(want_), "%s:%u: %s", (path), (unsigned)(line), (msg));        \
+		else                                                                                         \
+			snprintf(want_, sizeof(want_), "%s: %s", (path), (msg));                             \
+		bool found_ = false;                                                                         \
+		for (size_t i_ = 0; i_ < (d)->count; i_++)                                                   \
+			found_ |= strcmp((d)->entries[i_].text, want_) == 0;                                 \
+		ck_assert_msg(found_, "missing \"%s\" in:%s", want_, diag_dump(d));                          \
+	} while (0)
+
+/* Loads a config that must fail; returns its diag (caller frees). */
+static struct diag load_fail(const char *path)
+{
+	struct diag d;
+	diag_init(&d);
+	struct conf *c = conf_load(path, &d);
+	ck_assert_msg(c == NULL, "%s loaded but should not", path);
+	ck_assert_msg(d.errors > 0, "%s failed without an error", path);
+	return d;
+}
+
+/* Loads a config that must succeed. */
+static struct conf *load_ok(const char *path)
+{
+	struct diag d;
+	diag_init(&d);
+	struct conf *c = conf_load(path, &d);
+	ck_assert_msg(c != NULL, "%s failed:%s", path, diag_dump(&d));
+	ck_assert_uint_eq(d.count, 0);
+	diag_free(&d);
+	return c;
+}
+
+static void expect_v4(const struct conf_listen *l, const char *addr, unsigned port)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&l->addr;
+	char text[INET_ADDRSTRLEN];
+	ck_assert_int_eq(sin->sin_family, AF_INET);
+	ck_assert_uint_eq(l->addr_len, sizeof(*sin));
+	ck_assert_uint_eq(ntohs(sin->sin_port), port);
+	ck_assert_str_eq(inet_ntop(AF_INET, &sin->sin_addr, text, sizeof(text)), addr);
+}
+
+static void expect_v6(const struct conf_listen *l, const char *addr, unsigned port)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&l->addr;
+	char text[INET6_ADDRSTRLEN];
+	ck_assert_int_eq(sin6->sin6_family, AF_INET6);
+	ck_assert_uint_eq(l->addr_len, sizeof(*sin6));
+	ck_assert_uint_eq(ntohs(sin6->sin6_port), port);
+	ck_assert_str_eq(inet_ntop(AF_INET6, &sin6->sin6_addr, text, sizeof(text)), addr);
+}
+
+START_TEST(test_minimal)
+{
+	struct conf *c = load_ok(DATA "minimal.lua");
+	ck_assert_str_eq(c->path, DATA "minimal.lua");
+	ck_assert_str_eq(c->dir, "tests/unit/data/conf");
+	ck_assert_uint_eq(c->serial, 1);
+	ck_assert_uint_eq(c->listen_count, 2);
+	expect_v4(&c->listen[0], "127.0.0.1", 5353);
+	expect_v6(&c->listen[1], "::1", 5353);
+	ck_assert_str_eq(c->listen[0].text, "127.0.0.1:5353");
+	ck_assert_str_eq(c->listen[1].text, "[::1]:5353");
+	ck_assert_uint_eq(c->zone_count, 1);
+	ck_assert_str_eq(c->zones[0].name, "example.com");
+	ck_assert_str_eq(c->zones[0].file, DATA "example.com.zone");
+	ck_assert_uint_eq(c->zones[0].line, 4);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_defaults)
+{
+	struct conf *c = load_ok(DATA "minimal.lua");
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	ck_assert_uint_eq(c->workers, cpus < 1 ? 1 : cpus > 64 ? 64 : (unsigned)cpus);
+	ck_assert_uint_eq(c->udp_payload, 1232);
+	ck_assert_uint_eq(c->tcp_idle_timeout, 10);
+	ck_assert_uint_eq(c->tcp_clients, 256);
+	ck_assert_ptr_null(c->nsid);
+	ck_assert_uint_eq(c->nsid_len, 0);
+	ck_assert_ptr_null(c->identity);
+	ck_assert_ptr_null(c->version);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_full)
+{
+	struct conf *c = load_ok(DATA "full.lua");
+	ck_assert_uint_eq(c->serial, 2024010100);
+	ck_assert_uint_eq(c->listen_count, 4);
+	expect_v4(&c->listen[2], "0.0.0.0", 5353);
+	expect_v6(&c->listen[3], "2001:db8::1", 8053);
+	ck_assert_uint_eq(c->zone_count, 3);
+	ck_assert_str_eq(c->zones[0].name, "example.com.");
+	ck_assert_str_eq(c->zones[1].name, "Example.NET");
+	ck_assert_str_eq(c->zones[2].name, "0/25.2.0.192.in-addr.arpa");
+	ck_assert_uint_eq(c->zones[0].line, 5);
+	ck_assert_uint_eq(c->zones[2].line, 7);
+	ck_assert_uint_eq(c->workers, 3);
+	ck_assert_uint_eq(c->nsid_len, 12);
+	ck_assert_int_eq(memcmp(c->nsid, "meridian-1\0x", 12), 0);
+	ck_assert_str_eq(c->identity, "ns1.example.com");
+	ck_assert_str_eq(c->version, "");
+	ck_assert_uint_eq(c->udp_payload, 4096);
+	ck_assert_uint_eq(c->tcp_idle_timeout, 3600);
+	ck_assert_uint_eq(c->tcp_clients, 65536);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_wrong_types)
+{
+	const char *p = DATA "wrong_types.lua";
+	struct diag d = load_fail(p);
+	expect_error(&d, p, 2, "serial: expected an integer, got string");
+	expect_error(&d, p, 3, "listen: expected a list of \"address:port\" strings, got string");
+	expect_error(&d, p, 4, "zones: expected a list of { name = ..., file = ... } tables, got number");
+	expect_error(&d, p, 5, "workers: expected an integer, got float 2.5");
+	expect_error(&d, p, 6, "nsid: expected a string, got number");
+	expect_error(&d, p, 7, "identity: expected a string, got boolean");
+	expect_error(&d, p, 8, "version: expected a string, got table");
+	expect_error(&d, p, 9, "udp_payload: expected an integer, got string");
+	expect_error(&d, p, 10, "tcp_idle_timeout: expected an integer, got float 1.5");
+	expect_error(&d, p, 11, "tcp_clients: expected an integer, got boolean");
+	ck_assert_uint_eq(d.errors, 10);
+	/* in file order */
+	ck_assert_ptr_nonnull(strstr(d.entries[0].text, ":2: serial"));
+	ck_assert_ptr_nonnull(strstr(d.entries[9].text, ":11: tcp_clients"));
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_wrong_nested)
+{
+	const char *p = DATA "wrong_nested.lua";
+	struct diag d = load_fail(p);
+	expect_error(&d, p, 2, "serial: expected an integer >= 0, got -1");
+	expect_error(&d, p, 3, "listen[2]: expected a string, got number");
+	expect_error(&d, p, 10, "zones[2].file: expected a string, got number");
+	expect_error(&d, p, 11, "zones[3].name: expected a string, got number");
+	expect_error(&d, p, 12, "zones[4]: expected a table { name = ..., file = ... }, got string");
+	expect_error(&d, p, 7, "zones[5].name: missing (expected a domain name)");
+	expect_error(&d, p, 14, "zones[6].file: missing (expected a zone file name)");
+	expect_error(&d, p, 15, "zones[7].name: \"bad name.example\": invalid character ' '");
+	expect_error(&d, p, 16, "zones[8].name: \"x..example\": empty label");
+	expect_error(&d, p, 18, "workers: expected an integer in 1..64, got 0");
+	expect_error(&d, p, 19, "nsid: expected a non-empty string");
+	expect_error(&d, p, 20, "identity: expected at most 255 bytes, got 256");
+	expect_error(&d, p, 21, "udp_payload: expected an integer in 512..4096, got 511");
+	expect_error(&d, p, 22, "tcp_idle_timeout: expected an integer in 1..3600, got 3601");
+	expect_error(&d, p, 23, "tcp_clients: expected an integer in 1..65536, got 65537");
+	ck_assert_uint_eq(d.errors, 15);
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_domain_names)
+{
+	char long_label[80], long_name[300];
+	memset(long_label, 'a', 64);
+	long_label[64] = '\0';
+	for (int i = 0; i < 64; i++)
+		memcpy(long_name + 4 * i, "abc.", 4);
+	long_name[254] = '\0'; /* 254 characters: too long even without a trailing dot */
+	char text[1024], *data = realpath(DATA, NULL);
+	snprintf(text, sizeof(text),
+		 "serial = 1\nlisten = { \"127.0.0.1:53\" }\nlocal z = \"%s/example.com.zone\"\nzones = {\n"
+		 "\t{ name = \"%s.example\", file = z },\n\t{ name = \"%s\", file = z },\n"
+		 "\t{ name = \"\", file = z },\n\t{ name = \".\", file = z },\n\t{ name = \"a.b.\", file = z "
+		 "},\n}\n",
+		 data, long_label, long_name);
+	free(data);
+	const char *p = write_tmp("names.lua", text);
+	struct diag d = load_fail(p);
+	char msg[512];
+	snprintf(msg, sizeof(msg), "zones[1].name: \"%s.example\": a label is longer than 63 characters",
+		 long_label);
+	expect_error(&d, p, 5, msg);
+	snprintf(msg, sizeof(msg), "zones[2].name: \"%s\": longer than 253 characters", long_name);
+	expect_error(&d, p, 6, msg);
+	expect_error(&d, p, 7, "zones[3].name: expected a non-empty string");
+	ck_assert_uint_eq(d.errors, 3); /* "." (the root) and "a.b." are fine */
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_unknown_keys)
+{
+	const char *p = DATA "unknown.lua";
+	struct diag d = load_fail(p);
+	expect_error(&d, p, 5, "unknown key 'serail' (did you mean 'serial'?)");
+	expect_error(&d, p, 6, "unknown key 'helper' (helper variables and functions must be local)");
+	expect_error(&d, p, 9, "zones[1]: unknown key 'fiel' (did you mean 'file'?)");
+	expect_error(&d, p, 11, "unknown key 'udp_paylod' (did you mean 'udp_payload'?)");
+	ck_assert_uint_eq(d.errors, 4);
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_duplicate_zone)
+{
+	const char *p = DATA "dup_zone.lua";
+	struct diag d = load_fail(p);
+	expect_error(&d, p, 7, "zones[3].name: duplicate zone \"EXAMPLE.com.\" (already in zones[1])");
+	ck_assert_uint_eq(d.errors, 1);
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_missing_zone_file)
+{
+	const char *p = DATA "missing_zone.lua";
+	struct diag d = load_fail(p);
+	expect_error(&d, p, 11,
+		     "zones[2].file: cannot read \"" DATA "missing.zone\": No such file or directory");
+	expect_error(&d, p, 13, "zones[3].file: cannot read \"" DATA ".\": not a regular file");
+	ck_assert_uint_eq(d.errors, 2);
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_unreadable_zone_file)
+{
+	if (geteuid() == 0)
+		return; /* root reads anything: the missing and folder cases above cover the error path */
+	write_tmp("secret.zone", "");
+	char path[300];
+	snprintf(path, sizeof(path), "%s/secret.zone", tmpdir);
+	ck_assert_int_eq(chmod(path, 0), 0);
+	const char *p = write_tmp("secret.lua", "serial = 1\nlisten = { \"127.0.0.1:53\" }\nzones = {\n"
+						"\t{ name = \"a.example\", file = \"secret.zone\" },\n}\n");
+	struct diag d = load_fail(p);
+	char msg[512];
+	snprintf(msg, sizeof(msg), "zones[1].file: cannot read \"%s\": Permission denied", path);
+	expect_error(&d, p, 4, msg);
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_zone_paths)
+{
+	/* relative to the config's folder, absolute as given */
+	char *data = realpath(DATA, NULL);
+	char text[1024], zone[600];
+	snprintf(zone, sizeof(zone), "%s/example.com.zone", data);
+	write_tmp("rel.zone", "");
+	snprintf(text, sizeof(text),
+		 "serial = 1\nlisten = { \"127.0.0.1:53\" }\n"
+		 "zones = { { name = \"a.example\", file = \"rel.zone\" }, { name = \"b.example\", file = "
+		 "\"%s\" } }\n",
+		 zone);
+	struct conf *c = load_ok(write_tmp("paths.lua", text));
+	char rel[300];
+	snprintf(rel, sizeof(rel), "%s/rel.zone", tmpdir);
+	ck_assert_str_eq(c->dir, tmpdir);
+	ck_assert_str_eq(c->zones[0].file, rel);
+	ck_assert_str_eq(c->zones[1].file, zone);
+	conf_free(c);
+	free(data);
+
+	/* a config named without a folder: dir "." and zone files as written */
+	char cwd[4096];
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	ck_assert_int_eq(chdir(DATA), 0);
+	c = load_ok("minimal.lua");
+	ck_assert_int_eq(chdir(cwd), 0);
+	ck_assert_str_eq(c->dir, ".");
+	ck_assert_str_eq(c->zones[0].file, "example.com.zone");
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_bad_listen)
+{
+	const char *p = DATA "bad_listen.lua";
+	struct diag d = load_fail(p);
+	expect_error(&d, p, 4, "listen[1]: \"127.0.0.1\": missing port (expected \"address:port\")");
+	expect_error(&d, p, 5, "listen[2]: \"127.0.0.1:0\": port 0 out of range 1..65535");
+	expect_error(&d, p, 6, "listen[3]: \"127.0.0.1:65536\": port 65536 out of range 1..65535");
+	expect_error(&d, p, 7, "listen[4]: \"300.0.0.1:53\": not an IPv4 address");
+	expect_error(&d, p, 8, "listen[5]: \"localhost:53\": not an IPv4 address");
+	expect_error(
+	    &d, p, 9,
+	    "listen[6]: \"::1:53\": an IPv6 address must be written in brackets: \"[address]:port\"");
+	expect_error(&d, p, 10, "listen[7]: \"[::1]\": missing port (expected \"address:port\")");
+	expect_error(&d, p, 11, "listen[8]: \"[::1:53\": missing ']' after the IPv6 address");
+	expect_error(&d, p, 12, "listen[9]: \"[127.0.0.1]:53\": not an IPv6 address");
+	expect_error(&d, p, 13, "listen[10]: \"127.0.0.1:5x\": port must be a number in 1..65535");
+	expect_error(&d, p, 16, "listen[13]: \"[0:0::1]:53\" duplicates listen[12]");
+	expect_error(&d, p, 17, "listen[14]: \"127.0.0.1:53\" duplicates listen[11]");
+	ck_assert_uint_eq(d.errors, 12);
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_missing_keys)
+{
+	const char *p = DATA "empty_listen.lua";
+	struct diag d = load_fail(p);
+	expect_error(&d, p, 2, "listen: expected at least one \"address:port\"");
+	expect_error(&d, p, 0, "missing required key 'serial'");
+	ck_assert_uint_eq(d.errors, 2);
+	diag_free(&d);
+
+	p = write_tmp("nothing.lua", "-- nothing\n");
+	d = load_fail(p);
+	expect_error(&d, p, 0, "missing required key 'serial'");
+	expect_error(&d, p, 0, "missing required key 'listen'");
+	ck_assert_uint_eq(d.errors, 2);
+	diag_free(&d);
+
+	d = load_fail("tests/unit/data/conf/does-not-exist.lua");
+	expect_error(&d, "tests/unit/data/conf/does-not-exist.lua", 0,
+		     "cannot read: No such file or directory");
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_syntax_error)
+{
+	const char *p = DATA "syntax.lua";
+	struct diag d = load_fail(p);
+	expect_error(&d, p, 4, "'}' expected near 'file'");
+	ck_assert_uint_eq(d.count, 1);
+	diag_free(&d);
+
+	/* a path longer than Lua's chunk ids (it abbreviates them) still reads naturally, once */
+	char dir[200], path[300];
+	snprintf(dir, sizeof(dir), "%s/a-folder-name-long-enough-that-lua-would-abbreviate-it", tmpdir);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/conf.lua", dir + strlen(tmpdir) + 1);
+	p = write_tmp(path, "serial = 1\n\nx = = 2\n");
+	d = load_fail(p);
+	expect_error(&d, p, 3, "unexpected symbol near '='");
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_runtime_error)
+{
+	const char *p = DATA "runtime.lua";
+	struct diag d = load_fail(p);
+	expect_error(&d, p, 5, "attempt to index a nil value (local 't')");
+	ck_assert_uint_eq(d.count, 1);
+	diag_free(&d);
+
+	p = write_tmp("error.lua", "serial = 1\n\nerror(\"no position\", 0)\n");
+	d = load_fail(p);
+	expect_error(&d, p, 3, "no position");
+	diag_free(&d);
+
+	p = write_tmp("errtab.lua", "serial = 1\nerror({})\n");
+	d = load_fail(p);
+	expect_error(&d, p, 2, "(error object is a table value)");
+	diag_free(&d);
+
+	p = write_tmp("assert.lua", "serial = 1\nassert(serial == 2, \"serial must be 2\")\n");
+	d = load_fail(p);
+	expect_error(&d, p, 2, "serial must be 2");
+	diag_free(&d);
+}
+END_TEST
+
+/* Each snippet must fail at its line with the message given; none may have its side effect. */
+START_TEST(test_sandbox_refuses)
+{
+	static const struct {
+		const char *code, *msg;
+	} cases[] = {
+	    {"io.open(TMP .. '/made-by-io', 'w')", "attempt to index a nil value (global 'io')"},
+	    {"os.execute('touch ' .. TMP .. '/made-by-os')", "attempt to index a nil value (global 'os')"},
+	    {"require('os')", "attempt to call a nil value (global 'require')"},
+	    {"load('x = 1')()", "attempt to call a nil value (global 'load')"},
+	    {"loadstring('x = 1')()", "attempt to call a nil value (global 'loadstring')"},
+	    {"loadfile('/etc/hostname')", "attempt to call a nil value (global 'loadfile')"},
+	    {"dofile('/etc/hostname')", "attempt to call a nil value (global 'dofile')"},
+	    {"debug.getinfo(1)", "attempt to index a nil value (global 'debug')"},
+	    {"string.dump(print)", "attempt to call a nil value (field 'dump')"},
+	    {"local s = ('').dump(function() end)", "attempt to call a nil value (field 'dump')"},
+	    {"collectgarbage()", "attempt to call a nil value (global 'collectgarbage')"},
+	    {"print('hello')", "attempt to call a nil value (global 'print')"},
+	    {"package.loaded.os.exit()", "attempt to index a nil value (global 'package')"},
+	    {"coroutine.wrap(print)", "attempt to index a nil value (global 'coroutine')"},
+	    {"_G.os.exit()", "attempt to index a nil value (global '_G')"},
+	    {"setmetatable({}, { __gc = function() end })",
+	     "__gc metamethods are not allowed in the sandbox"},
+	    {"setmetatable(_ENV, {})", "cannot change a protected metatable"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[512];
+		snprintf(text, sizeof(text), "local TMP = '%s'\n%s\n", tmpdir, cases[i].code);
+		const char *p = write_tmp("refuse.lua", text);
+		struct diag d = load_fail(p);
+		expect_error(&d, p, 2, cases[i].msg);
+		diag_free(&d);
+	}
+	char made[300];
+	snprintf(made, sizeof(made), "%s/made-by-io", tmpdir);
+	ck_assert_int_ne(access(made, F_OK), 0);
+	snprintf(made, sizeof(made), "%s/made-by-os", tmpdir);
+	ck_assert_int_ne(access(made, F_OK), 0);
+}
+END_TEST
+
+static int dump_writer(lua_State *L, const void *p, size_t n, void *f)
+{
+	(void)L;
+	return fwrite(p, 1, n, f) == n ? 0 : 1;
+}
+
+START_TEST(test_bytecode_refused)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "%s/bytecode.lua", tmpdir);
+	lua_State *L = luaL_newstate();
+	ck_assert_int_eq(luaL_loadstring(L, "serial = 1 listen = { '127.0.0.1:53' }"), LUA_OK);
+	FILE *f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(lua_dump(L, dump_writer, f, 0), 0);
+	fclose(f);
+	lua_close(L);
+	struct diag d = load_fail(path);
+	expect_error(&d, path, 0, "attempt to load a binary chunk (mode is 't')");
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_instruction_budget)
+{
+	const char *p = write_tmp("loop.lua", "serial = 1\nwhile true do end\n");
+	struct diag d = load_fail(p);
+	expect_error(&d, p, 2, "instruction budget of 10000000 exceeded (endless loop?)");
+	diag_free(&d);
+
+	/* pcall cannot catch the budget error and carry on */
+	p = write_tmp("loop_pcall.lua",
+		      "serial = 1\nwhile true do\n\tpcall(function() while true do end end)\nend\n");
+	d = load_fail(p);
+	ck_assert_uint_eq(d.count, 1);
+	ck_assert_ptr_nonnull(strstr(d.entries[0].text, "instruction budget of 10000000 exceeded"));
+	diag_free(&d);
+
+	/* nor can a to-be-closed variable's handler */
+	p = write_tmp("loop_close.lua", "serial = 1\ndo\n\tlocal x <close> = setmetatable({}, { __close = "
+					"function() while true do end end })\nend\n");
+	d = load_fail(p);
+	expect_error(&d, p, 3, "instruction budget of 10000000 exceeded (endless loop?)");
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_memory_cap)
+{
+	const char *p = write_tmp("bomb.lua", "serial = 1\nlocal s = 'x'\nwhile true do s = s .. s end\n");
+	struct diag d = load_fail(p);
+	expect_error(&d, p, 0, "memory limit of 16 MiB exceeded");
+	ck_assert_uint_eq(d.count, 1);
+	diag_free(&d);
+
+	p = write_tmp("bomb_table.lua", "local t = {}\nfor i = 1, 1e9 do t[i] = { i } end\n");
+	d = load_fail(p);
+	expect_error(&d, p, 0, "memory limit of 16 MiB exceeded");
+	diag_free(&d);
+
+	/* caught by pcall, the cap still ends the run */
+	p = write_tmp("bomb_pcall.lua", "local ok = pcall(string.rep, 'x', 1 << 30)\nserial = 1\n"
+					"listen = { '127.0.0.1:53' }\n");
+	d = load_fail(p);
+	expect_error(&d, p, 0, "memory limit of 16 MiB exceeded");
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_computed_values)
+{
+	struct conf *c = load_ok(DATA "computed.lua");
+	ck_assert_uint_eq(c->serial, 6);
+	ck_assert_uint_eq(c->listen_count, 3);
+	expect_v4(&c->listen[0], "127.0.0.1", 5301);
+	expect_v4(&c->listen[2], "127.0.0.3", 5303);
+	ck_assert_str_eq(c->listen[1].text, "127.0.0.2:5302");
+	ck_assert_uint_eq(c->zone_count, 4);
+	ck_assert_str_eq(c->zones[0].name, "a.example");
+	ck_assert_str_eq(c->zones[2].name, "c.example");
+	ck_assert_str_eq(c->zones[3].name, "d.example");
+	ck_assert_uint_eq(c->zones[0].line, 12); /* the loop body that built it */
+	ck_assert_uint_eq(c->workers, 2);
+	ck_assert_str_eq(c->identity, "ns1");
+	ck_assert_uint_eq(c->udp_payload, 1240); /* the last assignment counts */
+	conf_free(c);
+
+	const char *p = DATA "computed_bad.lua";
+	struct diag d = load_fail(p);
+	expect_error(&d, p, 6, "zones[1].file: cannot read \"" DATA "z1.zone\": No such file or directory");
+	expect_error(&d, p, 6, "zones[2].file: cannot read \"" DATA "z2.zone\": No such file or directory");
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_assignment_lines)
+{
+	/* Lua records a multi-line assignment at its last line; we report where it starts */
+	const char *p = write_tmp("multiline.lua", "serial = 1\nlisten = { '127.0.0.1:53' }\n\nzones = {\n"
+						   "\tname = 'example.com',\n}\n");
+	struct diag d = load_fail(p);
+	expect_error(&d, p, 4,
+		     "zones: expected a list of { name = ..., file = ... } tables, found key 'name'");
+	diag_free(&d);
+
+	/* the line of the last assignment, whose value is the one checked */
+	p = write_tmp("reassign.lua", "serial = 1\nlisten = { '127.0.0.1:53' }\nserial = 'two'\n");
+	d = load_fail(p);
+	expect_error(&d, p, 3, "serial: expected an integer, got string");
+	diag_free(&d);
+
+	/* globals set with rawset bypass the line recording: still checked, without a line */
+	p = write_tmp("rawset.lua", "serial = 1\nlisten = { '127.0.0.1:53' }\nrawset(_ENV, 'bogus', 1)\n");
+	d = load_fail(p);
+	expect_error(&d, p, 0, "unknown key 'bogus' (helper variables and functions must be local)");
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_sandbox_reuse)
+{
+	/* the interface later used for policies: define functions, call them under a fresh budget */
+	struct conf_sandbox *sb = conf_sandbox_new(&(struct conf_sandbox_limits){1 << 20, 100000});
+	ck_assert_ptr_nonnull(sb);
+	struct diag d;
+	diag_init(&d);
+	const char *chunk = "function double(n) return 2 * n end\nfunction spin() while true do end end\n";
+	ck_assert(conf_sandbox_run_string(sb, "policy.lua", chunk, strlen(chunk), &d));
+	ck_assert_uint_eq(conf_sandbox_global_line(sb, "spin", &(size_t){0}), 2);
+	lua_State *L = conf_sandbox_lua(sb);
+	for (int round = 0; round < 2; round++) {
+		conf_sandbox_push_globals(sb);
+		lua_getfield(L, -1, "spin");
+		ck_assert(!conf_sandbox_pcall(sb, "policy.lua", 0, 0, &d));
+		lua_getfield(L, -1, "double");
+		lua_pushinteger(L, 21);
+		ck_assert(conf_sandbox_pcall(sb, "policy.lua", 1, 1, &d));
+		ck_assert_int_eq(lua_tointeger(L, -1), 42);
+		lua_pop(L, 2);
+	}
+	ck_assert_uint_eq(d.count, 2);
+	expect_error(&d, "policy.lua", 2, "instruction budget of 100000 exceeded (endless loop?)");
+	diag_free(&d);
+	conf_sandbox_free(sb);
+}
+END_TEST
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static Suite *conf_suite(void)
+{
+	Suite *s = suite_create("conf");
+	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_minimal);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_full);
+	tcase_add_test(tc, test_wrong_types);
+	tcase_add_test(tc, test_wrong_nested);
+	tcase_add_test(tc, test_domain_names);
+	tcase_add_test(tc, test_unknown_keys);
+	tcase_add_test(tc, test_duplicate_zone);
+	tcase_add_test(tc, test_missing_zone_file);
+	tcase_add_test(tc, test_unreadable_zone_file);
+	tcase_add_test(tc, test_zone_paths);
+	tcase_add_test(tc, test_bad_listen);
+	tcase_add_test(tc, test_missing_keys);
+	tcase_add_test(tc, test_syntax_error);
+	tcase_add_test(tc, test_runtime_error);
+	tcase_add_test(tc, test_sandbox_refuses);
+	tcase_add_test(tc, test_bytecode_refused);
+	tcase_add_test(tc, test_instruction_budget);
+	tcase_add_test(tc, test_memory_cap);
+	tcase_add_test(tc, test_computed_values);
+	tcase_add_test(tc, test_assignment_lines);
+	tcase_add_test(tc, test_sandbox_reuse);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/meridian-test-conf-XXXXXX");
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	SRunner *sr = srunner_create(conf_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return failed ? 1 : 0;
+}
