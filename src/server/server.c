@@ -14,6 +14,7 @@
 struct server {
 	struct worker *workers;
 	unsigned worker_count;
+	bool stopping; /* set once by server_stop; UDP threads read it after every wake-up */
 };
 
 static bool is_wildcard(const struct sockaddr_storage *ss)
@@ -51,7 +52,8 @@ static bool address_free(const struct conf_listen *l, int type, struct diag *d)
 
 static int open_socket(const struct conf_listen *l, int type, struct diag *d)
 {
-	int fd = socket(l->addr.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* UDP sockets block: their thread waits in recvmmsg itself. TCP sockets live in an event loop. */
+	int fd = socket(l->addr.ss_family, type | (type == SOCK_STREAM ? SOCK_NONBLOCK : 0) | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		diag_error(d, NULL, 0, "listen %s: socket: %s", l->text, strerror(errno));
 		return -1;
@@ -86,8 +88,8 @@ static void worker_stop_cb(struct ev_loop *loop, ev_async *a, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
-/* QSBR: a worker blocked in the event loop holds no snapshot, so it goes offline and does not delay
- * a publication; it comes back online before running any callback. */
+/* QSBR: the TCP thread blocked in its event loop holds no snapshot, so it goes offline and does not
+ * delay a publication; it comes back online before running any callback. */
 static void worker_offline(struct ev_loop *loop)
 {
 	(void)loop;
@@ -100,7 +102,7 @@ static void worker_online(struct ev_loop *loop)
 	rcu_thread_online();
 }
 
-static void *worker_main(void *arg)
+static void *tcp_thread_main(void *arg)
 {
 	struct worker *w = arg;
 	rcu_register_thread();
@@ -110,33 +112,30 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static bool worker_open(struct worker *w, const struct conf *conf, struct diag *d)
+static bool worker_open(struct server *s, struct worker *w, const struct conf *conf, struct diag *d)
 {
 	w->loop = ev_loop_new(EVFLAG_AUTO);
-	w->batch = calloc(1, sizeof(*w->batch));
 	w->udp = calloc(conf->listen_count, sizeof(*w->udp));
 	w->tcp = calloc(conf->listen_count, sizeof(*w->tcp));
-	if (!w->loop || !w->batch || !w->udp || !w->tcp || !tcp_init(w, conf->tcp_clients, conf->tcp_idle_timeout)) {
+	if (!w->loop || !w->udp || !w->tcp || !tcp_init(w, conf->tcp_clients, conf->tcp_idle_timeout)) {
 		diag_error(d, NULL, 0, "worker %u: out of memory", w->index);
 		return false;
 	}
 	for (size_t i = 0; i < conf->listen_count; i++) {
-		struct listener *u = &w->udp[i], *t = &w->tcp[i];
-		u->fd = t->fd = -1;
+		struct udp_thread *u = &w->udp[i];
+		struct listener *t = &w->tcp[i];
 		const struct conf_listen *l = &conf->listen[i];
 		u->fd = open_socket(l, SOCK_DGRAM, d);
 		t->fd = open_socket(l, SOCK_STREAM, d);
 		w->listener_count = i + 1;
-		if (u->fd < 0 || t->fd < 0)
+		u->batch = calloc(1, sizeof(*u->batch));
+		if (u->fd < 0 || t->fd < 0 || !u->batch)
 			return false;
-		u->worker = t->worker = w;
-		u->family = t->family = l->addr.ss_family;
 		u->wildcard = is_wildcard(&l->addr);
-		ev_io_init(&u->io, udp_readable, u->fd, EV_READ);
+		u->stopping = &s->stopping;
+		t->worker = w;
 		ev_io_init(&t->io, tcp_acceptable, t->fd, EV_READ);
-		u->io.data = u;
 		t->io.data = t;
-		ev_io_start(w->loop, &u->io);
 		ev_io_start(w->loop, &t->io);
 	}
 	ev_async_init(&w->stop, worker_stop_cb);
@@ -153,12 +152,30 @@ static void worker_close(struct worker *w)
 			close(w->udp[i].fd);
 		if (w->tcp[i].fd >= 0)
 			close(w->tcp[i].fd);
+		free(w->udp[i].batch);
 	}
 	if (w->loop)
 		ev_loop_destroy(w->loop);
 	free(w->udp);
 	free(w->tcp);
-	free(w->batch);
+}
+
+static bool worker_run(struct worker *w, struct diag *d)
+{
+	for (size_t i = 0; i < w->listener_count; i++) {
+		struct udp_thread *u = &w->udp[i];
+		if (pthread_create(&u->thread, NULL, udp_thread_main, u) != 0) {
+			diag_error(d, NULL, 0, "worker %u: cannot start a UDP thread: %s", w->index, strerror(errno));
+			return false;
+		}
+		u->started = true;
+	}
+	if (pthread_create(&w->thread, NULL, tcp_thread_main, w) != 0) {
+		diag_error(d, NULL, 0, "worker %u: cannot start the TCP thread: %s", w->index, strerror(errno));
+		return false;
+	}
+	w->started = true;
+	return true;
 }
 
 struct server *server_start(const struct conf *conf, struct diag *d)
@@ -172,19 +189,16 @@ struct server *server_start(const struct conf *conf, struct diag *d)
 	s->worker_count = conf->workers;
 	for (unsigned i = 0; i < s->worker_count; i++) {
 		s->workers[i].index = i;
-		if (!worker_open(&s->workers[i], conf, d)) {
+		if (!worker_open(s, &s->workers[i], conf, d)) {
 			server_stop(s);
 			return NULL;
 		}
 	}
 	for (unsigned i = 0; i < s->worker_count; i++) {
-		struct worker *w = &s->workers[i];
-		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-			diag_error(d, NULL, 0, "worker %u: cannot start thread: %s", i, strerror(errno));
+		if (!worker_run(&s->workers[i], d)) {
 			server_stop(s);
 			return NULL;
 		}
-		w->started = true;
 	}
 	return s;
 }
@@ -193,12 +207,23 @@ void server_stop(struct server *s)
 {
 	if (!s)
 		return;
+	__atomic_store_n(&s->stopping, true, __ATOMIC_RELEASE);
 	for (unsigned i = 0; i < s->worker_count; i++) {
 		struct worker *w = &s->workers[i];
-		if (w->started) {
+		/* shutdown() wakes a thread blocked in recvmmsg on Linux, even on an unconnected socket. */
+		for (size_t k = 0; k < w->listener_count; k++)
+			if (w->udp[k].started)
+				shutdown(w->udp[k].fd, SHUT_RDWR);
+		if (w->started)
 			ev_async_send(w->loop, &w->stop);
+	}
+	for (unsigned i = 0; i < s->worker_count; i++) {
+		struct worker *w = &s->workers[i];
+		for (size_t k = 0; k < w->listener_count; k++)
+			if (w->udp[k].started)
+				pthread_join(w->udp[k].thread, NULL);
+		if (w->started)
 			pthread_join(w->thread, NULL);
-		}
 	}
 	for (unsigned i = 0; i < s->worker_count; i++)
 		worker_close(&s->workers[i]);
@@ -206,18 +231,25 @@ void server_stop(struct server *s)
 	free(s);
 }
 
+static void stats_add(struct query_stats *sum, const struct query_stats *st)
+{
+	sum->queries += st->queries;
+	sum->dropped += st->dropped;
+	sum->truncated += st->truncated;
+	sum->badvers += st->badvers;
+	sum->edns += st->edns;
+	for (size_t r = 0; r < sizeof(sum->rcode) / sizeof(sum->rcode[0]); r++)
+		sum->rcode[r] += st->rcode[r];
+}
+
 void server_stats(const struct server *s, struct query_stats *sum)
 {
 	memset(sum, 0, sizeof(*sum));
 	for (unsigned i = 0; i < s->worker_count; i++) {
-		const struct query_stats *st = &s->workers[i].stats;
-		sum->queries += st->queries;
-		sum->dropped += st->dropped;
-		sum->truncated += st->truncated;
-		sum->badvers += st->badvers;
-		sum->edns += st->edns;
-		for (size_t r = 0; r < sizeof(sum->rcode) / sizeof(sum->rcode[0]); r++)
-			sum->rcode[r] += st->rcode[r];
+		const struct worker *w = &s->workers[i];
+		stats_add(sum, &w->stats);
+		for (size_t k = 0; k < w->listener_count; k++)
+			stats_add(sum, &w->udp[k].stats);
 	}
 }
 

@@ -1,15 +1,14 @@
-/* udp.c -- answering UDP in batches: recvmmsg, query_answer for each datagram, sendmmsg. */
+/* udp.c -- a UDP thread: blocking recvmmsg, query_answer for each datagram, sendmmsg. */
 #include <errno.h>
 #include <string.h>
 #include <urcu-qsbr.h>
 
 #include "worker.h"
 
-#define UDP_ROUNDS 16 /* batches per wake-up before giving other watchers a turn */
-
-static void prepare_receive(struct udp_batch *b)
+/* Points the first n receive headers at their buffers again (recvmmsg changed their lengths). */
+static void prepare_receive(struct udp_batch *b, unsigned n)
 {
-	for (unsigned i = 0; i < UDP_BATCH; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		b->in_iov[i] = (struct iovec){b->in_buf[i], UDP_RECV_SIZE};
 		b->in[i].msg_hdr = (struct msghdr){
 			.msg_name = &b->peer[i],
@@ -53,7 +52,7 @@ static void copy_destination(struct msghdr *in, struct msghdr *out, union udp_co
 
 /* Sends count replies; a full socket buffer drops the rest (as a router would), a per-destination
  * error skips that one datagram. */
-static void send_replies(struct worker *w, int fd, struct mmsghdr *out, unsigned count)
+static void send_replies(struct udp_thread *w, int fd, struct mmsghdr *out, unsigned count)
 {
 	unsigned done = 0;
 	while (done < count) {
@@ -72,42 +71,52 @@ static void send_replies(struct worker *w, int fd, struct mmsghdr *out, unsigned
 	}
 }
 
-void udp_readable(struct ev_loop *loop, ev_io *io, int revents)
+/* Answers one received batch of n datagrams. */
+static void answer_batch(struct udp_thread *u, unsigned n)
 {
-	(void)loop;
-	(void)revents;
-	struct listener *l = io->data;
-	struct worker *w = l->worker;
-	struct udp_batch *b = w->batch;
-	for (unsigned round = 0; round < UDP_ROUNDS; round++) {
-		prepare_receive(b);
-		int n = recvmmsg(l->fd, b->in, UDP_BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0)
-			break;
-		const struct snapshot *snap = snapshot_current();
-		unsigned m = 0;
-		for (int i = 0; i < n; i++) {
-			struct msghdr *in = &b->in[i].msg_hdr;
-			if (in->msg_flags & MSG_TRUNC) {
-				w->stats.queries++;
-				w->stats.dropped++;
-				continue;
-			}
-			size_t len = query_answer(snap, b->in_buf[i], b->in[i].msg_len, b->out_buf[m], UDP_SEND_SIZE,
-						  QUERY_UDP, &w->query, &w->stats);
-			if (!len)
-				continue;
-			b->out_iov[m] = (struct iovec){b->out_buf[m], len};
-			struct msghdr *out = &b->out[m].msg_hdr;
-			*out = (struct msghdr){.msg_name = &b->peer[i], .msg_namelen = in->msg_namelen,
-					       .msg_iov = &b->out_iov[m], .msg_iovlen = 1};
-			if (l->wildcard)
-				copy_destination(in, out, &b->out_control[m]);
-			m++;
+	struct udp_batch *b = u->batch;
+	const struct snapshot *snap = snapshot_current();
+	unsigned m = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct msghdr *in = &b->in[i].msg_hdr;
+		if (in->msg_flags & MSG_TRUNC) {
+			u->stats.queries++;
+			u->stats.dropped++;
+			continue;
 		}
-		send_replies(w, l->fd, b->out, m);
-		rcu_quiescent_state();
-		if (n < UDP_BATCH)
-			break;
+		size_t len = query_answer(snap, b->in_buf[i], b->in[i].msg_len, b->out_buf[m], UDP_SEND_SIZE, QUERY_UDP,
+					  &u->query, &u->stats);
+		if (!len)
+			continue;
+		b->out_iov[m] = (struct iovec){b->out_buf[m], len};
+		struct msghdr *out = &b->out[m].msg_hdr;
+		*out = (struct msghdr){.msg_name = &b->peer[i], .msg_namelen = in->msg_namelen,
+				       .msg_iov = &b->out_iov[m], .msg_iovlen = 1};
+		if (u->wildcard)
+			copy_destination(in, out, &b->out_control[m]);
+		m++;
 	}
+	send_replies(u, u->fd, b->out, m);
+}
+
+void *udp_thread_main(void *arg)
+{
+	struct udp_thread *u = arg;
+	rcu_register_thread();
+	unsigned used = UDP_BATCH; /* headers recvmmsg may have changed since they were prepared */
+	while (!__atomic_load_n(u->stopping, __ATOMIC_ACQUIRE)) {
+		prepare_receive(u->batch, used);
+		/* Blocked in the kernel we hold no snapshot: offline, a publication need not wait for us.
+		 * server_stop wakes us with shutdown(), so the wait needs no timeout (and no timer). */
+		rcu_thread_offline();
+		int n = recvmmsg(u->fd, u->batch->in, UDP_BATCH, MSG_WAITFORONE, NULL);
+		rcu_thread_online();
+		used = n > 0 ? (unsigned)n : UDP_BATCH;
+		if (n > 0) {
+			answer_batch(u, (unsigned)n);
+			rcu_quiescent_state();
+		}
+	}
+	rcu_unregister_thread();
+	return NULL;
 }
