@@ -10,6 +10,8 @@
 #include <ev.h>
 
 #include "meridian/conf.h"
+#include "meridian/explain.h"
+#include "meridian/loader.h"
 #include "meridian/server.h"
 #include "meridian/snapshot.h"
 #include "meridian/zone.h"
@@ -40,34 +42,14 @@ static void log_diag(const char *prefix, const struct diag *d)
 		log_line("%s%s%s", prefix, d->entries[i].level == DIAG_WARNING ? "warning: " : "", d->entries[i].text);
 }
 
-/* Loads every zone of conf. With all_or_nothing (reload, --check) any failure fails the whole load;
- * otherwise (start-up) a zone that fails is reported and left out so the others still serve. */
-static struct zone_set *load_zones(const struct conf *conf, bool all_or_nothing, struct diag *d)
+static void log_snapshot(const struct snapshot *s)
 {
-	struct zone **zones = calloc(conf->zone_count ? conf->zone_count : 1, sizeof(*zones));
-	if (!zones)
-		abort();
-	size_t loaded = 0;
-	bool failed = false;
-	for (size_t i = 0; i < conf->zone_count; i++) {
-		struct zone *z = zone_load(conf->zones[i].name, conf->zones[i].file, d);
-		if (z)
-			zones[loaded++] = z;
-		else
-			failed = true;
-	}
-	struct zone_set *set = failed && all_or_nothing ? NULL : zone_set_new(zones, loaded);
-	for (size_t i = 0; i < loaded; i++)
-		zone_unref(zones[i]);
-	free(zones);
-	return set;
-}
-
-static void log_zones(const struct zone_set *set)
-{
+	const struct zone_set *set = s->zones;
 	for (size_t i = 0; i < set->count; i++)
 		log_line("zone %s: serial %u, %zu records", set->zones[i]->name_text, set->zones[i]->serial,
 			 set->zones[i]->rr_count);
+	if (s->geo)
+		log_line("geo: %zu regions, %zu map entries", s->conf->geo.region_count, geo_map_entries(s->geo));
 }
 
 static int check_only(void)
@@ -75,14 +57,14 @@ static int check_only(void)
 	struct diag d;
 	diag_init(&d);
 	struct conf *conf = conf_load(config_path, &d);
-	struct zone_set *set = conf ? load_zones(conf, true, &d) : NULL;
+	struct snapshot *snap = conf ? loader_build(conf, LOADER_ALL_OR_NOTHING, &d) : NULL;
 	for (size_t i = 0; i < d.count; i++)
 		fprintf(stderr, "%s%s\n", d.entries[i].level == DIAG_WARNING ? "warning: " : "", d.entries[i].text);
-	int status = d.errors ? 1 : 0;
+	int status = snap && !d.errors ? 0 : 1;
 	if (!status)
-		printf("%s: configuration and %zu zone(s) OK\n", config_path, set->count);
-	zone_set_free(set);
-	conf_free(conf);
+		printf("%s: configuration, %zu zone(s) and %zu dynamic record(s) OK\n", config_path,
+		       snap->zones->count, snap->conf->record_count);
+	snapshot_free(snap);
 	diag_free(&d);
 	return status;
 }
@@ -93,10 +75,10 @@ static void reload(void)
 	struct diag d;
 	diag_init(&d);
 	struct conf *conf = conf_load(config_path, &d);
-	struct zone_set *set = NULL;
 	const struct snapshot *running = snapshot_latest();
 	/* A config older than the running one is stale (pushed from an old checkout, say): refuse it.
 	 * An equal serial reloads the zones under the same config. */
+	struct snapshot *snap = NULL;
 	if (conf && conf->serial < running->conf->serial)
 		diag_error(&d, config_path, 0, "stale config: serial %llu is older than the running serial %llu",
 			   (unsigned long long)conf->serial, (unsigned long long)running->conf->serial);
@@ -104,8 +86,8 @@ static void reload(void)
 		diag_error(&d, config_path, 0,
 			   "listen, workers, tcp_clients and tcp_idle_timeout can only change with a restart");
 	else if (conf)
-		set = load_zones(conf, true, &d);
-	if (!set) {
+		snap = loader_build(conf, LOADER_ALL_OR_NOTHING, &d), conf = NULL;
+	if (!snap) {
 		log_diag("reload: failed: ", &d);
 		log_line("reload: failed: the running configuration (serial %llu) keeps serving",
 			 (unsigned long long)running->conf->serial);
@@ -115,12 +97,11 @@ static void reload(void)
 	}
 	log_diag("reload: ", &d);
 	diag_free(&d);
-	uint64_t serial = conf->serial;
-	struct snapshot *snap = snapshot_new(conf, set);
 	snapshot_publish(snap);
-	log_zones(set);
-	log_line("reload: ok (serial %llu, generation %llu, %zu zones)", (unsigned long long)serial,
-		 (unsigned long long)snap->generation, set->count);
+	log_snapshot(snap);
+	log_line("reload: ok (serial %llu, generation %llu, %zu zones, %zu dynamic records)",
+		 (unsigned long long)snap->conf->serial, (unsigned long long)snap->generation, snap->zones->count,
+		 snap->conf->record_count);
 }
 
 static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
@@ -144,14 +125,18 @@ static int serve(void)
 		diag_free(&d);
 		return 1;
 	}
-	struct zone_set *set = load_zones(conf, false, &d);
+	size_t zone_count = conf->zone_count;
+	struct snapshot *snap = loader_build(conf, LOADER_SKIP_BAD_ZONES, &d);
 	log_diag("", &d);
 	diag_free(&d);
-	if (set->count < conf->zone_count)
-		log_line("%zu of %zu zones failed to load and are not served", conf->zone_count - set->count,
-			 conf->zone_count);
-	log_zones(set);
-	snapshot_publish(snapshot_new(conf, set));
+	if (!snap)
+		return 1;
+	if (snap->zones->count < zone_count)
+		log_line("%zu of %zu zones failed to load and are not served", zone_count - snap->zones->count,
+			 zone_count);
+	log_snapshot(snap);
+	snapshot_publish(snap);
+	conf = snap->conf;
 
 	/* Workers inherit a mask that blocks the control signals, so only this thread handles them. */
 	sigset_t control, old;
@@ -178,7 +163,8 @@ static int serve(void)
 	const struct conf *c = snapshot_latest()->conf;
 	for (size_t i = 0; i < c->listen_count; i++)
 		log_line("listening on %s (udp, tcp)", c->listen[i].text);
-	log_line("ready: serial %llu, %zu zones, %u workers", (unsigned long long)c->serial, set->count, c->workers);
+	log_line("ready: serial %llu, %zu zones, %u workers", (unsigned long long)c->serial,
+		 snapshot_latest()->zones->count, c->workers);
 	ev_run(loop, 0);
 
 	server_stop(server);
@@ -187,11 +173,27 @@ static int serve(void)
 	return 0;
 }
 
+/* --explain NAME TYPE CLIENT: builds the snapshot as a start would, answers, explains, exits. */
+static int explain_only(char **args)
+{
+	struct diag d;
+	diag_init(&d);
+	struct conf *conf = conf_load(config_path, &d);
+	struct snapshot *snap = conf ? loader_build(conf, LOADER_ALL_OR_NOTHING, &d) : NULL;
+	bool ok = snap && explain_print(snap, args[0], args[1], args[2], stdout, &d);
+	for (size_t i = 0; i < d.count; i++)
+		fprintf(stderr, "%s%s\n", d.entries[i].level == DIAG_WARNING ? "warning: " : "", d.entries[i].text);
+	snapshot_free(snap);
+	diag_free(&d);
+	return ok ? 0 : 1;
+}
+
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: meridiand -c CONFIG [--check]\n"
+	fprintf(out, "usage: meridiand -c CONFIG [--check | --explain NAME TYPE CLIENT[/PREFIX]]\n"
 		     "  -c, --config FILE  the config file (Lua; see README.md)\n"
 		     "      --check        validate the config and every zone, print every error, exit 0 or 1\n"
+		     "      --explain      show the region, policy, order, answer, TTL and scope a client gets\n"
 		     "  -V, --version      print the version\n");
 }
 
@@ -199,10 +201,11 @@ int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'k'},
+		{"explain", no_argument, NULL, 'e'},
 		{"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	bool check = false;
+	bool check = false, explain = false;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "c:hV", options, NULL)) != -1) {
 		switch (opt) {
@@ -211,6 +214,9 @@ int main(int argc, char **argv)
 			break;
 		case 'k':
 			check = true;
+			break;
+		case 'e':
+			explain = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -223,10 +229,12 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!config_path || optind != argc) {
+	if (!config_path || optind != argc - (explain ? 3 : 0) || (check && explain)) {
 		usage(stderr);
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if (explain)
+		return explain_only(argv + optind);
 	return check ? check_only() : serve();
 }

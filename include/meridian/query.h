@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 #include "meridian/snapshot.h"
 #include "meridian/wire.h"
 
@@ -24,10 +26,12 @@ struct query_stats {
 	uint64_t edns;
 };
 
-/* Answers the query in pkt (len bytes) into out (out_cap bytes, at least WIRE_MSG_MAX for TCP and
- * the configured UDP payload for UDP). Returns the response length, or 0 when nothing is to be sent.
- * scratch holds the parsed query (kept per worker so nothing large lives on the stack). */
-size_t query_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len, uint8_t *out, size_t out_cap,
-		    enum query_transport transport, struct wire_query *scratch, struct query_stats *stats);
+/* Answers the query in pkt (len bytes) from client peer (its source address as the transport saw
+ * it; NULL puts it in the default region) into out (out_cap bytes, at least WIRE_MSG_MAX for TCP and
+ * the configured UDP payload for UDP). Returns the response length, or 0 when nothing is to be
+ * sent. scratch holds the parsed query (kept per worker so nothing large lives on the stack). */
+size_t query_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len, const struct sockaddr_storage *peer,
+		    uint8_t *out, size_t out_cap, enum query_transport transport, struct wire_query *scratch,
+		    struct query_stats *stats);
 
 #endif

@@ -10,15 +10,19 @@
 #include <stdint.h>
 
 #include "meridian/conf.h"
+#include "meridian/dynamic.h"
+#include "meridian/geo.h"
 #include "meridian/zone.h"
 
 struct snapshot {
 	uint64_t generation;     /* increases with every publication */
 	struct conf *conf;       /* owned */
 	struct zone_set *zones;  /* owned */
+	struct geo_map *geo;     /* owned; NULL when no regions are configured */
+	struct dyn_table *dyn;   /* owned; NULL when no dynamic records are configured */
 };
 
-/* Creates a snapshot taking ownership of conf and zones. */
+/* Creates a snapshot taking ownership of conf and zones (geo and dyn are set by the caller). */
 struct snapshot *snapshot_new(struct conf *conf, struct zone_set *zones);
 void snapshot_free(struct snapshot *s);
 

@@ -23,7 +23,8 @@
  * different TTLs the loader uses the lowest and warns). */
 struct zone_rrset {
 	uint16_t type;
-	uint16_t count; /* RRs in the set, >= 1 */
+	uint16_t count; /* RRs in the set, >= 1; 0 marks a dynamic RRset (a record of the config whose
+			 * values the snapshot's dyn_table holds per region), whose index is in ttl */
 	uint32_t ttl;
 	/* count records back to back, each a 2-byte rdlength (network order) followed by the rdata in
 	 * uncompressed wire form; iterate with zone_rdata_next. */
@@ -76,6 +77,22 @@ struct zone {
  * glue), NS at a wildcard name. Returns NULL when any error was found; otherwise a zone with one
  * reference. */
 struct zone *zone_load(const char *origin, const char *path, struct diag *d);
+/* A dynamic record to place in a zone: its name gets a node and an RRset marked dynamic (count 0,
+ * index in ttl), so NXDOMAIN, NODATA, CNAME and wildcard rules treat it like data. Errors (a name
+ * outside the zone or below a cut, a dynamic CNAME beside other data, a dynamic RRset where the file
+ * has one of the same type) are reported at file:line, the record's place in the config. */
+struct zone_dynamic {
+	const uint8_t *owner; /* uncompressed lowercased wire name */
+	size_t owner_len;
+	uint16_t type;
+	uint32_t index; /* the record's index in the config (and the dyn_table) */
+	const char *file;
+	unsigned line;
+};
+
+/* zone_load with dynamic records placed in the zone. */
+struct zone *zone_load_dynamic(const char *origin, const char *path, const struct zone_dynamic *dyn, size_t count,
+			       struct diag *d);
 void zone_ref(struct zone *z);
 void zone_unref(struct zone *z);
 

@@ -2,9 +2,11 @@
  *
  * Each top-level key is one entry of conf_keys: its name, whether it is required, a parser and the
  * field it fills (with a range and a default for integers). Keys are checked in the order they were
- * assigned, so messages come out in file order; then missing required keys are reported and defaults
- * applied. Values are read with raw access only (no metamethods), so no config code runs once the
- * chunk has finished. Every problem is reported; nothing stops at the first. */
+ * assigned, so messages come out in file order, within phases: a key that refers to names defined by
+ * other keys (default_region to regions, pools to datacenters, records to pools) is parsed in a later
+ * phase, so the order of assignments in the file does not matter. After each phase, missing required
+ * keys are reported and defaults applied. Values are read with raw access only (no metamethods), so no
+ * config code runs once the chunk has finished. Every problem is reported; nothing stops at the first. */
 #include "meridian/conf.h"
 
 #include <arpa/inet.h>
@@ -21,37 +23,9 @@
 #include <unistd.h>
 
 #include "meridian/conf_sandbox.h"
+#include "schema.h"
 
-struct loader {
-	struct conf *c;
-	struct diag *d;
-	lua_State *L;
-	const struct conf_source *src;
-};
-
-/* Where a top-level value was written: the line for messages, the offset where searches start. */
-struct site {
-	unsigned line;
-	size_t pos;
-};
-
-struct conf_key;
-/* Parses the value on top of the stack (nil when an optional key is absent: apply the default). */
-typedef void conf_parse_fn(struct loader *ld, const struct conf_key *k, const struct site *at);
-
-struct conf_key {
-	const char *name;
-	conf_parse_fn *parse;
-	bool required;
-	size_t field;	  /* offsetof the field in struct conf */
-	size_t len_field; /* bytes: offsetof their length */
-	int64_t min, max; /* integers: the range; strings: the length in bytes */
-	int64_t def;	  /* integers: the value when absent */
-};
-
-#define conf_error(ld, line, ...) diag_error((ld)->d, (ld)->c->path, (line), __VA_ARGS__)
-
-static conf_parse_fn key_u64, key_uint, key_workers, key_text, key_bytes, key_listen, key_zones;
+static conf_parse_fn key_u64, key_uint, key_workers, key_text, key_bytes, key_bool, key_listen, key_zones;
 
 /* The schema. A new key is a field in struct conf plus one entry here, with a parser from below (or a
  * new one for a new kind of value). */
@@ -68,11 +42,19 @@ static const struct conf_key conf_keys[] = {
 	{"udp_payload",      key_uint,    .field = F(udp_payload), .min = 512, .max = 4096, .def = 1232},
 	{"tcp_idle_timeout", key_uint,    .field = F(tcp_idle_timeout), .min = 1, .max = 3600, .def = 10},
 	{"tcp_clients",      key_uint,    .field = F(tcp_clients), .min = 1, .max = 65536, .def = 256},
+	{"geoip",            conf_key_geoip, .phase = 0},
+	{"regions",          conf_key_regions, .phase = 0},
+	{"default_region",   conf_key_default_region, .phase = 1},
+	{"ecs",              key_bool,    .field = F(ecs), .def = true},
+	{"datacenters",      conf_key_datacenters, .phase = 0},
+	{"pools",            conf_key_pools, .phase = 1},
+	{"records",          conf_key_records, .phase = 2},
 	{NULL,               NULL,        .required = false},
 };
 #undef F
 /* clang-format on */
 #define CONF_KEY_COUNT (sizeof(conf_keys) / sizeof(conf_keys[0]) - 1)
+#define CONF_PHASES    3
 
 static const char *const zone_fields[] = {"name", "file", NULL};
 
@@ -82,7 +64,7 @@ static void *conf_field(struct loader *ld, size_t off)
 }
 
 /* What the value at idx is, for "expected ..., got <what>". */
-static const char *conf_what(lua_State *L, int idx, char *buf, size_t n)
+const char *conf_what(lua_State *L, int idx, char *buf, size_t n)
 {
 	if (lua_type(L, idx) == LUA_TNUMBER && !lua_isinteger(L, idx)) {
 		snprintf(buf, n, "float %.14g", (double)lua_tonumber(L, idx));
@@ -92,7 +74,7 @@ static const char *conf_what(lua_State *L, int idx, char *buf, size_t n)
 }
 
 /* A table key for messages: 'name', 3, or its type. Never converts the key in place. */
-static const char *conf_key_text(lua_State *L, int idx, char *buf, size_t n)
+const char *conf_key_text(lua_State *L, int idx, char *buf, size_t n)
 {
 	if (lua_type(L, idx) == LUA_TSTRING)
 		snprintf(buf, n, "'%.40s'", lua_tostring(L, idx));
@@ -103,7 +85,7 @@ static const char *conf_key_text(lua_State *L, int idx, char *buf, size_t n)
 	return buf;
 }
 
-static void conf_expected(struct loader *ld, unsigned line, const char *label, const char *what)
+void conf_expected(struct loader *ld, unsigned line, const char *label, const char *what)
 {
 	char buf[64];
 	conf_error(ld, line, "%s: expected %s, got %s", label, what, conf_what(ld->L, -1, buf, sizeof(buf)));
@@ -136,20 +118,32 @@ static unsigned conf_distance(const char *a, const char *b)
 	return dp[n][m];
 }
 
-/* Reports an unknown key, suggesting the closest known name within 2 edits. names is a NULL-ended
+const char *conf_closest(const char *key, const char *const *names, size_t count, size_t stride)
+{
+	const char *best = NULL;
+	unsigned best_dist = 3;
+	for (size_t i = 0; i < count; i++) {
+		const char *n = *(const char *const *)((const char *)names + i * stride);
+		unsigned dist = conf_distance(key, n);
+		size_t longest = strlen(key) > strlen(n) ? strlen(key) : strlen(n);
+		/* within 2 edits, and not most of the name: "lax" is no typo of "iad" */
+		if (dist < best_dist && 2 * dist <= longest) {
+			best = n;
+			best_dist = dist;
+		}
+	}
+	return best;
+}
+
+/* Reports an unknown key, suggesting the closest known name (conf_closest). names is a NULL-ended
  * array of strings spaced stride bytes apart (plain arrays, or the name field of conf_keys). */
 static void conf_unknown(struct loader *ld, unsigned line, const char *label, const char *key,
 			 const char *const *names, size_t stride)
 {
-	const char *best = NULL;
-	unsigned best_dist = 3;
-	for (const char *const *n = names; *n; n = (const char *const *)((const char *)n + stride)) {
-		unsigned dist = conf_distance(key, *n);
-		if (dist < best_dist) {
-			best = *n;
-			best_dist = dist;
-		}
-	}
+	size_t count = 0;
+	while (*(const char *const *)((const char *)names + count * stride))
+		count++;
+	const char *best = conf_closest(key, names, count, stride);
 	char hint[64] = "";
 	if (best)
 		snprintf(hint, sizeof(hint), " (did you mean '%s'?)", best);
@@ -181,8 +175,7 @@ static unsigned conf_locate(struct loader *ld, size_t *cursor, unsigned fallback
 }
 
 /* The integer on top of the stack if it is one in min..max; false (reported) otherwise. */
-static bool conf_int(struct loader *ld, const char *label, unsigned line, int64_t min, int64_t max,
-		     int64_t *out)
+bool conf_int(struct loader *ld, const char *label, unsigned line, int64_t min, int64_t max, int64_t *out)
 {
 	lua_State *L = ld->L;
 	if (lua_type(L, -1) != LUA_TNUMBER || !lua_isinteger(L, -1)) {
@@ -204,8 +197,8 @@ static bool conf_int(struct loader *ld, const char *label, unsigned line, int64_
 
 /* The string on top of the stack if it is one of min..max bytes (and, unless bytes, without NUL);
  * NULL (reported) otherwise. */
-static const char *conf_string(struct loader *ld, const char *label, unsigned line, size_t min, size_t max,
-			       bool bytes, size_t *len)
+const char *conf_string(struct loader *ld, const char *label, unsigned line, size_t min, size_t max,
+			bool bytes, size_t *len)
 {
 	if (lua_type(ld->L, -1) != LUA_TSTRING) {
 		conf_expected(ld, line, label, "a string");
@@ -229,7 +222,7 @@ static const char *conf_string(struct loader *ld, const char *label, unsigned li
 }
 
 /* Checks that the value on top is a list (a table whose keys are exactly 1..n); n, or -1 (reported). */
-static lua_Integer conf_list(struct loader *ld, const char *label, unsigned line, const char *what)
+lua_Integer conf_list(struct loader *ld, const char *label, unsigned line, const char *what)
 {
 	lua_State *L = ld->L;
 	if (lua_type(L, -1) != LUA_TTABLE) {
@@ -306,6 +299,17 @@ static void key_workers(struct loader *ld, const struct conf_key *k, const struc
 	*(unsigned *)conf_field(ld, k->field) = (unsigned)(cpus < k->min   ? k->min
 							   : cpus > k->max ? k->max
 									   : cpus);
+}
+
+static void key_bool(struct loader *ld, const struct conf_key *k, const struct site *at)
+{
+	bool *out = conf_field(ld, k->field);
+	if (lua_isnil(ld->L, -1))
+		*out = k->def != 0;
+	else if (lua_type(ld->L, -1) == LUA_TBOOLEAN)
+		*out = lua_toboolean(ld->L, -1);
+	else
+		conf_expected(ld, at->line, k->name, "true or false");
 }
 
 /* A string without NUL bytes; NULL when absent. */
@@ -450,7 +454,7 @@ static void key_listen(struct loader *ld, const struct conf_key *k, const struct
 
 /* Whether s is a domain name we accept: "." (the root), or labels of 1..63 letters, digits, '-', '_'
  * or '/' (RFC 2317 names), at most 253 characters without the optional trailing dot. */
-static bool conf_domain_check(const char *s, size_t len, char *why, size_t n)
+bool conf_domain_check(const char *s, size_t len, char *why, size_t n)
 {
 	if (len == 1 && s[0] == '.')
 		return true;
@@ -523,7 +527,7 @@ static bool conf_zone_name(struct loader *ld, const char *label, lua_Integer i, 
 }
 
 /* Resolves file against the config's folder unless it is absolute. */
-static const char *conf_resolve(struct conf *c, const char *file)
+const char *conf_resolve(struct conf *c, const char *file)
 {
 	if (file[0] == '/' || strcmp(c->dir, ".") == 0)
 		return arena_strdup(&c->arena, file);
@@ -535,6 +539,21 @@ static const char *conf_resolve(struct conf *c, const char *file)
 		p[dl++] = '/';
 	memcpy(p + dl, file, fl + 1);
 	return p;
+}
+
+const char *conf_unreadable(const char *path)
+{
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+	const char *why = NULL;
+	if (fd < 0 || fstat(fd, &st) != 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	if (fd >= 0)
+		close(fd);
+	return why;
 }
 
 /* The zone file on top of the stack: must name a readable regular file. */
@@ -551,16 +570,7 @@ static bool conf_zone_file(struct loader *ld, const char *label, unsigned line, 
 	if (!(s = conf_string(ld, flabel, line, 1, PATH_MAX, false, &len)))
 		return false;
 	z->file = conf_resolve(ld->c, s);
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
-	int fd = open(z->file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	struct stat st;
-	const char *why = NULL;
-	if (fd < 0 || fstat(fd, &st) != 0)
-		why = strerror(errno);
-	else if (!S_ISREG(st.st_mode))
-		why = "not a regular file";
-	if (fd >= 0)
-		close(fd);
+	const char *why = conf_unreadable(z->file);
 	if (why)
 		conf_error(ld, line, "%s: cannot read \"%s\": %s", flabel, z->file, why);
 	return !why;
@@ -668,31 +678,37 @@ static struct conf_global *conf_globals(struct loader *ld, struct conf_sandbox *
 	return v;
 }
 
-static void conf_check(struct loader *ld, struct conf_sandbox *sb)
+static const struct conf_key *conf_key_of(const char *name)
+{
+	const struct conf_key *k = conf_keys;
+	while (k->name && strcmp(k->name, name) != 0)
+		k++;
+	return k->name ? k : NULL;
+}
+
+/* Parses the keys of one phase that were assigned (in file order), then applies the defaults. */
+static void conf_phase(struct loader *ld, unsigned phase, const struct conf_global *g, size_t n)
 {
 	lua_State *L = ld->L;
 	bool seen[CONF_KEY_COUNT] = {false};
-	size_t n;
-	conf_sandbox_push_globals(sb);
-	struct conf_global *g = conf_globals(ld, sb, &n);
 	for (size_t i = 0; i < n; i++) {
-		const struct conf_key *k = conf_keys;
-		while (k->name && strcmp(k->name, g[i].name) != 0)
-			k++;
-		if (!k->name) {
-			conf_unknown(ld, g[i].line, NULL, g[i].name, &conf_keys[0].name,
-				     sizeof(conf_keys[0]));
+		const struct conf_key *k = conf_key_of(g[i].name);
+		if (!k) {
+			if (phase == 0)
+				conf_unknown(ld, g[i].line, NULL, g[i].name, &conf_keys[0].name,
+					     sizeof(conf_keys[0]));
 			continue;
 		}
 		seen[k - conf_keys] = true;
+		if (k->phase != phase)
+			continue;
 		lua_pushstring(L, k->name);
 		lua_rawget(L, -2);
 		k->parse(ld, k, &(struct site){g[i].line, g[i].pos});
 		lua_pop(L, 1);
 	}
-	free(g);
 	for (const struct conf_key *k = conf_keys; k->name; k++) {
-		if (seen[k - conf_keys])
+		if (seen[k - conf_keys] || k->phase != phase)
 			continue;
 		if (k->required) {
 			conf_error(ld, 0, "missing required key '%s'", k->name);
@@ -702,7 +718,17 @@ static void conf_check(struct loader *ld, struct conf_sandbox *sb)
 		k->parse(ld, k, &(struct site){0, 0});
 		lua_pop(L, 1);
 	}
-	lua_pop(L, 1);
+}
+
+static void conf_check(struct loader *ld, struct conf_sandbox *sb)
+{
+	size_t n;
+	conf_sandbox_push_globals(sb);
+	struct conf_global *g = conf_globals(ld, sb, &n);
+	for (unsigned phase = 0; phase < CONF_PHASES; phase++)
+		conf_phase(ld, phase, g, n);
+	free(g);
+	lua_pop(ld->L, 1);
 }
 
 /* The folder of path: "." when it has none, "/" for files at the root. */
@@ -737,7 +763,8 @@ struct conf *conf_load(const char *path, struct diag *d)
 	if (!sb)
 		diag_error(d, path, 0, "out of memory");
 	else if (conf_sandbox_run_file(sb, path, d)) {
-		struct loader ld = {c, d, conf_sandbox_lua(sb), conf_sandbox_source(sb)};
+		struct loader ld = {
+		    .c = c, .d = d, .L = conf_sandbox_lua(sb), .src = conf_sandbox_source(sb)};
 		conf_check(&ld, sb);
 	}
 	conf_sandbox_free(sb);

@@ -2,9 +2,14 @@
  *
  * The whole function runs on the query path: it reads the snapshot and writes into the caller's
  * buffer, nothing else. Any failure to fit the answer ends in a valid truncated message (TC=1,
- * header and question, OPT when the query had EDNS), never in a partial RRset. */
+ * header and question, OPT when the query had EDNS), never in a partial RRset.
+ *
+ * Dynamic RRsets (count 0 in the zone) are answered from the snapshot's dyn_table for the client's
+ * region: the region comes from the client subnet option when present and enabled (RFC 7871), else
+ * from the source address, with one lookup in the compiled geo map, made at most once per query. */
 #include "meridian/query.h"
 
+#include <netinet/in.h>
 #include <string.h>
 
 #include "meridian/zone.h"
@@ -15,16 +20,112 @@
 struct answer {
 	const struct snapshot *snap;
 	const struct wire_query *q;
+	const struct sockaddr_storage *peer;
 	struct wire_builder b;
 	enum query_transport transport;
 	bool truncated; /* something did not fit: the caller sends TC with empty sections */
 	unsigned rcode;
+	uint32_t seed;          /* varies per query: rotation and weighted choice of dynamic values */
+	bool region_known;      /* region and scope below are set */
+	bool client_dependent;  /* a dynamic answer was served: the ECS scope applies */
+	unsigned region;
+	unsigned scope;         /* RFC 7871 scope prefix of the map entry that decided */
 };
 
-/* Writes every RR of rrset; on overflow marks the answer truncated. */
+/* The client's network in the geo map's 128-bit space: the ECS source network when present and
+ * enabled, else the source address. False when there is nothing to look up. */
+static bool client_network(const struct answer *a, uint8_t addr[16], unsigned *prefix)
+{
+	static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	const struct wire_query *q = a->q;
+	if (q->has_ecs && a->snap->conf->ecs && q->ecs_source_prefix > 0) {
+		bool v4 = q->ecs_family == 1;
+		memcpy(addr, v4 ? v4_mapped : q->ecs_addr, v4 ? 12 : 16);
+		if (v4)
+			memcpy(addr + 12, q->ecs_addr, 4);
+		*prefix = (v4 ? 96u : 0u) + q->ecs_source_prefix;
+		return true;
+	}
+	if (!a->peer)
+		return false;
+	if (a->peer->ss_family == AF_INET) {
+		memcpy(addr, v4_mapped, 12);
+		memcpy(addr + 12, &((const struct sockaddr_in *)a->peer)->sin_addr, 4);
+	} else if (a->peer->ss_family == AF_INET6) {
+		memcpy(addr, &((const struct sockaddr_in6 *)a->peer)->sin6_addr, 16);
+	} else {
+		return false;
+	}
+	*prefix = 128;
+	return true;
+}
+
+static unsigned client_region(struct answer *a)
+{
+	if (a->region_known)
+		return a->region;
+	a->region_known = true;
+	a->scope = 0;
+	a->region = a->snap->conf->geo.region_count ? a->snap->conf->geo.default_region : 0;
+	uint8_t addr[16];
+	unsigned prefix;
+	if (a->snap->geo && client_network(a, addr, &prefix))
+		a->region = geo_map_lookup(a->snap->geo, addr, prefix, &a->scope);
+	return a->region;
+}
+
+/* The values of a dynamic RRset for this query: its region's answer and the picked indexes. */
+static const struct dyn_answer *dynamic_values(struct answer *a, const struct zone_rrset *rrset, uint8_t *picked,
+					       unsigned *count)
+{
+	a->client_dependent = true;
+	const struct dyn_answer *d = dyn_answer_get(a->snap->dyn, rrset->ttl, client_region(a));
+	*count = dyn_select(d, a->seed, picked);
+	return d;
+}
+
+static bool put_dynamic(struct answer *a, enum wire_section section, const uint8_t *owner, size_t owner_len,
+			const struct zone_rrset *rrset)
+{
+	uint8_t picked[DYN_VALUES_MAX];
+	unsigned count;
+	const struct dyn_answer *d = dynamic_values(a, rrset, picked, &count);
+	for (unsigned i = 0; i < count; i++) {
+		const uint8_t *v = d->rdata + d->offsets[picked[i]];
+		if (!wire_build_rr(&a->b, section, owner, owner_len, d->type, WIRE_CLASS_IN, d->ttl, v + 2,
+				   (uint16_t)(v[0] << 8 | v[1]))) {
+			a->truncated = true;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The first value an RRset serves to this query (a CNAME's target), static or dynamic. */
+static bool first_value(struct answer *a, const struct zone_rrset *rrset, const uint8_t **rdata, uint16_t *rdlen)
+{
+	if (rrset->count == 0) {
+		uint8_t picked[DYN_VALUES_MAX];
+		unsigned count;
+		const struct dyn_answer *d = dynamic_values(a, rrset, picked, &count);
+		if (!count)
+			return false;
+		const uint8_t *v = d->rdata + d->offsets[picked[0]];
+		*rdata = v + 2;
+		*rdlen = (uint16_t)(v[0] << 8 | v[1]);
+		return true;
+	}
+	size_t pos = 0;
+	return zone_rdata_next(rrset, &pos, rdata, rdlen);
+}
+
+/* Writes every RR of rrset (static at ttl, or dynamic as picked for this query); on overflow marks
+ * the answer truncated. */
 static bool put_rrset(struct answer *a, enum wire_section section, const uint8_t *owner, size_t owner_len,
 		      const struct zone_rrset *rrset, uint32_t ttl)
 {
+	if (rrset->count == 0)
+		return put_dynamic(a, section, owner, owner_len, rrset);
 	size_t pos = 0;
 	const uint8_t *rdata;
 	uint16_t rdlen;
@@ -111,9 +212,8 @@ static void put_chain(struct answer *a, const struct zone *z, const struct wire_
 		seen[link] = r->node;
 		const uint8_t *rdata;
 		uint16_t rdlen;
-		size_t pos = 0;
 		struct wire_name *target = &names[link & 1];
-		if (!zone_rdata_next(r->rrset, &pos, &rdata, &rdlen) || !wire_name_from_wire(target, rdata, rdlen) ||
+		if (!first_value(a, r->rrset, &rdata, &rdlen) || !wire_name_from_wire(target, rdata, rdlen) ||
 		    !name_in_zone(z, target))
 			return;
 		zone_lookup(z, target, a->q->qtype, r);
@@ -246,8 +346,9 @@ static void count_rcode(struct query_stats *stats, unsigned rcode)
 		stats->rcode[rcode]++;
 }
 
-size_t query_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len, uint8_t *out, size_t out_cap,
-		    enum query_transport transport, struct wire_query *scratch, struct query_stats *stats)
+size_t query_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len, const struct sockaddr_storage *peer,
+		    uint8_t *out, size_t out_cap, enum query_transport transport, struct wire_query *scratch,
+		    struct query_stats *stats)
 {
 	stats->queries++;
 	enum wire_parse_status status = wire_parse_query(pkt, len, scratch);
@@ -260,7 +361,8 @@ size_t query_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len,
 	if (limit > out_cap)
 		limit = out_cap;
 
-	struct answer a = {.snap = snap, .q = scratch, .transport = transport, .rcode = WIRE_RCODE_NOERROR};
+	struct answer a = {.snap = snap, .q = scratch, .peer = peer, .transport = transport,
+			   .rcode = WIRE_RCODE_NOERROR, .seed = (uint32_t)stats->queries};
 	if (!wire_build_start(&a.b, out, limit, scratch)) {
 		stats->dropped++;
 		return 0;
@@ -271,6 +373,13 @@ size_t query_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len,
 		if (scratch->edns_nsid && c->nsid) {
 			edns.nsid = c->nsid;
 			edns.nsid_len = (uint16_t)c->nsid_len;
+		}
+		/* RFC 7871 7.2.1: echo family, source prefix and address; the scope is set below. */
+		if (scratch->has_ecs && c->ecs) {
+			edns.ecs = true;
+			edns.ecs_family = scratch->ecs_family;
+			edns.ecs_source_prefix = scratch->ecs_source_prefix;
+			edns.ecs_addr = scratch->ecs_addr;
 		}
 		wire_build_reserve(&a.b, wire_edns_size(&edns));
 	}
@@ -300,6 +409,8 @@ size_t query_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len,
 		wire_build_set_flags(&a.b, WIRE_FLAG_TC);
 		stats->truncated++;
 	}
+	/* Scope 0 tells the resolver the answer holds for every client (RFC 7871 7.2.1). */
+	edns.ecs_scope_prefix = a.client_dependent && scratch->ecs_source_prefix > 0 ? (uint8_t)a.scope : 0;
 	wire_build_set_rcode(&a.b, a.rcode);
 	count_rcode(stats, a.rcode);
 	if (scratch->has_edns)

@@ -22,6 +22,8 @@ void snapshot_free(struct snapshot *s)
 	if (!s)
 		return;
 	zone_set_free(s->zones);
+	geo_map_free(s->geo);
+	dyn_table_free(s->dyn);
 	conf_free(s->conf);
 	free(s);
 }

@@ -100,7 +100,7 @@ static void process(struct worker *w, struct tcp_conn *c)
 		}
 		if (c->in_len < 2 + msg_len)
 			break;
-		size_t len = query_answer(snap, p + 2, msg_len, c->out + 2, WIRE_MSG_MAX, QUERY_TCP, &w->query,
+		size_t len = query_answer(snap, p + 2, msg_len, &c->peer, c->out + 2, WIRE_MSG_MAX, QUERY_TCP, &w->query,
 					  &w->stats);
 		c->in_start += 2 + msg_len;
 		c->in_len -= 2 + msg_len;
@@ -148,7 +148,9 @@ void tcp_acceptable(struct ev_loop *loop, ev_io *io, int revents)
 	struct listener *l = io->data;
 	struct worker *w = l->worker;
 	for (;;) {
-		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage peer;
+		socklen_t peer_len = sizeof(peer);
+		int fd = accept4(l->fd, (struct sockaddr *)&peer, &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
 		if (!w->free_conns)
@@ -156,6 +158,7 @@ void tcp_acceptable(struct ev_loop *loop, ev_io *io, int revents)
 		struct tcp_conn *c = w->free_conns;
 		w->free_conns = c->next;
 		c->fd = fd;
+		c->peer = peer;
 		c->in_start = c->in_len = c->out_len = c->out_sent = 0;
 		c->last_active = ev_now(loop);
 		lru_append(w, c);

@@ -84,7 +84,7 @@ static void answer_batch(struct udp_thread *u, unsigned n)
 			u->stats.dropped++;
 			continue;
 		}
-		size_t len = query_answer(snap, b->in_buf[i], b->in[i].msg_len, b->out_buf[m], UDP_SEND_SIZE, QUERY_UDP,
+		size_t len = query_answer(snap, b->in_buf[i], b->in[i].msg_len, &b->peer[i], b->out_buf[m], UDP_SEND_SIZE, QUERY_UDP,
 					  &u->query, &u->stats);
 		if (!len)
 			continue;

@@ -55,6 +55,7 @@ struct udp_batch {
  * worker buffer without bound. */
 struct tcp_conn {
 	int fd; /* -1 when the slot is free */
+	struct sockaddr_storage peer; /* the client, for geo routing without client subnet */
 	ev_io io;
 	struct worker *worker;
 	struct tcp_conn *prev, *next; /* LRU list of open connections (oldest activity first), or free list */

@@ -213,7 +213,12 @@ static uint16_t zb_compile_rrsets(struct zb *b, uint32_t id, struct zone_rrset *
 		for (e = s; e < k && b->recs[o[e]].type == type; e++)
 			if (b->recs[o[e]].ttl < ttl)
 				ttl = b->recs[o[e]].ttl;
-		out[n++] = (struct zone_rrset){type, (uint16_t)(e - s), ttl, zb_place(b, o + s, e - s)};
+		/* A dynamic RRset (validation made it the only record of its type here): count 0, and
+		 * the record's index where the TTL would be (zone.h). */
+		if (zb_is_dynamic(&b->recs[o[s]]))
+			out[n++] = (struct zone_rrset){type, 0, b->recs[o[s]].ttl, NULL};
+		else
+			out[n++] = (struct zone_rrset){type, (uint16_t)(e - s), ttl, zb_place(b, o + s, e - s)};
 	}
 	return n;
 }

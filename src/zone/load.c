@@ -1,12 +1,5 @@
-/* load.c -- zone_load: streams RFC 1035 master files through ldns into the build representation.
- *
- * ldns parses one RR at a time (ldns_rr_new_frm_fp_l); each is turned into a compact zb_rec at once
- * and freed, so memory follows the zone's size, not ldns's object overhead. ldns reports $TTL and
- * $ORIGIN as statuses and applies them itself; $INCLUDE it only signals, and it reports neither the
- * directive's text nor the line a record starts on (it counts lines up to where it stopped reading,
- * skipped comments and multi-line records included). For those few cases we reread the text ldns
- * consumed from the offset it started at, then seek back: cheap, because a plain one-line record
- * (the common case) needs no reread. */
+/* load.c -- zone_load: the build side of loading (messages, the arena, interning owner names) and
+ * the entry point, which reads the master file with parse.c, or with parallel.c when it is big. */
 #include "build.h"
 
 #include <ctype.h>
@@ -16,28 +9,8 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
 
-#include <ldns/ldns.h>
-
-#define ZB_DEFAULT_TTL	3600
 #define ZB_MAX_WARNINGS 100
-#define ZB_TEXT_MAX	4096
-
-/* One master file being read; an $INCLUDE reads the included file with a new one. */
-struct zb_file {
-	struct zb *b;
-	FILE *fp;
-	const char *path;
-	uint32_t idx; /* in b->files */
-	int depth;
-	ldns_rdf *origin;  /* handed to ldns, which replaces it on $ORIGIN */
-	ldns_rdf *saved;   /* the origin in force: ldns frees its own before parsing a new $ORIGIN */
-	ldns_rdf *prev;	   /* owner of the previous record, for lines starting with a blank */
-	uint32_t ttl;	   /* default TTL */
-	bool explicit_ttl; /* $TTL seen (RFC 2308); before that, the last TTL stated (RFC 1035 5.1) */
-	int line;
-};
 
 static void *zb_grow(void *p, size_t *cap, size_t need, size_t elem)
 {
@@ -170,13 +143,7 @@ uint32_t zone_build_closest(const struct zb *b, const uint8_t *name, size_t len)
 
 bool zone_build_in_zone(const struct zb *b, const uint8_t *name, size_t len)
 {
-	const struct wire_name *apex = &b->zone->apex;
-	if (len < apex->len)
-		return false;
-	size_t off = 0;
-	while (off < len - apex->len && name[off])
-		off += 1 + (size_t)name[off];
-	return off == len - apex->len && memcmp(name + off, apex->data, apex->len) == 0;
+	return zb_in_apex(&b->zone->apex, name, len);
 }
 
 static void zb_index_put(struct zb *b, uint32_t id)
@@ -252,299 +219,55 @@ static uint32_t zb_intern(struct zb *b, const uint8_t *name, size_t len)
 	return id;
 }
 
-/* Rereads what ldns consumed from pos: skips blank and comment lines (returning how many) and copies
- * the first line with content into buf. The stream is left where ldns left it. */
-static unsigned zb_reread(struct zb_file *f, off_t pos, char *buf, size_t size)
+uint8_t *zone_build_record(struct zb *b, const uint8_t *owner, size_t len, uint16_t type, uint32_t ttl,
+			   size_t rdlen, uint32_t file, unsigned long line)
 {
-	off_t end = ftello(f->fp);
-	bool eof = feof(f->fp);
-	unsigned skipped = 0;
-	buf[0] = '\0';
-	if (end >= 0 && fseeko(f->fp, pos, SEEK_SET) == 0) {
-		for (;;) {
-			size_t n = 0;
-			int c;
-			bool content = false, comment = false;
-			while ((c = getc(f->fp)) != EOF && c != '\n') {
-				if (!content && !comment && c == ';')
-					comment = true;
-				else if (!content && !comment && !isspace(c))
-					content = true;
-				if (n + 1 < size)
-					buf[n++] = (char)c;
-			}
-			buf[n] = '\0';
-			if (content || c == EOF)
-				break;
-			skipped++;
+	uint32_t id = zb_intern(b, owner, len);
+	uint8_t *p = zone_build_bytes(b, 2 + rdlen);
+	p[0] = (uint8_t)(rdlen >> 8);
+	p[1] = (uint8_t)rdlen;
+	b->recs = zb_grow(b->recs, &b->rec_cap, b->rec_count + 1, sizeof(*b->recs));
+	b->recs[b->rec_count++] = (struct zb_rec){p, id, ttl, (uint32_t)line, type, (uint16_t)file};
+	b->names[id].nrec++;
+	return p + 2;
+}
+
+const uint8_t zone_build_dynamic_rd[2] = {0, 0};
+
+void zone_build_dynamic(struct zb *b, const uint8_t *owner, size_t len, uint16_t type, uint32_t index,
+			uint32_t file, unsigned long line)
+{
+	uint32_t id = zb_intern(b, owner, len);
+	b->recs = zb_grow(b->recs, &b->rec_cap, b->rec_count + 1, sizeof(*b->recs));
+	b->recs[b->rec_count++] = (struct zb_rec){zone_build_dynamic_rd, id, index, (uint32_t)line, type, (uint16_t)file};
+	b->names[id].nrec++;
+}
+
+/* Places the config's dynamic records in the zone being built (after its file was read). */
+static void zb_add_dynamic(struct zb *b, const struct zone_dynamic *dyn, size_t count)
+{
+	uint32_t file = ZB_NONE;
+	for (size_t i = 0; i < count && !b->gave_up; i++) {
+		if (file == ZB_NONE)
+			file = zone_build_add_file(b, dyn[i].file);
+		if (!zone_build_in_zone(b, dyn[i].owner, dyn[i].owner_len)) {
+			char nb[1024];
+			zone_build_error(b, file, dyn[i].line, "dynamic record %s is outside the zone %s",
+					 zone_build_name_text(dyn[i].owner, dyn[i].owner_len, nb, sizeof(nb)),
+					 b->zone->name_text);
+			continue;
 		}
-		fseeko(f->fp, end, SEEK_SET);
-		if (eof)
-			(void)getc(f->fp); /* fseeko cleared the end-of-file flag */
+		zone_build_dynamic(b, dyn[i].owner, dyn[i].owner_len, dyn[i].type, dyn[i].index, file, dyn[i].line);
 	}
-	return skipped;
 }
 
-/* Splits a directive line into the arguments after the directive itself, at most max (quotes group
- * a file name with blanks; ';' starts a comment). Returns how many were found. */
-static int zb_args(char *text, char **argv, int max)
+uint32_t zone_build_add_file(struct zb *b, const char *path)
 {
-	int n = -1; /* the directive is token -1 */
-	char *p = text;
-	while (n < max) {
-		while (*p && isspace((unsigned char)*p))
-			p++;
-		if (!*p || *p == ';')
-			break;
-		char *start = p;
-		if (*p == '"') {
-			start = ++p;
-			while (*p && *p != '"')
-				p++;
-		} else {
-			while (*p && !isspace((unsigned char)*p) && *p != ';')
-				p++;
-		}
-		char c = *p;
-		*p = '\0';
-		if (n >= 0)
-			argv[n] = start;
-		n++;
-		if (c == '\0' || c == ';')
-			break;
-		p++;
-	}
-	return n < 0 ? 0 : n;
-}
-
-static bool zb_text_absolute(const char *s)
-{
-	size_t n = strlen(s), bs = 0;
-	if (n == 0 || s[n - 1] != '.')
-		return false;
-	while (bs + 1 < n && s[n - 2 - bs] == '\\')
-		bs++;
-	return bs % 2 == 0;
-}
-
-/* Parses a domain name argument of a directive: relative names are relative to base. */
-static ldns_rdf *zb_dname_arg(const char *text, const ldns_rdf *base)
-{
-	if (strcmp(text, "@") == 0)
-		return ldns_rdf_clone(base);
-	ldns_rdf *r = ldns_dname_new_frm_str(text);
-	if (!r || zb_text_absolute(text))
-		return r;
-	/* ldns made it absolute: drop its root label and append base. */
-	uint8_t buf[512];
-	size_t n = ldns_rdf_size(r) - 1, m = ldns_rdf_size(base);
-	memcpy(buf, ldns_rdf_data(r), n);
-	memcpy(buf + n, ldns_rdf_data(base), m);
-	ldns_rdf_deep_free(r);
-	return n + m > WIRE_NAME_MAX ? NULL : ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, n + m, buf);
-}
-
-static void zb_add_file(struct zb_file *f, const char *path)
-{
-	struct zb *b = f->b;
 	b->files = zb_grow(b->files, &b->file_cap, b->file_count + 1, sizeof(*b->files));
 	b->files[b->file_count] = strdup(path);
 	if (!b->files[b->file_count])
 		abort();
-	f->idx = (uint32_t)b->file_count++;
-}
-
-static void zb_parse_file(struct zb_file *f);
-
-static bool zb_meta_type(uint16_t type)
-{
-	return type == 0 || type == LDNS_RR_TYPE_OPT || (type >= 128 && type <= 255);
-}
-
-/* Turns one parsed RR into a zb_rec, the owner interned and the rdata copied into the arena. */
-static void zb_add_rr(struct zb_file *f, const ldns_rr *rr, unsigned long line)
-{
-	struct zb *b = f->b;
-	char tb[16], nb[1024];
-	uint16_t type = (uint16_t)ldns_rr_get_type(rr);
-	if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
-		char *cls = ldns_rr_class2str(ldns_rr_get_class(rr));
-		zone_build_error(b, f->idx, line, "class %s is not supported (only IN)", cls ? cls : "?");
-		free(cls);
-		return;
-	}
-	if (zb_meta_type(type)) {
-		zone_build_error(b, f->idx, line, "type %s cannot appear in a zone",
-				 zone_build_type_name(type, tb, sizeof(tb)));
-		return;
-	}
-	const ldns_rdf *owner = ldns_rr_owner(rr);
-	size_t len = ldns_rdf_size(owner);
-	uint8_t name[WIRE_NAME_MAX];
-	if (len > WIRE_NAME_MAX || zb_name_length(ldns_rdf_data(owner), len) != len) {
-		zone_build_error(b, f->idx, line, "bad owner name");
-		return;
-	}
-	for (size_t i = 0; i < len; i++) /* length octets are below 'A': lowering them is harmless */
-		name[i] = (uint8_t)tolower(ldns_rdf_data(owner)[i]);
-	if (!zone_build_in_zone(b, name, len)) {
-		zone_build_error(b, f->idx, line, "%s is outside the zone %s",
-				 zone_build_name_text(name, len, nb, sizeof(nb)), b->zone->name_text);
-		return;
-	}
-	size_t rdlen = 0;
-	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++)
-		rdlen += ldns_rdf_size(ldns_rr_rdf(rr, i));
-	if (rdlen > UINT16_MAX) {
-		zone_build_error(b, f->idx, line, "rdata longer than 65535 octets");
-		return;
-	}
-	uint32_t id = zb_intern(b, name, len);
-	uint8_t *p = zone_build_bytes(b, 2 + rdlen), *q = p + 2;
-	p[0] = (uint8_t)(rdlen >> 8);
-	p[1] = (uint8_t)rdlen;
-	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
-		const ldns_rdf *rdf = ldns_rr_rdf(rr, i);
-		memcpy(q, ldns_rdf_data(rdf), ldns_rdf_size(rdf));
-		q += ldns_rdf_size(rdf);
-	}
-	b->recs = zb_grow(b->recs, &b->rec_cap, b->rec_count + 1, sizeof(*b->recs));
-	b->recs[b->rec_count++] =
-	    (struct zb_rec){p, id, ldns_rr_ttl(rr), (uint32_t)line, type, (uint16_t)f->idx};
-	b->names[id].nrec++;
-}
-
-static void zb_directive_origin(struct zb_file *f, char *text, unsigned long line)
-{
-	char *argv[1];
-	ldns_rdf *o = zb_args(text, argv, 1) == 1 ? zb_dname_arg(argv[0], f->saved) : NULL;
-	ldns_rdf_deep_free(f->origin);
-	if (!o) {
-		zone_build_error(f->b, f->idx, line, "bad $ORIGIN");
-		f->origin = ldns_rdf_clone(f->saved);
-		return;
-	}
-	f->origin = o;
-	ldns_rdf_deep_free(f->saved);
-	f->saved = ldns_rdf_clone(o);
-}
-
-static void zb_directive_ttl(struct zb_file *f, char *text, unsigned long line)
-{
-	char *argv[1];
-	if (zb_args(text, argv, 1) != 1 || !isdigit((unsigned char)argv[0][0]))
-		zone_build_error(f->b, f->idx, line, "bad $TTL");
-	f->explicit_ttl = true;
-}
-
-/* $INCLUDE file [origin]: the file is relative to the including file's folder; the origin defaults
- * to the current one; neither $ORIGIN nor $TTL in the included file leak back (RFC 1035 5.1). */
-static void zb_directive_include(struct zb_file *f, char *text, unsigned long line)
-{
-	struct zb *b = f->b;
-	char *argv[2];
-	int argc = zb_args(text, argv, 2);
-	if (argc < 1) {
-		zone_build_error(b, f->idx, line, "$INCLUDE without a file name");
-		return;
-	}
-	if (f->depth + 1 > ZB_INCLUDE_DEPTH) {
-		zone_build_error(b, f->idx, line, "$INCLUDE nested more than %d deep", ZB_INCLUDE_DEPTH);
-		return;
-	}
-	if (b->file_count >= UINT16_MAX) {
-		zone_build_error(b, f->idx, line, "too many $INCLUDE files");
-		return;
-	}
-	ldns_rdf *origin = argc > 1 ? zb_dname_arg(argv[1], f->saved) : ldns_rdf_clone(f->saved);
-	if (!origin) {
-		zone_build_error(b, f->idx, line, "bad origin '%s' in $INCLUDE", argv[1]);
-		return;
-	}
-	char *path = NULL;
-	const char *slash = strrchr(f->path, '/');
-	int n = argv[0][0] == '/' || !slash
-		    ? asprintf(&path, "%s", argv[0])
-		    : asprintf(&path, "%.*s/%s", (int)(slash - f->path), f->path, argv[0]);
-	if (n < 0)
-		abort();
-	struct zb_file inc = {.b = b,
-			      .path = path,
-			      .depth = f->depth + 1,
-			      .origin = origin,
-			      .ttl = f->ttl,
-			      .explicit_ttl = f->explicit_ttl};
-	inc.fp = fopen(path, "r");
-	if (!inc.fp) {
-		zone_build_error(b, f->idx, line, "cannot open $INCLUDE file %s: %s", path, strerror(errno));
-		ldns_rdf_deep_free(origin);
-	} else {
-		__fsetlocking(inc.fp, FSETLOCKING_BYCALLER);
-		zb_parse_file(&inc);
-	}
-	free(path);
-}
-
-/* The line a record or directive starts on: ldns only tells where it stopped. */
-static unsigned long zb_start_line(struct zb_file *f, off_t pos, int before, char *text, size_t size)
-{
-	if (f->line - before == 1 && !feof(f->fp) && !text)
-		return (unsigned long)f->line;
-	char buf[256];
-	unsigned skipped = text ? zb_reread(f, pos, text, size) : zb_reread(f, pos, buf, sizeof(buf));
-	return (unsigned long)before + 1 + skipped;
-}
-
-static void zb_parse_step(struct zb_file *f)
-{
-	char text[ZB_TEXT_MAX];
-	off_t pos = ftello(f->fp);
-	int before = f->line;
-	ldns_rr *rr = NULL;
-	ldns_status s = ldns_rr_new_frm_fp_l(&rr, f->fp, &f->ttl, &f->origin, &f->prev, &f->line);
-	if (!f->origin) /* a bad $ORIGIN: ldns freed the old one */
-		f->origin = ldns_rdf_clone(f->saved);
-	if (s == LDNS_STATUS_SYNTAX_EMPTY)
-		return;
-	/* Directives and errors need their text; a record only its line. */
-	unsigned long line = zb_start_line(f, pos, before, s == LDNS_STATUS_OK ? NULL : text, sizeof(text));
-	switch (s) {
-	case LDNS_STATUS_OK:
-		zb_add_rr(f, rr, line);
-		if (!f->explicit_ttl)
-			f->ttl = ldns_rr_ttl(rr);
-		ldns_rr_free(rr);
-		break;
-	case LDNS_STATUS_SYNTAX_TTL:
-		zb_directive_ttl(f, text, line);
-		break;
-	case LDNS_STATUS_SYNTAX_ORIGIN:
-		zb_directive_origin(f, text, line);
-		break;
-	case LDNS_STATUS_SYNTAX_INCLUDE:
-		zb_directive_include(f, text, line);
-		break;
-	default:
-		zone_build_error(f->b, f->idx, line, "%s: %.80s", ldns_get_errorstr_by_id(s), text);
-		break;
-	}
-}
-
-/* Reads f->fp to the end, then closes it and frees f's ldns state. */
-static void zb_parse_file(struct zb_file *f)
-{
-	zb_add_file(f, f->path);
-	f->saved = ldns_rdf_clone(f->origin);
-	if (!f->saved)
-		abort();
-	while (!feof(f->fp) && !ferror(f->fp) && !f->b->gave_up)
-		zb_parse_step(f);
-	if (ferror(f->fp))
-		zone_build_error(f->b, f->idx, 0, "read error");
-	fclose(f->fp);
-	ldns_rdf_deep_free(f->origin);
-	ldns_rdf_deep_free(f->saved);
-	ldns_rdf_deep_free(f->prev);
+	return (uint32_t)b->file_count++;
 }
 
 /* The zone's apex from its configured name: z->apex and name 0. */
@@ -587,7 +310,9 @@ static void zb_free(struct zb *b)
 
 static void zb_read(struct zb *b, const char *path)
 {
-	struct zb_file top = {.b = b, .path = path, .ttl = ZB_DEFAULT_TTL};
+	if (zone_build_parallel(b, path))
+		return;
+	struct zb_parser top = {.b = b, .zone = b->zone, .path = path, .ttl = ZB_DEFAULT_TTL};
 	top.origin = ldns_dname_new_frm_data(b->zone->apex.len, b->zone->apex.data);
 	top.fp = fopen(path, "r");
 	if (!top.fp) {
@@ -596,10 +321,16 @@ static void zb_read(struct zb *b, const char *path)
 		return;
 	}
 	__fsetlocking(top.fp, FSETLOCKING_BYCALLER); /* ours alone: skip a lock per character */
-	zb_parse_file(&top);
+	zone_build_parse_file(&top);
 }
 
 struct zone *zone_load(const char *origin, const char *path, struct diag *d)
+{
+	return zone_load_dynamic(origin, path, NULL, 0, d);
+}
+
+struct zone *zone_load_dynamic(const char *origin, const char *path, const struct zone_dynamic *dyn, size_t count,
+			       struct diag *d)
 {
 	struct zone *z = calloc(1, sizeof(*z));
 	if (!z)
@@ -613,6 +344,8 @@ struct zone *zone_load(const char *origin, const char *path, struct diag *d)
 		zone_build_error(&b, ZB_NONE, 0, "invalid zone name '%s'", origin);
 	} else {
 		zb_read(&b, path);
+		if (b.rec_count)
+			zb_add_dynamic(&b, dyn, count);
 		if (!b.gave_up) {
 			zone_build_group(&b);
 			zone_build_validate(&b);

@@ -117,8 +117,14 @@ static const char *zb_record_rule(const struct zb *b, uint32_t id, const struct 
 {
 	const struct zb_name *n = &b->names[id];
 	uint16_t t = r->type;
-	if (!zb_rdata_ok(t, r->rd + 2, zb_get16(r->rd)))
+	if (zb_is_dynamic(r)) {
+		if (nth > 0)
+			return "dynamic record where the zone has records of the same type";
+		if (b->cut[id] != ZB_NONE)
+			return "dynamic record at or below a zone cut";
+	} else if (!zb_rdata_ok(t, r->rd + 2, zb_get16(r->rd))) {
 		return "malformed rdata";
+	}
 	if (t == WIRE_TYPE_SOA && id != 0)
 		return "not at the zone apex, the only place for an SOA record";
 	if (t == WIRE_TYPE_SOA && nth > 0)
@@ -191,7 +197,8 @@ static void zb_check_name(struct zb *b, uint32_t id)
 		uint16_t type = b->recs[o[s]].type;
 		for (e = s + 1; e < k && b->recs[o[e]].type == type; e++)
 			;
-		zb_check_ttl(b, n, o + s, e - s);
+		if (!zb_is_dynamic(&b->recs[o[s]]))
+			zb_check_ttl(b, n, o + s, e - s);
 		zb_check_size(b, n, o + s, e - s);
 		for (size_t i = s; i < e; i++)
 			zb_check_record(b, id, &b->recs[o[i]], i - s);

@@ -1,7 +1,9 @@
-/* test_conf.c -- unit tests for the config module: sandbox, limits, schema, line numbers.
+/* test_conf.c -- unit tests for the config module: sandbox, limits, schema, line numbers, geo keys.
  *
  * Fixtures live in tests/unit/data/conf/ (paths relative to the repo root, where tests run); configs
- * that are only a few lines, or must be binary, are written to a temporary folder by the test. */
+ * that are only a few lines, or must be binary, are written to a temporary folder by the test. Geo
+ * fixtures are staged into that folder beside an empty geo/demo-city.mmdb: the config module only
+ * checks that database files can be read (the geo module parses them). */
 #include <arpa/inet.h>
 #include <check.h>
 #include <ftw.h>
@@ -15,6 +17,7 @@
 
 #include "meridian/conf.h"
 #include "meridian/conf_sandbox.h"
+#include "meridian/wire.h"
 
 #define DATA "tests/unit/data/conf/"
 
@@ -600,6 +603,541 @@ START_TEST(test_sandbox_reuse)
 }
 END_TEST
 
+/* Copies fixture into tmpdir beside an empty geo/demo-city.mmdb; returns the copy's path. */
+static const char *stage(const char *fixture)
+{
+	char path[300], text[8192];
+	snprintf(path, sizeof(path), "%s/geo", tmpdir);
+	ck_assert(mkdir(path, 0700) == 0 || access(path, F_OK) == 0);
+	write_tmp("geo/demo-city.mmdb", "");
+	snprintf(path, sizeof(path), DATA "%s", fixture);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	ck_assert(feof(f));
+	fclose(f);
+	text[n] = '\0';
+	return write_tmp(fixture, text);
+}
+
+/* Asserts that the config at path fails with exactly count errors. */
+#define expect_errors(d, count)                                                                              \
+	ck_assert_msg((d)->errors == (count), "%zu errors:%s", (d)->errors, diag_dump(d))
+
+static void expect_codes(const char *const *got, size_t n, const char *const *want, size_t want_n)
+{
+	ck_assert_uint_eq(n, want_n);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_str_eq(got[i], want[i]);
+}
+#define CODES(...)                                                                                           \
+	(const char *const[]){__VA_ARGS__}, sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *)
+
+static void expect_net(const struct geo_net *n, const char *text, int family, unsigned prefix)
+{
+	uint8_t want[16] = {0};
+	if (family == AF_INET) {
+		want[10] = want[11] = 0xff;
+		ck_assert_int_eq(inet_pton(AF_INET, text, want + 12), 1);
+	} else {
+		ck_assert_int_eq(inet_pton(AF_INET6, text, want), 1);
+	}
+	ck_assert_int_eq(memcmp(n->addr, want, 16), 0);
+	ck_assert_uint_eq(n->prefix, prefix);
+}
+
+static void expect_member(const struct conf_member *m, const char *name, const char *addr, unsigned dc,
+			  unsigned weight)
+{
+	uint8_t want[16];
+	int family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	ck_assert_str_eq(m->name, name);
+	ck_assert_int_eq(m->family, family);
+	ck_assert_int_eq(inet_pton(family, addr, want), 1);
+	ck_assert_int_eq(memcmp(m->addr, want, family == AF_INET ? 4 : 16), 0);
+	ck_assert_ptr_null(m->target);
+	ck_assert_uint_eq(m->dc, dc);
+	ck_assert_uint_eq(m->weight, weight);
+}
+
+static void expect_wire(const uint8_t *got, size_t len, const char *want, size_t want_len)
+{
+	ck_assert_uint_eq(len, want_len);
+	ck_assert_int_eq(memcmp(got, want, len), 0);
+}
+#define WIRE(s) s, sizeof(s) /* a string literal's bytes with its NUL: the root label */
+
+static void expect_order(const struct conf_order *o, unsigned region, const unsigned *dcs, size_t n)
+{
+	ck_assert_uint_eq(o->region, region);
+	ck_assert_uint_eq(o->dc_count, n);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_uint_eq(o->dcs[i], dcs[i]);
+}
+#define DCS(...) (const unsigned[]){__VA_ARGS__}, sizeof((const unsigned[]){__VA_ARGS__}) / sizeof(unsigned)
+
+START_TEST(test_geo_example)
+{
+	struct conf *c = load_ok(stage("geo_full.lua"));
+	char db[300];
+	snprintf(db, sizeof(db), "%s/geo/demo-city.mmdb", tmpdir);
+	ck_assert_uint_eq(c->geo.database_count, 1);
+	ck_assert_str_eq(c->geo.databases[0], db);
+	ck_assert(c->ecs);
+
+	/* regions in the order written, not by name */
+	const struct geo_region_spec *r = c->geo.regions;
+	ck_assert_uint_eq(c->geo.region_count, 5);
+	ck_assert_str_eq(r[0].name, "europe");
+	ck_assert_str_eq(r[1].name, "americas");
+	ck_assert_str_eq(r[2].name, "asia");
+	ck_assert_str_eq(r[3].name, "us_west");
+	ck_assert_str_eq(r[4].name, "office");
+	ck_assert_uint_eq(c->geo.default_region, 1);
+	expect_codes(r[0].continents, r[0].continent_count, CODES("EU", "AF"));
+	expect_codes(r[2].continents, r[2].continent_count, CODES("AS", "OC"));
+	expect_codes(r[3].subdivisions, r[3].subdivision_count, CODES("US-CA", "US-OR", "US-WA"));
+	ck_assert_uint_eq(r[3].continent_count + r[3].country_count + r[3].net_count, 0);
+	ck_assert_uint_eq(r[4].net_count, 2);
+	expect_net(&r[4].nets[0], "203.0.113.0", AF_INET, 96 + 24);
+	expect_net(&r[4].nets[1], "2001:db8:42::", AF_INET6, 48);
+	for (size_t i = 0; i < 5; i++)
+		ck_assert(!r[i].has_location);
+
+	ck_assert_uint_eq(c->datacenter_count, 3);
+	ck_assert_str_eq(c->datacenters[0].name, "ams");
+	ck_assert_str_eq(c->datacenters[2].name, "sin");
+	ck_assert(c->datacenters[1].has_location);
+	ck_assert_double_eq_tol(c->datacenters[1].lat, 38.95, 1e-9);
+	ck_assert_double_eq_tol(c->datacenters[1].lon, -77.45, 1e-9);
+	ck_assert_double_eq_tol(c->datacenters[2].lon, 103.99, 1e-9);
+	ck_assert_uint_eq(c->datacenters[2].line, 14);
+
+	ck_assert_uint_eq(c->pool_count, 1);
+	const struct conf_pool *p = &c->pools[0];
+	ck_assert_str_eq(p->name, "web");
+	ck_assert_uint_eq(p->line, 16);
+	ck_assert_uint_eq(p->member_count, 3);
+	expect_member(&p->members[0], "ams-1", "192.0.2.10", 0, 1);
+	expect_member(&p->members[1], "iad-1", "198.51.100.10", 1, 2);
+	expect_member(&p->members[2], "sin-1", "203.0.113.10", 2, 1);
+	ck_assert_uint_eq(p->members[1].line, 18);
+
+	ck_assert_uint_eq(c->record_count, 3);
+	const struct conf_record *rec = c->records;
+	ck_assert_str_eq(rec[0].name, "www.example.com");
+	expect_wire(rec[0].owner, rec[0].owner_len, WIRE("\3www\7example\3com"));
+	ck_assert_uint_eq(rec[0].type, WIRE_TYPE_A);
+	ck_assert_uint_eq(rec[0].pool, 0);
+	ck_assert_uint_eq(rec[0].ttl, 30);
+	ck_assert_int_eq(rec[0].policy, CONF_POLICY_FAILOVER);
+	ck_assert_uint_eq(rec[0].answers, 0);
+	ck_assert_uint_eq(rec[0].line, 23);
+	ck_assert_uint_eq(rec[0].order_count, 3);
+	expect_order(&rec[0].order[0], 0, DCS(0, 1)); /* europe: ams, iad */
+	expect_order(&rec[0].order[1], 1, DCS(1, 0)); /* americas: iad, ams */
+	expect_order(&rec[0].order[2], 2, DCS(2, 0)); /* asia: sin, ams */
+	ck_assert_int_eq(rec[1].policy, CONF_POLICY_NEAREST);
+	ck_assert_uint_eq(rec[1].answers, 2);
+	ck_assert_uint_eq(rec[1].order_count, 0);
+	ck_assert_int_eq(rec[2].policy, CONF_POLICY_WEIGHTED);
+	ck_assert_uint_eq(rec[2].ttl, 60);
+	ck_assert_uint_eq(rec[2].line, 26);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_geo_shapes)
+{
+	struct conf *c = load_ok(stage("geo_more.lua"));
+	ck_assert(!c->ecs);
+	ck_assert_uint_eq(c->geo.database_count, 0);
+
+	/* written ones in order (comments skipped, ["keys"] read), then computed ones by name */
+	const struct geo_region_spec *r = c->geo.regions;
+	ck_assert_uint_eq(c->geo.region_count, 5);
+	ck_assert_str_eq(r[0].name, "north");
+	ck_assert_str_eq(r[1].name, "eu-west");
+	ck_assert_str_eq(r[2].name, "south");
+	ck_assert_str_eq(r[3].name, "a_late");
+	ck_assert_str_eq(r[4].name, "b_late");
+	ck_assert_uint_eq(c->geo.default_region, 2);
+	expect_codes(r[0].countries, r[0].country_count, CODES("NO", "SE"));
+	ck_assert(r[0].has_location);
+	ck_assert_double_eq_tol(r[0].lat, 60, 1e-9);
+	ck_assert_double_eq_tol(r[0].lon, 15.5, 1e-9);
+	expect_codes(r[1].subdivisions, r[1].subdivision_count, CODES("GB-ENG", "FR-75"));
+	expect_codes(r[2].continents, r[2].continent_count, CODES("AF"));
+	ck_assert_uint_eq(r[2].net_count, 3);
+	expect_net(&r[2].nets[0], "192.0.2.0", AF_INET, 96 + 25);
+	expect_net(&r[2].nets[1], "2001:db8::", AF_INET6, 32);
+	expect_net(&r[2].nets[2], "198.51.100.7", AF_INET, 128);
+	ck_assert(!r[2].has_location);
+	expect_codes(r[4].countries, r[4].country_count, CODES("BR"));
+
+	ck_assert_uint_eq(c->datacenter_count, 2);
+	ck_assert_str_eq(c->datacenters[0].name, "sin");
+	ck_assert(!c->datacenters[0].has_location);
+	ck_assert_str_eq(c->datacenters[1].name, "ams");
+
+	ck_assert_uint_eq(c->pool_count, 2);
+	const struct conf_pool *dual = &c->pools[0], *cdn = &c->pools[1];
+	ck_assert_str_eq(dual->name, "dual");
+	expect_member(&dual->members[0], "v6", "2001:db8::53", 1, 65535);
+	expect_member(&dual->members[1], "v4", "192.0.2.53", 0, 1);
+	ck_assert_str_eq(cdn->name, "cdn");
+	ck_assert_uint_eq(cdn->member_count, 1);
+	ck_assert_int_eq(cdn->members[0].family, 0);
+	expect_wire(cdn->members[0].target, cdn->members[0].target_len, WIRE("\4edge\3cdn\7example\3net"));
+	ck_assert_uint_eq(cdn->members[0].dc, 0);
+
+	const struct conf_record *rec = c->records;
+	ck_assert_uint_eq(c->record_count, 3);
+	ck_assert_uint_eq(rec[0].type, WIRE_TYPE_AAAA);
+	ck_assert_int_eq(rec[0].policy, CONF_POLICY_ALL);
+	ck_assert_uint_eq(rec[0].ttl, 0);
+	ck_assert_str_eq(rec[1].name, "Dual.Example.COM.");
+	expect_wire(rec[1].owner, rec[1].owner_len, WIRE("\4dual\7example\3com"));
+	ck_assert_uint_eq(rec[1].type, WIRE_TYPE_A);
+	ck_assert_uint_eq(rec[1].ttl, 2147483647);
+	ck_assert_uint_eq(rec[1].line, 7);
+	ck_assert_uint_eq(rec[1].order_count, 2); /* by region index */
+	expect_order(&rec[1].order[0], 0, DCS(1, 0));
+	expect_order(&rec[1].order[1], 2, DCS(0));
+	ck_assert_uint_eq(rec[2].type, WIRE_TYPE_CNAME);
+	ck_assert_uint_eq(rec[2].pool, 1);
+	ck_assert_uint_eq(rec[2].answers, 1);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_geo_defaults)
+{
+	struct conf *c = load_ok(DATA "minimal.lua");
+	ck_assert(c->ecs);
+	ck_assert_uint_eq(c->geo.database_count, 0);
+	ck_assert_uint_eq(c->geo.region_count, 0);
+	ck_assert_uint_eq(c->geo.default_region, 0);
+	ck_assert_uint_eq(c->datacenter_count, 0);
+	ck_assert_uint_eq(c->pool_count, 0);
+	ck_assert_uint_eq(c->record_count, 0);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_geo_bad_regions)
+{
+	const char *p = stage("geo_bad_regions.lua");
+	char msg[512];
+	struct diag d = load_fail(p);
+	snprintf(msg, sizeof(msg), "geoip[2]: cannot read \"%s/geo/missing.mmdb\": No such file or directory",
+		 tmpdir);
+	expect_error(&d, p, 4, msg);
+	snprintf(msg, sizeof(msg), "geoip[3]: cannot read \"%s/geo\": not a regular file", tmpdir);
+	expect_error(&d, p, 4, msg);
+	expect_error(
+	    &d, p, 6,
+	    "regions.europe.continents[2]: expected a continent code (AF, AN, AS, EU, NA, OC or SA), got "
+	    "\"Europe\"");
+	expect_error(
+	    &d, p, 7,
+	    "regions.emea.continents[2]: \"EU\" is also in region 'europe' (a client must belong to one "
+	    "region)");
+	expect_error(
+	    &d, p, 7,
+	    "regions.emea.countries[1]: expected a country code of two uppercase letters (ISO 3166-1 "
+	    "alpha-2), got \"de\"");
+	const char *sub =
+	    "expected a subdivision code \"CC-XXX\" (ISO 3166-2: country code, '-', 1..3 uppercase "
+	    "letters or digits)";
+	snprintf(msg, sizeof(msg), "regions.us.subdivisions[2]: %s, got \"US_OR\"", sub);
+	expect_error(&d, p, 8, msg);
+	snprintf(msg, sizeof(msg), "regions.us.subdivisions[3]: %s, got \"US-CAL1\"", sub);
+	expect_error(&d, p, 8, msg);
+	expect_error(
+	    &d, p, 9,
+	    "regions.office.nets[1]: \"203.0.113.1/24\" has bits set beyond the /24 prefix (did you mean "
+	    "\"203.0.113.0/24\"?)");
+	expect_error(
+	    &d, p, 9,
+	    "regions.office.nets[3]: expected a network like \"203.0.113.0/24\" or \"2001:db8::/32\", got "
+	    "\"bogus\"");
+	expect_error(
+	    &d, p, 9,
+	    "regions.office.nets[4]: expected a network like \"203.0.113.0/24\" or \"2001:db8::/32\", got "
+	    "\"10.0.0.0/33\"");
+	expect_error(
+	    &d, p, 10,
+	    "regions.lab.nets[1]: \"2001:db8:42:0::/48\" is also in region 'office' (a client must belong "
+	    "to one region)");
+	expect_error(
+	    &d, p, 10,
+	    "regions.lab.nets[2]: expected a network like \"203.0.113.0/24\" or \"2001:db8::/32\", got "
+	    "\"10.1.0.0/016\"");
+	expect_error(&d, p, 11,
+		     "regions: expected a region name of 1..63 letters, digits, '_' or '-', got 'bad name'");
+	expect_error(
+	    &d, p, 12,
+	    "regions.empty: expected at least one rule (continents, countries, subdivisions or nets)");
+	expect_error(&d, p, 13, "regions.located.lat: expected a number in -90..90, got 91");
+	expect_error(&d, p, 14, "regions.half: expected both lat and lon, or neither (lat is missing)");
+	expect_error(&d, p, 15, "regions.typo: unknown key 'contries' (did you mean 'countries'?)");
+	expect_error(&d, p, 16, "regions.twice.countries[2]: \"CA\" is listed twice in region 'twice'");
+	expect_error(&d, p, 16, "regions.twice.continents: expected a list of continent codes, got string");
+	expect_error(
+	    &d, p, 17,
+	    "regions.notatable: expected a table { continents = ..., countries = ..., subdivisions = ..., "
+	    "nets = ... }, got string");
+	expect_error(&d, p, 19, "default_region: no region named 'eruope' (did you mean 'europe'?)");
+	expect_errors(&d, 21);
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_geo_bad_pools)
+{
+	const char *p = DATA "geo_bad_pools.lua";
+	struct diag d = load_fail(p);
+	expect_error(&d, p, 5, "datacenters.ams: expected both lat and lon, or neither (lon is missing)");
+	expect_error(&d, p, 6, "datacenters.iad.lon: expected a number in -180..180, got -181");
+	expect_error(&d, p, 7, "datacenters.fra: unknown key 'city'");
+	expect_error(&d, p, 8, "datacenters.sin: expected a table { lat = ..., lon = ... }, got string");
+	expect_error(&d, p, 12,
+		     "pools.web.members[1].addr: expected an IPv4 or IPv6 address, got \"192.0.2.300\"");
+	expect_error(&d, p, 13, "pools.web.members[2].name: \"ams-1\" is already the name of members[1]");
+	expect_error(&d, p, 13, "pools.web.members[2].weight: expected an integer in 1..65535, got 0");
+	expect_error(&d, p, 14, "pools.web.members[3]: expected either addr or target, not both");
+	expect_error(&d, p, 15, "pools.web.members[4]: expected either addr or target");
+	expect_error(&d, p, 15, "pools.web.members[4].dc: no datacenter named 'amz' (did you mean 'ams'?)");
+	expect_error(&d, p, 16, "pools.web.members[5].target: \"bad..example\": empty label");
+	expect_error(&d, p, 16, "pools.web.members[5].weight: expected an integer in 1..65535, got 65536");
+	expect_error(&d, p, 17, "pools.web.members[6].name: missing (expected a member name)");
+	expect_error(&d, p, 18,
+		     "pools.web.members[7]: unknown key 'check' (health checks are not supported yet)");
+	expect_error(
+	    &d, p, 19,
+	    "pools.web.members[8]: expected a table { name = ..., addr = ... or target = ..., dc = ... }, "
+	    "got string");
+	expect_error(
+	    &d, p, 20,
+	    "pools.web.members[9].name: expected a member name of 1..63 letters, digits, '_' or '-', got "
+	    "\"n o\"");
+	expect_error(&d, p, 20, "pools.web.members[9].dc: missing (expected the name of a datacenter)");
+	expect_error(&d, p, 22, "pools.empty.members: expected at least one member");
+	expect_error(&d, p, 23, "pools.none.members: expected at least one member");
+	expect_error(&d, p, 24, "pools.health: unknown key 'standby' (health checks are not supported yet)");
+	expect_error(&d, p, 25,
+		     "pools: expected a pool name of 1..63 letters, digits, '_' or '-', got 'b@d'");
+	expect_errors(&d, 21);
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_geo_bad_records)
+{
+	const char *p = DATA "geo_bad_records.lua";
+	struct diag d = load_fail(p);
+	expect_error(&d, p, 6, "records[1].order.europe[2]: \"ams\" is already in this list");
+	expect_error(&d, p, 6, "records[1].order: no region named 'mars'");
+	expect_error(&d, p, 6, "records[1].order.asia: expected at least one datacenter");
+	expect_error(&d, p, 7,
+		     "records[2].name: \"www.example.com\" already has a dynamic A record (records[1])");
+	expect_error(&d, p, 8, "records[2].order.asia[2]: no datacenter named 'lax'");
+	expect_error(
+	    &d, p, 9,
+	    "records[3].name: \"WWW.example.com.\": a CNAME cannot share its name with another record "
+	    "(records[1] is A)");
+	expect_error(&d, p, 10, "records[4].pool: pool 'web' has no IPv6 member for an AAAA record");
+	expect_error(
+	    &d, p, 11,
+	    "records[5].pool: pool 'web' has address members ('a'); a CNAME record needs targets only");
+	expect_error(
+	    &d, p, 12,
+	    "records[6].pool: pool 'cdn' has CNAME target members ('c'), which cannot answer an A record");
+	expect_error(&d, p, 13, "records[7].type: expected \"A\", \"AAAA\" or \"CNAME\", got \"MX\"");
+	expect_error(&d, p, 13, "records[7].pool: no pool named 'wbe' (did you mean 'web'?)");
+	expect_error(&d, p, 13, "records[7].ttl: expected an integer in 0..2147483647, got -1");
+	expect_error(
+	    &d, p, 13,
+	    "records[7].policy: expected \"failover\", \"nearest\", \"weighted\" or \"all\", got \"random\"");
+	expect_error(&d, p, 14, "records[8].ttl: missing (expected a TTL in seconds)");
+	expect_error(&d, p, 14, "records[8].answers: expected an integer in 1..65535, got 0");
+	expect_error(&d, p, 15,
+		     "records[8].order: only for policy \"failover\" (this record's policy is \"nearest\")");
+	expect_error(&d, p, 16, "records[9].name: \"z example.com\": invalid character ' '");
+	expect_error(&d, p, 16, "records[9].ttl: expected an integer in 0..2147483647, got 2147483648");
+	expect_error(
+	    &d, p, 16,
+	    "records[9].policy: missing (expected \"failover\", \"nearest\", \"weighted\" or \"all\")");
+	expect_error(&d, p, 17, "records[10]: unknown key 'weight'");
+	expect_error(&d, p, 17,
+		     "records[10].answers: a CNAME answer holds one target (expected 1 or nothing, got 2)");
+	expect_error(
+	    &d, p, 18,
+	    "records[11]: expected a table { name = ..., type = ..., pool = ..., ttl = ..., policy = ... }, "
+	    "got number");
+	expect_errors(&d, 22);
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_geo_references)
+{
+	/* default_region is required with regions, and must name one */
+	const char *p = write_tmp("nodefault.lua", "serial = 1\nlisten = { '127.0.0.1:53' }\n\nregions = {\n"
+						   "\tr = { countries = { 'NL' } },\n}\n");
+	struct diag d = load_fail(p);
+	expect_error(&d, p, 4, "default_region: missing (required when regions are defined)");
+	expect_errors(&d, 1);
+	diag_free(&d);
+
+	/* a rule written wrongly is reported once, not also as a region without rules */
+	p = write_tmp("notalist.lua",
+		      "serial = 1\nlisten = { '127.0.0.1:53' }\nregions = { r = { continents = 'EU' } }\n"
+		      "default_region = 'r'\n");
+	d = load_fail(p);
+	expect_error(&d, p, 3, "regions.r.continents: expected a list of continent codes, got string");
+	expect_errors(&d, 1);
+	diag_free(&d);
+
+	p = write_tmp("noregions.lua", "serial = 1\nlisten = { '127.0.0.1:53' }\ndefault_region = 'eu'\n");
+	d = load_fail(p);
+	expect_error(&d, p, 3, "default_region: no region named 'eu' (no regions are defined)");
+	expect_errors(&d, 1);
+	diag_free(&d);
+
+	/* nothing defined to refer to, and records built in a loop: the top-level line */
+	p = write_tmp("nothing.lua",
+		      "serial = 1\nlisten = { '127.0.0.1:53' }\n"
+		      "pools = { web = { members = { { name = 'a', addr = '::1', dc = 'ams' } } } }\n"
+		      "records = {}\nfor i = 1, 2 do\n\trecords[i] = { name = 'r' .. i .. '.example', type "
+		      "= 'A', pool = 'nope', ttl = 1, policy = 'all' }\nend\n");
+	d = load_fail(p);
+	expect_error(&d, p, 3,
+		     "pools.web.members[1].dc: no datacenter named 'ams' (no datacenters are defined)");
+	expect_error(&d, p, 4, "records[1].pool: no pool named 'nope'");
+	expect_error(&d, p, 4, "records[2].pool: no pool named 'nope'");
+	expect_errors(&d, 3);
+	diag_free(&d);
+
+	p = write_tmp(
+	    "nopools.lua",
+	    "serial = 1\nlisten = { '127.0.0.1:53' }\n"
+	    "records = { { name = 'a.example', type = 'A', pool = 'web', ttl = 1, policy = 'all' } }\n");
+	d = load_fail(p);
+	expect_error(&d, p, 3, "records[1].pool: no pool named 'web' (no pools are defined)");
+	expect_errors(&d, 1);
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_geo_wrong_types)
+{
+	/* a section that is unusable as a whole is reported once, not again by everything naming into it */
+	const char *p =
+	    write_tmp("geotypes.lua",
+		      "serial = 1\nlisten = { '127.0.0.1:53' }\ngeoip = 'a.mmdb'\nregions = 5\necs = 'yes'\n"
+		      "datacenters = { 'ams' }\npools = 'web'\ndefault_region = 1\nrecords = {\n"
+		      "\t{ name = 'a.example', type = 'A', pool = 'web', ttl = 1, policy = 'failover',\n"
+		      "\t  order = { europe = { 'ams' } } },\n}\n");
+	struct diag d = load_fail(p);
+	expect_error(&d, p, 3, "geoip: expected a list of database file names, got string");
+	expect_error(&d, p, 4, "regions: expected a table of regions keyed by name, got number");
+	expect_error(&d, p, 5, "ecs: expected true or false, got string");
+	expect_error(&d, p, 6, "datacenters: expected a table of datacenters keyed by name, found key 1");
+	expect_error(&d, p, 7, "pools: expected a table of pools keyed by name, got string");
+	expect_error(&d, p, 8, "default_region: expected a string, got number");
+	expect_errors(&d, 6);
+	diag_free(&d);
+
+	p = write_tmp("nodb.lua", "serial = 1\nlisten = { '127.0.0.1:53' }\ngeoip = {}\nrecords = 'x'\n");
+	d = load_fail(p);
+	expect_error(&d, p, 3, "geoip: expected at least one database file");
+	expect_error(&d, p, 4, "records: expected a list of record tables, got string");
+	expect_errors(&d, 2);
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_geo_written_twice)
+{
+	/* Lua keeps one of two equal keys in a constructor without a word: we say it */
+	const char *p =
+	    write_tmp("twice.lua", "serial = 1\nlisten = { '127.0.0.1:53' }\nregions = {\n"
+				   "\ta = { countries = { 'NL' } },\n\tb = { countries = { 'BE' } },\n"
+				   "\ta = { countries = { 'lu' } },\n}\ndefault_region = 'a'\n"
+				   "datacenters = { x = {}, [\"x\"] = {} }\n");
+	struct diag d = load_fail(p);
+	expect_error(&d, p, 6, "regions: 'a' is defined twice (also at line 4)");
+	expect_error(&d, p, 9, "datacenters: 'x' is defined twice (also at line 9)");
+	/* the value checked is the one Lua kept, the last, and so is the line */
+	expect_error(&d, p, 6,
+		     "regions.a.countries[1]: expected a country code of two uppercase letters (ISO 3166-1 "
+		     "alpha-2), got \"lu\"");
+	expect_errors(&d, 3);
+	diag_free(&d);
+
+	/* the same net spelt two ways is the same net */
+	/* each kind of rule claims its values for one region; the same net spelt two ways is one net;
+	 * the same code in two kinds (country US, subdivision US-US is no clash) is fine */
+	p = write_tmp(
+	    "samenet.lua",
+	    "serial = 1\nlisten = { '127.0.0.1:53' }\nregions = {\n"
+	    "\ta = { nets = { '192.0.2.0/24' }, countries = { 'US' }, subdivisions = { 'US-CA' } },\n"
+	    "\tb = { nets = { '::ffff:192.0.2.0/120' }, continents = { 'NA' } },\n"
+	    "\tc = { countries = { 'CA', 'US' }, subdivisions = { 'US-US' } },\n"
+	    "\td = { subdivisions = { 'US-CA' }, continents = { 'NA' } },\n"
+	    "}\ndefault_region = 'a'\n");
+	d = load_fail(p);
+	expect_error(
+	    &d, p, 5,
+	    "regions.b.nets[1]: \"::ffff:192.0.2.0/120\" is also in region 'a' (a client must belong to one "
+	    "region)");
+	expect_error(
+	    &d, p, 6,
+	    "regions.c.countries[2]: \"US\" is also in region 'a' (a client must belong to one region)");
+	expect_error(
+	    &d, p, 7,
+	    "regions.d.subdivisions[1]: \"US-CA\" is also in region 'a' (a client must belong to one "
+	    "region)");
+	expect_error(
+	    &d, p, 7,
+	    "regions.d.continents[1]: \"NA\" is also in region 'b' (a client must belong to one region)");
+	expect_errors(&d, 4);
+	diag_free(&d);
+
+	/* a region listed twice in a failover order */
+	p = write_tmp(
+	    "twiceorder.lua",
+	    "serial = 1\nlisten = { '127.0.0.1:53' }\nregions = { a = { countries = { 'NL' } } }\n"
+	    "default_region = 'a'\ndatacenters = { x = {} }\n"
+	    "pools = { p = { members = { { name = 'm', addr = '192.0.2.1', dc = 'x' } } } }\n"
+	    "records = {\n\t{ name = 'a.example', type = 'A', pool = 'p', ttl = 1, policy = 'failover',\n"
+	    "\t  order = { a = { 'x' },\n\t\t  a = { 'x' } } },\n}\n");
+	d = load_fail(p);
+	expect_error(&d, p, 10, "records[1].order: 'a' is defined twice (also at line 9)");
+	expect_errors(&d, 1);
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_geo_unreadable_db)
+{
+	if (geteuid() == 0)
+		return; /* root reads anything: the missing and folder cases cover the error path */
+	write_tmp("secret.mmdb", "");
+	char path[300], msg[512];
+	snprintf(path, sizeof(path), "%s/secret.mmdb", tmpdir);
+	ck_assert_int_eq(chmod(path, 0), 0);
+	const char *p =
+	    write_tmp("secretdb.lua", "serial = 1\nlisten = { '127.0.0.1:53' }\ngeoip = { 'secret.mmdb' }\n");
+	struct diag d = load_fail(p);
+	snprintf(msg, sizeof(msg), "geoip[1]: cannot read \"%s\": Permission denied", path);
+	expect_error(&d, p, 3, msg);
+	diag_free(&d);
+}
+END_TEST
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -635,6 +1173,16 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_computed_values);
 	tcase_add_test(tc, test_assignment_lines);
 	tcase_add_test(tc, test_sandbox_reuse);
+	tcase_add_test(tc, test_geo_example);
+	tcase_add_test(tc, test_geo_shapes);
+	tcase_add_test(tc, test_geo_defaults);
+	tcase_add_test(tc, test_geo_bad_regions);
+	tcase_add_test(tc, test_geo_bad_pools);
+	tcase_add_test(tc, test_geo_bad_records);
+	tcase_add_test(tc, test_geo_references);
+	tcase_add_test(tc, test_geo_wrong_types);
+	tcase_add_test(tc, test_geo_written_twice);
+	tcase_add_test(tc, test_geo_unreadable_db);
 	suite_add_tcase(s, tc);
 	return s;
 }

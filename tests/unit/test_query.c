@@ -66,7 +66,7 @@ static ldns_pkt *ask_full(const char *name, ldns_rr_type type, const struct ask 
 	static uint8_t out[WIRE_MSG_MAX];
 	struct wire_query scratch;
 	struct query_stats stats = {0};
-	size_t n = query_answer(snap, pkt, len, out, sizeof(out), o->transport, &scratch, &stats);
+	size_t n = query_answer(snap, pkt, len, NULL, out, sizeof(out), o->transport, &scratch, &stats);
 	if (out_len)
 		*out_len = n;
 	if (!n)
@@ -329,18 +329,18 @@ START_TEST(malformed_queries)
 	struct query_stats stats = {0};
 	/* QR=1: dropped */
 	uint8_t response[] = {0, 1, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1};
-	ck_assert_uint_eq(query_answer(snap, response, sizeof(response), out, sizeof(out), QUERY_UDP, &scratch, &stats), 0);
+	ck_assert_uint_eq(query_answer(snap, response, sizeof(response), NULL, out, sizeof(out), QUERY_UDP, &scratch, &stats), 0);
 	/* short header: dropped */
-	ck_assert_uint_eq(query_answer(snap, response, 5, out, sizeof(out), QUERY_UDP, &scratch, &stats), 0);
+	ck_assert_uint_eq(query_answer(snap, response, 5, NULL, out, sizeof(out), QUERY_UDP, &scratch, &stats), 0);
 	/* QDCOUNT 2: FORMERR */
 	uint8_t two[] = {0, 2, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 1, 0, 1};
-	size_t n = query_answer(snap, two, sizeof(two), out, sizeof(out), QUERY_UDP, &scratch, &stats);
+	size_t n = query_answer(snap, two, sizeof(two), NULL, out, sizeof(out), QUERY_UDP, &scratch, &stats);
 	ck_assert_uint_ge(n, 12);
 	ck_assert_int_eq(out[3] & 0xf, LDNS_RCODE_FORMERR);
 	ck_assert_int_eq(out[2] & 0x80, 0x80);
 	/* opcode 2 (STATUS): NOTIMP */
 	uint8_t status[] = {0, 3, 0x10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1};
-	n = query_answer(snap, status, sizeof(status), out, sizeof(out), QUERY_UDP, &scratch, &stats);
+	n = query_answer(snap, status, sizeof(status), NULL, out, sizeof(out), QUERY_UDP, &scratch, &stats);
 	ck_assert_uint_ge(n, 12);
 	ck_assert_int_eq(out[3] & 0xf, LDNS_RCODE_NOTIMPL);
 	ck_assert_uint_eq(stats.dropped, 2);

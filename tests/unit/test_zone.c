@@ -1,4 +1,5 @@
-/* test_zone.c -- unit tests of the zone module: loading with ldns, validation, lookup, zone sets.
+/* test_zone.c -- unit tests of the zone module: loading with ldns (sequential and parallel), validation,
+ * lookup, zone sets.
  *
  * Fixtures live in tests/unit/data/zone/ (the tests run from the repository root); generated zones
  * go to /tmp. Query names are built the way the wire parser hands them over: lowercased. */
@@ -11,6 +12,8 @@
 #include <unistd.h>
 
 #include "meridian/zone.h"
+
+#include "../../src/zone/build.h" /* the loader's tuning, to compare sequential and parallel loading */
 
 #define DATA "tests/unit/data/zone/"
 
@@ -784,6 +787,533 @@ START_TEST(test_large_zone)
 }
 END_TEST
 
+/* ---- parallel loading: a big file cut into chunks must load exactly as it does in one go ---- */
+
+static struct zone *load_tuned(const char *origin, const char *file, struct diag *d, unsigned threads,
+			       size_t chunk, struct zone_build_stats *st)
+{
+	struct zone_build_tuning t = {.threads = threads, .min_size = 0, .chunk_size = chunk};
+	zone_build_tune(&t);
+	struct zone *z = load(origin, file, d);
+	zone_build_last_stats(st);
+	zone_build_tune(NULL);
+	return z;
+}
+
+static void assert_rrsets_same(const struct zone_node *a, const struct zone_node *b)
+{
+	ck_assert_uint_eq(a->rrset_count, b->rrset_count);
+	for (uint16_t i = 0; i < a->rrset_count; i++) {
+		const struct zone_rrset *x = &a->rrsets[i], *y = &b->rrsets[i];
+		ck_assert_uint_eq(x->type, y->type);
+		ck_assert_uint_eq(x->count, y->count);
+		ck_assert_uint_eq(x->ttl, y->ttl);
+		size_t px = 0, py = 0;
+		const uint8_t *rx, *ry;
+		uint16_t lx, ly;
+		while (zone_rdata_next(x, &px, &rx, &lx)) {
+			ck_assert(zone_rdata_next(y, &py, &ry, &ly));
+			ck_assert_uint_eq(lx, ly);
+			ck_assert_mem_eq(rx, ry, lx);
+		}
+		ck_assert(!zone_rdata_next(y, &py, &ry, &ly));
+	}
+}
+
+/* Same nodes in the same order (names are interned in file order), same flags, links and data. */
+static void assert_zones_same(const struct zone *a, const struct zone *b)
+{
+	ck_assert_uint_eq(a->node_count, b->node_count);
+	ck_assert_uint_eq(a->rr_count, b->rr_count);
+	ck_assert_uint_eq(a->serial, b->serial);
+	ck_assert_uint_eq(a->neg_ttl, b->neg_ttl);
+	ck_assert_uint_eq(a->table_mask, b->table_mask);
+	const struct zone_node *na = a->apex_node, *nb = b->apex_node;
+	for (size_t i = 0; i < a->node_count; i++) {
+		ck_assert_uint_eq(na[i].name_len, nb[i].name_len);
+		ck_assert_mem_eq(na[i].name, nb[i].name, na[i].name_len);
+		ck_assert_uint_eq(na[i].flags, nb[i].flags);
+		ck_assert_uint_eq(na[i].label_count, nb[i].label_count);
+		ck_assert_uint_eq(na[i].hash, nb[i].hash);
+		ck_assert_int_eq(na[i].cut ? na[i].cut - na : -1, nb[i].cut ? nb[i].cut - nb : -1);
+		ck_assert_int_eq(na[i].wildcard ? na[i].wildcard - na : -1,
+				 nb[i].wildcard ? nb[i].wildcard - nb : -1);
+		assert_rrsets_same(&na[i], &nb[i]);
+		ck_assert_ptr_eq(zone_node_find(b, na[i].name, na[i].name_len), &nb[i]);
+	}
+}
+
+static void assert_diags_same(const struct diag *a, const struct diag *b)
+{
+	if (a->count != b->count) {
+		fprintf(stderr, "sequential:\n");
+		dump(a);
+		fprintf(stderr, "parallel:\n");
+		dump(b);
+	}
+	ck_assert_uint_eq(a->count, b->count);
+	ck_assert_uint_eq(a->errors, b->errors);
+	for (size_t i = 0; i < a->count; i++) {
+		ck_assert_int_eq(a->entries[i].level, b->entries[i].level);
+		ck_assert_str_eq(a->entries[i].text, b->entries[i].text);
+	}
+}
+
+/* Loads file sequentially and cut into chunks of about chunk bytes by threads parsers; both must give
+ * the same zone (or both none) and the same messages. Returns the parallel load's figures. */
+static struct zone_build_stats load_both_ways(const char *origin, const char *file, unsigned threads,
+					      size_t chunk, size_t *messages, bool *loaded)
+{
+	struct diag ds, dp;
+	struct zone_build_stats ss, sp;
+	struct zone *zs = load_tuned(origin, file, &ds, 1, chunk, &ss);
+	struct zone *zp = load_tuned(origin, file, &dp, threads, chunk, &sp);
+	ck_assert_uint_eq(ss.threads, 0);
+	assert_diags_same(&ds, &dp);
+	ck_assert_int_eq(zs != NULL, zp != NULL);
+	if (zs)
+		assert_zones_same(zs, zp);
+	*messages = ds.count;
+	*loaded = zs != NULL;
+	zone_unref(zs);
+	zone_unref(zp);
+	diag_free(&ds);
+	diag_free(&dp);
+	return sp;
+}
+
+/* Deterministic pseudo-random numbers for generated zones. */
+static uint32_t rnd_state;
+
+static uint32_t rnd(uint32_t n)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return (rnd_state >> 8) % n;
+}
+
+enum gen_flags {
+	GEN_ERRORS = 1 << 0, /* plant a few errors of every kind */
+	GEN_WKS = 1 << 1,    /* WKS records (parsed by the main thread only) */
+};
+
+/* One record (or a few lines) of a generated zone: every construct that makes cutting a file hard. */
+static void gen_record(FILE *f, unsigned i, int *origin_depth)
+{
+	switch (rnd(16)) {
+	case 0:
+		fprintf(f, "m%u IN MX ( 10 ; preference\n\t\tmail%u.example.net. ) ; after\n", i, i % 7);
+		break;
+	case 1: /* quotes hiding ';' '(' ')', a comment hiding '(' and '"', a line break inside parentheses */
+		fprintf(f, "t%u TXT ( \"a;b\" ; comment ( \"\n\t\"c(d\" \"e)f\"\n\t)\n", i);
+		break;
+	case 2:
+		fprintf(f, "q%u TXT \"semi;colon\" \"esc\\\"quote\" \"back\\\\slash\" \"paren(\" ; c\n", i);
+		fprintf(f, "\tTXT \"owner-less, the same owner\"\n  60 IN A 10.9.%u.%u\n", i >> 8 & 255,
+			i & 255);
+		break;
+	case 3: /* a backslash-newline inside a quoted string continues the line */
+		fprintf(f, "e%u TXT \"first\\\nsecond\" third\n", i);
+		break;
+	case 4:
+		fprintf(f, "; a comment line with \"(\" and ( and \\\n\n   \t \n");
+		break;
+	case 5:
+		fprintf(f, "$TTL %u\n", 60 + rnd(7200));
+		break;
+	case 6:
+		if (*origin_depth >= 2 || rnd(2)) {
+			fprintf(f, "$ORIGIN %sgen.test.\n", rnd(2) ? "" : "s.");
+			*origin_depth = 0;
+		} else {
+			fprintf(f, "$ORIGIN r%u\n", i); /* relative to the origin in force */
+			(*origin_depth)++;
+		}
+		break;
+	case 7:
+		fprintf(f, "crlf%u A 10.8.%u.%u\r\n", i, i >> 8 & 255, i & 255);
+		break;
+	case 8:
+		fprintf(f, "paren%u (\n A 10.7.%u.%u )\n", i, i >> 8 & 255, i & 255);
+		break;
+	case 9: /* an RRset with two TTLs: a warning from validation */
+		fprintf(f, "w%u 60 A 10.6.0.1\nw%u 120 A 10.6.0.2\n", i, i);
+		break;
+	case 10:
+		fprintf(f, "%s TXT \"at %u\"\n", rnd(20) ? "at" : "@", i);
+		break;
+	default:
+		fprintf(f, "h%u %sA 10.%u.%u.%u\n", i, rnd(3) ? "" : "300 IN ", i >> 16 & 255, i >> 8 & 255,
+			i & 255);
+		if (rnd(2))
+			fprintf(f, "h%u AAAA 2001:db8::%x:%x\n", i, i >> 16, i & 0xffff);
+		break;
+	}
+}
+
+/* Errors of every kind; some after a long comment, so a cut falls on them. */
+static void gen_error(FILE *f, unsigned i)
+{
+	switch (rnd(10)) {
+	case 0:
+		fprintf(f, "bad%u A 10.0.0\n", i);
+		break;
+	case 8: /* a line starting with '(' */
+		fprintf(f, "( paren%u A 10.7.%u.%u )\n", i, i >> 8 & 255, i & 255);
+		break;
+	case 1:
+		fprintf(f, "out%u.example.org. A 192.0.2.1\n", i);
+		break;
+	case 2:
+		fprintf(f, "cls%u CH A 192.0.2.1\n", i);
+		break;
+	case 3: /* the owner-less line takes the owner of the record before the bad one */
+		fprintf(f, "long%u TXT \"%01000u\"\nbad..o%u A 192.0.2.1\n\tTXT \"whose owner?\"\n", i, 0, i);
+		break;
+	case 4:
+		fprintf(f, "esc%u A \\\n 10.0.0.1\n", i);
+		break;
+	case 5:
+		fprintf(f, "$TTL abc\n$TTL 300\n");
+		break;
+	case 6:
+		fprintf(f, "$ORIGIN bad..origin.\n");
+		break;
+	case 7:
+		fprintf(f, "alias%u CNAME h1\nalias%u TXT \"beside a CNAME\"\n", i, i);
+		break;
+	default:
+		fprintf(f, "bad%u IN BOGUSTYPE x\n", i);
+		break;
+	}
+}
+
+static void gen_zone(const char *path, unsigned records, unsigned seed, unsigned flags, unsigned errors)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	rnd_state = seed;
+	fprintf(f, "$ORIGIN gen.test.\n$TTL 300\n@ SOA ns1 hostmaster ( 7 7200 900\n\t1209600 60 )\n");
+	fprintf(f, "@ NS ns1\nns1 A 192.0.2.53\n");
+	int depth = 0;
+	for (unsigned i = 0; i < records; i++) {
+		gen_record(f, i, &depth);
+		if (errors && rnd(records / errors + 1) == 0)
+			gen_error(f, i);
+		if ((flags & GEN_WKS) && rnd(200) == 0)
+			fprintf(f, "wks%u WKS 192.0.2.%u tcp 25 80\n", i, i & 255);
+	}
+	fclose(f);
+}
+
+START_TEST(test_parallel_big)
+{
+	/* 200,000 records, cut about every 16 KiB: hundreds of chunks, four parsers. */
+	char path[128];
+	tmp_path(path, sizeof(path), "pbig");
+	gen_zone(path, 200000, 42, 0, 0);
+	size_t messages;
+	bool loaded;
+	struct zone_build_stats st = load_both_ways("gen.test", path, 4, 16 * 1024, &messages, &loaded);
+	unlink(path);
+	ck_assert(loaded);
+	ck_assert_uint_ge(messages, 1); /* TTL warnings */
+	ck_assert_uint_eq(st.threads, 4);
+	ck_assert_uint_gt(st.chunks, 300);
+}
+END_TEST
+
+START_TEST(test_parallel_tiny_chunks)
+{
+	/* Cuts at nearly every possible place, for several mixes. */
+	char path[128];
+	tmp_path(path, sizeof(path), "ptiny");
+	for (unsigned seed = 1; seed <= 12; seed++) {
+		gen_zone(path, 3000, seed, 0, 0);
+		size_t messages;
+		bool loaded;
+		struct zone_build_stats st =
+		    load_both_ways("gen.test", path, 2 + seed % 3, 1 + rnd(400), &messages, &loaded);
+		ck_assert_msg(loaded, "seed %u", seed);
+		ck_assert_uint_gt(st.chunks, 100);
+	}
+	unlink(path);
+}
+END_TEST
+
+START_TEST(test_parallel_errors)
+{
+	/* Errors in many chunks, under the cap: every one reported, in order, at its line. One kind of
+	 * error is a bad owner followed by an owner-less line, whose chunk the main thread parses again. */
+	char path[128];
+	tmp_path(path, sizeof(path), "perr");
+	size_t redone = 0;
+	for (unsigned seed = 1; seed <= 6; seed++) {
+		gen_zone(path, 4000, seed * 7, 0, 25);
+		size_t messages;
+		bool loaded;
+		struct zone_build_stats st =
+		    load_both_ways("gen.test", path, 3, 300 + seed * 100, &messages, &loaded);
+		ck_assert(!loaded);
+		ck_assert_uint_ge(messages, 10);
+		ck_assert_uint_gt(st.chunks, 10);
+		redone += st.redone;
+	}
+	unlink(path);
+	ck_assert_uint_gt(redone, 0);
+}
+END_TEST
+
+START_TEST(test_parallel_error_cap)
+{
+	/* Far more errors than the cap, spread over the chunks: the same first 100, then "too many". */
+	char path[128];
+	tmp_path(path, sizeof(path), "pcap");
+	gen_zone(path, 20000, 5, 0, 2000);
+	size_t messages;
+	bool loaded;
+	struct diag d;
+	struct zone_build_stats st = load_both_ways("gen.test", path, 2, 2048, &messages, &loaded);
+	ck_assert(!loaded);
+	ck_assert_uint_gt(st.chunks, 10);
+	ck_assert_ptr_null(load("gen.test", path, &d));
+	unlink(path);
+	ck_assert_uint_eq(d.errors, 101);
+	ck_assert_ptr_nonnull(strstr(d.entries[d.count - 1].text, "too many errors"));
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_parallel_wks)
+{
+	/* ldns parses WKS with getservbyname (not thread-safe): chunks holding one are parsed again by the
+	 * main thread alone. */
+	char path[128];
+	tmp_path(path, sizeof(path), "pwks");
+	gen_zone(path, 4000, 3, GEN_WKS, 0);
+	size_t messages;
+	bool loaded;
+	struct zone_build_stats st = load_both_ways("gen.test", path, 2, 1024, &messages, &loaded);
+	unlink(path);
+	ck_assert(loaded);
+	ck_assert_uint_gt(st.redone, 0);
+	ck_assert_uint_lt(st.redone, st.chunks);
+}
+END_TEST
+
+/* Writes text to a temporary zone file and loads it both ways with small chunks. */
+static struct zone_build_stats load_text_both_ways(const char *what, const char *text, size_t chunk)
+{
+	char path[128];
+	tmp_path(path, sizeof(path), what);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	size_t messages;
+	bool loaded;
+	struct zone_build_stats st = load_both_ways("gen.test", path, 2, chunk, &messages, &loaded);
+	unlink(path);
+	return st;
+}
+
+START_TEST(test_parallel_fallbacks)
+{
+	static const char head[] = "$ORIGIN gen.test.\n@ 300 SOA ns1 hostmaster 1 7200 900 1209600 60\n"
+				   "@ 300 NS ns1\nns1 300 A 192.0.2.53\n";
+	char text[8192];
+	/* No $TTL: a record without a TTL takes the last one stated, which a chunk cannot know. */
+	snprintf(text, sizeof(text), "%s", head);
+	for (int i = 0; i < 100; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "h%d %sA 10.0.0.%d\n", i,
+			 i % 3 ? "" : "60 ", i);
+	ck_assert_uint_eq(load_text_both_ways("pnottl", text, 64).threads, 0);
+	/* A $TTL after the start: cut only after it. */
+	strcat(text, "$TTL 77\n");
+	for (int i = 100; i < 150; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "h%d A 10.0.0.%d\n", i, i);
+	struct zone_build_stats st = load_text_both_ways("plate", text, 64);
+	ck_assert_uint_eq(st.threads, 2);
+	ck_assert_uint_ge(st.chunks, 10);
+	ck_assert_uint_le(st.chunks, 30);
+	/* $INCLUDE anywhere: sequential. */
+	strcat(text, "$INCLUDE /dev/null\n");
+	ck_assert_uint_eq(load_text_both_ways("pinc", text, 64).threads, 0);
+	/* A stray ')' makes ldns stop mid-line: not followed, sequential. */
+	snprintf(text, sizeof(text), "%s$TTL 5\n", head);
+	for (int i = 0; i < 100; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "h%d A 10.0.0.%d%s\n", i, i,
+			 i == 50 ? " ) x" : "");
+	ck_assert_uint_eq(load_text_both_ways("pstray", text, 64).threads, 0);
+	/* ... where ldns goes on reading right after it, on the same line: so does the loader. */
+	char path[128];
+	tmp_path(path, sizeof(path), "pstray2");
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	struct diag d;
+	ck_assert_ptr_null(load("gen.test", path, &d));
+	unlink(path);
+	ck_assert(diag_has(&d, DIAG_ERROR, path, 56, "could not parse the RR's TTL: x"));
+	ck_assert_uint_eq(d.errors, 1);
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_parallel_random_text)
+{
+	/* Random text built from the characters that matter to ldns's line reader: wherever the cuts
+	 * fall, what ldns makes of it (errors and records) must not change. */
+	static const char *const bits[] = {"a",		  "b.",	  " ",	  "\t",	   "\n",      "\n",
+					   "(",		  ")",	  ";",	  "\"",	   "\\",      "\r\n",
+					   "\f",	  "\v",	  " A ",  " TXT ", "1.2.3.4", "$TTL 9\n",
+					   "$ORIGIN x\n", "\n@ ", "\nw ", " 5 ",   "\\\n",    "\"a;(\""};
+	char path[128];
+	tmp_path(path, sizeof(path), "prand");
+	size_t cut = 0;
+	for (unsigned seed = 1; seed <= 300; seed++) {
+		rnd_state = seed;
+		FILE *f = fopen(path, "w");
+		ck_assert_ptr_nonnull(f);
+		fputs("$TTL 300\n@ SOA ns1 hostmaster 1 7200 900 1209600 60\n", f);
+		for (int i = 0, n = 50 + (int)rnd(400), depth = 0; i < n; i++) {
+			const char *bit = bits[rnd(sizeof(bits) / sizeof(bits[0]))];
+			if (*bit == ')' && depth == 0)
+				continue; /* mostly balanced: a stray ')' makes the load sequential */
+			depth += *bit == '(' ? 1 : *bit == ')' ? -1 : 0;
+			fputs(bit, f);
+		}
+		fclose(f);
+		size_t messages;
+		bool loaded;
+		struct zone_build_stats st =
+		    load_both_ways("gen.test", path, 2, 1 + rnd(64), &messages, &loaded);
+		cut += st.chunks > 1;
+	}
+	unlink(path);
+	ck_assert_uint_gt(cut, 100); /* most were really cut */
+}
+END_TEST
+
+/* ---- reader.c against ldns itself: the same calls, lines, statuses and records ---- */
+
+/* One call as ldns_rr_new_frm_fp_l makes it: where it starts, the line counter after, the status
+ * and the record. */
+struct ldns_call {
+	long start;
+	int line;
+	ldns_status status;
+	ldns_rr *rr;
+};
+
+static size_t ldns_calls(const char *text, size_t len, struct ldns_call *calls, size_t max)
+{
+	FILE *fp = fmemopen((void *)text, len, "r");
+	ck_assert_ptr_nonnull(fp);
+	uint32_t ttl = 3600;
+	ldns_rdf *origin = ldns_dname_new_frm_str("example.com."), *prev = NULL;
+	int line = 0;
+	size_t n = 0;
+	while (!feof(fp) && n < max) {
+		calls[n].start = ftell(fp);
+		calls[n].rr = NULL;
+		calls[n].status = ldns_rr_new_frm_fp_l(&calls[n].rr, fp, &ttl, &origin, &prev, &line);
+		if (!origin)
+			origin = ldns_dname_new_frm_str("example.com.");
+		calls[n++].line = line;
+	}
+	fclose(fp);
+	ldns_rdf_deep_free(origin);
+	ldns_rdf_deep_free(prev);
+	return n;
+}
+
+static void assert_same_rr(const ldns_rr *a, const ldns_rr *b)
+{
+	ck_assert_int_eq(ldns_rdf_compare(ldns_rr_owner(a), ldns_rr_owner(b)), 0);
+	ck_assert_uint_eq(ldns_rr_ttl(a), ldns_rr_ttl(b));
+	ck_assert_int_eq(ldns_rr_compare(a, b), 0);
+}
+
+/* Compares the reader's calls of text with ldns's, up to the first one the reader calls odd. A '$'
+ * line goes to ldns_rr_new_frm_fp_l, as the loader does, to keep the state alike. */
+static size_t compare_reader(const char *text, size_t len, struct ldns_call *calls, size_t max)
+{
+	size_t n = ldns_calls(text, len, calls, max), i = 0, checked = 0;
+	struct zb_input in;
+	zone_build_input_init(&in, -1, text, len);
+	struct zb_call c;
+	uint32_t ttl = 3600;
+	ldns_rdf *origin = ldns_dname_new_frm_str("example.com."), *prev = NULL;
+	int line = 0;
+	while (zone_build_input_next(&in, &c, true)) {
+		if (c.odd)
+			break;
+		ck_assert_uint_lt(i, n);
+		ck_assert_int_eq(c.offset, calls[i].start);
+		line += c.newlines;
+		ck_assert_int_eq(line, calls[i].line);
+		ldns_rr *rr = NULL;
+		ldns_status s;
+		if (c.first == '$') {
+			FILE *fp = fmemopen((void *)c.text, c.avail, "r");
+			s = ldns_rr_new_frm_fp_l(&rr, fp, &ttl, &origin, &prev, NULL);
+			ck_assert_int_eq(ftell(fp), c.len);
+			fclose(fp);
+			if (!origin)
+				origin = ldns_dname_new_frm_str("example.com.");
+		} else {
+			s = *zone_build_strip(c.token) ? ldns_rr_new_frm_str(&rr, c.token, ttl, origin, &prev)
+						       : LDNS_STATUS_SYNTAX_EMPTY;
+		}
+		ck_assert_msg(s == calls[i].status, "call %zu of \"%.*s\": %d, ldns %d", i, (int)len, text, s,
+			      calls[i].status);
+		if (s == LDNS_STATUS_OK)
+			assert_same_rr(rr, calls[i].rr);
+		ldns_rr_free(rr);
+		i++;
+		checked++;
+	}
+	ck_assert(i == n || c.odd);
+	zone_build_input_free(&in);
+	ldns_rdf_deep_free(origin);
+	ldns_rdf_deep_free(prev);
+	for (size_t k = 0; k < n; k++)
+		ldns_rr_free(calls[k].rr);
+	return checked;
+}
+
+START_TEST(test_reader_matches_ldns)
+{
+	static const char *const bits[] = {
+	    "www",  " A ",	 " 1.2.3.4", "\n",	    " TXT ",	"\"a b\"", "\"x;y(\"", " MX 10 mail",
+	    "\t",   " ",	 " 300 ",    " IN ",	    "@",	" ( ",	   " ) ",      "; c\n",
+	    "\\\n", " AAAA ::1", "\r\n",     " NS ns.",	    "\\032",	"\\\"",	   "\n\n",     "a",
+	    "(",    ")",	 ";",	     "\"",	    "\\",	"\f",	   "\v",       "\n$TTL 60\n",
+	    "\\;",  "\\(",	 " CH ",     "2001:db8::1", " CNAME c", " 1h ",	   "\r",       "  \n"};
+	static struct ldns_call calls[2048];
+	char text[4096];
+	size_t checked = 0;
+	for (unsigned seed = 1; seed <= 3000; seed++) {
+		rnd_state = seed;
+		size_t len = 0, want = 1 + rnd(300);
+		for (int depth = 0; len < want;) {
+			const char *bit = bits[rnd(sizeof(bits) / sizeof(bits[0]))];
+			size_t n = strlen(bit);
+			bool open = !strcmp(bit, "(") || !strcmp(bit, " ( "),
+			     close = !strcmp(bit, ")") || !strcmp(bit, " ) ");
+			if (close && depth == 0 && rnd(16))
+				continue; /* mostly balanced: the reader leaves a stray ')' to ldns */
+			depth += open - (close && depth > 0);
+			memcpy(text + len, bit, n);
+			len += n;
+		}
+		checked += compare_reader(text, len, calls, sizeof(calls) / sizeof(calls[0]));
+	}
+	ck_assert_uint_gt(checked, 10000);
+}
+END_TEST
+
 static Suite *zone_suite(void)
 {
 	Suite *s = suite_create("zone");
@@ -827,6 +1357,18 @@ static Suite *zone_suite(void)
 	tc = tcase_create("scale");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_large_zone);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("parallel");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_parallel_big);
+	tcase_add_test(tc, test_parallel_tiny_chunks);
+	tcase_add_test(tc, test_parallel_errors);
+	tcase_add_test(tc, test_parallel_error_cap);
+	tcase_add_test(tc, test_parallel_wks);
+	tcase_add_test(tc, test_parallel_fallbacks);
+	tcase_add_test(tc, test_parallel_random_text);
+	tcase_add_test(tc, test_reader_matches_ldns);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,132 @@
+/* loader.c -- building a candidate snapshot from a config (see loader.h). */
+#include "meridian/loader.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "meridian/policy.h"
+#include "meridian/wire.h"
+
+/* Index of the configured zone with the longest apex at or above the wire name, or -1. */
+static long zone_of(const struct conf *conf, const struct wire_name *apexes, const uint8_t *name, size_t len)
+{
+	long best = -1;
+	for (size_t i = 0; i < conf->zone_count; i++) {
+		const struct wire_name *apex = &apexes[i];
+		if (apex->len > len || (best >= 0 && apex->len <= apexes[best].len))
+			continue;
+		/* the apex must start at a label boundary of name */
+		size_t start = len - apex->len;
+		for (size_t at = 0; at <= start; at += 1u + name[at]) {
+			if (at == start && wire_name_equal(name + at, apex->data, apex->len)) {
+				best = (long)i;
+				break;
+			}
+			if (name[at] == 0)
+				break;
+		}
+	}
+	return best;
+}
+
+/* Apex of every configured zone in wire form (the config validated the names). */
+static struct wire_name *zone_apexes(const struct conf *conf)
+{
+	struct wire_name *apexes = calloc(conf->zone_count + 1, sizeof(*apexes));
+	if (!apexes)
+		abort();
+	for (size_t i = 0; i < conf->zone_count; i++) {
+		uint8_t wire[WIRE_NAME_MAX];
+		size_t len = 0;
+		const char *p = conf->zones[i].name;
+		while (*p && !(p[0] == '.' && p[1] == 0)) {
+			size_t label = strcspn(p, ".");
+			wire[len] = (uint8_t)label;
+			memcpy(wire + len + 1, p, label);
+			len += 1 + label;
+			p += label + (p[label] == '.');
+		}
+		wire[len++] = 0;
+		wire_name_from_wire(&apexes[i], wire, len);
+	}
+	return apexes;
+}
+
+/* The dynamic records that live in each zone; records outside every zone are errors. */
+static struct zone_dynamic **place_records(const struct conf *conf, size_t *counts, struct diag *d)
+{
+	struct wire_name *apexes = zone_apexes(conf);
+	struct zone_dynamic **per_zone = calloc(conf->zone_count + 1, sizeof(*per_zone));
+	if (!per_zone)
+		abort();
+	for (size_t r = 0; r < conf->record_count; r++) {
+		const struct conf_record *rec = &conf->records[r];
+		long z = zone_of(conf, apexes, rec->owner, rec->owner_len);
+		if (z < 0) {
+			diag_error(d, conf->path, rec->line, "record %s is not inside any configured zone", rec->name);
+			continue;
+		}
+		struct zone_dynamic *list = realloc(per_zone[z], (counts[z] + 1) * sizeof(*list));
+		if (!list)
+			abort();
+		list[counts[z]++] = (struct zone_dynamic){.owner = rec->owner, .owner_len = rec->owner_len,
+							  .type = rec->type, .index = (uint32_t)r,
+							  .file = conf->path, .line = rec->line};
+		per_zone[z] = list;
+	}
+	free(apexes);
+	return per_zone;
+}
+
+static struct zone_set *load_zones(const struct conf *conf, enum loader_mode mode, struct diag *d)
+{
+	size_t *counts = calloc(conf->zone_count + 1, sizeof(*counts));
+	struct zone **zones = calloc(conf->zone_count + 1, sizeof(*zones));
+	if (!counts || !zones)
+		abort();
+	size_t errors = d->errors;
+	struct zone_dynamic **dyn = place_records(conf, counts, d);
+	size_t loaded = 0;
+	bool failed = d->errors > errors;
+	for (size_t i = 0; i < conf->zone_count; i++) {
+		struct zone *z = zone_load_dynamic(conf->zones[i].name, conf->zones[i].file, dyn[i], counts[i], d);
+		if (z)
+			zones[loaded++] = z;
+		else
+			failed = true;
+		free(dyn[i]);
+	}
+	struct zone_set *set = failed && mode == LOADER_ALL_OR_NOTHING ? NULL : zone_set_new(zones, loaded);
+	for (size_t i = 0; i < loaded; i++)
+		zone_unref(zones[i]);
+	free(zones);
+	free(dyn);
+	free(counts);
+	return set;
+}
+
+struct snapshot *loader_build(struct conf *conf, enum loader_mode mode, struct diag *d)
+{
+	struct zone_set *zones = load_zones(conf, mode, d);
+	struct geo_map *geo = NULL;
+	struct dyn_table *dyn = NULL;
+	bool ok = zones != NULL;
+	if (ok && conf->geo.region_count) {
+		geo = geo_map_build(&conf->geo, d);
+		ok = geo != NULL;
+	}
+	if (ok && conf->record_count) {
+		dyn = policy_compute(conf, geo, NULL, d);
+		ok = dyn != NULL;
+	}
+	if (!ok) {
+		zone_set_free(zones);
+		geo_map_free(geo);
+		conf_free(conf);
+		return NULL;
+	}
+	struct snapshot *s = snapshot_new(conf, zones);
+	s->geo = geo;
+	s->dyn = dyn;
+	return s;
+}
