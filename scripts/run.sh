@@ -98,9 +98,20 @@ grep -q '^[[:space:]]*nsid[[:space:]]*=' "$CONF" && hints+=("$d +nsid $zone SOA|
 grep -q '^[[:space:]]*version[[:space:]]*=' "$CONF" && hints+=("$d CH TXT version.bind|the version (CHAOS class)")
 grep -q '^[[:space:]]*identity[[:space:]]*=' "$CONF" && hints+=("$d CH TXT id.server|the server's identity")
 hints+=("$d +tcp $zone SOA|the same over TCP")
+# Geo routing: the first dynamic record of the config, asked for clients in two subnets (in the demo
+# database, zones/geo, 192.0.2.0/24 is in Europe and 10.8.0.0/16 in Asia).
+geo=$(grep -oE 'name[[:space:]]*=[[:space:]]*"[^"]+"[[:space:]]*,[[:space:]]*type[[:space:]]*=' "$CONF" | head -n 1 |
+	sed -E 's/^name[[:space:]]*=[[:space:]]*"([^"]+)".*/\1/' || true)
+if [ -n "$geo" ]; then
+	hints+=("$d +subnet=192.0.2.0/24 $geo|geo: the answer for a client in that subnet (ECS)")
+	hints+=("$d +subnet=10.8.0.0/16 $geo|geo: another region, another answer and scope")
+	hints+=("$DAEMON -c ${CONF#"$PWD"/} --explain $geo A 192.0.2.7|why (runs no server)")
+fi
 
 echo "meridian: serving $CONF on $addr port $port. Try:"
-for h in "${hints[@]}"; do printf '  %-58s # %s\n' "${h%%|*}" "${h#*|}"; done
+w=0
+for h in "${hints[@]}"; do c=${h%%|*}; ((${#c} > w && ${#c} <= 72)) && w=${#c}; done
+for h in "${hints[@]}"; do printf '  %-*s # %s\n' "$w" "${h%%|*}" "${h#*|}"; done
 echo "Reload after editing: kill -HUP <pid>. Stop: Ctrl-C."
 echo
 exec "$DAEMON" -c "$CONF"

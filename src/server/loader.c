@@ -87,16 +87,28 @@ static struct zone_set *load_zones(const struct conf *conf, enum loader_mode mod
 	size_t errors = d->errors;
 	struct zone_dynamic **dyn = place_records(conf, counts, d);
 	size_t loaded = 0;
-	bool failed = d->errors > errors;
+	/* A record outside every zone is a config error: fatal whatever the mode. */
+	bool failed = d->errors > errors, config_error = failed;
 	for (size_t i = 0; i < conf->zone_count; i++) {
 		struct zone *z = zone_load_dynamic(conf->zones[i].name, conf->zones[i].file, dyn[i], counts[i], d);
 		if (z)
 			zones[loaded++] = z;
 		else
 			failed = true;
+		/* At start-up a bad zone file only takes its zone out, but a dynamic record the zone cannot
+		 * hold is a config error: tell them apart by loading the file alone (errors only). */
+		if (!z && counts[i] && mode == LOADER_SKIP_BAD_ZONES) {
+			struct diag quiet;
+			diag_init(&quiet);
+			struct zone *plain = zone_load(conf->zones[i].name, conf->zones[i].file, &quiet);
+			config_error |= plain != NULL;
+			zone_unref(plain);
+			diag_free(&quiet);
+		}
 		free(dyn[i]);
 	}
-	struct zone_set *set = failed && mode == LOADER_ALL_OR_NOTHING ? NULL : zone_set_new(zones, loaded);
+	bool fatal = config_error || (failed && mode == LOADER_ALL_OR_NOTHING);
+	struct zone_set *set = fatal ? NULL : zone_set_new(zones, loaded);
 	for (size_t i = 0; i < loaded; i++)
 		zone_unref(zones[i]);
 	free(zones);

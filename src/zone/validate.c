@@ -197,7 +197,11 @@ static void zb_check_name(struct zb *b, uint32_t id)
 		uint16_t type = b->recs[o[s]].type;
 		for (e = s + 1; e < k && b->recs[o[e]].type == type; e++)
 			;
-		if (!zb_is_dynamic(&b->recs[o[s]]))
+		/* Beside a dynamic record the TTLs mean nothing: the clash itself is reported. */
+		bool dynamic = false;
+		for (size_t i = s; i < e; i++)
+			dynamic |= zb_is_dynamic(&b->recs[o[i]]);
+		if (!dynamic)
 			zb_check_ttl(b, n, o + s, e - s);
 		zb_check_size(b, n, o + s, e - s);
 		for (size_t i = s; i < e; i++)

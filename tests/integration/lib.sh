@@ -445,12 +445,15 @@ t_bytes()
 }
 
 # raw_udp HEX: sends one datagram, waits up to 1 s for one reply into REPLY. False when none came.
+# The bytes go through a file and one dd write: bash's printf flushes at every 0x0a byte, which
+# would split the message into several datagrams.
 raw_udp()
 {
-	local fd
+	local fd f=$DIR/datagram
 	REPLY="" ASKED=""
+	t_bytes "$1" >"$f"
 	exec {fd}<>"/dev/udp/127.0.0.1/$PORT" || return 1
-	t_bytes "$1" >&"$fd"
+	dd if="$f" bs=65535 count=1 status=none >&"$fd"
 	REPLY=$(timeout 1 dd bs=65535 count=1 status=none <&"$fd" | od -An -tx1 -v | tr -d ' \n')
 	exec {fd}>&-
 	[ -n "$REPLY" ]
