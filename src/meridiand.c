@@ -39,7 +39,8 @@ static void log_line(const char *fmt, ...)
 static void log_diag(const char *prefix, const struct diag *d)
 {
 	for (size_t i = 0; i < d->count; i++)
-		log_line("%s%s%s", prefix, d->entries[i].level == DIAG_WARNING ? "warning: " : "", d->entries[i].text);
+		log_line("%s%s%s", prefix, d->entries[i].level == DIAG_WARNING ? "warning: " : "",
+			 d->entries[i].text);
 }
 
 static void log_snapshot(const struct snapshot *s)
@@ -49,7 +50,8 @@ static void log_snapshot(const struct snapshot *s)
 		log_line("zone %s: serial %u, %zu records", set->zones[i]->name_text, set->zones[i]->serial,
 			 set->zones[i]->rr_count);
 	if (s->geo)
-		log_line("geo: %zu regions, %zu map entries", s->conf->geo.region_count, geo_map_entries(s->geo));
+		log_line("geo: %zu regions, %zu map entries", s->conf->geo.region_count,
+			 geo_map_entries(s->geo));
 }
 
 static int check_only(void)
@@ -59,7 +61,8 @@ static int check_only(void)
 	struct conf *conf = conf_load(config_path, &d);
 	struct snapshot *snap = conf ? loader_build(conf, LOADER_ALL_OR_NOTHING, &d) : NULL;
 	for (size_t i = 0; i < d.count; i++)
-		fprintf(stderr, "%s%s\n", d.entries[i].level == DIAG_WARNING ? "warning: " : "", d.entries[i].text);
+		fprintf(stderr, "%s%s\n", d.entries[i].level == DIAG_WARNING ? "warning: " : "",
+			d.entries[i].text);
 	int status = snap && !d.errors ? 0 : 1;
 	if (!status)
 		printf("%s: configuration, %zu zone(s) and %zu dynamic record(s) OK\n", config_path,
@@ -80,11 +83,13 @@ static void reload(void)
 	 * An equal serial reloads the zones under the same config. */
 	struct snapshot *snap = NULL;
 	if (conf && conf->serial < running->conf->serial)
-		diag_error(&d, config_path, 0, "stale config: serial %llu is older than the running serial %llu",
+		diag_error(&d, config_path, 0,
+			   "stale config: serial %llu is older than the running serial %llu",
 			   (unsigned long long)conf->serial, (unsigned long long)running->conf->serial);
 	else if (conf && !server_same_sockets(running->conf, conf))
-		diag_error(&d, config_path, 0,
-			   "listen, workers, tcp_clients and tcp_idle_timeout can only change with a restart");
+		diag_error(
+		    &d, config_path, 0,
+		    "listen, workers, tcp_clients and tcp_idle_timeout can only change with a restart");
 	else if (conf)
 		snap = loader_build(conf, LOADER_ALL_OR_NOTHING, &d), conf = NULL;
 	if (!snap) {
@@ -100,8 +105,8 @@ static void reload(void)
 	snapshot_publish(snap);
 	log_snapshot(snap);
 	log_line("reload: ok (serial %llu, generation %llu, %zu zones, %zu dynamic records)",
-		 (unsigned long long)snap->conf->serial, (unsigned long long)snap->generation, snap->zones->count,
-		 snap->conf->record_count);
+		 (unsigned long long)snap->conf->serial, (unsigned long long)snap->generation,
+		 snap->zones->count, snap->conf->record_count);
 }
 
 static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
@@ -132,8 +137,8 @@ static int serve(void)
 	if (!snap)
 		return 1;
 	if (snap->zones->count < zone_count)
-		log_line("%zu of %zu zones failed to load and are not served", zone_count - snap->zones->count,
-			 zone_count);
+		log_line("%zu of %zu zones failed to load and are not served",
+			 zone_count - snap->zones->count, zone_count);
 	log_snapshot(snap);
 	snapshot_publish(snap);
 	conf = snap->conf;
@@ -182,7 +187,8 @@ static int explain_only(char **args)
 	struct snapshot *snap = conf ? loader_build(conf, LOADER_ALL_OR_NOTHING, &d) : NULL;
 	bool ok = snap && explain_print(snap, args[0], args[1], args[2], stdout, &d);
 	for (size_t i = 0; i < d.count; i++)
-		fprintf(stderr, "%s%s\n", d.entries[i].level == DIAG_WARNING ? "warning: " : "", d.entries[i].text);
+		fprintf(stderr, "%s%s\n", d.entries[i].level == DIAG_WARNING ? "warning: " : "",
+			d.entries[i].text);
 	snapshot_free(snap);
 	diag_free(&d);
 	return ok ? 0 : 1;
@@ -190,20 +196,20 @@ static int explain_only(char **args)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: meridiand -c CONFIG [--check | --explain NAME TYPE CLIENT[/PREFIX]]\n"
-		     "  -c, --config FILE  the config file (Lua; see README.md)\n"
-		     "      --check        validate the config and every zone, print every error, exit 0 or 1\n"
-		     "      --explain      show the region, policy, order, answer, TTL and scope a client gets\n"
-		     "  -V, --version      print the version\n");
+	fprintf(out,
+		"usage: meridiand -c CONFIG [--check | --explain NAME TYPE CLIENT[/PREFIX]]\n"
+		"  -c, --config FILE  the config file (Lua; see README.md)\n"
+		"      --check        validate the config and every zone, print every error, exit 0 or 1\n"
+		"      --explain      show the region, policy, order, answer, TTL and scope a client gets\n"
+		"  -V, --version      print the version\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'k'},
-		{"explain", no_argument, NULL, 'e'},
-		{"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'k'},
+	    {"explain", no_argument, NULL, 'e'},      {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
 	bool check = false, explain = false;
 	int opt;

@@ -47,7 +47,8 @@ static int by_distance(const void *a, const void *b)
 }
 
 /* Datacenters by great-circle distance from the region; unknown locations last, in config order. */
-static size_t nearest_order(const struct conf *conf, const struct geo_map *geo, unsigned region, unsigned *dcs)
+static size_t nearest_order(const struct conf *conf, const struct geo_map *geo, unsigned region,
+			    unsigned *dcs)
 {
 	struct dc_distance *d = calloc(conf->datacenter_count ? conf->datacenter_count : 1, sizeof(*d));
 	if (!d)
@@ -107,8 +108,8 @@ static void add_member(struct choice *c, unsigned m)
 }
 
 /* Members of the record's type in datacenter dc that are up, in config order. */
-static void add_dc_members(struct choice *c, const struct conf *conf, const struct conf_record *rec, unsigned dc,
-			   const struct policy_inputs *in)
+static void add_dc_members(struct choice *c, const struct conf *conf, const struct conf_record *rec,
+			   unsigned dc, const struct policy_inputs *in)
 {
 	const struct conf_pool *pool = &conf->pools[rec->pool];
 	for (unsigned m = 0; m < pool->member_count; m++)
@@ -128,7 +129,8 @@ static void add_all_members(struct choice *c, const struct conf *conf, const str
 }
 
 static void choose(struct choice *c, const struct conf *conf, const struct geo_map *geo,
-		   const struct conf_record *rec, unsigned region, const struct policy_inputs *in, unsigned *dcs)
+		   const struct conf_record *rec, unsigned region, const struct policy_inputs *in,
+		   unsigned *dcs)
 {
 	c->count = 0;
 	size_t n = 0;
@@ -224,9 +226,12 @@ struct dyn_table *policy_compute(const struct conf *conf, const struct geo_map *
 			struct choice c;
 			choose(&c, conf, geo, rec, g, in, dcs);
 			if (c.count == 0) {
-				diag_error(d, conf->path, rec->line, "record %s: pool %s has no member for type %s",
-					   rec->name, conf->pools[rec->pool].name,
-					   rec->type == WIRE_TYPE_A ? "A" : rec->type == WIRE_TYPE_AAAA ? "AAAA" : "CNAME");
+				diag_error(d, conf->path, rec->line,
+					   "record %s: pool %s has no member for type %s", rec->name,
+					   conf->pools[rec->pool].name,
+					   rec->type == WIRE_TYPE_A	 ? "A"
+					   : rec->type == WIRE_TYPE_AAAA ? "AAAA"
+									 : "CNAME");
 				ok = false;
 				break;
 			}

@@ -25,11 +25,11 @@ struct answer {
 	enum query_transport transport;
 	bool truncated; /* something did not fit: the caller sends TC with empty sections */
 	unsigned rcode;
-	uint32_t seed;          /* varies per query: rotation and weighted choice of dynamic values */
-	bool region_known;      /* region and scope below are set */
-	bool client_dependent;  /* a dynamic answer was served: the ECS scope applies */
+	uint32_t seed;	       /* varies per query: rotation and weighted choice of dynamic values */
+	bool region_known;     /* region and scope below are set */
+	bool client_dependent; /* a dynamic answer was served: the ECS scope applies */
 	unsigned region;
-	unsigned scope;         /* RFC 7871 scope prefix of the map entry that decided */
+	unsigned scope; /* RFC 7871 scope prefix of the map entry that decided */
 };
 
 /* The client's network in the geo map's 128-bit space: the ECS source network when present and
@@ -75,8 +75,8 @@ static unsigned client_region(struct answer *a)
 }
 
 /* The values of a dynamic RRset for this query: its region's answer and the picked indexes. */
-static const struct dyn_answer *dynamic_values(struct answer *a, const struct zone_rrset *rrset, uint8_t *picked,
-					       unsigned *count)
+static const struct dyn_answer *dynamic_values(struct answer *a, const struct zone_rrset *rrset,
+					       uint8_t *picked, unsigned *count)
 {
 	a->client_dependent = true;
 	const struct dyn_answer *d = dyn_answer_get(a->snap->dyn, rrset->ttl, client_region(a));
@@ -102,7 +102,8 @@ static bool put_dynamic(struct answer *a, enum wire_section section, const uint8
 }
 
 /* The first value an RRset serves to this query (a CNAME's target), static or dynamic. */
-static bool first_value(struct answer *a, const struct zone_rrset *rrset, const uint8_t **rdata, uint16_t *rdlen)
+static bool first_value(struct answer *a, const struct zone_rrset *rrset, const uint8_t **rdata,
+			uint16_t *rdlen)
 {
 	if (rrset->count == 0) {
 		uint8_t picked[DYN_VALUES_MAX];
@@ -130,7 +131,8 @@ static bool put_rrset(struct answer *a, enum wire_section section, const uint8_t
 	const uint8_t *rdata;
 	uint16_t rdlen;
 	while (zone_rdata_next(rrset, &pos, &rdata, &rdlen)) {
-		if (!wire_build_rr(&a->b, section, owner, owner_len, rrset->type, WIRE_CLASS_IN, ttl, rdata, rdlen)) {
+		if (!wire_build_rr(&a->b, section, owner, owner_len, rrset->type, WIRE_CLASS_IN, ttl, rdata,
+				   rdlen)) {
 			a->truncated = true;
 			return false;
 		}
@@ -171,10 +173,12 @@ static void put_glue(struct answer *a, const struct zone *z, const struct zone_r
 		if (!node)
 			continue;
 		const struct zone_rrset *addr = zone_node_rrset(node, WIRE_TYPE_A);
-		if (addr && !put_rrset(a, WIRE_SECTION_ADDITIONAL, node->name, node->name_len, addr, addr->ttl))
+		if (addr &&
+		    !put_rrset(a, WIRE_SECTION_ADDITIONAL, node->name, node->name_len, addr, addr->ttl))
 			return;
 		addr = zone_node_rrset(node, WIRE_TYPE_AAAA);
-		if (addr && !put_rrset(a, WIRE_SECTION_ADDITIONAL, node->name, node->name_len, addr, addr->ttl))
+		if (addr &&
+		    !put_rrset(a, WIRE_SECTION_ADDITIONAL, node->name, node->name_len, addr, addr->ttl))
 			return;
 	}
 }
@@ -220,7 +224,8 @@ static void put_chain(struct answer *a, const struct zone *z, const struct wire_
 		switch (r->kind) {
 		case ZONE_FOUND:
 			if (r->rrset)
-				put_rrset(a, WIRE_SECTION_ANSWER, target->data, target->len, r->rrset, r->rrset->ttl);
+				put_rrset(a, WIRE_SECTION_ANSWER, target->data, target->len, r->rrset,
+					  r->rrset->ttl);
 			else
 				put_any(a, target, r->node);
 			return;
@@ -300,8 +305,8 @@ static void answer_chaos(struct answer *a)
 	rdata[0] = (uint8_t)len;
 	memcpy(rdata + 1, text, len);
 	wire_build_set_flags(&a->b, WIRE_FLAG_AA);
-	if (!wire_build_rr(&a->b, WIRE_SECTION_ANSWER, n->data, n->len, WIRE_TYPE_TXT, WIRE_CLASS_CH, 0, rdata,
-			   (uint16_t)(len + 1)))
+	if (!wire_build_rr(&a->b, WIRE_SECTION_ANSWER, n->data, n->len, WIRE_TYPE_TXT, WIRE_CLASS_CH, 0,
+			   rdata, (uint16_t)(len + 1)))
 		a->truncated = true;
 }
 
@@ -346,9 +351,9 @@ static void count_rcode(struct query_stats *stats, unsigned rcode)
 		stats->rcode[rcode]++;
 }
 
-size_t query_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len, const struct sockaddr_storage *peer,
-		    uint8_t *out, size_t out_cap, enum query_transport transport, struct wire_query *scratch,
-		    struct query_stats *stats)
+size_t query_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len,
+		    const struct sockaddr_storage *peer, uint8_t *out, size_t out_cap,
+		    enum query_transport transport, struct wire_query *scratch, struct query_stats *stats)
 {
 	stats->queries++;
 	enum wire_parse_status status = wire_parse_query(pkt, len, scratch);
@@ -361,8 +366,12 @@ size_t query_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len,
 	if (limit > out_cap)
 		limit = out_cap;
 
-	struct answer a = {.snap = snap, .q = scratch, .peer = peer, .transport = transport,
-			   .rcode = WIRE_RCODE_NOERROR, .seed = (uint32_t)stats->queries};
+	struct answer a = {.snap = snap,
+			   .q = scratch,
+			   .peer = peer,
+			   .transport = transport,
+			   .rcode = WIRE_RCODE_NOERROR,
+			   .seed = (uint32_t)stats->queries};
 	if (!wire_build_start(&a.b, out, limit, scratch)) {
 		stats->dropped++;
 		return 0;

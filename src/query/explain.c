@@ -26,8 +26,8 @@ static const char *match_name(enum geo_match_kind k)
 }
 
 /* A query packet for name/type with an ECS option for the client network; returns its length. */
-static size_t make_query(const char *name, ldns_rr_type type, const struct geo_net *net, bool v4, uint8_t *pkt,
-			 size_t cap)
+static size_t make_query(const char *name, ldns_rr_type type, const struct geo_net *net, bool v4,
+			 uint8_t *pkt, size_t cap)
 {
 	ldns_rdf *owner = ldns_dname_new_frm_str(name);
 	if (!owner)
@@ -46,8 +46,25 @@ static size_t make_query(const char *name, ldns_rr_type type, const struct geo_n
 	memcpy(pkt, wire, len);
 	free(wire);
 	uint16_t opt_len = (uint16_t)(4 + 4 + addr_len);
-	uint8_t opt[11 + 8] = {0, 0, 41, 0x10, 0, 0, 0, 0, 0, (uint8_t)(opt_len >> 8), (uint8_t)opt_len,
-			       0, 8, 0, (uint8_t)(4 + addr_len), 0, v4 ? 1 : 2, (uint8_t)source, 0};
+	uint8_t opt[11 + 8] = {0,
+			       0,
+			       41,
+			       0x10,
+			       0,
+			       0,
+			       0,
+			       0,
+			       0,
+			       (uint8_t)(opt_len >> 8),
+			       (uint8_t)opt_len,
+			       0,
+			       8,
+			       0,
+			       (uint8_t)(4 + addr_len),
+			       0,
+			       v4 ? 1 : 2,
+			       (uint8_t)source,
+			       0};
 	memcpy(pkt + len, opt, sizeof(opt));
 	memcpy(pkt + len + sizeof(opt), net->addr + (v4 ? 12 : 0), addr_len);
 	pkt[11] = 1; /* ARCOUNT */
@@ -123,8 +140,8 @@ static int response_scope(const uint8_t *resp, size_t len)
 	return scope;
 }
 
-bool explain_print(const struct snapshot *s, const char *name, const char *type, const char *client, FILE *out,
-		   struct diag *d)
+bool explain_print(const struct snapshot *s, const char *name, const char *type, const char *client,
+		   FILE *out, struct diag *d)
 {
 	ldns_rr_type qtype = ldns_get_rr_type_by_name(type);
 	struct geo_net net;
@@ -133,7 +150,8 @@ bool explain_print(const struct snapshot *s, const char *name, const char *type,
 		return false;
 	}
 	if (!geo_net_parse(client, &net)) {
-		diag_error(d, NULL, 0, "explain: '%s' is not an address or a network (203.0.113.7, 2001:db8::/48)",
+		diag_error(d, NULL, 0,
+			   "explain: '%s' is not an address or a network (203.0.113.7, 2001:db8::/48)",
 			   client);
 		return false;
 	}
@@ -171,6 +189,7 @@ bool explain_print(const struct snapshot *s, const char *name, const char *type,
 	print_response(resp, rlen, out);
 	int scope = response_scope(resp, rlen);
 	if (scope >= 0)
-		fprintf(out, "scope:   /%d%s\n", scope, scope == 0 ? " (the answer does not depend on the client)" : "");
+		fprintf(out, "scope:   /%d%s\n", scope,
+			scope == 0 ? " (the answer does not depend on the client)" : "");
 	return true;
 }

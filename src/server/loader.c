@@ -63,15 +63,19 @@ static struct zone_dynamic **place_records(const struct conf *conf, size_t *coun
 		const struct conf_record *rec = &conf->records[r];
 		long z = zone_of(conf, apexes, rec->owner, rec->owner_len);
 		if (z < 0) {
-			diag_error(d, conf->path, rec->line, "record %s is not inside any configured zone", rec->name);
+			diag_error(d, conf->path, rec->line, "record %s is not inside any configured zone",
+				   rec->name);
 			continue;
 		}
 		struct zone_dynamic *list = realloc(per_zone[z], (counts[z] + 1) * sizeof(*list));
 		if (!list)
 			abort();
-		list[counts[z]++] = (struct zone_dynamic){.owner = rec->owner, .owner_len = rec->owner_len,
-							  .type = rec->type, .index = (uint32_t)r,
-							  .file = conf->path, .line = rec->line};
+		list[counts[z]++] = (struct zone_dynamic){.owner = rec->owner,
+							  .owner_len = rec->owner_len,
+							  .type = rec->type,
+							  .index = (uint32_t)r,
+							  .file = conf->path,
+							  .line = rec->line};
 		per_zone[z] = list;
 	}
 	free(apexes);
@@ -90,7 +94,8 @@ static struct zone_set *load_zones(const struct conf *conf, enum loader_mode mod
 	/* A record outside every zone is a config error: fatal whatever the mode. */
 	bool failed = d->errors > errors, config_error = failed;
 	for (size_t i = 0; i < conf->zone_count; i++) {
-		struct zone *z = zone_load_dynamic(conf->zones[i].name, conf->zones[i].file, dyn[i], counts[i], d);
+		struct zone *z =
+		    zone_load_dynamic(conf->zones[i].name, conf->zones[i].file, dyn[i], counts[i], d);
 		if (z)
 			zones[loaded++] = z;
 		else

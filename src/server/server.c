@@ -53,7 +53,8 @@ static bool address_free(const struct conf_listen *l, int type, struct diag *d)
 static int open_socket(const struct conf_listen *l, int type, struct diag *d)
 {
 	/* UDP sockets block: their thread waits in recvmmsg itself. TCP sockets live in an event loop. */
-	int fd = socket(l->addr.ss_family, type | (type == SOCK_STREAM ? SOCK_NONBLOCK : 0) | SOCK_CLOEXEC, 0);
+	int fd =
+	    socket(l->addr.ss_family, type | (type == SOCK_STREAM ? SOCK_NONBLOCK : 0) | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		diag_error(d, NULL, 0, "listen %s: socket: %s", l->text, strerror(errno));
 		return -1;
@@ -165,13 +166,15 @@ static bool worker_run(struct worker *w, struct diag *d)
 	for (size_t i = 0; i < w->listener_count; i++) {
 		struct udp_thread *u = &w->udp[i];
 		if (pthread_create(&u->thread, NULL, udp_thread_main, u) != 0) {
-			diag_error(d, NULL, 0, "worker %u: cannot start a UDP thread: %s", w->index, strerror(errno));
+			diag_error(d, NULL, 0, "worker %u: cannot start a UDP thread: %s", w->index,
+				   strerror(errno));
 			return false;
 		}
 		u->started = true;
 	}
 	if (pthread_create(&w->thread, NULL, tcp_thread_main, w) != 0) {
-		diag_error(d, NULL, 0, "worker %u: cannot start the TCP thread: %s", w->index, strerror(errno));
+		diag_error(d, NULL, 0, "worker %u: cannot start the TCP thread: %s", w->index,
+			   strerror(errno));
 		return false;
 	}
 	w->started = true;
@@ -181,7 +184,8 @@ static bool worker_run(struct worker *w, struct diag *d)
 struct server *server_start(const struct conf *conf, struct diag *d)
 {
 	for (size_t i = 0; i < conf->listen_count; i++)
-		if (!address_free(&conf->listen[i], SOCK_DGRAM, d) || !address_free(&conf->listen[i], SOCK_STREAM, d))
+		if (!address_free(&conf->listen[i], SOCK_DGRAM, d) ||
+		    !address_free(&conf->listen[i], SOCK_STREAM, d))
 			return NULL;
 	struct server *s = calloc(1, sizeof(*s));
 	if (!s || !(s->workers = calloc(conf->workers, sizeof(*s->workers))))
@@ -255,8 +259,8 @@ void server_stats(const struct server *s, struct query_stats *sum)
 
 bool server_same_sockets(const struct conf *a, const struct conf *b)
 {
-	if (a->workers != b->workers || a->listen_count != b->listen_count || a->tcp_clients != b->tcp_clients ||
-	    a->tcp_idle_timeout != b->tcp_idle_timeout)
+	if (a->workers != b->workers || a->listen_count != b->listen_count ||
+	    a->tcp_clients != b->tcp_clients || a->tcp_idle_timeout != b->tcp_idle_timeout)
 		return false;
 	for (size_t i = 0; i < a->listen_count; i++)
 		if (a->listen[i].addr_len != b->listen[i].addr_len ||

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <urcu-qsbr.h>
 
-static struct snapshot *current;  /* read by workers through rcu_dereference */
-static uint64_t last_generation;  /* written only by the control thread */
+static struct snapshot *current; /* read by workers through rcu_dereference */
+static uint64_t last_generation; /* written only by the control thread */
 
 struct snapshot *snapshot_new(struct conf *conf, struct zone_set *zones)
 {

@@ -68,7 +68,8 @@ static void watch(struct worker *w, struct tcp_conn *c, int events)
 static bool flush(struct worker *w, struct tcp_conn *c)
 {
 	while (c->out_sent < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t n =
+		    send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n > 0) {
 			c->out_sent += (size_t)n;
 			continue;
@@ -100,8 +101,8 @@ static void process(struct worker *w, struct tcp_conn *c)
 		}
 		if (c->in_len < 2 + msg_len)
 			break;
-		size_t len = query_answer(snap, p + 2, msg_len, &c->peer, c->out + 2, WIRE_MSG_MAX, QUERY_TCP, &w->query,
-					  &w->stats);
+		size_t len = query_answer(snap, p + 2, msg_len, &c->peer, c->out + 2, WIRE_MSG_MAX, QUERY_TCP,
+					  &w->query, &w->stats);
 		c->in_start += 2 + msg_len;
 		c->in_len -= 2 + msg_len;
 		if (!len)

@@ -11,12 +11,12 @@ static void prepare_receive(struct udp_batch *b, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		b->in_iov[i] = (struct iovec){b->in_buf[i], UDP_RECV_SIZE};
 		b->in[i].msg_hdr = (struct msghdr){
-			.msg_name = &b->peer[i],
-			.msg_namelen = sizeof(b->peer[i]),
-			.msg_iov = &b->in_iov[i],
-			.msg_iovlen = 1,
-			.msg_control = b->in_control[i].buf,
-			.msg_controllen = sizeof(b->in_control[i].buf),
+		    .msg_name = &b->peer[i],
+		    .msg_namelen = sizeof(b->peer[i]),
+		    .msg_iov = &b->in_iov[i],
+		    .msg_iovlen = 1,
+		    .msg_control = b->in_control[i].buf,
+		    .msg_controllen = sizeof(b->in_control[i].buf),
 		};
 	}
 }
@@ -84,14 +84,16 @@ static void answer_batch(struct udp_thread *u, unsigned n)
 			u->stats.dropped++;
 			continue;
 		}
-		size_t len = query_answer(snap, b->in_buf[i], b->in[i].msg_len, &b->peer[i], b->out_buf[m], UDP_SEND_SIZE, QUERY_UDP,
-					  &u->query, &u->stats);
+		size_t len = query_answer(snap, b->in_buf[i], b->in[i].msg_len, &b->peer[i], b->out_buf[m],
+					  UDP_SEND_SIZE, QUERY_UDP, &u->query, &u->stats);
 		if (!len)
 			continue;
 		b->out_iov[m] = (struct iovec){b->out_buf[m], len};
 		struct msghdr *out = &b->out[m].msg_hdr;
-		*out = (struct msghdr){.msg_name = &b->peer[i], .msg_namelen = in->msg_namelen,
-				       .msg_iov = &b->out_iov[m], .msg_iovlen = 1};
+		*out = (struct msghdr){.msg_name = &b->peer[i],
+				       .msg_namelen = in->msg_namelen,
+				       .msg_iov = &b->out_iov[m],
+				       .msg_iovlen = 1};
 		if (u->wildcard)
 			copy_destination(in, out, &b->out_control[m]);
 		m++;

@@ -218,7 +218,8 @@ static uint16_t zb_compile_rrsets(struct zb *b, uint32_t id, struct zone_rrset *
 		if (zb_is_dynamic(&b->recs[o[s]]))
 			out[n++] = (struct zone_rrset){type, 0, b->recs[o[s]].ttl, NULL};
 		else
-			out[n++] = (struct zone_rrset){type, (uint16_t)(e - s), ttl, zb_place(b, o + s, e - s)};
+			out[n++] =
+			    (struct zone_rrset){type, (uint16_t)(e - s), ttl, zb_place(b, o + s, e - s)};
 	}
 	return n;
 }

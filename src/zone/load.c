@@ -239,7 +239,8 @@ void zone_build_dynamic(struct zb *b, const uint8_t *owner, size_t len, uint16_t
 {
 	uint32_t id = zb_intern(b, owner, len);
 	b->recs = zb_grow(b->recs, &b->rec_cap, b->rec_count + 1, sizeof(*b->recs));
-	b->recs[b->rec_count++] = (struct zb_rec){zone_build_dynamic_rd, id, index, (uint32_t)line, type, (uint16_t)file};
+	b->recs[b->rec_count++] =
+	    (struct zb_rec){zone_build_dynamic_rd, id, index, (uint32_t)line, type, (uint16_t)file};
 	b->names[id].nrec++;
 }
 
@@ -257,7 +258,8 @@ static void zb_add_dynamic(struct zb *b, const struct zone_dynamic *dyn, size_t 
 					 b->zone->name_text);
 			continue;
 		}
-		zone_build_dynamic(b, dyn[i].owner, dyn[i].owner_len, dyn[i].type, dyn[i].index, file, dyn[i].line);
+		zone_build_dynamic(b, dyn[i].owner, dyn[i].owner_len, dyn[i].type, dyn[i].index, file,
+				   dyn[i].line);
 	}
 }
 
@@ -329,8 +331,8 @@ struct zone *zone_load(const char *origin, const char *path, struct diag *d)
 	return zone_load_dynamic(origin, path, NULL, 0, d);
 }
 
-struct zone *zone_load_dynamic(const char *origin, const char *path, const struct zone_dynamic *dyn, size_t count,
-			       struct diag *d)
+struct zone *zone_load_dynamic(const char *origin, const char *path, const struct zone_dynamic *dyn,
+			       size_t count, struct diag *d)
 {
 	struct zone *z = calloc(1, sizeof(*z));
 	if (!z)

@@ -219,11 +219,13 @@ static void zb_check_apex(struct zb *b)
 		/* Point at the first record, where the SOA belongs (RFC 1035 5.2). A file that could not be
 		 * read has said so already; an empty one has no line to name. */
 		if (b->rec_count)
-			zone_build_error(b, b->recs[0].file, b->recs[0].line,
-					 "no SOA record at the zone apex %s (the first record should be its SOA)",
-					 b->zone->name_text);
+			zone_build_error(
+			    b, b->recs[0].file, b->recs[0].line,
+			    "no SOA record at the zone apex %s (the first record should be its SOA)",
+			    b->zone->name_text);
 		else if (!b->errors)
-			zone_build_error(b, ZB_NONE, 0, "no records: the zone apex %s needs an SOA and NS records",
+			zone_build_error(b, ZB_NONE, 0,
+					 "no records: the zone apex %s needs an SOA and NS records",
 					 b->zone->name_text);
 		return;
 	}
