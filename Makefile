@@ -28,6 +28,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOLS     := $(BUILD)/tests/freeport
 
 .PHONY: all deps run test unit asan bench format clean
+.SECONDARY:
 all: $(PROGS) $(UNIT_BIN) $(TOOLS)
 
 $(BUILD)/obj/%.o: %.c
