@@ -132,6 +132,7 @@ struct zone_set {
 	size_t count;
 	struct zone **table; /* apex hash table, open addressing, table_mask + 1 slots */
 	uint32_t table_mask;
+	unsigned max_labels; /* labels (root included) of the longest apex: longer suffixes cannot match */
 };
 
 /* Builds a set from zones (takes a new reference to each; apexes must be distinct). */

@@ -38,6 +38,8 @@ struct zone_set *zone_set_new(struct zone *const *zones, size_t count)
 		while (s->table[slot])
 			slot = (slot + 1) & s->table_mask;
 		s->table[slot] = z;
+		if (z->apex.label_count > s->max_labels)
+			s->max_labels = z->apex.label_count;
 		zone_ref(z);
 		s->zones[s->count++] = z;
 	}
@@ -57,7 +59,9 @@ void zone_set_free(struct zone_set *s)
 
 static const struct zone *zone_set_longest(const struct zone_set *s, const struct wire_name *name, int from)
 {
-	for (int i = from; i < name->label_count; i++) {
+	/* Suffixes with more labels than the longest apex cannot be an apex: start below them. */
+	int skip = (int)name->label_count - (int)s->max_labels;
+	for (int i = skip > from ? skip : from; i < name->label_count; i++) {
 		const struct zone *z =
 		    zone_set_get(s, name->data + name->labels[i], name->len - name->labels[i]);
 		if (z)
