@@ -43,6 +43,21 @@ static void log_diag(const char *prefix, const struct diag *d)
 			 d->entries[i].text);
 }
 
+/* The offline modes (--check, --explain) print problems bare, without the log's time stamp. */
+static void print_diag(const struct diag *d)
+{
+	for (size_t i = 0; i < d->count; i++)
+		fprintf(stderr, "%s%s\n", d->entries[i].level == DIAG_WARNING ? "warning: " : "",
+			d->entries[i].text);
+}
+
+/* The config and everything it names, built as a reload would: NULL with the reasons in d. */
+static struct snapshot *load_candidate(struct diag *d)
+{
+	struct conf *conf = conf_load(config_path, d);
+	return conf ? loader_build(conf, LOADER_ALL_OR_NOTHING, d) : NULL;
+}
+
 static void log_snapshot(const struct snapshot *s)
 {
 	const struct zone_set *set = s->zones;
@@ -58,11 +73,8 @@ static int check_only(void)
 {
 	struct diag d;
 	diag_init(&d);
-	struct conf *conf = conf_load(config_path, &d);
-	struct snapshot *snap = conf ? loader_build(conf, LOADER_ALL_OR_NOTHING, &d) : NULL;
-	for (size_t i = 0; i < d.count; i++)
-		fprintf(stderr, "%s%s\n", d.entries[i].level == DIAG_WARNING ? "warning: " : "",
-			d.entries[i].text);
+	struct snapshot *snap = load_candidate(&d);
+	print_diag(&d);
 	int status = snap && !d.errors ? 0 : 1;
 	if (!status)
 		printf("%s: configuration, %zu zone(s) and %zu dynamic record(s) OK\n", config_path,
@@ -183,12 +195,9 @@ static int explain_only(char **args)
 {
 	struct diag d;
 	diag_init(&d);
-	struct conf *conf = conf_load(config_path, &d);
-	struct snapshot *snap = conf ? loader_build(conf, LOADER_ALL_OR_NOTHING, &d) : NULL;
+	struct snapshot *snap = load_candidate(&d);
 	bool ok = snap && explain_print(snap, args[0], args[1], args[2], stdout, &d);
-	for (size_t i = 0; i < d.count; i++)
-		fprintf(stderr, "%s%s\n", d.entries[i].level == DIAG_WARNING ? "warning: " : "",
-			d.entries[i].text);
+	print_diag(&d);
 	snapshot_free(snap);
 	diag_free(&d);
 	return ok ? 0 : 1;

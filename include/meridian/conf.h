@@ -26,9 +26,12 @@ struct conf_listen {
 };
 
 struct conf_zone {
-	const char *name; /* apex in presentation form, as written */
-	const char *file; /* absolute or relative to the process cwd: already resolved against the config folder */
-	unsigned line;    /* line of the zone's entry in the config, for messages */
+	const char *name;    /* apex in presentation form, as written */
+	const uint8_t *apex; /* the apex as an uncompressed lowercased wire name */
+	size_t apex_len;
+	const char
+	    *file; /* absolute or relative to the process cwd: already resolved against the config folder */
+	unsigned line; /* line of the zone's entry in the config, for messages */
 };
 
 /* A datacenter: where pool members live; coordinates feed the "nearest" policy. */
@@ -41,13 +44,13 @@ struct conf_datacenter {
 
 /* A pool member: an address (A or AAAA records) or a CNAME target. */
 struct conf_member {
-	const char *name;    /* unique within its pool */
-	int family;          /* AF_INET, AF_INET6, or 0 for a CNAME target */
-	uint8_t addr[16];    /* 4 bytes for AF_INET, 16 for AF_INET6 */
+	const char *name;      /* unique within its pool */
+	int family;	       /* AF_INET, AF_INET6, or 0 for a CNAME target */
+	uint8_t addr[16];      /* 4 bytes for AF_INET, 16 for AF_INET6 */
 	const uint8_t *target; /* CNAME target as an uncompressed lowercased wire name, NULL for addresses */
 	size_t target_len;
-	unsigned dc;         /* index into conf.datacenters */
-	unsigned weight;     /* >= 1, default 1 */
+	unsigned dc;	 /* index into conf.datacenters */
+	unsigned weight; /* >= 1, default 1 */
 	unsigned line;
 };
 
@@ -62,8 +65,8 @@ enum conf_policy { CONF_POLICY_FAILOVER, CONF_POLICY_NEAREST, CONF_POLICY_WEIGHT
 
 /* "failover" order for one region: datacenters in preference order. */
 struct conf_order {
-	unsigned region;     /* index into conf.regions */
-	unsigned *dcs;       /* indexes into conf.datacenters */
+	unsigned region; /* index into conf.regions */
+	unsigned *dcs;	 /* indexes into conf.datacenters */
 	size_t dc_count;
 };
 
@@ -72,11 +75,11 @@ struct conf_record {
 	const char *name;     /* as written */
 	const uint8_t *owner; /* uncompressed lowercased wire name */
 	size_t owner_len;
-	uint16_t type;        /* WIRE_TYPE_A, _AAAA or _CNAME */
-	unsigned pool;        /* index into conf.pools */
+	uint16_t type; /* WIRE_TYPE_A, _AAAA or _CNAME */
+	unsigned pool; /* index into conf.pools */
 	uint32_t ttl;
 	enum conf_policy policy;
-	unsigned answers;     /* cap on addresses per answer; 0 = no cap */
+	unsigned answers;	  /* cap on addresses per answer; 0 = no cap */
 	struct conf_order *order; /* failover: one entry per region listed; regions not listed use the
 				   * default region's order, else every datacenter by name */
 	size_t order_count;
@@ -84,25 +87,25 @@ struct conf_record {
 };
 
 struct conf {
-	const char *path; /* the config file, as given */
-	const char *dir;  /* its folder, for resolving relative paths */
-	uint64_t serial;  /* required, >= 0; must increase on reload (checked by the caller) */
+	const char *path;	    /* the config file, as given */
+	const char *dir;	    /* its folder, for resolving relative paths */
+	uint64_t serial;	    /* required, >= 0; must increase on reload (checked by the caller) */
 	struct conf_listen *listen; /* required, at least one */
 	size_t listen_count;
 	struct conf_zone *zones;
 	size_t zone_count;
-	unsigned workers;  /* default: online CPUs */
+	unsigned workers;    /* default: online CPUs */
 	const uint8_t *nsid; /* NSID bytes (the string as given), NULL when not set */
 	size_t nsid_len;
-	const char *identity; /* CHAOS TXT id.server / hostname.bind answer; NULL: REFUSED */
-	const char *version;  /* CHAOS TXT version.server / version.bind answer; NULL: REFUSED */
-	unsigned udp_payload;      /* our EDNS UDP payload size, 512..4096, default 1232 */
+	const char *identity;	   /* CHAOS TXT id.server / hostname.bind answer; NULL: REFUSED */
+	const char *version;	   /* CHAOS TXT version.server / version.bind answer; NULL: REFUSED */
+	unsigned udp_payload;	   /* our EDNS UDP payload size, 512..4096, default 1232 */
 	unsigned tcp_idle_timeout; /* seconds a TCP connection may stay idle, default 10 */
-	unsigned tcp_clients;      /* open TCP connections per worker, default 256 */
+	unsigned tcp_clients;	   /* open TCP connections per worker, default 256 */
 
 	/* Geo routing (all optional; records need regions only for "failover" orders). */
-	struct geo_spec geo;     /* databases (resolved paths), regions, default_region */
-	bool ecs;                /* honour EDNS client subnet (default true) */
+	struct geo_spec geo; /* databases (resolved paths), regions, default_region */
+	bool ecs;	     /* honour EDNS client subnet (default true) */
 	struct conf_datacenter *datacenters;
 	size_t datacenter_count;
 	struct conf_pool *pools;

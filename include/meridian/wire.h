@@ -12,10 +12,10 @@
 #include <stdint.h>
 
 #define WIRE_HEADER_SIZE 12
-#define WIRE_NAME_MAX 255   /* octets of a wire name, root label included */
-#define WIRE_LABELS_MAX 128 /* labels of a wire name, root label included */
-#define WIRE_UDP_MIN 512    /* payload every client accepts */
-#define WIRE_MSG_MAX 65535  /* largest DNS message (TCP) */
+#define WIRE_NAME_MAX	 255   /* octets of a wire name, root label included */
+#define WIRE_LABELS_MAX	 128   /* labels of a wire name, root label included */
+#define WIRE_UDP_MIN	 512   /* payload every client accepts */
+#define WIRE_MSG_MAX	 65535 /* largest DNS message (TCP) */
 
 enum wire_type {
 	WIRE_TYPE_A = 1,
@@ -65,13 +65,13 @@ enum wire_rcode {
 enum wire_opcode { WIRE_OPCODE_QUERY = 0 };
 
 /* Header flag bits, as they sit in the 16-bit flags word (host order). */
-#define WIRE_FLAG_QR 0x8000u
-#define WIRE_FLAG_AA 0x0400u
-#define WIRE_FLAG_TC 0x0200u
-#define WIRE_FLAG_RD 0x0100u
-#define WIRE_FLAG_RA 0x0080u
-#define WIRE_FLAG_AD 0x0020u
-#define WIRE_FLAG_CD 0x0010u
+#define WIRE_FLAG_QR	      0x8000u
+#define WIRE_FLAG_AA	      0x0400u
+#define WIRE_FLAG_TC	      0x0200u
+#define WIRE_FLAG_RD	      0x0100u
+#define WIRE_FLAG_RA	      0x0080u
+#define WIRE_FLAG_AD	      0x0020u
+#define WIRE_FLAG_CD	      0x0010u
 #define WIRE_OPCODE_OF(flags) (((flags) >> 11) & 0xfu)
 
 enum wire_edns_option { WIRE_EDNS_NSID = 3, WIRE_EDNS_ECS = 8, WIRE_EDNS_COOKIE = 10 };
@@ -83,7 +83,7 @@ enum wire_section { WIRE_SECTION_ANSWER = 0, WIRE_SECTION_AUTHORITY = 1, WIRE_SE
  * The suffix starting at label i is data + labels[i], of length len - labels[i]. */
 struct wire_name {
 	uint8_t data[WIRE_NAME_MAX];
-	uint8_t len;         /* octets, root label included (1 for the root) */
+	uint8_t len;	     /* octets, root label included (1 for the root) */
 	uint8_t label_count; /* labels, root label included (1 for the root) */
 	uint8_t labels[WIRE_LABELS_MAX];
 };
@@ -93,6 +93,9 @@ struct wire_name {
 bool wire_name_from_wire(struct wire_name *out, const uint8_t *src, size_t src_len);
 /* Case-insensitive equality of two uncompressed wire names. */
 bool wire_name_equal(const uint8_t *a, const uint8_t *b, size_t len);
+/* True when the uncompressed name (len octets) is apex or below it: apex must match, case-insensitively,
+ * a suffix of name that starts at one of its labels. */
+bool wire_name_within(const uint8_t *name, size_t len, const uint8_t *apex, size_t apex_len);
 /* Length of the uncompressed wire name at p (at most max octets), or 0 when invalid. */
 size_t wire_name_length(const uint8_t *p, size_t max);
 /* Reads a possibly compressed name at pkt[*pos] (pointers must point strictly backwards to the start
@@ -104,7 +107,7 @@ size_t wire_name_to_text(const uint8_t *name, size_t len, char *out, size_t out_
 
 /* The outcome of parsing a query: what the server does with it. */
 enum wire_parse_status {
-	WIRE_PARSE_OK,      /* a well-formed query: answer it */
+	WIRE_PARSE_OK,	    /* a well-formed query: answer it */
 	WIRE_PARSE_DROP,    /* shorter than a header, or QR=1: send nothing */
 	WIRE_PARSE_FORMERR, /* answer FORMERR (question echoed when it parsed) */
 	WIRE_PARSE_NOTIMP,  /* opcode other than QUERY: answer NOTIMP */
@@ -115,13 +118,13 @@ enum wire_parse_status {
  * the packet except question_wire, which is valid as long as the packet buffer is. */
 struct wire_query {
 	uint16_t id;
-	uint16_t flags;        /* header flags word as received */
+	uint16_t flags;		/* header flags word as received */
 	struct wire_name qname; /* lowercased */
 	uint16_t qtype;
 	uint16_t qclass;
-	bool has_question;            /* the question section parsed (for echoing in errors) */
+	bool has_question;	      /* the question section parsed (for echoing in errors) */
 	const uint8_t *question_wire; /* the question as received (case preserved), for echoing */
-	uint16_t question_len;        /* its length: qname + 4 */
+	uint16_t question_len;	      /* its length: qname + 4 */
 
 	bool has_edns;
 	uint16_t edns_payload; /* requester's UDP payload size, raised to 512 when lower */
@@ -150,19 +153,19 @@ enum wire_parse_status wire_parse_query(const uint8_t *pkt, size_t len, struct w
 #define WIRE_COMPRESS_MAX 64
 
 struct wire_compress_entry {
-	uint16_t offset; /* where this suffix starts in the message (< 0x4000) */
-	uint8_t len;     /* octets of the suffix */
+	uint16_t offset;     /* where this suffix starts in the message (< 0x4000) */
+	uint8_t len;	     /* octets of the suffix */
 	const uint8_t *name; /* the suffix's bytes in the message */
 };
 
 /* A response under construction in a caller-provided buffer. */
 struct wire_builder {
 	uint8_t *buf;
-	size_t limit;    /* the message may not grow past this (payload size or 65535) */
-	size_t reserved; /* bytes kept free at the end for the OPT record */
-	size_t len;      /* bytes written */
+	size_t limit;	   /* the message may not grow past this (payload size or 65535) */
+	size_t reserved;   /* bytes kept free at the end for the OPT record */
+	size_t len;	   /* bytes written */
 	uint16_t count[3]; /* RRs in answer, authority, additional */
-	int section;       /* section being written; sections only move forward */
+	int section;	   /* section being written; sections only move forward */
 	struct wire_compress_entry compress[WIRE_COMPRESS_MAX];
 	unsigned compress_count;
 };
@@ -182,7 +185,7 @@ bool wire_build_start(struct wire_builder *b, uint8_t *buf, size_t limit, const 
 /* Keeps n bytes free at the end (for the OPT record written last). */
 void wire_build_reserve(struct wire_builder *b, size_t n);
 void wire_build_set_flags(struct wire_builder *b, uint16_t set_bits); /* ORs bits into the flags */
-void wire_build_set_rcode(struct wire_builder *b, unsigned rcode);  /* the low 4 bits */
+void wire_build_set_rcode(struct wire_builder *b, unsigned rcode);    /* the low 4 bits */
 /* Appends one RR. owner is an uncompressed wire name (compressed on output); rdata is uncompressed;
  * names in the rdata of NS, MD, MF, CNAME, SOA, MB, MG, MR, PTR, MINFO and MX are compressed, all
  * others are copied as they are (RFC 3597). Returns false, writing nothing, when it does not fit. */
@@ -193,12 +196,12 @@ void wire_build_rollback(struct wire_builder *b, const struct wire_mark *m);
 
 /* The OPT record of a response. */
 struct wire_edns_reply {
-	uint16_t payload;   /* our UDP payload size */
-	uint8_t ext_rcode;  /* upper 8 bits of the extended rcode (1 for BADVERS) */
-	bool do_bit;        /* echo of the query's DO */
+	uint16_t payload;    /* our UDP payload size */
+	uint8_t ext_rcode;   /* upper 8 bits of the extended rcode (1 for BADVERS) */
+	bool do_bit;	     /* echo of the query's DO */
 	const uint8_t *nsid; /* NSID to send, or NULL */
 	uint16_t nsid_len;
-	bool ecs;           /* echo an ECS option with the query's family, source and address */
+	bool ecs; /* echo an ECS option with the query's family, source and address */
 	uint16_t ecs_family;
 	uint8_t ecs_source_prefix;
 	uint8_t ecs_scope_prefix;

@@ -489,38 +489,25 @@ bool conf_domain_check(const char *s, size_t len, char *why, size_t n)
 	return true;
 }
 
-/* The zone name on top of the stack (entry below it, then seen). */
+/* The zone name on top of the stack (entry below it, then seen). Two entries are the same zone when
+ * their wire forms (lowercased, trailing dot ignored) are equal. */
 static bool conf_zone_name(struct loader *ld, const char *label, lua_Integer i, int seen, struct conf_zone *z)
 {
 	lua_State *L = ld->L;
-	char nlabel[48], why[64], key[256];
+	char nlabel[48];
 	snprintf(nlabel, sizeof(nlabel), "%s.name", label);
-	size_t len;
-	const char *s;
-	if (lua_isnil(L, -1)) {
-		conf_error(ld, z->line, "%s: missing (expected a domain name)", nlabel);
+	z->apex = conf_domain_value(ld, nlabel, z->line, &z->apex_len, &z->name);
+	if (!z->apex)
 		return false;
-	}
-	if (!(s = conf_string(ld, nlabel, z->line, 1, 254, false, &len)))
-		return false;
-	if (!conf_domain_check(s, len, why, sizeof(why))) {
-		conf_error(ld, z->line, "%s: \"%s\": %s", nlabel, s, why);
-		return false;
-	}
-	z->name = arena_memdup(&ld->c->arena, s, len + 1);
-	/* Same zone: equal ignoring case and the trailing dot. */
-	size_t klen = len > 1 && s[len - 1] == '.' ? len - 1 : len;
-	for (size_t j = 0; j < klen; j++)
-		key[j] = (char)(s[j] >= 'A' && s[j] <= 'Z' ? s[j] | 0x20 : s[j]);
-	lua_pushlstring(L, key, klen);
+	lua_pushlstring(L, (const char *)z->apex, z->apex_len);
 	if (lua_rawget(L, seen) == LUA_TNUMBER) {
-		conf_error(ld, z->line, "%s: duplicate zone \"%s\" (already in zones[%lld])", nlabel, s,
+		conf_error(ld, z->line, "%s: duplicate zone \"%s\" (already in zones[%lld])", nlabel, z->name,
 			   (long long)lua_tointeger(L, -1));
 		lua_pop(L, 1);
 		return false;
 	}
 	lua_pop(L, 1);
-	lua_pushlstring(L, key, klen);
+	lua_pushlstring(L, (const char *)z->apex, z->apex_len);
 	lua_pushinteger(L, i);
 	lua_rawset(L, seen);
 	return true;

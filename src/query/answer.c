@@ -146,16 +146,9 @@ static void put_soa(struct answer *a, const struct zone *z)
 	put_rrset(a, WIRE_SECTION_AUTHORITY, z->apex.data, z->apex.len, z->soa, z->neg_ttl);
 }
 
-/* True when name is at or below the apex of z: the apex must start exactly at one of name's labels. */
 static bool name_in_zone(const struct zone *z, const struct wire_name *name)
 {
-	if (name->len < z->apex.len)
-		return false;
-	size_t start = name->len - z->apex.len;
-	for (unsigned i = 0; i < name->label_count && name->labels[i] <= start; i++)
-		if (name->labels[i] == start)
-			return memcmp(name->data + start, z->apex.data, z->apex.len) == 0;
-	return false;
+	return wire_name_within(name->data, name->len, z->apex.data, z->apex.len);
 }
 
 /* Address records of the delegation's name servers that the zone holds (in-bailiwick or sibling

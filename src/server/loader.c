@@ -8,60 +8,27 @@
 #include "meridian/wire.h"
 
 /* Index of the configured zone with the longest apex at or above the wire name, or -1. */
-static long zone_of(const struct conf *conf, const struct wire_name *apexes, const uint8_t *name, size_t len)
+static long zone_of(const struct conf *conf, const uint8_t *name, size_t len)
 {
 	long best = -1;
 	for (size_t i = 0; i < conf->zone_count; i++) {
-		const struct wire_name *apex = &apexes[i];
-		if (apex->len > len || (best >= 0 && apex->len <= apexes[best].len))
-			continue;
-		/* the apex must start at a label boundary of name */
-		size_t start = len - apex->len;
-		for (size_t at = 0; at <= start; at += 1u + name[at]) {
-			if (at == start && wire_name_equal(name + at, apex->data, apex->len)) {
-				best = (long)i;
-				break;
-			}
-			if (name[at] == 0)
-				break;
-		}
+		const struct conf_zone *z = &conf->zones[i];
+		if ((best < 0 || z->apex_len > conf->zones[best].apex_len) &&
+		    wire_name_within(name, len, z->apex, z->apex_len))
+			best = (long)i;
 	}
 	return best;
-}
-
-/* Apex of every configured zone in wire form (the config validated the names). */
-static struct wire_name *zone_apexes(const struct conf *conf)
-{
-	struct wire_name *apexes = calloc(conf->zone_count + 1, sizeof(*apexes));
-	if (!apexes)
-		abort();
-	for (size_t i = 0; i < conf->zone_count; i++) {
-		uint8_t wire[WIRE_NAME_MAX];
-		size_t len = 0;
-		const char *p = conf->zones[i].name;
-		while (*p && !(p[0] == '.' && p[1] == 0)) {
-			size_t label = strcspn(p, ".");
-			wire[len] = (uint8_t)label;
-			memcpy(wire + len + 1, p, label);
-			len += 1 + label;
-			p += label + (p[label] == '.');
-		}
-		wire[len++] = 0;
-		wire_name_from_wire(&apexes[i], wire, len);
-	}
-	return apexes;
 }
 
 /* The dynamic records that live in each zone; records outside every zone are errors. */
 static struct zone_dynamic **place_records(const struct conf *conf, size_t *counts, struct diag *d)
 {
-	struct wire_name *apexes = zone_apexes(conf);
 	struct zone_dynamic **per_zone = calloc(conf->zone_count + 1, sizeof(*per_zone));
 	if (!per_zone)
 		abort();
 	for (size_t r = 0; r < conf->record_count; r++) {
 		const struct conf_record *rec = &conf->records[r];
-		long z = zone_of(conf, apexes, rec->owner, rec->owner_len);
+		long z = zone_of(conf, rec->owner, rec->owner_len);
 		if (z < 0) {
 			diag_error(d, conf->path, rec->line, "record %s is not inside any configured zone",
 				   rec->name);
@@ -78,7 +45,6 @@ static struct zone_dynamic **place_records(const struct conf *conf, size_t *coun
 							  .line = rec->line};
 		per_zone[z] = list;
 	}
-	free(apexes);
 	return per_zone;
 }
 

@@ -23,6 +23,17 @@ bool wire_name_equal(const uint8_t *a, const uint8_t *b, size_t len)
 	return true;
 }
 
+bool wire_name_within(const uint8_t *name, size_t len, const uint8_t *apex, size_t apex_len)
+{
+	if (apex_len > len)
+		return false;
+	size_t start = len - apex_len;
+	size_t at = 0;
+	while (at < start && name[at] != 0)
+		at += 1u + name[at];
+	return at == start && wire_name_equal(name + start, apex, apex_len);
+}
+
 size_t wire_name_length(const uint8_t *p, size_t max)
 {
 	size_t i = 0;

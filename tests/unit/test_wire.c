@@ -120,6 +120,23 @@ static enum wire_parse_status parse(const struct msg *m, struct wire_query *q)
 
 /* ---- names ---- */
 
+START_TEST(name_within_apex_at_label_boundaries)
+{
+	static const uint8_t apex[] = "\7example\3com";
+	static const uint8_t www[] = "\3WWW\7Example\3COM";
+	static const uint8_t other[] = "\7example\3net";
+	/* a label that merely ends with the apex's bytes is not below it */
+	static const uint8_t inside[] = "\11x\7example\3com";
+	static const uint8_t root[] = "";
+	ck_assert(wire_name_within(apex, sizeof(apex), apex, sizeof(apex)));
+	ck_assert(wire_name_within(www, sizeof(www), apex, sizeof(apex)));
+	ck_assert(!wire_name_within(other, sizeof(other), apex, sizeof(apex)));
+	ck_assert(!wire_name_within(inside, sizeof(inside), apex, sizeof(apex)));
+	ck_assert(!wire_name_within(apex, sizeof(apex), www, sizeof(www)));
+	ck_assert(wire_name_within(www, sizeof(www), root, sizeof(root)));
+}
+END_TEST
+
 START_TEST(name_from_wire_lowercases_and_indexes)
 {
 	uint8_t src[] = "\3WwW\7ExAmPlE\3COM";
@@ -1494,6 +1511,7 @@ static Suite *wire_suite(void)
 {
 	Suite *s = suite_create("wire");
 	TCase *names = tcase_create("names");
+	tcase_add_test(names, name_within_apex_at_label_boundaries);
 	tcase_add_test(names, name_from_wire_lowercases_and_indexes);
 	tcase_add_test(names, name_from_wire_rejects);
 	tcase_add_test(names, name_exactly_255);
