@@ -8,7 +8,7 @@
 
 BUILD   ?= build
 CC      ?= cc
-PKGS    := ldns lua5.4 liburcu-qsbr libmaxminddb
+PKGS    := ldns lua5.4 liburcu-qsbr libmaxminddb libcurl
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Iinclude
@@ -22,7 +22,7 @@ endif
 
 LIB_SRC   := $(sort $(wildcard src/*/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-PROGS     := $(BUILD)/meridiand
+PROGS     := $(BUILD)/meridiand $(BUILD)/meridianctl
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOLS     := $(BUILD)/tests/freeport
@@ -42,6 +42,10 @@ $(BUILD)/libmeridian.a: $(LIB_OBJ)
 	@ar rcs $@ $^
 
 $(BUILD)/meridiand: $(BUILD)/obj/src/meridiand.o $(BUILD)/libmeridian.a
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/meridianctl: $(BUILD)/obj/src/meridianctl.o $(BUILD)/libmeridian.a
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -15,6 +15,8 @@
 #      config) and gdnsd's plugin_geoip on the same MaxMind database: saturated qps of the three,
 #      interleaved, and CPU per query at the fixed load. Both geo servers must give the same answers
 #      (dig +subnet) before anything is measured.
+#   5. failover (issue 4): a forced health transition with 1,000 dynamic records x 10 regions, from
+#      the control request to the first answer served without the member (bench/failover.py).
 # Environment: BENCH_SECONDS (5), BENCH_ROUNDS (5), BENCH_QPS (40000), BENCH_NAMES (10000 names in
 # the zone), BENCH_QUERIES (100000 lines in the query file), BENCH_MIX (kinds of query and their
 # weights, see bench/gen-queries.sh), BENCH_BIG (1; 0 skips figure 3), BENCH_BIG_RECORDS (1000000),
@@ -25,6 +27,7 @@
 # the synthetic database scripts/gen-geo-db.pl writes), BENCH_GEO_LAYOUT (dense or sparse),
 # BENCH_GEO_DB (a MaxMind-format file to use instead of generating one), BENCH_GEO_CLIENT (the ECS
 # subnet of every query, e.g. 1.2.3.0/24; default: the first /24 of region europe in the database).
+# BENCH_FAILOVER (1; 0 skips figure 5).
 # With the defaults a run takes about 7 minutes on 2 CPUs.
 set -euo pipefail
 
@@ -892,3 +895,7 @@ for s in "${running[@]}"; do stop "$s"; done
 [ "$GEO" = 0 ] || figure4
 [ "$BIG" = 0 ] || figure3
 report
+if [ "${BENCH_FAILOVER:-1}" != 0 ]; then
+	echo
+	python3 "$HERE/bench/failover.py" "$(dirname "$MERIDIAND")"
+fi

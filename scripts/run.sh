@@ -107,6 +107,13 @@ if [ -n "$geo" ]; then
 	hints+=("$d +subnet=10.8.0.0/16 $geo|geo: another region, another answer and scope")
 	hints+=("$DAEMON -c ${CONF#"$PWD"/} --explain $geo A 192.0.2.7|why (runs no server)")
 fi
+# Health: meridianctl finds the control socket through the config.
+if grep -q 'check[[:space:]]*=' "$CONF"; then
+	ctl="$BUILD/meridianctl -c ${CONF#"$PWD"/}"
+	hints+=("$ctl health|every member's health, forced state and last check")
+	hints+=("$ctl set web/ams-1 down|force a member out (then: ... auto)")
+	grep -q 'down-{name}' "$CONF" && hints+=("touch zones/run/down-ams-1|make ams-1's check fail (rm to heal)")
+fi
 
 echo "meridian: serving $CONF on $addr port $port. Try:"
 w=0

@@ -42,6 +42,38 @@ struct conf_datacenter {
 	unsigned line;
 };
 
+/* A health check (pool-level defaults merged with a member's overrides). Times in seconds; below one
+ * second is allowed (tests). */
+enum conf_check_type { CONF_CHECK_TCP, CONF_CHECK_HTTP, CONF_CHECK_HTTPS, CONF_CHECK_DNS, CONF_CHECK_EXEC };
+
+#define CONF_CHECK_EXPECT_MAX 16
+
+struct conf_check {
+	enum conf_check_type type;
+	uint16_t port;	  /* tcp: required; http 80, https 443, dns 53 by default; exec: {port}, or 0 */
+	const char *path; /* http(s): request path, default "/" */
+	const char *host; /* http(s): Host header and TLS SNI; NULL: the member's address */
+	uint16_t expect[CONF_CHECK_EXPECT_MAX]; /* http(s): accepted status codes, default { 200 } */
+	size_t expect_count;
+	const char *body;    /* http(s): a substring the body must contain; NULL: any body */
+	bool verify;	     /* https: verify the certificate and host name (default true) */
+	const char *qname;   /* dns: the name to ask, presentation form (default ".") */
+	uint16_t qtype;	     /* dns: default SOA */
+	uint8_t rcode;	     /* dns: the rcode that means up (default 0, NOERROR) */
+	const char *answer;  /* dns: rdata (presentation form, e.g. "192.0.2.1") that must be in the answer
+			      * section; NULL: any answer */
+	const char *command; /* exec: run by /bin/sh -c with {addr}, {name} and {port} substituted */
+	double interval;     /* default 5 */
+	double timeout;	     /* default 2 (interval / 2 when only an interval <= 2 is given), < interval */
+	unsigned rise;	     /* consecutive successes to come back up, default 2 */
+	unsigned fall;	     /* consecutive failures to go down, default 3 */
+	unsigned flap_limit; /* more transitions than this within flap_window hold the member down;
+			      * default 4, 0 = no damping */
+	double flap_window;  /* default 60 */
+	double hold;	     /* default 120 */
+	unsigned line;	     /* where the check (or the member's override) was written */
+};
+
 /* A pool member: an address (A or AAAA records) or a CNAME target. */
 struct conf_member {
 	const char *name;      /* unique within its pool */
@@ -51,6 +83,8 @@ struct conf_member {
 	size_t target_len;
 	unsigned dc;	 /* index into conf.datacenters */
 	unsigned weight; /* >= 1, default 1 */
+	bool standby;	 /* serves only through an explicit fallback (when_all_down = "pool:NAME") */
+	const struct conf_check *check; /* NULL: not monitored (always counts as up) */
 	unsigned line;
 };
 
@@ -58,10 +92,18 @@ struct conf_pool {
 	const char *name;
 	struct conf_member *members;
 	size_t member_count;
+	const struct conf_check *check; /* the pool's defaults; NULL when the pool has none */
 	unsigned line;
 };
 
 enum conf_policy { CONF_POLICY_FAILOVER, CONF_POLICY_NEAREST, CONF_POLICY_WEIGHTED, CONF_POLICY_ALL };
+
+/* What a record answers when its policy finds no member up. */
+enum conf_all_down {
+	CONF_ALL_DOWN_SERVE_ALL, /* fail open: every member of the record's type (standby excluded) */
+	CONF_ALL_DOWN_LAST_GOOD, /* the last answer that had members up (serve_all when there is none) */
+	CONF_ALL_DOWN_POOL,	 /* the policy over a fallback pool, standby members included */
+};
 
 /* "failover" order for one region: datacenters in preference order. */
 struct conf_order {
@@ -78,6 +120,9 @@ struct conf_record {
 	uint16_t type; /* WIRE_TYPE_A, _AAAA or _CNAME */
 	unsigned pool; /* index into conf.pools */
 	uint32_t ttl;
+	uint32_t ttl_degraded; /* when the answer differs from the all-up answer; default ttl / 4 */
+	enum conf_all_down when_all_down;
+	unsigned fallback_pool; /* index into conf.pools, for CONF_ALL_DOWN_POOL */
 	enum conf_policy policy;
 	unsigned answers;	  /* cap on addresses per answer; 0 = no cap */
 	struct conf_order *order; /* failover: one entry per region listed; regions not listed use the
@@ -102,6 +147,8 @@ struct conf {
 	unsigned udp_payload;	   /* our EDNS UDP payload size, 512..4096, default 1232 */
 	unsigned tcp_idle_timeout; /* seconds a TCP connection may stay idle, default 10 */
 	unsigned tcp_clients;	   /* open TCP connections per worker, default 256 */
+	const char *state_dir;	   /* health state and (later) the audit log; default "run" (resolved) */
+	const char *control;	   /* the control socket; default state_dir/meridian.sock (resolved) */
 
 	/* Geo routing (all optional; records need regions only for "failover" orders). */
 	struct geo_spec geo; /* databases (resolved paths), regions, default_region */

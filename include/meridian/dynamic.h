@@ -17,28 +17,37 @@
 
 /* How a worker picks the values of one answer, per query. */
 enum dyn_select {
-	DYN_SELECT_ALL,      /* every value; with a cap, a window that rotates per query */
+	DYN_SELECT_ALL,	     /* every value; with a cap, a window that rotates per query */
 	DYN_SELECT_FIRST,    /* the first cap values, in the policy's order */
 	DYN_SELECT_WEIGHTED, /* cap values (1 without a cap) drawn by weight without replacement */
 };
 
 #define DYN_VALUES_MAX 64 /* values one answer may hold (pool members of one record) */
 
+/* Why an answer is what it is (for explain, status and the TTL). */
+enum dyn_flag {
+	DYN_FLAG_DEGRADED = 1,	    /* differs from the all-up answer, or a member drains: ttl_degraded */
+	DYN_FLAG_FAIL_OPEN = 2,	    /* no member up: every member of the type (when_all_down serve_all) */
+	DYN_FLAG_LAST_GOOD = 4,	    /* no member up: the last answer that had members up */
+	DYN_FLAG_FALLBACK_POOL = 8, /* no member up: from the when_all_down pool */
+};
+
 struct dyn_answer {
-	uint16_t type;   /* WIRE_TYPE_A, _AAAA or _CNAME */
-	uint8_t select;  /* enum dyn_select */
-	uint8_t count;   /* values, 1..DYN_VALUES_MAX (0: the record has no answer in this region) */
-	uint16_t cap;    /* values per response, 0 = all */
+	uint16_t type;	/* WIRE_TYPE_A, _AAAA or _CNAME */
+	uint8_t select; /* enum dyn_select */
+	uint8_t count;	/* values, 1..DYN_VALUES_MAX (0: the record has no answer in this region) */
+	uint16_t cap;	/* values per response, 0 = all */
+	uint8_t flags;	/* enum dyn_flag bits */
 	uint32_t ttl;
-	const uint8_t *rdata;     /* count values in the zone RRset layout */
-	const uint16_t *offsets;  /* offset of each value in rdata (for picking without walking) */
-	const uint32_t *weights;  /* weight of each value (DYN_SELECT_WEIGHTED) */
+	const uint8_t *rdata;	 /* count values in the zone RRset layout */
+	const uint16_t *offsets; /* offset of each value in rdata (for picking without walking) */
+	const uint32_t *weights; /* weight of each value (DYN_SELECT_WEIGHTED) */
 	uint32_t weight_total;
 };
 
 struct dyn_table {
 	size_t record_count;
-	size_t region_count; /* at least 1: with no regions configured everyone is in region 0 */
+	size_t region_count;	    /* at least 1: with no regions configured everyone is in region 0 */
 	struct dyn_answer *answers; /* answers[record * region_count + region] */
 	struct arena arena;
 };

@@ -12,10 +12,17 @@
 #include "meridian/diag.h"
 #include "meridian/dynamic.h"
 #include "meridian/geo.h"
+#include "meridian/health.h"
 
-/* The state of every member of every pool: up[pool][member]. NULL means all up. */
+/* What the answers are computed from besides the config. */
 struct policy_inputs {
-	const bool *const *up;
+	/* serving[pool][member]: an enum health_serving (health.h). NULL: every member serving. */
+	const uint8_t *const *serving;
+	/* The answers published before and the config they were computed from, for
+	 * when_all_down = "last_good" (records and regions are matched by name when the config
+	 * changed). NULL: there is no previous answer. */
+	const struct dyn_table *previous;
+	const struct conf *previous_conf;
 };
 
 /* The ordered list of datacenters a record prefers in a region (failover: its order for the region,
@@ -26,7 +33,11 @@ size_t policy_dc_order(const struct conf *conf, const struct geo_map *geo, const
 		       unsigned region, unsigned *dcs);
 
 /* Computes every (record, region) answer. geo may be NULL when no regions are configured (one
- * region). Returns NULL with reasons in d when a record has no member of its type at all. */
+ * region). Members that are out leave every answer; a draining member stays but lowers the answer's
+ * TTL to ttl_degraded, as does any answer that differs from the all-up answer or comes from
+ * when_all_down. Never an empty answer: when no member is up, when_all_down decides, and a fallback
+ * that finds nothing either fails open to every member of the record's type (standby excluded).
+ * Returns NULL with reasons in d when a record has no member of its type at all. */
 struct dyn_table *policy_compute(const struct conf *conf, const struct geo_map *geo,
 				 const struct policy_inputs *in, struct diag *d);
 

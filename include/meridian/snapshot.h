@@ -14,16 +14,24 @@
 #include "meridian/geo.h"
 #include "meridian/zone.h"
 
+/* What a config load produced: shared by every snapshot derived from it (a health change publishes
+ * new answers over the same zones). Counted only by the control thread, which alone creates and
+ * frees snapshots, so the count needs no atomics. */
+struct snapshot_base;
+
 struct snapshot {
-	uint64_t generation;     /* increases with every publication */
-	struct conf *conf;       /* owned */
-	struct zone_set *zones;  /* owned */
-	struct geo_map *geo;     /* owned; NULL when no regions are configured */
-	struct dyn_table *dyn;   /* owned; NULL when no dynamic records are configured */
+	uint64_t generation;	/* increases with every publication */
+	struct conf *conf;	/* from the base */
+	struct zone_set *zones; /* from the base */
+	struct geo_map *geo;	/* from the base; NULL when no regions are configured */
+	struct dyn_table *dyn;	/* owned; NULL when no dynamic records are configured */
+	struct snapshot_base *base;
 };
 
-/* Creates a snapshot taking ownership of conf and zones (geo and dyn are set by the caller). */
-struct snapshot *snapshot_new(struct conf *conf, struct zone_set *zones);
+/* Creates a snapshot taking ownership of conf, zones and geo (may be NULL); dyn is set by the caller. */
+struct snapshot *snapshot_new(struct conf *conf, struct zone_set *zones, struct geo_map *geo);
+/* A snapshot sharing from's conf, zones and geo, with new answers (owned; may be NULL). */
+struct snapshot *snapshot_derive(const struct snapshot *from, struct dyn_table *dyn);
 void snapshot_free(struct snapshot *s);
 
 /* The published snapshot. Workers must be registered RCU reader threads (rcu_register_thread) and

@@ -20,12 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "meridian/conf_sandbox.h"
 #include "schema.h"
 
-static conf_parse_fn key_u64, key_uint, key_workers, key_text, key_bytes, key_bool, key_listen, key_zones;
+static conf_parse_fn key_u64, key_uint, key_workers, key_text, key_bytes, key_bool, key_listen, key_zones,
+    key_state_dir, key_control;
 
 /* The schema. A new key is a field in struct conf plus one entry here, with a parser from below (or a
  * new one for a new kind of value). */
@@ -42,6 +44,8 @@ static const struct conf_key conf_keys[] = {
 	{"udp_payload",      key_uint,    .field = F(udp_payload), .min = 512, .max = 4096, .def = 1232},
 	{"tcp_idle_timeout", key_uint,    .field = F(tcp_idle_timeout), .min = 1, .max = 3600, .def = 10},
 	{"tcp_clients",      key_uint,    .field = F(tcp_clients), .min = 1, .max = 65536, .def = 256},
+	{"state_dir",        key_state_dir, .field = F(state_dir), .phase = 0},
+	{"control",          key_control, .field = F(control), .phase = 1},
 	{"geoip",            conf_key_geoip, .phase = 0},
 	{"regions",          conf_key_regions, .phase = 0},
 	{"default_region",   conf_key_default_region, .phase = 1},
@@ -332,6 +336,52 @@ static void key_bytes(struct loader *ld, const struct conf_key *k, const struct 
 		return;
 	*(const uint8_t **)conf_field(ld, k->field) = arena_memdup(&ld->c->arena, s, len);
 	*(size_t *)conf_field(ld, k->len_field) = len;
+}
+
+/* The folder for health state: a path resolved like zone files, "run" by default. It need not exist yet
+ * (the daemon creates it). */
+static void key_state_dir(struct loader *ld, const struct conf_key *k, const struct site *at)
+{
+	size_t len;
+	const char *s = "run";
+	ld->state_dir_line = at->line;
+	if (!lua_isnil(ld->L, -1) && !(s = conf_string(ld, k->name, at->line, 1, PATH_MAX, false, &len)))
+		return;
+	*(const char **)conf_field(ld, k->field) = conf_resolve(ld->c, s);
+}
+
+/* The control socket's path, resolved; by default meridian.sock in state_dir. A Unix socket's path
+ * must fit in sun_path, so a long one is refused here rather than when the daemon binds it. */
+static void key_control(struct loader *ld, const struct conf_key *k, const struct site *at)
+{
+	const size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
+	size_t len;
+	const char *s, *path;
+	if (!lua_isnil(ld->L, -1)) {
+		if (!(s = conf_string(ld, k->name, at->line, 1, PATH_MAX, false, &len)))
+			return;
+		path = conf_resolve(ld->c, s);
+	} else if (ld->c->state_dir) {
+		char *p = arena_alloc(&ld->c->arena, strlen(ld->c->state_dir) + sizeof("/meridian.sock"));
+		path = strcat(strcpy(p, ld->c->state_dir), "/meridian.sock");
+	} else {
+		return; /* state_dir was wrong (reported) */
+	}
+	if (strlen(path) > max) {
+		if (lua_isnil(ld->L, -1))
+			conf_error(
+			    ld, ld->state_dir_line,
+			    "control: the default \"%s\" (state_dir/meridian.sock) is %zu bytes, longer "
+			    "than a Unix socket path may be (%zu); set control to a shorter path",
+			    path, strlen(path), max);
+		else
+			conf_error(
+			    ld, at->line,
+			    "control: \"%s\" is %zu bytes, longer than a Unix socket path may be (%zu)", path,
+			    strlen(path), max);
+		return;
+	}
+	*(const char **)conf_field(ld, k->field) = path;
 }
 
 /* Parses "a.b.c.d:port" or "[v6]:port" into out; false with the reason in why. */

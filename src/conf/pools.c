@@ -2,7 +2,9 @@
  *
  * A member is an address (IPv4 or IPv6, for A and AAAA records) or a CNAME target, in one datacenter.
  * Datacenters and pools keep the order they were written in (walk.c). A pool whose members did not
- * all parse is marked unusable, so records are not also told it lacks members of their type. */
+ * all parse is marked unusable, so records are not also told it lacks members of their type. A pool's
+ * check and members' overrides of it are read by checks.c; a standby member answers only through
+ * another record's fallback (records.c). */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +13,9 @@
 #include "schema.h"
 
 static const char *const datacenter_fields[] = {"lat", "lon", NULL};
-static const char *const pool_fields[] = {"members", NULL};
-static const char *const member_fields[] = {"name", "addr", "target", "dc", "weight", NULL};
+static const char *const pool_fields[] = {"members", "check", NULL};
+static const char *const member_fields[] = {"name",   "addr",	 "target", "dc",
+					    "weight", "standby", "check",  NULL};
 
 /* Reports a name key that is not CONF_NAME_RULE; what is "region", "datacenter", ... */
 static void pool_check_name(struct loader *ld, const char *label, const char *what,
@@ -161,9 +164,26 @@ static bool member_answer(struct loader *ld, const char *mlabel, const struct co
 	return ok;
 }
 
-/* One member (on top) of the pool labelled plabel. */
+/* standby and check of the member on top (addr or target parsed already). */
+static bool member_health(struct loader *ld, const char *mlabel, const struct conf_loc *t,
+			  struct conf_check_spec *check, const struct conf_pool *p, struct conf_member *m)
+{
+	lua_State *L = ld->L;
+	char label[192];
+	unsigned line = member_field(ld, mlabel, t, "standby", label, sizeof(label));
+	bool ok = lua_isnil(L, -1) || lua_type(L, -1) == LUA_TBOOLEAN;
+	if (ok)
+		m->standby = lua_toboolean(L, -1);
+	else
+		conf_expected(ld, line, label, "true or false");
+	lua_pop(L, 1);
+	return conf_member_check(ld, mlabel, t, check, p, m) && ok;
+}
+
+/* One member (on top) of the pool labelled plabel, whose check is check (NULL: none). */
 static bool member_one(struct loader *ld, const char *plabel, lua_Integer i, const struct conf_loc *t,
-		       int seen, struct conf_member *m)
+		       int seen, struct conf_check_spec *check, const struct conf_pool *p,
+		       struct conf_member *m)
 {
 	lua_State *L = ld->L;
 	char mlabel[128], label[192];
@@ -187,11 +207,12 @@ static bool member_one(struct loader *ld, const char *plabel, lua_Integer i, con
 	ok &= lua_isnil(L, -1) || conf_int(ld, label, line, 1, 65535, &weight);
 	m->weight = (unsigned)weight;
 	lua_pop(L, 1);
-	return ok;
+	return member_health(ld, mlabel, t, check, p, m) && ok;
 }
 
 /* The members of the pool on top; true when every one of them parsed. */
-static bool pool_members(struct loader *ld, const char *plabel, const struct conf_loc *t, struct conf_pool *p)
+static bool pool_members(struct loader *ld, const char *plabel, const struct conf_loc *t,
+			 struct conf_check_spec *check, struct conf_pool *p)
 {
 	lua_State *L = ld->L;
 	char label[128];
@@ -210,7 +231,7 @@ static bool pool_members(struct loader *ld, const char *plabel, const struct con
 		memset(m, 0, sizeof(*m));
 		lua_rawgeti(L, -2, i);
 		struct conf_loc mloc = conf_items_next(ld, &items);
-		bool member_ok = member_one(ld, plabel, i, &mloc, lua_gettop(L) - 1, m);
+		bool member_ok = member_one(ld, plabel, i, &mloc, lua_gettop(L) - 1, check, p, m);
 		p->member_count += member_ok;
 		ok &= member_ok;
 		lua_pop(L, 1);
@@ -231,7 +252,8 @@ static bool pool_one(struct loader *ld, const struct conf_named *e, struct conf_
 		return false;
 	}
 	bool ok = conf_check_fields(ld, label, pool_fields, &e->loc);
-	return pool_members(ld, label, &e->loc, p) && ok;
+	struct conf_check_spec *check = conf_pool_check(ld, label, &e->loc, p);
+	return pool_members(ld, label, &e->loc, check, p) && ok;
 }
 
 void conf_key_pools(struct loader *ld, const struct conf_key *k, const struct site *at)

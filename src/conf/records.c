@@ -3,7 +3,9 @@
  * Beyond the form of each field, a record must be answerable by its pool (an A record needs an IPv4
  * member, AAAA an IPv6 one, CNAME only targets) and must not collide with another dynamic record at its
  * name (the same type twice, or a CNAME beside anything). Whether the name lies in a loaded zone, and
- * collisions with the zone's own data, are checked by the caller, which has the zones. */
+ * collisions with the zone's own data, are checked by the caller, which has the zones. Standby members
+ * answer only through a fallback pool (when_all_down = "pool:NAME"), so a record's own pool needs a
+ * member of its type that is not standby, and a fallback pool must be able to answer the type too. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +15,7 @@
 #include "schema.h"
 
 static const char *const record_fields[] = {
-    "name", "type", "pool", "ttl", "policy", "answers", "order", NULL,
+    "name", "type", "pool", "ttl", "ttl_degraded", "policy", "answers", "order", "when_all_down", NULL,
 };
 /* In the order of enum conf_policy. */
 static const char *const record_policies[] = {
@@ -39,7 +41,7 @@ static const char *record_type_name(uint16_t type)
 struct record_state {
 	lua_Integer index;
 	char label[40]; /* "records[i]" */
-	bool name_ok, type_ok, pool_ok, policy_ok;
+	bool name_ok, type_ok, pool_ok, ttl_ok, policy_ok;
 	unsigned pool_line;
 };
 
@@ -215,10 +217,11 @@ static bool record_order(struct loader *ld, const char *label, const struct conf
 	return ok && !failed && r->order_count == n;
 }
 
-/* Whether the record's pool can answer its type. */
-static bool record_fits(struct loader *ld, const struct record_state *st, const struct conf_record *r)
+/* Whether pool can answer the record's type; reported under label (its pool or fallback) at line. */
+static bool record_fits(struct loader *ld, const char *label, unsigned line, unsigned pool,
+			const struct conf_record *r)
 {
-	const struct conf_pool *p = &ld->c->pools[r->pool];
+	const struct conf_pool *p = &ld->c->pools[pool];
 	const struct conf_member *addr = NULL, *target = NULL;
 	bool v4 = false, v6 = false;
 	for (size_t i = 0; i < p->member_count; i++) {
@@ -232,20 +235,124 @@ static bool record_fits(struct loader *ld, const struct record_state *st, const 
 	}
 	const char *type = record_type_name(r->type);
 	if (r->type == WIRE_TYPE_CNAME && addr)
-		conf_error(ld, st->pool_line,
-			   "%s.pool: pool '%s' has address members ('%s'); a CNAME record needs targets only",
-			   st->label, p->name, addr->name);
+		conf_error(ld, line,
+			   "%s: pool '%s' has address members ('%s'); a CNAME record needs targets only",
+			   label, p->name, addr->name);
 	else if (r->type != WIRE_TYPE_CNAME && target)
-		conf_error(
-		    ld, st->pool_line,
-		    "%s.pool: pool '%s' has CNAME target members ('%s'), which cannot answer an %s record",
-		    st->label, p->name, target->name, type);
+		conf_error(ld, line,
+			   "%s: pool '%s' has CNAME target members ('%s'), which cannot answer an %s record",
+			   label, p->name, target->name, type);
 	else if ((r->type == WIRE_TYPE_A && !v4) || (r->type == WIRE_TYPE_AAAA && !v6))
-		conf_error(ld, st->pool_line, "%s.pool: pool '%s' has no %s member for an %s record",
-			   st->label, p->name, r->type == WIRE_TYPE_A ? "IPv4" : "IPv6", type);
+		conf_error(ld, line, "%s: pool '%s' has no %s member for an %s record", label, p->name,
+			   r->type == WIRE_TYPE_A ? "IPv4" : "IPv6", type);
 	else
 		return true;
 	return false;
+}
+
+static bool record_member_fits(const struct conf_member *m, uint16_t type)
+{
+	if (type == WIRE_TYPE_A)
+		return m->family == AF_INET;
+	if (type == WIRE_TYPE_AAAA)
+		return m->family == AF_INET6;
+	return m->target != NULL;
+}
+
+/* Whether the record's own pool has a member of its type that is not standby. */
+static bool record_active(struct loader *ld, const struct record_state *st, const struct conf_record *r)
+{
+	const struct conf_pool *p = &ld->c->pools[r->pool];
+	for (size_t i = 0; i < p->member_count; i++) {
+		if (!p->members[i].standby && record_member_fits(&p->members[i], r->type))
+			return true;
+	}
+	conf_error(ld, st->pool_line,
+		   "%s.pool: every member of pool '%s' for type %s is standby; standby members serve only "
+		   "through when_all_down = \"pool:...\"",
+		   st->label, p->name, record_type_name(r->type));
+	return false;
+}
+
+/* ttl_degraded (on top): 0..ttl, by default a quarter of the ttl but at least 1 (0 for ttl 0). */
+static bool record_ttl_degraded(struct loader *ld, const char *label, unsigned line,
+				const struct record_state *st, struct conf_record *r)
+{
+	int64_t v;
+	if (lua_isnil(ld->L, -1)) {
+		r->ttl_degraded = r->ttl / 4 ? r->ttl / 4 : r->ttl != 0;
+		return true;
+	}
+	if (!conf_int(ld, label, line, 0, INT32_MAX, &v))
+		return false;
+	if (st->ttl_ok && v > r->ttl) {
+		conf_error(ld, line, "%s: expected at most ttl (%u), got %lld", label, (unsigned)r->ttl,
+			   (long long)v);
+		return false;
+	}
+	r->ttl_degraded = (uint32_t)v;
+	return true;
+}
+
+/* The fallback pool of when_all_down = "pool:NAME": another pool that can answer the record's type. */
+static bool record_fallback(struct loader *ld, const char *label, unsigned line, const char *name,
+			    const struct record_state *st, struct conf_record *r)
+{
+	const struct conf *c = ld->c;
+	size_t i = c->pool_count ? conf_find(name, &c->pools[0].name, c->pool_count, sizeof(c->pools[0])) : 0;
+	if (i == c->pool_count) {
+		if (!ld->pools_failed)
+			conf_dangling(ld, line, label, "pool", name, c->pool_count ? &c->pools[0].name : NULL,
+				      c->pool_count, sizeof(c->pools[0]));
+		return false;
+	}
+	if (st->pool_ok && i == r->pool) {
+		conf_error(ld, line,
+			   "%s: pool '%s' is the record's own pool; the fallback must be another one", label,
+			   name);
+		return false;
+	}
+	r->when_all_down = CONF_ALL_DOWN_POOL;
+	r->fallback_pool = (unsigned)i;
+	return !st->type_ok || !ld->pool_usable[i] || record_fits(ld, label, line, (unsigned)i, r);
+}
+
+/* when_all_down (on top): "serve_all" (the default), "last_good" or "pool:NAME". */
+static bool record_all_down(struct loader *ld, const char *label, unsigned line,
+			    const struct record_state *st, struct conf_record *r)
+{
+	size_t len;
+	const char *s;
+	r->when_all_down = CONF_ALL_DOWN_SERVE_ALL;
+	if (lua_isnil(ld->L, -1))
+		return true;
+	if (!(s = conf_string(ld, label, line, 0, 255, false, &len)))
+		return false;
+	if (strcmp(s, "serve_all") == 0)
+		return true;
+	if (strcmp(s, "last_good") == 0) {
+		r->when_all_down = CONF_ALL_DOWN_LAST_GOOD;
+		return true;
+	}
+	if (strncmp(s, "pool:", 5) == 0 && s[5])
+		return record_fallback(ld, label, line, s + 5, st, r);
+	conf_error(ld, line, "%s: expected \"serve_all\", \"last_good\" or \"pool:NAME\", got \"%.64s\"",
+		   label, s);
+	return false;
+}
+
+/* ttl_degraded and when_all_down of the record on top (its other fields read already). */
+static bool record_health(struct loader *ld, const struct record_state *st, const struct conf_loc *t,
+			  struct conf_record *r)
+{
+	char label[64];
+	unsigned line = record_field(ld, st, t, "ttl_degraded", label, sizeof(label));
+	bool ok = record_ttl_degraded(ld, label, line, st, r);
+	lua_pop(ld->L, 1);
+	line = record_field(ld, st, t, "when_all_down", label, sizeof(label));
+	ok &= record_all_down(ld, label, line, st, r);
+	lua_pop(ld->L, 1);
+	return ok;
 }
 
 /* Looks up (owner, type) in seen; the index of the record that has it, 0 when none. */
@@ -311,15 +418,15 @@ static bool record_fields_read(struct loader *ld, struct record_state *st, const
 	st->pool_ok = record_pool(ld, label, st->pool_line, r);
 	lua_pop(L, 1);
 	line = record_field(ld, st, t, "ttl", label, sizeof(label));
-	bool ok = record_ttl(ld, label, line, r);
+	st->ttl_ok = record_ttl(ld, label, line, r);
 	lua_pop(L, 1);
 	line = record_field(ld, st, t, "policy", label, sizeof(label));
 	st->policy_ok = record_policy(ld, label, line, r);
 	lua_pop(L, 1);
 	line = record_field(ld, st, t, "answers", label, sizeof(label));
-	ok &= record_answers(ld, label, line, st, r);
+	bool ok = record_answers(ld, label, line, st, r);
 	lua_pop(L, 1);
-	return ok && st->name_ok && st->type_ok && st->pool_ok && st->policy_ok;
+	return ok && st->ttl_ok && st->name_ok && st->type_ok && st->pool_ok && st->policy_ok;
 }
 
 /* One record (on top); seen maps (owner, type) to the index of the record that has it. */
@@ -342,8 +449,10 @@ static bool record_one(struct loader *ld, lua_Integer i, const struct conf_loc *
 	snprintf(label, sizeof(label), "%s.order", st.label);
 	ok &= record_order(ld, label, &loc, &st, r);
 	lua_pop(L, 1);
+	ok &= record_health(ld, &st, t, r);
+	snprintf(label, sizeof(label), "%s.pool", st.label);
 	if (st.type_ok && st.pool_ok && ld->pool_usable[r->pool])
-		ok &= record_fits(ld, &st, r);
+		ok &= record_fits(ld, label, st.pool_line, r->pool, r) && record_active(ld, &st, r);
 	if (st.name_ok && st.type_ok)
 		ok &= record_unique(ld, &st, r->line, seen, r);
 	return ok;

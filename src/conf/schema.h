@@ -2,7 +2,7 @@
  *
  * conf.c holds the table of top-level keys and the checkers for plain values; walk.c finds where
  * nested values were written and reads keyed tables in source order; regions.c, pools.c and
- * records.c parse the geo routing keys. */
+ * records.c parse the geo routing keys; checks.c the health checks of pools and members. */
 #ifndef MERIDIAN_CONF_SCHEMA_H
 #define MERIDIAN_CONF_SCHEMA_H
 
@@ -24,6 +24,8 @@ struct loader {
 	bool regions_failed, datacenters_failed, pools_failed;
 	unsigned regions_line; /* where regions was assigned, for default_region's message */
 	bool *pool_usable;     /* per pool: every member parsed, so type checks against it mean something */
+	/* Where state_dir was assigned, for the message about the default control path. */
+	unsigned state_dir_line;
 };
 
 /* Where a top-level value was written: the line for messages, the offset where searches start. */
@@ -147,6 +149,17 @@ struct conf_named *conf_keyed(struct loader *ld, const char *label, const char *
 bool conf_datacenter_ref(struct loader *ld, const char *label, unsigned line, unsigned *index);
 /* The index of the region called name (regions.c); false (reported under label) when there is none. */
 bool conf_region_ref(struct loader *ld, const char *label, unsigned line, const char *name, unsigned *index);
+
+/* checks.c: health checks. A spec is a check as written, field by field, with where each field was. */
+struct conf_check_spec;
+/* The check of the pool on top (written inside t): the pool's defaults into p->check. Returns the spec
+ * its members' overrides merge with, NULL when the pool has no check. */
+struct conf_check_spec *conf_pool_check(struct loader *ld, const char *plabel, const struct conf_loc *t,
+					struct conf_pool *p);
+/* The check of the member on top (written inside t) into m->check: the pool's, the member's override
+ * merged over it, or none (check = false). m's addr or target must be parsed already. */
+bool conf_member_check(struct loader *ld, const char *mlabel, const struct conf_loc *t,
+		       struct conf_check_spec *pool, const struct conf_pool *p, struct conf_member *m);
 
 /* The geo routing keys. */
 conf_parse_fn conf_key_geoip, conf_key_regions, conf_key_default_region, conf_key_datacenters, conf_key_pools,

@@ -60,12 +60,6 @@ struct conf_loc conf_push_field(struct loader *ld, const struct conf_loc *t, con
 	return conf_loc_field(ld, t, key);
 }
 
-/* Keys that belong to the health checks issue: refused for now, with a hint saying why. */
-static bool walk_later(const char *key)
-{
-	return strcmp(key, "check") == 0 || strcmp(key, "standby") == 0;
-}
-
 bool conf_check_fields(struct loader *ld, const char *label, const char *const *known,
 		       const struct conf_loc *t)
 {
@@ -90,9 +84,7 @@ bool conf_check_fields(struct loader *ld, const char *label, const char *const *
 			i++;
 		if (known[i])
 			continue;
-		if (walk_later(key))
-			snprintf(hint, sizeof(hint), " (health checks are not supported yet)");
-		else if ((best = conf_closest(key, known, count, sizeof(*known))))
+		if ((best = conf_closest(key, known, count, sizeof(*known))))
 			snprintf(hint, sizeof(hint), " (did you mean '%s'?)", best);
 		conf_error(ld, conf_loc_field(ld, t, key).line, "%s: unknown key '%.64s'%s", label, key,
 			   hint);

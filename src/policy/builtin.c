@@ -2,8 +2,9 @@
  * every region, which members answer and how a worker picks among them per query.
  *
  * Everything here runs on the control thread. A region whose preferred members are all unavailable
- * falls back to every member of the record's type that is up, and when none is up to every member
- * of its type (fail open: an empty answer is never served by accident). */
+ * falls back to every member of the record's type that is up; when none is up, the record's
+ * when_all_down decides, and whatever it finds nothing fails open to every member of the record's
+ * type (an empty answer is never served by accident). */
 #include "meridian/policy.h"
 
 #include <arpa/inet.h>
@@ -26,11 +27,6 @@ static bool member_fits(const struct conf_member *m, uint16_t type)
 	default:
 		return false;
 	}
-}
-
-static bool member_up(const struct policy_inputs *in, unsigned pool, unsigned member)
-{
-	return !in || !in->up || in->up[pool][member];
 }
 
 struct dc_distance {
@@ -92,71 +88,93 @@ size_t policy_dc_order(const struct conf *conf, const struct geo_map *geo, const
 	return conf->datacenter_count;
 }
 
-/* The members chosen for one (record, region), in answer order. */
+/* The members chosen for one (record, region), in answer order, from one pool. */
 struct choice {
+	unsigned pool;
 	unsigned member[DYN_VALUES_MAX];
 	unsigned count;
+	bool draining; /* a chosen member drains: the answer takes ttl_degraded */
 };
 
-static void add_member(struct choice *c, unsigned m)
+/* Which members a choice may take. */
+struct eligible {
+	const struct policy_inputs *in; /* NULL: every member serving (the all-up answer) */
+	bool standby;			/* standby members too (only through a fallback pool) */
+	bool any_state;			/* fail open: members that are out too */
+};
+
+static enum health_serving member_serving(const struct policy_inputs *in, unsigned pool, unsigned member)
+{
+	return in && in->serving ? (enum health_serving)in->serving[pool][member] : HEALTH_SERVING;
+}
+
+static bool member_eligible(const struct conf *conf, const struct conf_record *rec, const struct eligible *e,
+			    unsigned pool, unsigned m)
+{
+	const struct conf_member *cm = &conf->pools[pool].members[m];
+	if (!member_fits(cm, rec->type) || (cm->standby && !e->standby))
+		return false;
+	return e->any_state || member_serving(e->in, pool, m) != HEALTH_OUT;
+}
+
+static void add_member(struct choice *c, const struct eligible *e, unsigned m)
 {
 	for (unsigned i = 0; i < c->count; i++)
 		if (c->member[i] == m)
 			return;
-	if (c->count < DYN_VALUES_MAX)
+	if (c->count < DYN_VALUES_MAX) {
 		c->member[c->count++] = m;
+		c->draining |= member_serving(e->in, c->pool, m) == HEALTH_DRAINING;
+	}
 }
 
-/* Members of the record's type in datacenter dc that are up, in config order. */
-static void add_dc_members(struct choice *c, const struct conf *conf, const struct conf_record *rec,
-			   unsigned dc, const struct policy_inputs *in)
+/* Eligible members of the choice's pool, in datacenter dc (or every datacenter when dc < 0), in
+ * config order. */
+static void add_members(struct choice *c, const struct conf *conf, const struct conf_record *rec, long dc,
+			const struct eligible *e)
 {
-	const struct conf_pool *pool = &conf->pools[rec->pool];
+	const struct conf_pool *pool = &conf->pools[c->pool];
 	for (unsigned m = 0; m < pool->member_count; m++)
-		if (pool->members[m].dc == dc && member_fits(&pool->members[m], rec->type) &&
-		    member_up(in, rec->pool, m))
-			add_member(c, m);
+		if ((dc < 0 || pool->members[m].dc == (unsigned)dc) &&
+		    member_eligible(conf, rec, e, c->pool, m))
+			add_member(c, e, m);
 }
 
-/* Every member of the record's type; only those up unless all_states. */
-static void add_all_members(struct choice *c, const struct conf *conf, const struct conf_record *rec,
-			    const struct policy_inputs *in, bool all_states)
-{
-	const struct conf_pool *pool = &conf->pools[rec->pool];
-	for (unsigned m = 0; m < pool->member_count; m++)
-		if (member_fits(&pool->members[m], rec->type) && (all_states || member_up(in, rec->pool, m)))
-			add_member(c, m);
-}
-
+/* The record's policy over one pool; a region whose preferred datacenters have nothing eligible
+ * takes every eligible member. */
 static void choose(struct choice *c, const struct conf *conf, const struct geo_map *geo,
-		   const struct conf_record *rec, unsigned region, const struct policy_inputs *in,
+		   const struct conf_record *rec, unsigned region, unsigned pool, const struct eligible *e,
 		   unsigned *dcs)
 {
-	c->count = 0;
+	memset(c, 0, sizeof(*c));
+	c->pool = pool;
 	size_t n = 0;
 	switch (rec->policy) {
 	case CONF_POLICY_FAILOVER:
 		/* The first datacenter in the region's order with a member up wins, whole. */
 		n = policy_dc_order(conf, geo, rec, region, dcs);
 		for (size_t i = 0; i < n && c->count == 0; i++)
-			add_dc_members(c, conf, rec, dcs[i], in);
+			add_members(c, conf, rec, dcs[i], e);
 		break;
 	case CONF_POLICY_NEAREST:
 		/* The nearest datacenter with a member up; with a cap, spill over to the next nearest
 		 * until the cap is filled. */
 		n = policy_dc_order(conf, geo, rec, region, dcs);
 		for (size_t i = 0; i < n && (c->count == 0 || c->count < rec->answers); i++)
-			add_dc_members(c, conf, rec, dcs[i], in);
+			add_members(c, conf, rec, dcs[i], e);
 		break;
 	case CONF_POLICY_WEIGHTED:
 	case CONF_POLICY_ALL:
-		add_all_members(c, conf, rec, in, false);
 		break;
 	}
 	if (c->count == 0)
-		add_all_members(c, conf, rec, in, false);
-	if (c->count == 0)
-		add_all_members(c, conf, rec, in, true);
+		add_members(c, conf, rec, -1, e);
+}
+
+static bool same_choice(const struct choice *a, const struct choice *b)
+{
+	return a->pool == b->pool && a->count == b->count &&
+	       !memcmp(a->member, b->member, a->count * sizeof(a->member[0]));
 }
 
 static enum dyn_select select_rule(enum conf_policy p)
@@ -171,11 +189,21 @@ static enum dyn_select select_rule(enum conf_policy p)
 	}
 }
 
+static void answer_shape(struct dyn_answer *a, const struct conf_record *rec, uint8_t flags)
+{
+	a->type = rec->type;
+	a->select = (uint8_t)select_rule(rec->policy);
+	/* A CNAME has exactly one value per response (RFC 1034 3.6.2). */
+	a->cap = rec->type == WIRE_TYPE_CNAME ? 1 : (uint16_t)rec->answers;
+	a->flags = flags;
+	a->ttl = flags ? rec->ttl_degraded : rec->ttl;
+}
+
 /* Encodes the chosen members as values in the zone RRset layout. */
 static void fill_answer(struct dyn_answer *a, struct arena *ar, const struct conf *conf,
-			const struct conf_record *rec, const struct choice *c)
+			const struct conf_record *rec, const struct choice *c, uint8_t flags)
 {
-	const struct conf_pool *pool = &conf->pools[rec->pool];
+	const struct conf_pool *pool = &conf->pools[c->pool];
 	size_t size = 0;
 	for (unsigned i = 0; i < c->count; i++) {
 		const struct conf_member *m = &pool->members[c->member[i]];
@@ -197,15 +225,101 @@ static void fill_answer(struct dyn_answer *a, struct arena *ar, const struct con
 		weights[i] = m->weight;
 		a->weight_total += m->weight;
 	}
-	a->type = rec->type;
-	a->select = (uint8_t)select_rule(rec->policy);
+	answer_shape(a, rec, flags);
 	a->count = (uint8_t)c->count;
-	/* A CNAME has exactly one value per response (RFC 1034 3.6.2). */
-	a->cap = rec->type == WIRE_TYPE_CNAME ? 1 : (uint16_t)rec->answers;
-	a->ttl = rec->ttl;
 	a->rdata = rd;
 	a->offsets = offsets;
 	a->weights = weights;
+}
+
+/* Copies a previous answer's values (their memory goes with the previous table). */
+static void copy_answer(struct dyn_answer *a, struct arena *ar, const struct conf_record *rec,
+			const struct dyn_answer *from)
+{
+	size_t size = from->count ? from->offsets[from->count - 1] : 0;
+	if (from->count)
+		size += 2 + (size_t)(from->rdata[size] << 8 | from->rdata[size + 1]);
+	a->rdata = arena_memdup(ar, from->rdata, size);
+	a->offsets = arena_memdup(ar, from->offsets, from->count * sizeof(*from->offsets));
+	a->weights = arena_memdup(ar, from->weights, from->count * sizeof(*from->weights));
+	a->weight_total = from->weight_total;
+	a->count = from->count;
+	answer_shape(a, rec, DYN_FLAG_DEGRADED | DYN_FLAG_LAST_GOOD);
+}
+
+static const char *region_name(const struct conf *c, unsigned region)
+{
+	return c->geo.region_count ? c->geo.regions[region].name : "";
+}
+
+/* The previous answer of record r in region g, matched by name when the config changed; NULL when
+ * there is none or it was itself a fail-open answer (not a good one). */
+static const struct dyn_answer *previous_answer(const struct conf *conf, const struct policy_inputs *in,
+						size_t r, unsigned g)
+{
+	const struct conf *pc = in ? in->previous_conf : NULL;
+	if (!pc || !in->previous)
+		return NULL;
+	size_t pr = r, pg = g;
+	if (pc != conf) {
+		const struct conf_record *rec = &conf->records[r];
+		for (pr = 0; pr < pc->record_count; pr++)
+			if (pc->records[pr].type == rec->type &&
+			    pc->records[pr].owner_len == rec->owner_len &&
+			    !memcmp(pc->records[pr].owner, rec->owner, rec->owner_len))
+				break;
+		const char *name = region_name(conf, g);
+		size_t regions = pc->geo.region_count ? pc->geo.region_count : 1;
+		for (pg = 0; pg < regions && strcmp(region_name(pc, (unsigned)pg), name); pg++)
+			;
+		if (pr == pc->record_count || pg == regions)
+			return NULL;
+	}
+	if (pr >= in->previous->record_count || pg >= in->previous->region_count)
+		return NULL;
+	const struct dyn_answer *a = dyn_answer_get(in->previous, pr, pg);
+	return a->count && !(a->flags & DYN_FLAG_FAIL_OPEN) ? a : NULL;
+}
+
+/* One (record, region): the policy over the members that serve, else when_all_down. */
+static void compute_one(struct dyn_answer *a, struct arena *ar, const struct conf *conf,
+			const struct geo_map *geo, size_t r, unsigned g, const struct policy_inputs *in,
+			unsigned *dcs)
+{
+	const struct conf_record *rec = &conf->records[r];
+	struct choice live, all_up;
+	const struct eligible serving = {.in = in}, everyone = {.in = NULL};
+	choose(&live, conf, geo, rec, g, rec->pool, &serving, dcs);
+	if (live.count) {
+		choose(&all_up, conf, geo, rec, g, rec->pool, &everyone, dcs);
+		bool degraded = live.draining || !same_choice(&live, &all_up);
+		fill_answer(a, ar, conf, rec, &live, degraded ? DYN_FLAG_DEGRADED : 0);
+		return;
+	}
+	const struct dyn_answer *last;
+	if (rec->when_all_down == CONF_ALL_DOWN_LAST_GOOD && (last = previous_answer(conf, in, r, g))) {
+		copy_answer(a, ar, rec, last);
+		return;
+	}
+	if (rec->when_all_down == CONF_ALL_DOWN_POOL) {
+		const struct eligible fallback = {.in = in, .standby = true};
+		choose(&live, conf, geo, rec, g, rec->fallback_pool, &fallback, dcs);
+		if (live.count) {
+			fill_answer(a, ar, conf, rec, &live, DYN_FLAG_DEGRADED | DYN_FLAG_FALLBACK_POOL);
+			return;
+		}
+	}
+	/* Fail open: every member of the record's type, whatever the policy prefers. */
+	const struct eligible open = {.in = in, .any_state = true};
+	memset(&live, 0, sizeof(live));
+	live.pool = rec->pool;
+	add_members(&live, conf, rec, -1, &open);
+	fill_answer(a, ar, conf, rec, &live, live.count ? DYN_FLAG_DEGRADED | DYN_FLAG_FAIL_OPEN : 0);
+}
+
+static const char *type_name(uint16_t type)
+{
+	return type == WIRE_TYPE_A ? "A" : type == WIRE_TYPE_AAAA ? "AAAA" : "CNAME";
 }
 
 struct dyn_table *policy_compute(const struct conf *conf, const struct geo_map *geo,
@@ -220,22 +334,17 @@ struct dyn_table *policy_compute(const struct conf *conf, const struct geo_map *
 	t->region_count = conf->geo.region_count ? conf->geo.region_count : 1;
 	t->answers = arena_alloc(&t->arena, (t->record_count * t->region_count + 1) * sizeof(*t->answers));
 	bool ok = true;
-	for (size_t r = 0; r < conf->record_count; r++) {
+	for (size_t r = 0; r < conf->record_count && ok; r++) {
 		const struct conf_record *rec = &conf->records[r];
-		for (unsigned g = 0; g < t->region_count; g++) {
-			struct choice c;
-			choose(&c, conf, geo, rec, g, in, dcs);
-			if (c.count == 0) {
+		for (unsigned g = 0; g < t->region_count && ok; g++) {
+			struct dyn_answer *a = &t->answers[r * t->region_count + g];
+			compute_one(a, &t->arena, conf, geo, r, g, in, dcs);
+			if (a->count == 0) {
 				diag_error(d, conf->path, rec->line,
 					   "record %s: pool %s has no member for type %s", rec->name,
-					   conf->pools[rec->pool].name,
-					   rec->type == WIRE_TYPE_A	 ? "A"
-					   : rec->type == WIRE_TYPE_AAAA ? "AAAA"
-									 : "CNAME");
+					   conf->pools[rec->pool].name, type_name(rec->type));
 				ok = false;
-				break;
 			}
-			fill_answer(&t->answers[r * t->region_count + g], &t->arena, conf, rec, &c);
 		}
 	}
 	free(dcs);

@@ -83,6 +83,32 @@ static const struct conf_record *find_record(const struct conf *c, const ldns_rd
 	return NULL;
 }
 
+/* Why the dynamic answer is what it is, from its flags. */
+static void print_state(const struct snapshot *s, const struct conf_record *rec, unsigned region, FILE *out)
+{
+	const struct conf *c = s->conf;
+	const struct dyn_answer *a = dyn_answer_get(s->dyn, (size_t)(rec - c->records), region);
+	const char *why = a->flags & DYN_FLAG_FAIL_OPEN
+			      ? "no member up: every member (when_all_down serve_all)"
+			  : a->flags & DYN_FLAG_LAST_GOOD     ? "no member up: the last good answer"
+			  : a->flags & DYN_FLAG_FALLBACK_POOL ? "no member up: the fallback pool"
+			  : a->flags & DYN_FLAG_DEGRADED      ? "degraded: differs from the all-up answer"
+							      : "every preferred member up";
+	fprintf(out, "state:   %s, ttl %u\n", why, a->ttl);
+}
+
+static void print_members(const struct conf *c, const struct conf_record *rec, const struct explain_health *h,
+			  FILE *out)
+{
+	const struct conf_pool *pool = &c->pools[rec->pool];
+	for (unsigned m = 0; m < pool->member_count; m++) {
+		char state[256];
+		h->member(h->arg, rec->pool, m, state, sizeof(state));
+		fprintf(out, "member:  %s/%s (%s) %s\n", pool->name, pool->members[m].name,
+			c->datacenters[pool->members[m].dc].name, state);
+	}
+}
+
 static void print_record(const struct snapshot *s, const struct conf_record *rec, unsigned region, FILE *out)
 {
 	const struct conf *c = s->conf;
@@ -141,7 +167,7 @@ static int response_scope(const uint8_t *resp, size_t len)
 }
 
 bool explain_print(const struct snapshot *s, const char *name, const char *type, const char *client,
-		   FILE *out, struct diag *d)
+		   const struct explain_health *health, FILE *out, struct diag *d)
 {
 	ldns_rr_type qtype = ldns_get_rr_type_by_name(type);
 	struct geo_net net;
@@ -182,9 +208,13 @@ bool explain_print(const struct snapshot *s, const char *name, const char *type,
 	ldns_rdf *owner = ldns_dname_new_frm_str(name);
 	const struct conf_record *rec = owner ? find_record(s->conf, owner, (uint16_t)qtype) : NULL;
 	ldns_rdf_deep_free(owner);
-	if (rec)
+	if (rec) {
 		print_record(s, rec, region, out);
-	else
+		if (s->dyn)
+			print_state(s, rec, region, out);
+		if (health)
+			print_members(s->conf, rec, health, out);
+	} else
 		fprintf(out, "record:  static zone data (no dynamic %s record at this name)\n", type);
 	print_response(resp, rlen, out);
 	int scope = response_scope(resp, rlen);

@@ -108,8 +108,7 @@ struct snapshot *loader_build(struct conf *conf, enum loader_mode mode, struct d
 		conf_free(conf);
 		return NULL;
 	}
-	struct snapshot *s = snapshot_new(conf, zones);
-	s->geo = geo;
+	struct snapshot *s = snapshot_new(conf, zones, geo);
 	s->dyn = dyn;
 	return s;
 }

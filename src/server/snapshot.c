@@ -7,24 +7,55 @@
 static struct snapshot *current; /* read by workers through rcu_dereference */
 static uint64_t last_generation; /* written only by the control thread */
 
-struct snapshot *snapshot_new(struct conf *conf, struct zone_set *zones)
+struct snapshot_base {
+	struct conf *conf;
+	struct zone_set *zones;
+	struct geo_map *geo;
+	unsigned refs;
+};
+
+static struct snapshot *snapshot_with(struct snapshot_base *b, struct dyn_table *dyn)
 {
 	struct snapshot *s = calloc(1, sizeof(*s));
 	if (!s)
 		abort();
-	s->conf = conf;
-	s->zones = zones;
+	b->refs++;
+	s->base = b;
+	s->conf = b->conf;
+	s->zones = b->zones;
+	s->geo = b->geo;
+	s->dyn = dyn;
 	return s;
+}
+
+struct snapshot *snapshot_new(struct conf *conf, struct zone_set *zones, struct geo_map *geo)
+{
+	struct snapshot_base *b = calloc(1, sizeof(*b));
+	if (!b)
+		abort();
+	b->conf = conf;
+	b->zones = zones;
+	b->geo = geo;
+	return snapshot_with(b, NULL);
+}
+
+struct snapshot *snapshot_derive(const struct snapshot *from, struct dyn_table *dyn)
+{
+	return snapshot_with(from->base, dyn);
 }
 
 void snapshot_free(struct snapshot *s)
 {
 	if (!s)
 		return;
-	zone_set_free(s->zones);
-	geo_map_free(s->geo);
 	dyn_table_free(s->dyn);
-	conf_free(s->conf);
+	struct snapshot_base *b = s->base;
+	if (--b->refs == 0) {
+		zone_set_free(b->zones);
+		geo_map_free(b->geo);
+		conf_free(b->conf);
+		free(b);
+	}
 	free(s);
 }
 

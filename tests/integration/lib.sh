@@ -27,6 +27,7 @@ T_DONE=0
 T_CONFIGS=0
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/meridian-test.XXXXXX") || exit 1
 T_FDS=()
+T_PIDS=() # helper processes (backends) stopped at exit
 MPID=""  # the running meridiand, or empty
 MRC=""   # exit status of the last meridiand stopped
 MLOG=""  # its log (stdout and stderr)
@@ -44,6 +45,9 @@ t_cleanup()
 		exec {fd}>&- 2>/dev/null
 	done
 	stop_meridian
+	for fd in "${T_PIDS[@]}"; do
+		kill -TERM "$fd" 2>/dev/null && wait "$fd" 2>/dev/null
+	done
 	if [ "$T_DONE" != 1 ]; then
 		not_ok "$(basename "$0") ran to the end (it stopped early with status $rc)"
 	fi

@@ -1,4 +1,5 @@
-/* test_conf.c -- unit tests for the config module: sandbox, limits, schema, line numbers, geo keys.
+/* test_conf.c -- unit tests for the config module: sandbox, limits, schema, line numbers, geo and health
+ * keys.
  *
  * Fixtures live in tests/unit/data/conf/ (paths relative to the repo root, where tests run); configs
  * that are only a few lines, or must be binary, are written to a temporary folder by the test. Geo
@@ -912,8 +913,7 @@ START_TEST(test_geo_bad_pools)
 	expect_error(&d, p, 16, "pools.web.members[5].target: \"bad..example\": empty label");
 	expect_error(&d, p, 16, "pools.web.members[5].weight: expected an integer in 1..65535, got 65536");
 	expect_error(&d, p, 17, "pools.web.members[6].name: missing (expected a member name)");
-	expect_error(&d, p, 18,
-		     "pools.web.members[7]: unknown key 'check' (health checks are not supported yet)");
+	expect_error(&d, p, 18, "pools.web.members[7].check: a tcp check needs port");
 	expect_error(
 	    &d, p, 19,
 	    "pools.web.members[8]: expected a table { name = ..., addr = ... or target = ..., dc = ... }, "
@@ -925,7 +925,7 @@ START_TEST(test_geo_bad_pools)
 	expect_error(&d, p, 20, "pools.web.members[9].dc: missing (expected the name of a datacenter)");
 	expect_error(&d, p, 22, "pools.empty.members: expected at least one member");
 	expect_error(&d, p, 23, "pools.none.members: expected at least one member");
-	expect_error(&d, p, 24, "pools.health: unknown key 'standby' (health checks are not supported yet)");
+	expect_error(&d, p, 24, "pools.health: unknown key 'standby'");
 	expect_error(&d, p, 25,
 		     "pools: expected a pool name of 1..63 letters, digits, '_' or '-', got 'b@d'");
 	expect_errors(&d, 21);
@@ -1138,6 +1138,609 @@ START_TEST(test_geo_unreadable_db)
 }
 END_TEST
 
+/* Writes a config of the common head (3 lines: serial, listen, datacenters ams and iad) and body. */
+static const char *health_cfg(const char *name, const char *body)
+{
+	static char text[8192];
+	snprintf(text, sizeof(text),
+		 "serial = 1\nlisten = { '127.0.0.1:53' }\ndatacenters = { ams = {}, iad = {} }\n%s", body);
+	return write_tmp(name, text);
+}
+
+/* A pool's members: one address in ams. */
+#define ONE_MEMBER "members = { { name = 'm', addr = '192.0.2.1', dc = 'ams' } }"
+
+static void expect_timing(const struct conf_check *k, double interval, double timeout, unsigned rise,
+			  unsigned fall, unsigned flap_limit, double flap_window, double hold)
+{
+	ck_assert_double_eq_tol(k->interval, interval, 1e-12);
+	ck_assert_double_eq_tol(k->timeout, timeout, 1e-12);
+	ck_assert_uint_eq(k->rise, rise);
+	ck_assert_uint_eq(k->fall, fall);
+	ck_assert_uint_eq(k->flap_limit, flap_limit);
+	ck_assert_double_eq_tol(k->flap_window, flap_window, 1e-12);
+	ck_assert_double_eq_tol(k->hold, hold, 1e-12);
+}
+
+START_TEST(test_health_defaults)
+{
+	/* no health keys at all: state in "run" beside the config, nothing monitored, fail open */
+	struct conf *c = load_ok(stage("geo_full.lua"));
+	char want[300];
+	snprintf(want, sizeof(want), "%s/run", tmpdir);
+	ck_assert_str_eq(c->state_dir, want);
+	snprintf(want, sizeof(want), "%s/run/meridian.sock", tmpdir);
+	ck_assert_str_eq(c->control, want);
+	ck_assert_ptr_null(c->pools[0].check);
+	for (size_t i = 0; i < c->pools[0].member_count; i++) {
+		ck_assert_ptr_null(c->pools[0].members[i].check);
+		ck_assert(!c->pools[0].members[i].standby);
+	}
+	ck_assert_uint_eq(c->records[0].ttl_degraded, 7);  /* ttl 30 */
+	ck_assert_uint_eq(c->records[2].ttl_degraded, 15); /* ttl 60 */
+	for (size_t i = 0; i < c->record_count; i++)
+		ck_assert_int_eq(c->records[i].when_all_down, CONF_ALL_DOWN_SERVE_ALL);
+	conf_free(c);
+
+	c = load_ok(DATA "minimal.lua");
+	ck_assert_str_eq(c->state_dir, DATA "run");
+	ck_assert_str_eq(c->control, DATA "run/meridian.sock");
+	conf_free(c);
+
+	/* a check of each type with only its type: every default */
+	/* clang-format off */
+	const char *p = health_cfg("checkdefaults.lua",
+		"pools = {\n"
+		"\th = { check = { type = 'http' }, " ONE_MEMBER " },\n"                     /* 5 */
+		"\ts = { check = { type = 'https' }, " ONE_MEMBER " },\n"
+		"\td = { check = { type = 'dns' }, " ONE_MEMBER " },\n"
+		"\tt = { check = { type = 'tcp', port = 22 }, " ONE_MEMBER " },\n"
+		"\te = { check = { type = 'exec', command = 'true' }, " ONE_MEMBER " },\n"
+		"}\n");
+	/* clang-format on */
+	c = load_ok(p);
+	const struct conf_check *k = c->pools[0].check;
+	ck_assert_int_eq(k->type, CONF_CHECK_HTTP);
+	ck_assert_uint_eq(k->port, 80);
+	ck_assert_str_eq(k->path, "/");
+	ck_assert_ptr_null(k->host);
+	ck_assert_uint_eq(k->expect_count, 1);
+	ck_assert_uint_eq(k->expect[0], 200);
+	ck_assert_ptr_null(k->body);
+	ck_assert_ptr_null(k->qname);
+	ck_assert_ptr_null(k->command);
+	ck_assert_uint_eq(k->line, 5);
+	expect_timing(k, 5, 2, 2, 3, 4, 60, 120);
+	ck_assert_ptr_eq(c->pools[0].members[0].check, k); /* inherited unchanged */
+	k = c->pools[1].check;
+	ck_assert_int_eq(k->type, CONF_CHECK_HTTPS);
+	ck_assert_uint_eq(k->port, 443);
+	ck_assert(k->verify);
+	k = c->pools[2].check;
+	ck_assert_int_eq(k->type, CONF_CHECK_DNS);
+	ck_assert_uint_eq(k->port, 53);
+	ck_assert_str_eq(k->qname, ".");
+	ck_assert_uint_eq(k->qtype, 6); /* SOA */
+	ck_assert_uint_eq(k->rcode, 0);
+	ck_assert_ptr_null(k->answer);
+	ck_assert_ptr_null(k->path);
+	ck_assert_uint_eq(k->expect_count, 0);
+	ck_assert_int_eq(c->pools[3].check->type, CONF_CHECK_TCP);
+	ck_assert_uint_eq(c->pools[3].check->port, 22);
+	ck_assert_int_eq(c->pools[4].check->type, CONF_CHECK_EXEC);
+	ck_assert_uint_eq(c->pools[4].check->port, 0);
+	ck_assert_str_eq(c->pools[4].check->command, "true");
+	conf_free(c);
+
+	/* the timeout follows a short interval given alone: half of it (2 s when the interval is longer) */
+	/* clang-format off */
+	p = health_cfg("checktimeout.lua",
+		"pools = {\n"
+		"\ta = { check = { type = 'http', interval = 0.1 }, " ONE_MEMBER " },\n"
+		"\tb = { check = { type = 'http', interval = 2 }, " ONE_MEMBER " },\n"
+		"\tc = { check = { type = 'http', interval = 2.5 }, " ONE_MEMBER " },\n"
+		"\td = { check = { type = 'http', timeout = 4 }, " ONE_MEMBER " },\n"
+		"}\n");
+	/* clang-format on */
+	c = load_ok(p);
+	ck_assert_double_eq_tol(c->pools[0].check->timeout, 0.05, 1e-12);
+	ck_assert_double_eq_tol(c->pools[1].check->timeout, 1, 1e-12);
+	ck_assert_double_eq_tol(c->pools[2].check->timeout, 2, 1e-12);
+	ck_assert_double_eq_tol(c->pools[3].check->interval, 5, 1e-12);
+	ck_assert_double_eq_tol(c->pools[3].check->timeout, 4, 1e-12);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_health_fields)
+{
+	/* clang-format off */
+	const char *p = health_cfg("checkfields.lua",
+		"pools = {\n"
+		"\th = { check = { type = 'https', port = 8443, path = '/health?full=1',\n"   /* 5 */
+		"\t\thost = 'www.Example.com', expect = { 200, 204 }, body = 'OK', verify = false,\n"
+		"\t\tinterval = 0.1, timeout = 0.05, rise = 1, fall = 100, flap_limit = 0,\n"
+		"\t\tflap_window = 10.5, hold = 0 }, " ONE_MEMBER " },\n"
+		"\td = { check = { type = 'dns', port = 5353, qname = 'www.example.com.',\n" /* 9 */
+		"\t\tqtype = 'aaaa', rcode = 'nxdomain', answer = '2001:db8::1', flap_limit = 31,\n"
+		"\t\thold = 3.5 }, " ONE_MEMBER " },\n"
+		"\te = { check = { type = 'exec', command = 'check {addr}:{port}', port = 9,\n"
+		"\t\ttimeout = 1 }, " ONE_MEMBER " },\n"
+		"}\n");
+	/* clang-format on */
+	struct conf *c = load_ok(p);
+	const struct conf_check *k = c->pools[0].check;
+	ck_assert_int_eq(k->type, CONF_CHECK_HTTPS);
+	ck_assert_uint_eq(k->port, 8443);
+	ck_assert_str_eq(k->path, "/health?full=1");
+	ck_assert_str_eq(k->host, "www.Example.com");
+	ck_assert_uint_eq(k->expect_count, 2);
+	ck_assert_uint_eq(k->expect[0], 200);
+	ck_assert_uint_eq(k->expect[1], 204);
+	ck_assert_str_eq(k->body, "OK");
+	ck_assert(!k->verify);
+	expect_timing(k, 0.1, 0.05, 1, 100, 0, 10.5, 0);
+	ck_assert_uint_eq(k->line, 5);
+	k = c->pools[1].check;
+	ck_assert_int_eq(k->type, CONF_CHECK_DNS);
+	ck_assert_uint_eq(k->port, 5353);
+	ck_assert_str_eq(k->qname, "www.example.com.");
+	ck_assert_uint_eq(k->qtype, 28); /* AAAA */
+	ck_assert_uint_eq(k->rcode, 3);	 /* NXDOMAIN */
+	ck_assert_str_eq(k->answer, "2001:db8::1");
+	expect_timing(k, 5, 2, 2, 3, 31, 60, 3.5);
+	ck_assert_uint_eq(k->line, 9);
+	k = c->pools[2].check;
+	ck_assert_str_eq(k->command, "check {addr}:{port}");
+	ck_assert_uint_eq(k->port, 9);
+	ck_assert_double_eq_tol(k->timeout, 1, 1e-12);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_health_merge)
+{
+	/* clang-format off */
+	const char *p = health_cfg("checkmerge.lua",
+		"pools = {\n"
+		"\tweb = {\n"
+		"\t\tcheck = { type = 'http', path = '/health', host = 'www.example.com',\n" /* 6 */
+		"\t\t\tinterval = 1, fall = 5 },\n"
+		"\t\tmembers = {\n"
+		"\t\t\t{ name = 'a', addr = '192.0.2.1', dc = 'ams' },\n"
+		"\t\t\t{ name = 'b', addr = '192.0.2.2', dc = 'ams',\n"
+		"\t\t\t  check = { port = 8080, interval = 0.2 } },\n"                      /* 11 */
+		"\t\t\t{ name = 'c', addr = '192.0.2.3', dc = 'iad',\n"
+		"\t\t\t  check = { type = 'https', expect = { 301 } } },\n"                 /* 13 */
+		"\t\t\t{ name = 'd', addr = '192.0.2.4', dc = 'iad', check = false, standby = true },\n"
+		"\t\t\t{ name = 'e', target = 'e.example', dc = 'iad', standby = false },\n"
+		"\t\t\t{ name = 'f', addr = '192.0.2.6', dc = 'iad', check = {} },\n"        /* 16 */
+		"\t\t} },\n"
+		"\tplain = { members = {\n"
+		"\t\t{ name = 'a', addr = '192.0.2.1', dc = 'ams', check = { type = 'tcp', port = 22 } },\n"
+		"\t\t{ name = 'b', addr = '192.0.2.2', dc = 'ams', check = false },\n"
+		"\t\t{ name = 'c', addr = '192.0.2.3', dc = 'ams' },\n"
+		"\t} },\n"
+		"}\n");
+	/* clang-format on */
+	struct conf *c = load_ok(p);
+	const struct conf_pool *web = &c->pools[0];
+	const struct conf_check *pool = web->check;
+	ck_assert_uint_eq(pool->line, 6);
+	ck_assert_ptr_eq(web->members[0].check, pool);
+	ck_assert_ptr_eq(web->members[4].check, pool); /* http probes a CNAME target by name */
+
+	const struct conf_check *b = web->members[1].check;
+	ck_assert_ptr_ne(b, pool);
+	ck_assert_int_eq(b->type, CONF_CHECK_HTTP);
+	ck_assert_uint_eq(b->port, 8080);
+	ck_assert_str_eq(b->path, "/health");
+	ck_assert_str_eq(b->host, "www.example.com");
+	/* the timeout defaults from the merged interval, not the pool's */
+	expect_timing(b, 0.2, 0.1, 2, 5, 4, 60, 120);
+	ck_assert_uint_eq(b->line, 11);
+
+	const struct conf_check *cc = web->members[2].check;
+	ck_assert_int_eq(cc->type, CONF_CHECK_HTTPS);
+	ck_assert_uint_eq(cc->port, 443); /* https's default: the pool wrote none */
+	ck_assert_str_eq(cc->path, "/health");
+	ck_assert_uint_eq(cc->expect_count, 1);
+	ck_assert_uint_eq(cc->expect[0], 301);
+	ck_assert(cc->verify);
+	ck_assert_uint_eq(cc->line, 13);
+
+	ck_assert_ptr_null(web->members[3].check);
+	ck_assert(web->members[3].standby);
+	ck_assert(!web->members[4].standby);
+	ck_assert(!web->members[0].standby);
+	/* an empty override is the pool's check written at the member */
+	const struct conf_check *f = web->members[5].check;
+	ck_assert_int_eq(f->type, CONF_CHECK_HTTP);
+	ck_assert_str_eq(f->path, "/health");
+	ck_assert_uint_eq(f->line, 16);
+
+	const struct conf_pool *plain = &c->pools[1];
+	ck_assert_ptr_null(plain->check);
+	ck_assert_int_eq(plain->members[0].check->type, CONF_CHECK_TCP);
+	ck_assert_uint_eq(plain->members[0].check->port, 22);
+	ck_assert_uint_eq(plain->members[0].check->line, 19);
+	ck_assert_ptr_null(plain->members[1].check);
+	ck_assert_ptr_null(plain->members[2].check);
+	conf_free(c);
+
+	/* a tcp check's port may come from each member alone: the pool's check is then only defaults */
+	/* clang-format off */
+	p = health_cfg("checkports.lua",
+		       "pools = { p = { check = { type = 'tcp', fall = 1 }, members = {\n"
+		       "\t{ name = 'a', addr = '192.0.2.1', dc = 'ams', check = { port = 22 } },\n"
+		       "\t{ name = 'b', addr = '192.0.2.2', dc = 'ams', check = { port = 2222 } },\n"
+		       "\t{ name = 'c', addr = '192.0.2.3', dc = 'ams', check = false },\n"
+		       "} } }\n");
+	/* clang-format on */
+	c = load_ok(p);
+	ck_assert_uint_eq(c->pools[0].check->port, 0);
+	ck_assert_uint_eq(c->pools[0].members[0].check->port, 22);
+	ck_assert_uint_eq(c->pools[0].members[0].check->fall, 1);
+	ck_assert_uint_eq(c->pools[0].members[1].check->port, 2222);
+	ck_assert_ptr_null(c->pools[0].members[2].check);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_health_bad_checks)
+{
+	/* clang-format off */
+	const char *p = health_cfg("badchecks.lua",
+		"pools = {\n"
+		"\ta = { check = { port = 80 }, " ONE_MEMBER " },\n"                           /* 5 */
+		"\tb = { check = { type = 'ftp' }, " ONE_MEMBER " },\n"
+		"\tc = { check = { type = 'tcp' }, members = {\n"                              /* 7 */
+		"\t\t{ name = 'm', addr = '192.0.2.1', dc = 'ams' },\n"
+		"\t\t{ name = 'n', addr = '192.0.2.2', dc = 'ams' } } },\n"
+		"\td = { check = { type = 'exec' }, " ONE_MEMBER " },\n"                       /* 10 */
+		"\te = { check = { type = 'http',\n"
+		"\t\tport = 0,\n"                                                             /* 12 */
+		"\t\tpath = 'health',\n"
+		"\t\thost = 'bad host',\n"
+		"\t\texpect = {},\n"                                                          /* 15 */
+		"\t\tbody = '',\n"
+		"\t\tverify = false,\n"
+		"\t\tqname = 'x',\n"
+		"\t\tinterval = 0,\n"
+		"\t\ttimeout = -1,\n"                                                         /* 20 */
+		"\t\trise = 0,\n"
+		"\t\tfall = 101,\n"
+		"\t\tflap_limit = 32,\n"
+		"\t\tflap_window = 0,\n"
+		"\t\thold = -1,\n"                                                            /* 25 */
+		"\t\tcommand = 'true' },\n"
+		"\t\t" ONE_MEMBER " },\n"
+		"\tf = { check = { type = 'dns', qname = 'a..b', qtype = 'BOGUS', rcode = 'OK',\n"
+		"\t\tanswer = 5, expect = { 200 }, verify = 'yes' }, " ONE_MEMBER " },\n"    /* 29 */
+		"\tg = { check = { type = 'https', expect = { 200, 99, 200, '204' }, timeout = 5 },\n"
+		"\t\t" ONE_MEMBER " },\n"
+		"\th = { check = { type = 'http', interval = 1, timeout = 1, unknown = 1 },\n" /* 32 */
+		"\t\t" ONE_MEMBER " },\n"
+		"\ti = { check = 'tcp', members = { { name = 'm', addr = '192.0.2.1', dc = 'ams',\n"
+		"\t\tcheck = { port = 1 } } } },\n"                                          /* 35 */
+		"\tj = { check = { type = 'http', expect = { 100, 101, 102, 103, 104, 105, 106, 107,\n"
+		"\t\t108, 109, 110, 111, 112, 113, 114, 115, 116 }, interval = 3601, path = '/a b' },\n"
+		"\t\t" ONE_MEMBER " },\n"
+		"\tk = { check = { type = 'dns', qtype = 'AXFR', interval = 'fast' }, " ONE_MEMBER " },\n"
+		"\tl = { check = { type = 'exec', command = 'true', path = '/' }, " ONE_MEMBER " },\n"
+		"}\n");
+	/* clang-format on */
+	struct diag d = load_fail(p);
+	expect_error(
+	    &d, p, 5,
+	    "pools.a.check.type: missing (expected \"tcp\", \"http\", \"https\", \"dns\" or \"exec\")");
+	expect_error(
+	    &d, p, 6,
+	    "pools.b.check.type: expected \"tcp\", \"http\", \"https\", \"dns\" or \"exec\", got \"ftp\"");
+	expect_error(&d, p, 7, "pools.c.check: a tcp check needs port"); /* once, not per member */
+	expect_error(&d, p, 10, "pools.d.check: an exec check needs command");
+	expect_error(&d, p, 12, "pools.e.check.port: expected an integer in 1..65535, got 0");
+	expect_error(&d, p, 13, "pools.e.check.path: expected a path starting with \"/\", got \"health\"");
+	expect_error(
+	    &d, p, 14,
+	    "pools.e.check.host: expected a host name (letters, digits, '-' and dots), got \"bad host\"");
+	expect_error(&d, p, 15, "pools.e.check.expect: expected at least one status code");
+	expect_error(&d, p, 16, "pools.e.check.body: expected a non-empty string");
+	expect_error(&d, p, 17, "pools.e.check.verify: not used by an http check");
+	expect_error(&d, p, 18, "pools.e.check.qname: not used by an http check");
+	expect_error(&d, p, 19,
+		     "pools.e.check.interval: expected a number of seconds > 0 and at most 3600, got 0");
+	expect_error(&d, p, 20,
+		     "pools.e.check.timeout: expected a number of seconds > 0 and at most 3600, got -1");
+	expect_error(&d, p, 21, "pools.e.check.rise: expected an integer in 1..100, got 0");
+	expect_error(&d, p, 22, "pools.e.check.fall: expected an integer in 1..100, got 101");
+	expect_error(&d, p, 23, "pools.e.check.flap_limit: expected an integer in 0..31, got 32");
+	expect_error(&d, p, 24,
+		     "pools.e.check.flap_window: expected a number of seconds > 0 and at most 86400, got 0");
+	expect_error(&d, p, 25,
+		     "pools.e.check.hold: expected a number of seconds >= 0 and at most 86400, got -1");
+	expect_error(&d, p, 26, "pools.e.check.command: not used by an http check");
+	expect_error(&d, p, 28, "pools.f.check.qname: \"a..b\": empty label");
+	expect_error(
+	    &d, p, 28,
+	    "pools.f.check.qtype: expected a query type such as \"A\", \"AAAA\" or \"SOA\", got \"BOGUS\"");
+	expect_error(&d, p, 28,
+		     "pools.f.check.rcode: expected \"NOERROR\", \"NXDOMAIN\", \"SERVFAIL\", \"REFUSED\", "
+		     "\"NOTIMP\" or \"FORMERR\", got \"OK\"");
+	expect_error(&d, p, 29, "pools.f.check.answer: expected a string, got number");
+	expect_error(&d, p, 29, "pools.f.check.expect: not used by a dns check");
+	expect_error(&d, p, 29, "pools.f.check.verify: expected true or false, got string");
+	expect_error(&d, p, 29, "pools.f.check.verify: not used by a dns check");
+	expect_error(&d, p, 30, "pools.g.check.expect[2]: expected an integer in 100..599, got 99");
+	expect_error(&d, p, 30, "pools.g.check.expect[3]: 200 is already in this list");
+	expect_error(&d, p, 30, "pools.g.check.expect[4]: expected an integer, got string");
+	expect_error(&d, p, 30, "pools.g.check.timeout: expected less than interval (5, the default), got 5");
+	expect_error(&d, p, 32, "pools.h.check: unknown key 'unknown'");
+	expect_error(&d, p, 32, "pools.h.check.timeout: expected less than interval (1), got 1");
+	expect_error(&d, p, 34, "pools.i.check: expected a table { type = ..., ... }, got string");
+	expect_error(&d, p, 36, "pools.j.check.expect: expected at most 16 status codes, got 17");
+	expect_error(&d, p, 37,
+		     "pools.j.check.interval: expected a number of seconds > 0 and at most 3600, got 3601");
+	expect_error(&d, p, 37,
+		     "pools.j.check.path: \"/a b\": spaces and control characters must be percent-encoded");
+	expect_error(
+	    &d, p, 39,
+	    "pools.k.check.qtype: expected a query type such as \"A\", \"AAAA\" or \"SOA\", got \"AXFR\"");
+	expect_error(&d, p, 39, "pools.k.check.interval: expected a number of seconds, got string");
+	expect_error(&d, p, 40, "pools.l.check.path: not used by an exec check");
+	expect_errors(&d, 39);
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_health_bad_members)
+{
+	/* clang-format off */
+	const char *p = health_cfg("badmembers.lua",
+		"pools = {\n"
+		"\ti = { members = {\n"                                                        /* 5 */
+		"\t\t{ name = 'a', addr = '::1', dc = 'ams', check = { port = 80 } },\n"
+		"\t\t{ name = 'b', addr = '::2', dc = 'ams', check = true },\n"
+		"\t\t{ name = 'c', addr = '::3', dc = 'ams', standby = 'yes' },\n"
+		"\t\t{ name = 'd', target = 'x.example', dc = 'ams', check = { type = 'dns' } },\n"
+		"\t\t{ name = 'e', addr = '::4', dc = 'ams', check = { type = 'tcp', port = 0 } },\n" /* 10 */
+		"\t} },\n"
+		"\tj = { check = { type = 'http', path = '/h', interval = 10, timeout = 4 }, members = {\n"
+		"\t\t{ name = 'a', addr = '::1', dc = 'ams', check = { type = 'tcp' } },\n"   /* 13 */
+		"\t\t{ name = 'b', addr = '::2', dc = 'ams', check = { body = 'x', command = 'true',\n"
+		"\t\t\tinterval = 3 } },\n"                                                   /* 15 */
+		"\t\t{ name = 'c', target = 'y.example', dc = 'ams' },\n"
+		"\t\t{ name = 'd', addr = '::4', dc = 'ams', check = { timeout = 11 } },\n"
+		"\t} },\n"
+		"\tk = { check = { type = 'tcp', port = 80 }, members = {\n"
+		"\t\t{ name = 'a', target = 'z.example', dc = 'ams' },\n"                     /* 20 */
+		"\t\t{ name = 'b', addr = '::1', dc = 'ams', check = { type = 'exec', command = 'ping' } },\n"
+		"\t\t{ name = 'c', addr = '::2', dc = 'ams', check = { type = 'exec' } },\n"
+		"\t} },\n"
+		"\tl = { check = { type = 'exec', command = 'check {addr}:{port}' }, members = {\n"
+		"\t\t{ name = 'a', addr = '::1', dc = 'ams', check = { port = 8080 } },\n"    /* 25 */
+		"\t\t{ name = 'b', addr = '::2', dc = 'ams' },\n"
+		"\t\t{ name = 'c', addr = '::3', dc = 'ams' },\n"
+		"\t} },\n"
+		"\tm = { check = { type = 'tcp', body = 'x' }, members = {\n"
+		"\t\t{ name = 'a', addr = '::1', dc = 'ams', check = { port = 1, fall = 0 } },\n" /* 30 */
+		"\t} },\n"
+		"}\n");
+	/* clang-format on */
+	struct diag d = load_fail(p);
+	expect_error(
+	    &d, p, 6,
+	    "pools.i.members[1].check.type: missing (a member's check needs a type when its pool has no "
+	    "check)");
+	expect_error(
+	    &d, p, 7,
+	    "pools.i.members[2].check: expected a table of check fields, or false (not monitored), got "
+	    "boolean");
+	expect_error(&d, p, 8, "pools.i.members[3].standby: expected true or false, got string");
+	expect_error(
+	    &d, p, 9,
+	    "pools.i.members[4]: a dns check needs an address, and this member is a CNAME target (use "
+	    "http, https or exec)");
+	expect_error(&d, p, 10, "pools.i.members[5].check.port: expected an integer in 1..65535, got 0");
+	/* a problem between the pool's fields and the member's is the member's */
+	expect_error(
+	    &d, p, 13,
+	    "pools.j.members[1].check.type: a tcp check does not use path (set by the pool's check at line "
+	    "12)");
+	expect_error(&d, p, 14, "pools.j.members[2].check.command: not used by an http check");
+	expect_error(
+	    &d, p, 15,
+	    "pools.j.members[2].check.interval: expected more than timeout (4, set by the pool's check at "
+	    "line 12), got 3");
+	expect_error(&d, p, 17, "pools.j.members[4].check.timeout: expected less than interval (10), got 11");
+	expect_error(
+	    &d, p, 20,
+	    "pools.k.members[1]: a tcp check needs an address, and this member is a CNAME target (use "
+	    "http, https or exec)");
+	expect_error(&d, p, 22, "pools.k.members[3].check: an exec check needs command");
+	expect_error(&d, p, 24, "pools.l.check.command: says {port}, but the check has no port");
+	/* the pool's own problem once; the member's own field still judged */
+	expect_error(&d, p, 29, "pools.m.check.body: not used by a tcp check");
+	expect_error(&d, p, 30, "pools.m.members[1].check.fall: expected an integer in 1..100, got 0");
+	expect_errors(&d, 14);
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(test_health_state_dir)
+{
+	char want[300], msg[512];
+	const char *p =
+	    write_tmp("statedir.lua", "serial = 1\nlisten = { '127.0.0.1:53' }\nstate_dir = 'state'\n");
+	struct conf *c = load_ok(p);
+	snprintf(want, sizeof(want), "%s/state", tmpdir);
+	ck_assert_str_eq(c->state_dir, want);
+	snprintf(want, sizeof(want), "%s/state/meridian.sock", tmpdir);
+	ck_assert_str_eq(c->control, want);
+	conf_free(c);
+
+	/* control before state_dir in the file: still resolved, and absolute paths stay as they are */
+	p = write_tmp(
+	    "control.lua",
+	    "serial = 1\nlisten = { '127.0.0.1:53' }\ncontrol = 'ctl/m.sock'\nstate_dir = '/var/lib/m'\n");
+	c = load_ok(p);
+	ck_assert_str_eq(c->state_dir, "/var/lib/m");
+	snprintf(want, sizeof(want), "%s/ctl/m.sock", tmpdir);
+	ck_assert_str_eq(c->control, want);
+	conf_free(c);
+	p = write_tmp("controlabs.lua", "serial = 1\nlisten = { '127.0.0.1:53' }\ncontrol = '/run/m.sock'\n");
+	c = load_ok(p);
+	ck_assert_str_eq(c->control, "/run/m.sock");
+	conf_free(c);
+
+	/* sun_path holds 107 bytes and a NUL */
+	char dir[128], text[512];
+	memset(dir, 'd', sizeof(dir));
+	dir[0] = '/';
+	dir[107 - strlen("/meridian.sock")] = '\0'; /* the default control path is exactly 107 bytes */
+	snprintf(text, sizeof(text), "serial = 1\nlisten = { '127.0.0.1:53' }\nstate_dir = '%s'\n", dir);
+	c = load_ok(write_tmp("longok.lua", text));
+	ck_assert_uint_eq(strlen(c->control), 107);
+	conf_free(c);
+	dir[107 - strlen("/meridian.sock")] = 'd';
+	dir[108 - strlen("/meridian.sock")] = '\0';
+	snprintf(text, sizeof(text), "serial = 1\nlisten = { '127.0.0.1:53' }\n\nstate_dir = '%s'\n", dir);
+	p = write_tmp("longdefault.lua", text);
+	struct diag d = load_fail(p);
+	snprintf(
+	    msg, sizeof(msg),
+	    "control: the default \"%s/meridian.sock\" (state_dir/meridian.sock) is 108 bytes, longer than a "
+	    "Unix socket path may be (107); set control to a shorter path",
+	    dir);
+	expect_error(&d, p, 4, msg);
+	expect_errors(&d, 1);
+	diag_free(&d);
+
+	snprintf(text, sizeof(text),
+		 "serial = 1\nlisten = { '127.0.0.1:53' }\ncontrol = '%s/meridian.sock'\n", dir);
+	p = write_tmp("longcontrol.lua", text);
+	d = load_fail(p);
+	snprintf(msg, sizeof(msg),
+		 "control: \"%s/meridian.sock\" is 108 bytes, longer than a Unix socket path may be (107)",
+		 dir);
+	expect_error(&d, p, 3, msg);
+	expect_errors(&d, 1);
+	diag_free(&d);
+
+	p = write_tmp("badstate.lua",
+		      "serial = 1\nlisten = { '127.0.0.1:53' }\nstate_dir = 5\ncontrol = ''\n");
+	d = load_fail(p);
+	expect_error(&d, p, 3, "state_dir: expected a string, got number");
+	expect_error(&d, p, 4, "control: expected a non-empty string");
+	expect_errors(&d, 2);
+	diag_free(&d);
+}
+END_TEST
+
+/* Pools for the record tests, lines 4..11 after health_cfg's head. */
+/* clang-format off */
+#define RECORD_POOLS                                                                                         \
+	"pools = {\n"                                                                                        \
+	"\tweb = { members = { { name = 'a', addr = '192.0.2.1', dc = 'ams' },\n"                            \
+	"\t\t{ name = 'b', addr = '2001:db8::1', dc = 'ams', standby = true } } },\n"                       \
+	"\tspare = { members = { { name = 's', addr = '192.0.2.9', dc = 'iad', standby = true } } },\n"     \
+	"\tnames = { members = { { name = 'c', target = 'c.example', dc = 'iad' } } },\n"                   \
+	"\tsix = { members = { { name = 'v', addr = '2001:db8::2', dc = 'iad' } } },\n"                     \
+	"}\n"                                                                                                \
+	"records = {\n"
+/* The start of an A record from pool web with policy all: name n.example and ttl t. */
+#define WEB_A(n, t) "\t{ name = '" n ".example', type = 'A', pool = 'web', policy = 'all', ttl = " t
+/* clang-format on */
+
+START_TEST(test_health_records)
+{
+	/* clang-format off */
+	const char *p = health_cfg("recordhealth.lua",
+		RECORD_POOLS
+		WEB_A("a", "30") " },\n"
+		WEB_A("b", "3") ", when_all_down = 'last_good' },\n"
+		WEB_A("c", "0") ", when_all_down = 'serve_all' },\n"
+		WEB_A("d", "1") ", when_all_down = 'pool:spare' },\n"
+		WEB_A("e", "30") ", ttl_degraded = 0 },\n"
+		WEB_A("f", "30") ", ttl_degraded = 30 },\n"
+		"\t{ name = 'g.example', type = 'CNAME', pool = 'names', ttl = 30, policy = 'all' },\n"
+		"}\n");
+	/* clang-format on */
+	struct conf *c = load_ok(p);
+	const struct conf_record *r = c->records;
+	ck_assert_uint_eq(c->record_count, 7);
+	ck_assert_uint_eq(r[0].ttl_degraded, 7);
+	ck_assert_int_eq(r[0].when_all_down, CONF_ALL_DOWN_SERVE_ALL);
+	ck_assert_uint_eq(r[1].ttl_degraded, 1); /* 3 / 4, but at least 1 */
+	ck_assert_int_eq(r[1].when_all_down, CONF_ALL_DOWN_LAST_GOOD);
+	ck_assert_uint_eq(r[2].ttl_degraded, 0);
+	ck_assert_int_eq(r[2].when_all_down, CONF_ALL_DOWN_SERVE_ALL);
+	ck_assert_uint_eq(r[3].ttl_degraded, 1);
+	ck_assert_int_eq(r[3].when_all_down, CONF_ALL_DOWN_POOL);
+	ck_assert_uint_eq(r[3].fallback_pool, 1);
+	ck_assert_uint_eq(r[4].ttl_degraded, 0);
+	ck_assert_uint_eq(r[5].ttl_degraded, 30);
+	ck_assert(c->pools[0].members[1].standby);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_health_bad_records)
+{
+	/* clang-format off */
+	const char *p = health_cfg("badrecordhealth.lua",
+		RECORD_POOLS
+		WEB_A("a", "30") ", ttl_degraded = 31 },\n"                  /* 12 */
+		WEB_A("b", "30") ", ttl_degraded = -1 },\n"
+		WEB_A("c", "30") ", ttl_degraded = 1.5 },\n"
+		WEB_A("d", "30") ",\n"
+		"\t\twhen_all_down = 'pool:spar' },\n"                        /* 16 */
+		WEB_A("e", "30") ", when_all_down = 'pool:web' },\n"
+		WEB_A("f", "30") ", when_all_down = 'pool:names' },\n"
+		WEB_A("g", "30") ", when_all_down = 'pool:six' },\n"
+		WEB_A("h", "30") ", when_all_down = 'pool:' },\n"             /* 20 */
+		WEB_A("i", "30") ", when_all_down = 'fail' },\n"
+		WEB_A("j", "30") ", when_all_down = 1 },\n"
+		"\t{ name = 'k.example', type = 'A', pool = 'spare', ttl = 30, policy = 'all' },\n"
+		"\t{ name = 'l.example', type = 'AAAA', pool = 'web', ttl = 30, policy = 'all',\n"
+		"\t\twhen_all_down = 'pool:six' },\n"                         /* 25 */
+		"}\n");
+	/* clang-format on */
+	struct diag d = load_fail(p);
+	expect_error(&d, p, 12, "records[1].ttl_degraded: expected at most ttl (30), got 31");
+	expect_error(&d, p, 13, "records[2].ttl_degraded: expected an integer in 0..2147483647, got -1");
+	expect_error(&d, p, 14, "records[3].ttl_degraded: expected an integer, got float 1.5");
+	expect_error(&d, p, 16, "records[4].when_all_down: no pool named 'spar' (did you mean 'spare'?)");
+	expect_error(
+	    &d, p, 17,
+	    "records[5].when_all_down: pool 'web' is the record's own pool; the fallback must be another "
+	    "one");
+	expect_error(
+	    &d, p, 18,
+	    "records[6].when_all_down: pool 'names' has CNAME target members ('c'), which cannot answer an A "
+	    "record");
+	expect_error(&d, p, 19, "records[7].when_all_down: pool 'six' has no IPv4 member for an A record");
+	expect_error(&d, p, 20,
+		     "records[8].when_all_down: expected \"serve_all\", \"last_good\" or \"pool:NAME\", got "
+		     "\"pool:\"");
+	expect_error(&d, p, 21,
+		     "records[9].when_all_down: expected \"serve_all\", \"last_good\" or \"pool:NAME\", got "
+		     "\"fail\"");
+	expect_error(&d, p, 22, "records[10].when_all_down: expected a string, got number");
+	expect_error(
+	    &d, p, 23,
+	    "records[11].pool: every member of pool 'spare' for type A is standby; standby members serve "
+	    "only through when_all_down = \"pool:...\"");
+	/* web's only IPv6 member is standby, even with a fallback */
+	expect_error(
+	    &d, p, 24,
+	    "records[12].pool: every member of pool 'web' for type AAAA is standby; standby members serve "
+	    "only through when_all_down = \"pool:...\"");
+	expect_errors(&d, 12);
+	diag_free(&d);
+}
+END_TEST
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -1183,6 +1786,14 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_geo_wrong_types);
 	tcase_add_test(tc, test_geo_written_twice);
 	tcase_add_test(tc, test_geo_unreadable_db);
+	tcase_add_test(tc, test_health_defaults);
+	tcase_add_test(tc, test_health_fields);
+	tcase_add_test(tc, test_health_merge);
+	tcase_add_test(tc, test_health_bad_checks);
+	tcase_add_test(tc, test_health_bad_members);
+	tcase_add_test(tc, test_health_state_dir);
+	tcase_add_test(tc, test_health_records);
+	tcase_add_test(tc, test_health_bad_records);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -12,6 +12,7 @@
 enum { WWW, CDN, IMG, ALL, WWW6, EDGE };
 enum { EUROPE, AMERICAS, ASIA, NOWHERE };
 enum { AMS1, AMS2, IAD1, SIN1, AMS6 };
+enum { S = HEALTH_SERVING, D = HEALTH_DRAINING, O = HEALTH_OUT }; /* member states, short */
 
 static struct conf *conf;
 static struct geo_map *geo;
@@ -82,20 +83,21 @@ END_TEST
 
 START_TEST(failover_moves_on_when_members_are_down)
 {
-	bool web[] = {false, false, true, true, true}, edge[] = {true, true};
-	const bool *up[] = {web, edge};
-	struct policy_inputs in = {.up = up};
+	uint8_t web[] = {O, O, S, S, S}, edge[] = {S, S};
+	const uint8_t *up[] = {web, edge};
+	struct policy_inputs in = {.serving = up};
 	struct dyn_table *t = compute(&in);
 	ck_assert_str_eq(values(dyn_answer_get(t, WWW, EUROPE)), "198.51.100.10");
 	ck_assert_str_eq(values(dyn_answer_get(t, WWW, ASIA)), "203.0.113.10");
 	dyn_table_free(t);
 
 	/* every member down: fail open with every member of the type, never an empty answer */
-	bool none[] = {false, false, false, false, false};
-	const bool *down[] = {none, edge};
-	in.up = down;
+	uint8_t none[] = {O, O, O, O, O};
+	const uint8_t *down[] = {none, edge};
+	in.serving = down;
 	t = compute(&in);
-	ck_assert_str_eq(values(dyn_answer_get(t, WWW, EUROPE)), "192.0.2.10 192.0.2.11 198.51.100.10 203.0.113.10");
+	ck_assert_str_eq(values(dyn_answer_get(t, WWW, EUROPE)),
+			 "192.0.2.10 192.0.2.11 198.51.100.10 203.0.113.10");
 	dyn_table_free(t);
 }
 END_TEST
@@ -176,6 +178,143 @@ START_TEST(all_with_a_cap_rotates)
 }
 END_TEST
 
+/* ---- health inputs: tests/unit/data/policy/health.conf ---- */
+
+enum { OPEN, LAST, FALL };
+enum { H_EUROPE, H_AMERICAS };
+static struct conf *hconf;
+static struct geo_map *hgeo;
+
+static void health_setup(void)
+{
+	struct diag d;
+	diag_init(&d);
+	hconf = conf_load("tests/unit/data/policy/health.conf", &d);
+	for (size_t i = 0; i < d.count; i++)
+		fprintf(stderr, "%s\n", d.entries[i].text);
+	ck_assert_ptr_nonnull(hconf);
+	hgeo = geo_map_build(&hconf->geo, &d);
+	ck_assert_ptr_nonnull(hgeo);
+	diag_free(&d);
+}
+
+static void health_teardown(void)
+{
+	geo_map_free(hgeo);
+	conf_free(hconf);
+}
+
+/* Answers under web and spare member states (4 and 2 values of S, D or O), after previous. */
+static struct dyn_table *compute_states(const uint8_t web[4], const uint8_t spare[2],
+					const struct dyn_table *previous)
+{
+	const uint8_t *serving[] = {web, spare};
+	struct policy_inputs in = {
+	    .serving = serving, .previous = previous, .previous_conf = previous ? hconf : NULL};
+	struct diag d;
+	diag_init(&d);
+	struct dyn_table *t = policy_compute(hconf, hgeo, &in, &d);
+	ck_assert_ptr_nonnull(t);
+	diag_free(&d);
+	return t;
+}
+
+START_TEST(standby_members_serve_only_through_a_fallback)
+{
+	const uint8_t web[] = {S, S, S, S}, spare[] = {S, S};
+	struct dyn_table *t = compute_states(web, spare, NULL);
+	ck_assert_str_eq(values(dyn_answer_get(t, OPEN, H_EUROPE)), "192.0.2.10 192.0.2.11");
+	ck_assert_str_eq(values(dyn_answer_get(t, FALL, H_EUROPE)), "192.0.2.10 192.0.2.11 198.51.100.10");
+	ck_assert_uint_eq(dyn_answer_get(t, OPEN, H_EUROPE)->ttl, 40);
+	ck_assert_uint_eq(dyn_answer_get(t, OPEN, H_EUROPE)->flags, 0);
+	dyn_table_free(t);
+}
+END_TEST
+
+START_TEST(a_degraded_answer_takes_ttl_degraded)
+{
+	const uint8_t web[] = {O, S, S, S}, spare[] = {S, S};
+	struct dyn_table *t = compute_states(web, spare, NULL);
+	/* ams-1 down: europe still answers from ams, but not the all-up answer: ttl / 4 */
+	ck_assert_str_eq(values(dyn_answer_get(t, OPEN, H_EUROPE)), "192.0.2.11");
+	ck_assert_uint_eq(dyn_answer_get(t, OPEN, H_EUROPE)->ttl, 10);
+	ck_assert_uint_eq(dyn_answer_get(t, OPEN, H_EUROPE)->flags, DYN_FLAG_DEGRADED);
+	ck_assert_uint_eq(dyn_answer_get(t, LAST, H_EUROPE)->ttl, 5);
+	/* americas prefers iad, untouched: the normal TTL */
+	ck_assert_str_eq(values(dyn_answer_get(t, OPEN, H_AMERICAS)), "198.51.100.10");
+	ck_assert_uint_eq(dyn_answer_get(t, OPEN, H_AMERICAS)->ttl, 40);
+	dyn_table_free(t);
+}
+END_TEST
+
+START_TEST(a_draining_member_stays_with_the_degraded_ttl)
+{
+	const uint8_t web[] = {D, S, S, S}, spare[] = {S, S};
+	struct dyn_table *t = compute_states(web, spare, NULL);
+	ck_assert_str_eq(values(dyn_answer_get(t, OPEN, H_EUROPE)), "192.0.2.10 192.0.2.11");
+	ck_assert_uint_eq(dyn_answer_get(t, OPEN, H_EUROPE)->ttl, 10);
+	/* a region whose answer does not hold the member keeps the normal TTL */
+	ck_assert_uint_eq(dyn_answer_get(t, OPEN, H_AMERICAS)->ttl, 40);
+	dyn_table_free(t);
+}
+END_TEST
+
+START_TEST(all_down_serve_all_fails_open_without_standby)
+{
+	const uint8_t web[] = {O, O, O, S}, spare[] = {S, S};
+	struct dyn_table *t = compute_states(web, spare, NULL);
+	const struct dyn_answer *a = dyn_answer_get(t, OPEN, H_EUROPE);
+	ck_assert_str_eq(values(a), "192.0.2.10 192.0.2.11 198.51.100.10");
+	ck_assert_uint_eq(a->flags, DYN_FLAG_DEGRADED | DYN_FLAG_FAIL_OPEN);
+	ck_assert_uint_eq(a->ttl, 10);
+	dyn_table_free(t);
+}
+END_TEST
+
+START_TEST(all_down_last_good_keeps_the_answer_from_before)
+{
+	const uint8_t ams_down[] = {O, O, S, S}, all_down[] = {O, O, O, O}, spare[] = {S, S};
+	/* no previous answer: fail open */
+	struct dyn_table *t0 = compute_states(all_down, spare, NULL);
+	ck_assert_str_eq(values(dyn_answer_get(t0, LAST, H_EUROPE)), "192.0.2.10 192.0.2.11 198.51.100.10");
+	/* ... and a fail-open answer is not a good one to keep */
+	struct dyn_table *t1 = compute_states(all_down, spare, t0);
+	ck_assert(dyn_answer_get(t1, LAST, H_EUROPE)->flags & DYN_FLAG_FAIL_OPEN);
+	struct dyn_table *t2 = compute_states(ams_down, spare, t1);
+	ck_assert_str_eq(values(dyn_answer_get(t2, LAST, H_EUROPE)), "198.51.100.10");
+	struct dyn_table *t3 = compute_states(all_down, spare, t2);
+	const struct dyn_answer *a = dyn_answer_get(t3, LAST, H_EUROPE);
+	ck_assert_str_eq(values(a), "198.51.100.10");
+	ck_assert_uint_eq(a->flags, DYN_FLAG_DEGRADED | DYN_FLAG_LAST_GOOD);
+	ck_assert_uint_eq(a->ttl, 5);
+	/* still all down: the copy carries forward */
+	struct dyn_table *t4 = compute_states(all_down, spare, t3);
+	ck_assert_str_eq(values(dyn_answer_get(t4, LAST, H_EUROPE)), "198.51.100.10");
+	/* serve_all records are not affected */
+	ck_assert(dyn_answer_get(t4, OPEN, H_EUROPE)->flags & DYN_FLAG_FAIL_OPEN);
+	dyn_table_free(t0);
+	dyn_table_free(t1);
+	dyn_table_free(t2);
+	dyn_table_free(t3);
+	dyn_table_free(t4);
+}
+END_TEST
+
+START_TEST(all_down_fallback_pool_includes_its_standby)
+{
+	const uint8_t all_down[] = {O, O, O, O}, spare[] = {S, S}, spare_down[] = {O, O};
+	struct dyn_table *t = compute_states(all_down, spare, NULL);
+	const struct dyn_answer *a = dyn_answer_get(t, FALL, H_EUROPE);
+	ck_assert_str_eq(values(a), "203.0.113.1 203.0.113.2");
+	ck_assert_uint_eq(a->flags, DYN_FLAG_DEGRADED | DYN_FLAG_FALLBACK_POOL);
+	dyn_table_free(t);
+	/* the fallback pool down too: fail open to the record's own pool, never empty */
+	t = compute_states(all_down, spare_down, NULL);
+	ck_assert_str_eq(values(dyn_answer_get(t, FALL, H_EUROPE)), "192.0.2.10 192.0.2.11 198.51.100.10");
+	dyn_table_free(t);
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -188,6 +327,15 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, weighted_draws_follow_weights);
 	tcase_add_test(tc, all_with_a_cap_rotates);
 	suite_add_tcase(s, tc);
+	TCase *health = tcase_create("health");
+	tcase_add_checked_fixture(health, health_setup, health_teardown);
+	tcase_add_test(health, standby_members_serve_only_through_a_fallback);
+	tcase_add_test(health, a_degraded_answer_takes_ttl_degraded);
+	tcase_add_test(health, a_draining_member_stays_with_the_degraded_ttl);
+	tcase_add_test(health, all_down_serve_all_fails_open_without_standby);
+	tcase_add_test(health, all_down_last_good_keeps_the_answer_from_before);
+	tcase_add_test(health, all_down_fallback_pool_includes_its_standby);
+	suite_add_tcase(s, health);
 	return s;
 }
 

@@ -1,0 +1,473 @@
+/* commands.c -- what meridianctl asks the running server: status, health, set, drain, explain,
+ * reload. Each answers as text or, after "--json", as one JSON object. Control thread only. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+#include "meridian/explain.h"
+#include "meridian/wire.h"
+
+struct request {
+	struct daemon *dm;
+	bool json;
+	int argc;
+	char **argv;
+	FILE *out;
+};
+
+static void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static const char *iso_time(double t, char *buf, size_t size)
+{
+	if (t <= 0)
+		return "never";
+	time_t sec = (time_t)t;
+	struct tm tm;
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&sec, &tm));
+	return buf;
+}
+
+static const char *serving_name(enum health_serving s)
+{
+	return s == HEALTH_SERVING ? "serving" : s == HEALTH_DRAINING ? "draining" : "out";
+}
+
+/* "POOL/MEMBER" in the running config. */
+static bool find_member(const struct conf *c, const char *text, unsigned *pool, unsigned *member)
+{
+	const char *slash = strchr(text, '/');
+	if (!slash)
+		return false;
+	for (unsigned p = 0; p < c->pool_count; p++) {
+		if (strlen(c->pools[p].name) != (size_t)(slash - text) ||
+		    strncmp(c->pools[p].name, text, (size_t)(slash - text)))
+			continue;
+		for (unsigned m = 0; m < c->pools[p].member_count; m++)
+			if (!strcmp(c->pools[p].members[m].name, slash + 1)) {
+				*pool = p;
+				*member = m;
+				return true;
+			}
+	}
+	return false;
+}
+
+static enum control_status fail(struct request *r, enum control_status status, const char *message)
+{
+	if (r->json) {
+		fputs("{\"error\":", r->out);
+		json_string(r->out, message);
+		fputs("}\n", r->out);
+	} else {
+		fprintf(r->out, "%s\n", message);
+	}
+	return status;
+}
+
+/* ---- status ---- */
+
+struct health_counts {
+	unsigned members, monitored, out, draining, forced;
+};
+
+static void count_health(const struct daemon *dm, const struct conf *c, struct health_counts *n)
+{
+	memset(n, 0, sizeof(*n));
+	double now = daemon_now();
+	for (unsigned p = 0; p < c->pool_count; p++)
+		for (unsigned m = 0; m < c->pools[p].member_count; m++) {
+			enum health_serving s = monitor_serving(dm->monitor, p, m, now);
+			n->members++;
+			n->monitored += monitor_monitored(dm->monitor, p, m);
+			n->out += s == HEALTH_OUT;
+			n->draining += s == HEALTH_DRAINING;
+			n->forced += monitor_state(dm->monitor, p, m)->forced != HEALTH_AUTO;
+		}
+}
+
+static const char *const rcode_names[6] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"};
+
+static void status_text(struct request *r, const struct snapshot *s, const struct health_counts *n,
+			const struct monitor_stats *ms, const struct query_stats *q)
+{
+	FILE *out = r->out;
+	const struct daemon *dm = r->dm;
+	fprintf(out, "serial:       %" PRIu64 "\n", s->conf->serial);
+	fprintf(out, "generation:   %" PRIu64 "\n", monitor_generation(dm->monitor));
+	fprintf(out, "snapshot:     %" PRIu64 "\n", s->generation);
+	fprintf(out, "uptime:       %.0f s\n", daemon_now() - dm->started);
+	for (size_t i = 0; i < s->zones->count; i++)
+		fprintf(out, "zone:         %s serial %u (%zu records)\n", s->zones->zones[i]->name_text,
+			s->zones->zones[i]->serial, s->zones->zones[i]->rr_count);
+	fprintf(out, "records:      %zu dynamic\n", s->conf->record_count);
+	fprintf(out, "members:      %u (%u monitored), %u out, %u draining, %u forced%s\n", n->members,
+		n->monitored, n->out, n->draining, n->forced,
+		monitor_frozen(dm->monitor) ? ", FROZEN (every check failing at once)" : "");
+	fprintf(out,
+		"checks:       %" PRIu64 " run, %" PRIu64 " failed, %" PRIu64 " transitions, %" PRIu64
+		" freezes\n",
+		ms->checks, ms->failures, ms->transitions, ms->freezes);
+	fprintf(out, "publications: %" PRIu64 " from health, last %.2f ms\n", dm->health_publications,
+		dm->last_publish_ms);
+	fprintf(out, "reloads:      %" PRIu64 " ok, %" PRIu64 " failed\n", dm->reloads, dm->reload_failures);
+	fprintf(out, "queries:      %" PRIu64 " (", q->queries);
+	for (int i = 0; i < 6; i++)
+		fprintf(out, "%s%s %" PRIu64, i ? ", " : "", rcode_names[i], q->rcode[i]);
+	fprintf(out, "), %" PRIu64 " dropped, %" PRIu64 " truncated\n", q->dropped, q->truncated);
+}
+
+static void status_json(struct request *r, const struct snapshot *s, const struct health_counts *n,
+			const struct monitor_stats *ms, const struct query_stats *q)
+{
+	FILE *out = r->out;
+	const struct daemon *dm = r->dm;
+	fprintf(out,
+		"{\"serial\":%" PRIu64 ",\"generation\":%" PRIu64 ",\"snapshot\":%" PRIu64 ",\"uptime\":%.3f",
+		s->conf->serial, monitor_generation(dm->monitor), s->generation, daemon_now() - dm->started);
+	fputs(",\"zones\":[", out);
+	for (size_t i = 0; i < s->zones->count; i++) {
+		fputs(i ? ",{\"name\":" : "{\"name\":", out);
+		json_string(out, s->zones->zones[i]->name_text);
+		fprintf(out, ",\"serial\":%u,\"records\":%zu}", s->zones->zones[i]->serial,
+			s->zones->zones[i]->rr_count);
+	}
+	fprintf(
+	    out,
+	    "],\"dynamic_records\":%zu,\"members\":{\"total\":%u,\"monitored\":%u,\"out\":%u,\"draining\":%u,"
+	    "\"forced\":%u,\"frozen\":%s}",
+	    s->conf->record_count, n->members, n->monitored, n->out, n->draining, n->forced,
+	    monitor_frozen(dm->monitor) ? "true" : "false");
+	fprintf(out,
+		",\"checks\":{\"run\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"transitions\":%" PRIu64
+		",\"freezes\":%" PRIu64 "}",
+		ms->checks, ms->failures, ms->transitions, ms->freezes);
+	fprintf(out, ",\"publications\":{\"health\":%" PRIu64 ",\"last_ms\":%.3f}", dm->health_publications,
+		dm->last_publish_ms);
+	fprintf(out, ",\"reloads\":{\"ok\":%" PRIu64 ",\"failed\":%" PRIu64 "}", dm->reloads,
+		dm->reload_failures);
+	fprintf(out, ",\"queries\":{\"total\":%" PRIu64, q->queries);
+	for (int i = 0; i < 6; i++)
+		fprintf(out, ",\"%s\":%" PRIu64, rcode_names[i], q->rcode[i]);
+	fprintf(out, ",\"dropped\":%" PRIu64 ",\"truncated\":%" PRIu64 "}}\n", q->dropped, q->truncated);
+}
+
+static enum control_status cmd_status(struct request *r)
+{
+	if (r->argc != 1)
+		return fail(r, CONTROL_ERROR, "usage: status");
+	const struct snapshot *s = snapshot_latest();
+	struct health_counts n;
+	struct monitor_stats ms;
+	struct query_stats q;
+	count_health(r->dm, s->conf, &n);
+	monitor_stats(r->dm->monitor, &ms);
+	server_stats(r->dm->server, &q);
+	(r->json ? status_json : status_text)(r, s, &n, &ms, &q);
+	return CONTROL_OK;
+}
+
+/* ---- health ---- */
+
+static void member_json(struct request *r, const struct conf *c, unsigned p, unsigned m, double now)
+{
+	const struct health_state *h = monitor_state(r->dm->monitor, p, m);
+	FILE *out = r->out;
+	fputs("{\"pool\":", out);
+	json_string(out, c->pools[p].name);
+	fputs(",\"member\":", out);
+	json_string(out, c->pools[p].members[m].name);
+	fputs(",\"dc\":", out);
+	json_string(out, c->datacenters[c->pools[p].members[m].dc].name);
+	fprintf(out,
+		",\"monitored\":%s,\"observed\":\"%s\",\"forced\":\"%s\",\"serving\":\"%s\",\"since\":%.3f",
+		monitor_monitored(r->dm->monitor, p, m) ? "true" : "false", h->up ? "up" : "down",
+		health_forced_name(h->forced), serving_name(monitor_serving(r->dm->monitor, p, m, now)),
+		h->since);
+	if (h->has_result) {
+		fprintf(out, ",\"last\":{\"ok\":%s,\"at\":%.3f,\"reason\":", h->last_ok ? "true" : "false",
+			h->last_time);
+		json_string(out, h->reason);
+		fputc('}', out);
+	}
+	if (h->held_until > now)
+		fprintf(out, ",\"held_until\":%.3f", h->held_until);
+	if (h->forced == HEALTH_FORCE_DRAIN)
+		fprintf(out, ",\"drain_until\":%.3f", h->drain_until);
+	fputc('}', out);
+}
+
+static void member_text(struct request *r, const struct conf *c, unsigned p, unsigned m, double now)
+{
+	const struct health_state *h = monitor_state(r->dm->monitor, p, m);
+	char name[160], since[32], until[32];
+	snprintf(name, sizeof(name), "%s/%s", c->pools[p].name, c->pools[p].members[m].name);
+	fprintf(r->out, "%-24s %-5s %-4s forced %-5s %-8s since %s", name,
+		c->datacenters[c->pools[p].members[m].dc].name, h->up ? "up" : "down",
+		health_forced_name(h->forced), serving_name(monitor_serving(r->dm->monitor, p, m, now)),
+		iso_time(h->since, since, sizeof(since)));
+	if (!monitor_monitored(r->dm->monitor, p, m))
+		fputs("  (not monitored)", r->out);
+	else if (h->has_result)
+		fprintf(r->out, "  last: %s %s (%.1f s ago)", h->last_ok ? "ok" : "FAIL", h->reason,
+			now - h->last_time);
+	else
+		fputs("  last: (no result yet)", r->out);
+	if (h->held_until > now)
+		fprintf(r->out, "  held down until %s", iso_time(h->held_until, until, sizeof(until)));
+	if (h->forced == HEALTH_FORCE_DRAIN && h->drain_until > now)
+		fprintf(r->out, "  leaves the answers at %s", iso_time(h->drain_until, until, sizeof(until)));
+	fputc('\n', r->out);
+}
+
+static enum control_status cmd_health(struct request *r)
+{
+	const struct conf *c = snapshot_latest()->conf;
+	if (r->argc > 2)
+		return fail(r, CONTROL_ERROR, "usage: health [POOL]");
+	long only = -1;
+	for (unsigned p = 0; r->argc == 2 && p < c->pool_count; p++)
+		if (!strcmp(c->pools[p].name, r->argv[1]))
+			only = p;
+	if (r->argc == 2 && only < 0)
+		return fail(r, CONTROL_ERROR, "no such pool");
+	double now = daemon_now();
+	bool first = true;
+	if (r->json)
+		fprintf(r->out, "{\"generation\":%" PRIu64 ",\"frozen\":%s,\"members\":[",
+			monitor_generation(r->dm->monitor),
+			monitor_frozen(r->dm->monitor) ? "true" : "false");
+	else
+		fprintf(r->out, "generation %" PRIu64 "%s\n", monitor_generation(r->dm->monitor),
+			monitor_frozen(r->dm->monitor) ? ", FROZEN: every check failing at once, answers kept"
+						       : "");
+	for (unsigned p = 0; p < c->pool_count; p++) {
+		if (only >= 0 && p != (unsigned)only)
+			continue;
+		for (unsigned m = 0; m < c->pools[p].member_count; m++) {
+			if (r->json && !first)
+				fputc(',', r->out);
+			first = false;
+			(r->json ? member_json : member_text)(r, c, p, m, now);
+		}
+	}
+	if (r->json)
+		fputs("]}\n", r->out);
+	return CONTROL_OK;
+}
+
+/* ---- set, drain ---- */
+
+/* "--if-generation N" at argv[at]; true when absent or well-formed. */
+static bool if_generation(struct request *r, int at, uint64_t *gen)
+{
+	*gen = 0;
+	if (at == r->argc)
+		return true;
+	if (at + 2 != r->argc || strcmp(r->argv[at], "--if-generation"))
+		return false;
+	char *end;
+	*gen = strtoull(r->argv[at + 1], &end, 10);
+	return *end == 0 && *gen > 0;
+}
+
+/* The longest normal TTL of the records whose pools hold the member: resolvers may cache an answer
+ * with it that long. */
+static uint32_t longest_ttl(const struct conf *c, unsigned pool)
+{
+	uint32_t ttl = 0;
+	for (size_t i = 0; i < c->record_count; i++) {
+		const struct conf_record *rec = &c->records[i];
+		bool uses = rec->pool == pool ||
+			    (rec->when_all_down == CONF_ALL_DOWN_POOL && rec->fallback_pool == pool);
+		if (uses && rec->ttl > ttl)
+			ttl = rec->ttl;
+	}
+	return ttl;
+}
+
+static enum control_status force(struct request *r, const char *who, enum health_forced f, double drain_in,
+				 uint64_t gen)
+{
+	const struct conf *c = snapshot_latest()->conf;
+	unsigned p, m;
+	if (!find_member(c, who, &p, &m))
+		return fail(r, CONTROL_ERROR, "no such member (use POOL/MEMBER, see `meridianctl health`)");
+	char err[256];
+	if (monitor_force(r->dm->monitor, p, m, f, drain_in, gen, err, sizeof(err)))
+		return fail(r, CONTROL_REFUSED, err);
+	uint64_t now_gen = monitor_generation(r->dm->monitor);
+	if (r->json) {
+		fputs("{\"member\":", r->out);
+		json_string(r->out, who);
+		fprintf(r->out, ",\"forced\":\"%s\",\"generation\":%" PRIu64, health_forced_name(f), now_gen);
+		if (f == HEALTH_FORCE_DRAIN)
+			fprintf(r->out, ",\"leaves_in\":%.3f", drain_in);
+		fputs("}\n", r->out);
+	} else if (f == HEALTH_FORCE_DRAIN && drain_in > 0) {
+		fprintf(r->out,
+			"%s: draining; its records answer with ttl_degraded now and it leaves the answers in "
+			"%.0f s "
+			"(generation %" PRIu64 ")\n",
+			who, drain_in, now_gen);
+	} else {
+		fprintf(r->out, "%s: forced %s (generation %" PRIu64 ")\n", who, health_forced_name(f),
+			now_gen);
+	}
+	return CONTROL_OK;
+}
+
+static enum control_status cmd_set(struct request *r)
+{
+	enum health_forced f;
+	uint64_t gen;
+	if (r->argc < 3 || !health_forced_parse(r->argv[2], &f) || !if_generation(r, 3, &gen))
+		return fail(r, CONTROL_ERROR,
+			    "usage: set POOL/MEMBER up|down|drain|auto [--if-generation N]");
+	return force(r, r->argv[1], f, 0, gen);
+}
+
+static enum control_status cmd_drain(struct request *r)
+{
+	uint64_t gen;
+	char *end = NULL;
+	double in = r->argc >= 4 && !strcmp(r->argv[2], "--in") ? strtod(r->argv[3], &end) : -1;
+	if (in < 0 || !end || *end || !if_generation(r, 4, &gen))
+		return fail(r, CONTROL_ERROR, "usage: drain POOL/MEMBER --in SECONDS [--if-generation N]");
+	unsigned p, m;
+	const struct conf *c = snapshot_latest()->conf;
+	if (find_member(c, r->argv[1], &p, &m) && longest_ttl(c, p) > in)
+		in = longest_ttl(c, p); /* resolvers may hold the old answer that long */
+	return force(r, r->argv[1], HEALTH_FORCE_DRAIN, in, gen);
+}
+
+/* ---- explain, reload ---- */
+
+static void explain_member(void *arg, unsigned pool, unsigned member, char *buf, size_t size)
+{
+	const struct daemon *dm = arg;
+	const struct health_state *h = monitor_state(dm->monitor, pool, member);
+	char since[32];
+	snprintf(buf, size, "%s, %s, forced %s, since %s%s%s",
+		 serving_name(monitor_serving(dm->monitor, pool, member, daemon_now())),
+		 h->up ? "up" : "down", health_forced_name(h->forced),
+		 iso_time(h->since, since, sizeof(since)), h->has_result ? ", last: " : "",
+		 h->has_result ? h->reason : "");
+}
+
+/* explain's "key:   value" lines as one JSON object; keys that repeat become lists. */
+static void lines_to_json(const char *text, FILE *out)
+{
+	fputc('{', out);
+	const char *keys[] = {"answer", "member"};
+	bool open_list = false;
+	char last[32] = "";
+	for (const char *line = text; *line;) {
+		const char *nl = strchr(line, '\n'), *colon = strchr(line, ':');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		if (colon && colon < line + len && (size_t)(colon - line) < sizeof(last)) {
+			char key[32], *value = strndup(colon + 1, (size_t)(line + len - colon - 1));
+			snprintf(key, sizeof(key), "%.*s", (int)(colon - line), line);
+			bool list = !strcmp(key, keys[0]) || !strcmp(key, keys[1]);
+			bool same = open_list && !strcmp(key, last);
+			if (open_list && !same)
+				fputc(']', out);
+			if (!same) {
+				fprintf(out, "%s\"%s\":%s", *last ? "," : "", key, list ? "[" : "");
+				open_list = list;
+			} else {
+				fputc(',', out);
+			}
+			json_string(out, value + strspn(value, " \t"));
+			snprintf(last, sizeof(last), "%s", key);
+			free(value);
+		}
+		line += len + (nl != NULL);
+	}
+	fputs(open_list ? "]}\n" : "}\n", out);
+}
+
+static enum control_status cmd_explain(struct request *r)
+{
+	if (r->argc != 4)
+		return fail(r, CONTROL_ERROR, "usage: explain NAME TYPE CLIENT[/PREFIX]");
+	struct diag d;
+	diag_init(&d);
+	char *text = NULL;
+	size_t size = 0;
+	FILE *buf = open_memstream(&text, &size);
+	const struct explain_health live = {.member = explain_member, .arg = r->dm};
+	bool ok = buf && explain_print(snapshot_latest(), r->argv[1], r->argv[2], r->argv[3], &live, buf, &d);
+	if (buf)
+		fclose(buf);
+	enum control_status status = CONTROL_OK;
+	if (!ok)
+		status = fail(r, CONTROL_ERROR, d.count ? d.entries[0].text : "explain failed");
+	else if (r->json)
+		lines_to_json(text, r->out);
+	else
+		fputs(text, r->out);
+	free(text);
+	diag_free(&d);
+	return status;
+}
+
+static enum control_status cmd_reload(struct request *r)
+{
+	if (r->argc != 1)
+		return fail(r, CONTROL_ERROR, "usage: reload");
+	struct diag d;
+	diag_init(&d);
+	bool ok = daemon_reload(r->dm, &d);
+	daemon_log_diag(ok ? "reload: " : "reload: failed: ", &d);
+	const struct snapshot *s = snapshot_latest();
+	daemon_log("reload (meridianctl): %s (serial %" PRIu64 ")",
+		   ok ? "ok" : "failed, the running config keeps serving", s->conf->serial);
+	if (r->json) {
+		fprintf(r->out, "{\"ok\":%s,\"serial\":%" PRIu64 ",\"snapshot\":%" PRIu64 ",\"messages\":[",
+			ok ? "true" : "false", s->conf->serial, s->generation);
+		for (size_t i = 0; i < d.count; i++) {
+			if (i)
+				fputc(',', r->out);
+			json_string(r->out, d.entries[i].text);
+		}
+		fputs("]}\n", r->out);
+	} else {
+		for (size_t i = 0; i < d.count; i++)
+			fprintf(r->out, "%s\n", d.entries[i].text);
+		fprintf(r->out, "reload %s: serial %" PRIu64 " serving (snapshot %" PRIu64 ")\n",
+			ok ? "ok" : "refused", s->conf->serial, s->generation);
+	}
+	diag_free(&d);
+	return ok ? CONTROL_OK : CONTROL_REFUSED;
+}
+
+enum control_status daemon_command(void *arg, int argc, char **argv, FILE *out)
+{
+	struct request r = {.dm = arg, .argc = argc, .argv = argv, .out = out};
+	if (r.argc && !strcmp(r.argv[0], "--json"))
+		r.json = true, r.argc--, r.argv++;
+	static const struct {
+		const char *name;
+		enum control_status (*run)(struct request *);
+	} commands[] = {{"status", cmd_status}, {"health", cmd_health},	  {"set", cmd_set},
+			{"drain", cmd_drain},	{"explain", cmd_explain}, {"reload", cmd_reload}};
+	for (size_t i = 0; r.argc && i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(r.argv[0], commands[i].name))
+			return commands[i].run(&r);
+	return fail(&r, CONTROL_ERROR, "unknown command (status, health, set, drain, explain, reload)");
+}
