@@ -150,6 +150,10 @@ else
 	not_ok "the refusal names both generations" "$out"
 fi
 expect_eq "after the refusal ams-1 is still forced down" "127.0.0.3" "$(answer www.example.com)"
+sed -i 's/^serial = 1$/serial = 2/' "$CONF"
+check "a reload (serial 2)" ctl reload
+expect_eq "the reload kept the forced state: www still answers iad" "127.0.0.3" "$(answer www.example.com)"
+sed -i 's/^serial = 2$/serial = 1/' "$CONF"
 json=$(ctl --json health web)
 forced=$(python3 -c 'import json,sys; m=[m for m in json.load(sys.stdin)["members"] if m["member"]=="ams-1"][0]; print(m["forced"], m["observed"])' <<<"$json")
 expect_eq "health --json: forced down, observed up" "down up" "$forced"
