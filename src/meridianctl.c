@@ -1,5 +1,6 @@
 /* meridianctl.c -- the operator's tool: checks one command locally, sends it to meridiand over the
- * control socket and prints the answer (ok: stdout, exit 0; refused: stderr, 1; error: stderr, 2). */
+ * control socket and prints the answer (ok: stdout, exit 0; refused: stderr, 1; error: stderr, 2).
+ * One command works offline instead: test-policy runs the operator's policy test files. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -13,6 +14,7 @@
 #include "meridian/conf.h"
 #include "meridian/control.h"
 #include "meridian/geo.h"
+#include "meridian/policy_check.h"
 #include "meridian/version.h"
 
 #define DEFAULT_SOCKET	"run/meridian.sock"
@@ -54,6 +56,8 @@ static void usage(FILE *out)
 		"commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-54s %s\n", commands[i].synopsis, commands[i].help);
+	fprintf(out, "  %-54s %s\n", "test-policy FILE...",
+		"run policy test files offline (no server needed)");
 	fprintf(out,
 		"options:\n"
 		"  -s, --socket PATH    the control socket (default: $MERIDIAN_CONTROL, else " DEFAULT_SOCKET
@@ -294,8 +298,48 @@ static int print_answer(int status, const char *body)
 	return status == CONTROL_OK ? 0 : status == CONTROL_REFUSED ? EXIT_REFUSED : EXIT_TROUBLE;
 }
 
+/* test-policy FILE...: every file's cases, then "N passed, N failed". Exit 0 when all pass, 1 when a
+ * case fails, 2 when a file cannot be run (its problems on stderr). */
+static int test_policy(int argc, char **argv)
+{
+	struct policy_test_counts total = {0, 0};
+	bool unusable = false;
+	if (argc == 0) {
+		usage_error(NULL, "test-policy needs at least one test file");
+		return EXIT_TROUBLE;
+	}
+	for (int i = 0; i < argc; i++) {
+		struct policy_test_counts counts = {0, 0};
+		struct diag d;
+		diag_init(&d);
+		printf("# %s\n", argv[i]);
+		fflush(stdout);
+		if (policy_test_file(argv[i], stdout, &counts, &d)) {
+			printf("%s: %zu passed, %zu failed\n", argv[i], counts.passed, counts.failed);
+		} else {
+			for (size_t j = 0; j < d.count; j++)
+				if (d.entries[j].level == DIAG_ERROR)
+					fprintf(stderr, "%s\n", d.entries[j].text);
+			fprintf(stderr, "meridianctl: %s: cannot run its cases\n", argv[i]);
+			unusable = true;
+		}
+		fflush(stdout);
+		diag_free(&d);
+		total.passed += counts.passed;
+		total.failed += counts.failed;
+	}
+	printf("%zu passed, %zu failed\n", total.passed, total.failed);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		perror("meridianctl: stdout");
+		return EXIT_TROUBLE;
+	}
+	return unusable ? EXIT_TROUBLE : total.failed ? 1 : 0;
+}
+
 static int run(const char *sock, const char *config, bool json, double timeout, int argc, char **argv)
 {
+	if (strcmp(argv[0], "test-policy") == 0)
+		return test_policy(argc - 1, argv + 1);
 	const struct command *cmd = find_command(argv[0]);
 	if (!cmd) {
 		usage_error(NULL, "unknown command '%s'", argv[0]);

@@ -9,6 +9,7 @@
 #include "meridian/daemon.h"
 #include "meridian/explain.h"
 #include "meridian/loader.h"
+#include "meridian/policy_check.h"
 #include "meridian/snapshot.h"
 #include "meridian/zone.h"
 #include "meridian/version.h"
@@ -35,6 +36,9 @@ static int check_only(void)
 	struct diag d;
 	diag_init(&d);
 	struct snapshot *snap = load_candidate(&d);
+	/* Lua policies compiled; now make sure they survive the failures they exist for. */
+	if (snap)
+		policy_check_scenarios(snap, &d);
 	print_diag(&d);
 	int status = snap && !d.errors ? 0 : 1;
 	if (!status)

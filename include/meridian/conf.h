@@ -96,7 +96,13 @@ struct conf_pool {
 	unsigned line;
 };
 
-enum conf_policy { CONF_POLICY_FAILOVER, CONF_POLICY_NEAREST, CONF_POLICY_WEIGHTED, CONF_POLICY_ALL };
+enum conf_policy {
+	CONF_POLICY_FAILOVER,
+	CONF_POLICY_NEAREST,
+	CONF_POLICY_WEIGHTED,
+	CONF_POLICY_ALL,
+	CONF_POLICY_LUA, /* policy = "policies/api.lua": conf_record.policy_file */
+};
 
 /* What a record answers when its policy finds no member up. */
 enum conf_all_down {
@@ -124,6 +130,7 @@ struct conf_record {
 	enum conf_all_down when_all_down;
 	unsigned fallback_pool; /* index into conf.pools, for CONF_ALL_DOWN_POOL */
 	enum conf_policy policy;
+	const char *policy_file; /* CONF_POLICY_LUA: the file, resolved against the config folder */
 	unsigned answers;	  /* cap on addresses per answer; 0 = no cap */
 	struct conf_order *order; /* failover: one entry per region listed; regions not listed use the
 				   * default region's order, else every datacenter by name */

@@ -20,6 +20,9 @@ enum dyn_select {
 	DYN_SELECT_ALL,	     /* every value; with a cap, a window that rotates per query */
 	DYN_SELECT_FIRST,    /* the first cap values, in the policy's order */
 	DYN_SELECT_WEIGHTED, /* cap values (1 without a cap) drawn by weight without replacement */
+	DYN_SELECT_SHUFFLE,  /* cap values (all without a cap) in a random order per query */
+	DYN_SELECT_HASH,     /* cap values (1 without a cap) chosen by a hash of the client's network,
+			      * so a client keeps its answer while the values stay the same */
 };
 
 #define DYN_VALUES_MAX 64 /* values one answer may hold (pool members of one record) */
@@ -30,6 +33,7 @@ enum dyn_flag {
 	DYN_FLAG_FAIL_OPEN = 2,	    /* no member up: every member of the type (when_all_down serve_all) */
 	DYN_FLAG_LAST_GOOD = 4,	    /* no member up: the last answer that had members up */
 	DYN_FLAG_FALLBACK_POOL = 8, /* no member up: from the when_all_down pool */
+	DYN_FLAG_POLICY_ERROR = 16, /* the Lua policy failed: the last good answer (or fail open) */
 };
 
 struct dyn_answer {
@@ -58,8 +62,10 @@ static inline const struct dyn_answer *dyn_answer_get(const struct dyn_table *t,
 }
 
 /* Picks the values of one response: writes up to DYN_VALUES_MAX indexes into picked and returns how
- * many. seed varies per query (a per-thread counter): it drives rotation and weighted draws. */
-unsigned dyn_select(const struct dyn_answer *a, uint32_t seed, uint8_t *picked);
+ * many. seed varies per query (a per-thread counter): it drives rotation, weighted draws and
+ * shuffles. client is a hash of the client's network (its ECS source network or address): it drives
+ * DYN_SELECT_HASH. */
+unsigned dyn_select(const struct dyn_answer *a, uint32_t seed, uint32_t client, uint8_t *picked);
 
 void dyn_table_free(struct dyn_table *t);
 

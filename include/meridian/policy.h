@@ -13,6 +13,7 @@
 #include "meridian/dynamic.h"
 #include "meridian/geo.h"
 #include "meridian/health.h"
+#include "meridian/lua_policy.h"
 
 /* What the answers are computed from besides the config. */
 struct policy_inputs {
@@ -23,6 +24,23 @@ struct policy_inputs {
 	 * changed). NULL: there is no previous answer. */
 	const struct dyn_table *previous;
 	const struct conf *previous_conf;
+	/* Lua policies (required when the config has Lua records): the compiled files, what ctx.members
+	 * says of each member besides its state (forced[pool][member], since[pool][member] in seconds;
+	 * NULL: not forced, 0 s), ctx.now, and where runs, errors and recheck times are counted. */
+	struct lua_policy_set *lua;
+	const bool *const *forced;
+	const double *const *since;
+	double now;
+	struct policy_report *report;
+};
+
+/* What one computation's Lua policies did. */
+struct policy_report {
+	size_t lua_runs;      /* policy calls */
+	size_t lua_errors;    /* calls that failed: the last good answer kept serving */
+	double lua_seconds;   /* time spent in Lua */
+	double recheck_at;    /* the earliest now + recheck a policy asked for; 0: none */
+	char last_error[512]; /* the last failure, with record and region */
 };
 
 /* The ordered list of datacenters a record prefers in a region (failover: its order for the region,

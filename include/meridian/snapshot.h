@@ -12,6 +12,7 @@
 #include "meridian/conf.h"
 #include "meridian/dynamic.h"
 #include "meridian/geo.h"
+#include "meridian/lua_policy.h"
 #include "meridian/zone.h"
 
 /* What a config load produced: shared by every snapshot derived from it (a health change publishes
@@ -25,11 +26,15 @@ struct snapshot {
 	struct zone_set *zones; /* from the base */
 	struct geo_map *geo;	/* from the base; NULL when no regions are configured */
 	struct dyn_table *dyn;	/* owned; NULL when no dynamic records are configured */
+	/* from the base; NULL without Lua records. Control thread only: workers never touch it. */
+	struct lua_policy_set *lua;
 	struct snapshot_base *base;
 };
 
-/* Creates a snapshot taking ownership of conf, zones and geo (may be NULL); dyn is set by the caller. */
-struct snapshot *snapshot_new(struct conf *conf, struct zone_set *zones, struct geo_map *geo);
+/* Creates a snapshot taking ownership of conf, zones, geo and lua (both may be NULL); dyn is set by
+ * the caller. */
+struct snapshot *snapshot_new(struct conf *conf, struct zone_set *zones, struct geo_map *geo,
+			      struct lua_policy_set *lua);
 /* A snapshot sharing from's conf, zones and geo, with new answers (owned; may be NULL). */
 struct snapshot *snapshot_derive(const struct snapshot *from, struct dyn_table *dyn);
 void snapshot_free(struct snapshot *s);

@@ -91,6 +91,9 @@ struct wire_name {
 /* Builds a wire_name from an uncompressed wire name (as stored in zones and rdata): lowercases and
  * indexes the labels. Returns false when src is not a valid uncompressed name within src_len. */
 bool wire_name_from_wire(struct wire_name *out, const uint8_t *src, size_t src_len);
+/* Exact equality of two names of len octets (both lowercased, as in zones): a word at a time, for
+ * the lookups that confirm a hash match. */
+bool wire_name_same(const uint8_t *a, const uint8_t *b, size_t len);
 /* Case-insensitive equality of two uncompressed wire names. */
 bool wire_name_equal(const uint8_t *a, const uint8_t *b, size_t len);
 /* True when the uncompressed name (len octets) is apex or below it: apex must match, case-insensitively,
@@ -102,8 +105,16 @@ size_t wire_name_length(const uint8_t *p, size_t max);
  * of a previous label, which also rules out loops); on success writes it uncompressed and lowercased
  * to out (may be NULL) and advances *pos past the name's bytes in the packet. */
 bool wire_name_read(const uint8_t *pkt, size_t pkt_len, size_t *pos, struct wire_name *out);
+/* An uncompressed name at pkt[*pos] (the question's, where nothing before can be a pointer's target,
+ * or one in rdata): like wire_name_read, but a pointer is refused, and *hash receives wire_name_hash
+ * of the lowercased name, computed in the same pass. */
+bool wire_name_read_hashed(const uint8_t *pkt, size_t pkt_len, size_t *pos, struct wire_name *out,
+			   uint32_t *hash);
 /* Presentation form ("www.example.com.") of an uncompressed wire name; returns chars written. */
 size_t wire_name_to_text(const uint8_t *name, size_t len, char *out, size_t out_size);
+/* Hash of len octets (a lowercased name, for zone tables): computed once per query by the parser, so
+ * the zone lookup does not hash the qname again. Never leaves the process. */
+uint32_t wire_name_hash(const uint8_t *name, size_t len);
 
 /* The outcome of parsing a query: what the server does with it. */
 enum wire_parse_status {
@@ -120,6 +131,7 @@ struct wire_query {
 	uint16_t id;
 	uint16_t flags;		/* header flags word as received */
 	struct wire_name qname; /* lowercased */
+	uint32_t qname_hash;	/* wire_name_hash of qname (valid when has_question) */
 	uint16_t qtype;
 	uint16_t qclass;
 	bool has_question;	      /* the question section parsed (for echoing in errors) */
@@ -149,13 +161,29 @@ struct wire_query {
 enum wire_parse_status wire_parse_query(const uint8_t *pkt, size_t len, struct wire_query *q);
 
 /* Name compression: the builder remembers where each suffix of every name it wrote starts, so later
- * names point to the longest suffix already in the message. */
-#define WIRE_COMPRESS_MAX 64
+ * names point to the longest suffix already in the message. The entries form a tree of suffixes read
+ * from the root: an entry's parent is its suffix one label shorter, so a name is matched label by
+ * label from its end. Entries 0 .. n-1 are the question's suffixes (longest first); their chain is
+ * implicit (matched against the qname directly), so only their offset and child are set, and only
+ * later entries sit in child lists. */
+#define WIRE_COMPRESS_MAX  64
+#define WIRE_COMPRESS_NONE 0xFFu /* no entry: the root as a parent, the end of a list */
 
 struct wire_compress_entry {
-	uint16_t offset;     /* where this suffix starts in the message (< 0x4000) */
-	uint8_t len;	     /* octets of the suffix */
-	const uint8_t *name; /* the suffix's bytes in the message */
+	uint16_t offset; /* where this suffix starts in the message (< 0x4000) */
+	uint8_t parent;	 /* the entry one label shorter, or WIRE_COMPRESS_NONE (the root) */
+	uint8_t child;	 /* the last entry added with this one as parent, or WIRE_COMPRESS_NONE */
+	uint8_t sibling; /* the entry added before this one with the same parent, or WIRE_COMPRESS_NONE */
+};
+
+/* A name written recently and the entry that holds all of it: an RRset repeats its owner, a CNAME's
+ * target or an NS name comes back as the next owner, and these then cost one compare. */
+#define WIRE_RECENT_MAX 4
+
+struct wire_recent {
+	uint8_t len;
+	uint8_t entry;		     /* index in compress of the whole name */
+	uint8_t name[WIRE_NAME_MAX]; /* a copy: callers may reuse their buffers */
 };
 
 /* A response under construction in a caller-provided buffer. */
@@ -168,6 +196,11 @@ struct wire_builder {
 	int section;	   /* section being written; sections only move forward */
 	struct wire_compress_entry compress[WIRE_COMPRESS_MAX];
 	unsigned compress_count;
+	unsigned question_entries;     /* entries 0 .. question_entries - 1 are the qname's suffixes */
+	uint8_t root_child;	       /* the last entry added with the root as parent */
+	const struct wire_name *qname; /* the query's qname (lowercased), NULL without a question */
+	struct wire_recent recent[WIRE_RECENT_MAX];
+	unsigned recent_count; /* names recorded so far; slot = count % WIRE_RECENT_MAX */
 };
 
 /* Saved position for undoing a partly written section (truncation). */
@@ -179,7 +212,8 @@ struct wire_mark {
 
 /* Starts a response to q in buf (limit bytes): header with q's id, QR=1, q's opcode, RD and CD
  * copied, everything else clear; the question is echoed from q->question_wire when has_question
- * (its name registered for compression, so the qname is always at offset 12).
+ * (its name registered for compression, so the qname is always at offset 12). q must stay valid
+ * until the message is finished: names are compressed against q->qname.
  * Returns false only when limit is too small for header and question. */
 bool wire_build_start(struct wire_builder *b, uint8_t *buf, size_t limit, const struct wire_query *q);
 /* Keeps n bytes free at the end (for the OPT record written last). */

@@ -98,6 +98,9 @@ void zone_unref(struct zone *z);
 
 /* Exact node lookup of an uncompressed lowercased name (no cut or wildcard logic): for glue. */
 const struct zone_node *zone_node_find(const struct zone *z, const uint8_t *name, size_t len);
+/* zone_node_find with the name's zone_name_hash already known (wire_name_read_hashed gives it). */
+const struct zone_node *zone_node_find_hashed(const struct zone *z, const uint8_t *name, size_t len,
+					      uint32_t hash);
 /* The RRset of type at node, or NULL. */
 const struct zone_rrset *zone_node_rrset(const struct zone_node *node, uint16_t type);
 /* Iterates the RRs of an RRset: *pos starts at 0; returns false after the last one. */
@@ -125,6 +128,10 @@ struct zone_result {
  * it were the name (RFC 4592: an existing name, empty non-terminals included, blocks synthesis);
  * otherwise nxdomain. */
 void zone_lookup(const struct zone *z, const struct wire_name *qname, uint16_t qtype, struct zone_result *r);
+/* zone_lookup with the qname's hash already known (wire_query.qname_hash): the query path hashes the
+ * qname once, in the parser. */
+void zone_lookup_hashed(const struct zone *z, const struct wire_name *qname, uint32_t hash, uint16_t qtype,
+			struct zone_result *r);
 
 /* A set of zones for longest-suffix selection. Immutable once built; owns one reference per zone. */
 struct zone_set {
@@ -145,7 +152,8 @@ const struct zone *zone_set_find_parent(const struct zone_set *s, const struct w
 /* Exact apex lookup, or NULL. */
 const struct zone *zone_set_get(const struct zone_set *s, const uint8_t *apex, size_t len);
 
-/* Hash of an uncompressed lowercased wire name, shared by zone tables and zone sets. */
+/* Hash of an uncompressed lowercased wire name, shared by zone tables and zone sets: wire_name_hash,
+ * so that the hash the query parser computes finds the node. */
 uint32_t zone_name_hash(const uint8_t *name, size_t len);
 
 #endif

@@ -5,7 +5,10 @@
  * name (the same type twice, or a CNAME beside anything). Whether the name lies in a loaded zone, and
  * collisions with the zone's own data, are checked by the caller, which has the zones. Standby members
  * answer only through a fallback pool (when_all_down = "pool:NAME"), so a record's own pool needs a
- * member of its type that is not standby, and a fallback pool must be able to answer the type too. */
+ * member of its type that is not standby, and a fallback pool must be able to answer the type too.
+ * A policy that names a file ("policies/api.lua") is an operator's Lua policy (lua_policy.h): the file
+ * must be readable when the config loads (it is compiled by the loader), and the fields that the
+ * policy's answer decides (order, answers, when_all_down) are refused beside it rather than ignored. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +20,11 @@
 static const char *const record_fields[] = {
     "name", "type", "pool", "ttl", "ttl_degraded", "policy", "answers", "order", "when_all_down", NULL,
 };
-/* In the order of enum conf_policy. */
+/* In the order of enum conf_policy (CONF_POLICY_LUA is a file name instead). */
 static const char *const record_policies[] = {
     "failover", "nearest", "weighted", "all", NULL,
 };
+#define RECORD_POLICY_WANT "\"failover\", \"nearest\", \"weighted\", \"all\" or a policy file \"NAME.lua\""
 
 static const struct {
 	const char *name;
@@ -88,10 +92,21 @@ static bool record_pool(struct loader *ld, const char *label, unsigned line, str
 	return false;
 }
 
+/* A Lua policy file: resolved like zone files, and readable now so a typo fails at this line. */
+static bool record_policy_file(struct loader *ld, const char *label, unsigned line, const char *s,
+			       struct conf_record *r)
+{
+	r->policy = CONF_POLICY_LUA;
+	r->policy_file = conf_resolve(ld->c, s);
+	const char *why = conf_unreadable(r->policy_file);
+	if (why)
+		conf_error(ld, line, "%s: cannot read \"%s\": %s", label, r->policy_file, why);
+	return !why;
+}
+
 static bool record_policy(struct loader *ld, const char *label, unsigned line, struct conf_record *r)
 {
-	const char *s =
-	    conf_required_string(ld, label, line, "\"failover\", \"nearest\", \"weighted\" or \"all\"");
+	const char *s = conf_required_string(ld, label, line, RECORD_POLICY_WANT);
 	if (!s)
 		return false;
 	for (size_t i = 0; record_policies[i]; i++) {
@@ -100,8 +115,20 @@ static bool record_policy(struct loader *ld, const char *label, unsigned line, s
 			return true;
 		}
 	}
-	conf_error(ld, line, "%s: expected \"failover\", \"nearest\", \"weighted\" or \"all\", got \"%.64s\"",
-		   label, s);
+	size_t len = strlen(s);
+	if (len > 4 && strcmp(s + len - 4, ".lua") == 0)
+		return record_policy_file(ld, label, line, s, r);
+	conf_error(ld, line, "%s: expected " RECORD_POLICY_WANT ", got \"%.64s\"", label, s);
+	return false;
+}
+
+/* A field a Lua policy decides itself (on top): an error naming it when it is given anyway. */
+static bool record_not_lua(struct loader *ld, const char *label, unsigned line, const struct record_state *st,
+			   const struct conf_record *r, const char *what)
+{
+	if (lua_isnil(ld->L, -1) || !st->policy_ok || r->policy != CONF_POLICY_LUA)
+		return true;
+	conf_error(ld, line, "%s: not with a Lua policy: %s decides %s", label, r->policy_file, what);
 	return false;
 }
 
@@ -126,6 +153,8 @@ static bool record_answers(struct loader *ld, const char *label, unsigned line, 
 	int64_t v;
 	if (lua_isnil(ld->L, -1))
 		return true;
+	if (!record_not_lua(ld, label, line, st, r, "the cap (return { answers = N })"))
+		return false;
 	if (!conf_int(ld, label, line, 1, 65535, &v))
 		return false;
 	if (st->type_ok && r->type == WIRE_TYPE_CNAME && v != 1) {
@@ -189,6 +218,8 @@ static bool record_order(struct loader *ld, const char *label, const struct conf
 	bool failed, ok = true;
 	if (lua_isnil(L, -1))
 		return true;
+	if (!record_not_lua(ld, label, t->line, st, r, "the order of datacenters"))
+		return false;
 	if (st->policy_ok && r->policy != CONF_POLICY_FAILOVER) {
 		conf_error(ld, t->line, "%s: only for policy \"failover\" (this record's policy is \"%s\")",
 			   label, record_policies[r->policy]);
@@ -326,6 +357,8 @@ static bool record_all_down(struct loader *ld, const char *label, unsigned line,
 	r->when_all_down = CONF_ALL_DOWN_SERVE_ALL;
 	if (lua_isnil(ld->L, -1))
 		return true;
+	if (!record_not_lua(ld, label, line, st, r, "what answers when members are down"))
+		return false;
 	if (!(s = conf_string(ld, label, line, 0, 255, false, &len)))
 		return false;
 	if (strcmp(s, "serve_all") == 0)

@@ -125,6 +125,12 @@ static void status_text(struct request *r, const struct snapshot *s, const struc
 	fprintf(out, "publications: %" PRIu64 " from health, last %.2f ms\n", dm->health_publications,
 		dm->last_publish_ms);
 	fprintf(out, "reloads:      %" PRIu64 " ok, %" PRIu64 " failed\n", dm->reloads, dm->reload_failures);
+	if (dm->policy_runs)
+		fprintf(out,
+			"policies:     %" PRIu64 " runs, %" PRIu64
+			" failed (the last good answer kept), last %.2f ms%s%s\n",
+			dm->policy_runs, dm->policy_errors, dm->policy_last_ms,
+			*dm->policy_last_error ? "\n  last error: " : "", dm->policy_last_error);
 	fprintf(out, "queries:      %" PRIu64 " (", q->queries);
 	for (int i = 0; i < 6; i++)
 		fprintf(out, "%s%s %" PRIu64, i ? ", " : "", rcode_names[i], q->rcode[i]);
@@ -160,6 +166,11 @@ static void status_json(struct request *r, const struct snapshot *s, const struc
 		dm->last_publish_ms);
 	fprintf(out, ",\"reloads\":{\"ok\":%" PRIu64 ",\"failed\":%" PRIu64 "}", dm->reloads,
 		dm->reload_failures);
+	fprintf(out,
+		",\"policies\":{\"runs\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"last_ms\":%.3f,\"last_error\":",
+		dm->policy_runs, dm->policy_errors, dm->policy_last_ms);
+	json_string(out, dm->policy_last_error);
+	fputc('}', out);
 	fprintf(out, ",\"queries\":{\"total\":%" PRIu64, q->queries);
 	for (int i = 0; i < 6; i++)
 		fprintf(out, ",\"%s\":%" PRIu64, rcode_names[i], q->rcode[i]);
@@ -247,14 +258,22 @@ static enum control_status cmd_health(struct request *r)
 		return fail(r, CONTROL_ERROR, "no such pool");
 	double now = daemon_now();
 	bool first = true;
-	if (r->json)
-		fprintf(r->out, "{\"generation\":%" PRIu64 ",\"frozen\":%s,\"members\":[",
-			monitor_generation(r->dm->monitor),
-			monitor_frozen(r->dm->monitor) ? "true" : "false");
-	else
+	if (r->json) {
+		fprintf(r->out,
+			"{\"generation\":%" PRIu64 ",\"frozen\":%s,\"policy_errors\":%" PRIu64
+			",\"policy_last_error\":",
+			monitor_generation(r->dm->monitor), monitor_frozen(r->dm->monitor) ? "true" : "false",
+			r->dm->policy_errors);
+		json_string(r->out, r->dm->policy_last_error);
+		fputs(",\"members\":[", r->out);
+	} else {
 		fprintf(r->out, "generation %" PRIu64 "%s\n", monitor_generation(r->dm->monitor),
 			monitor_frozen(r->dm->monitor) ? ", FROZEN: every check failing at once, answers kept"
 						       : "");
+		if (r->dm->policy_errors)
+			fprintf(r->out, "policy errors: %" PRIu64 ", last: %s\n", r->dm->policy_errors,
+				r->dm->policy_last_error);
+	}
 	for (unsigned p = 0; p < c->pool_count; p++) {
 		if (only >= 0 && p != (unsigned)only)
 			continue;

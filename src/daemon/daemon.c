@@ -50,7 +50,25 @@ static double monotonic_ms(void)
 
 /* The answers of conf (with geo) under the monitor's live health; previous is the snapshot serving
  * now (for when_all_down = "last_good"), NULL at start-up. */
-static struct dyn_table *answers_with_health(const struct daemon *dm, const struct snapshot *target,
+static void on_recheck(struct ev_loop *loop, ev_timer *w, int revents);
+
+/* Lua policy runs: counters for status, the error for the log, and the next recheck. */
+static void note_policy_runs(struct daemon *dm, const struct policy_report *r, double now)
+{
+	dm->policy_runs += r->lua_runs;
+	dm->policy_errors += r->lua_errors;
+	dm->policy_last_ms = r->lua_seconds * 1e3;
+	if (r->lua_errors)
+		snprintf(dm->policy_last_error, sizeof(dm->policy_last_error), "%s", r->last_error);
+	ev_timer_stop(dm->loop, &dm->recheck);
+	if (r->recheck_at > 0) {
+		ev_timer_init(&dm->recheck, on_recheck, r->recheck_at > now ? r->recheck_at - now : 0, 0);
+		dm->recheck.data = dm;
+		ev_timer_start(dm->loop, &dm->recheck);
+	}
+}
+
+static struct dyn_table *answers_with_health(struct daemon *dm, const struct snapshot *target,
 					     const struct snapshot *previous, struct diag *d)
 {
 	const struct conf *conf = target->conf;
@@ -58,29 +76,53 @@ static struct dyn_table *answers_with_health(const struct daemon *dm, const stru
 		return NULL;
 	double now = daemon_now();
 	uint8_t **serving = calloc(conf->pool_count + 1, sizeof(*serving));
-	if (!serving)
+	bool **forced = calloc(conf->pool_count + 1, sizeof(*forced));
+	double **since = calloc(conf->pool_count + 1, sizeof(*since));
+	if (!serving || !forced || !since)
 		abort();
 	for (unsigned p = 0; p < conf->pool_count; p++) {
-		serving[p] = calloc(conf->pools[p].member_count + 1, 1);
-		if (!serving[p])
+		size_t n = conf->pools[p].member_count + 1;
+		serving[p] = calloc(n, sizeof(**serving));
+		forced[p] = calloc(n, sizeof(**forced));
+		since[p] = calloc(n, sizeof(**since));
+		if (!serving[p] || !forced[p] || !since[p])
 			abort();
-		for (unsigned m = 0; m < conf->pools[p].member_count; m++)
+		for (unsigned m = 0; m < conf->pools[p].member_count; m++) {
+			const struct health_state *h = monitor_state(dm->monitor, p, m);
 			serving[p][m] = (uint8_t)monitor_serving(dm->monitor, p, m, now);
+			forced[p][m] = h->forced != HEALTH_AUTO;
+			since[p][m] =
+			    now - (h->forced != HEALTH_AUTO && h->forced_since > h->since ? h->forced_since
+											  : h->since);
+		}
 	}
-	struct policy_inputs in = {.serving = (const uint8_t *const *)serving};
+	struct policy_report report = {0};
+	struct policy_inputs in = {.serving = (const uint8_t *const *)serving,
+				   .lua = target->lua,
+				   .forced = (const bool *const *)forced,
+				   .since = (const double *const *)since,
+				   .now = now,
+				   .report = &report};
 	if (previous) {
 		in.previous = previous->dyn;
 		in.previous_conf = previous->conf;
 	}
 	struct dyn_table *t = policy_compute(conf, target->geo, &in, d);
-	for (unsigned p = 0; p < conf->pool_count; p++)
+	for (unsigned p = 0; p < conf->pool_count; p++) {
 		free(serving[p]);
+		free(forced[p]);
+		free(since[p]);
+	}
 	free(serving);
+	free(forced);
+	free(since);
+	if (report.lua_runs)
+		note_policy_runs(dm, &report, now);
 	return t;
 }
 
 /* Gives a candidate the live-health answers instead of the loader's all-up ones. */
-static void apply_health(const struct daemon *dm, struct snapshot *cand, const struct snapshot *previous)
+static void apply_health(struct daemon *dm, struct snapshot *cand, const struct snapshot *previous)
 {
 	struct diag d;
 	diag_init(&d);
@@ -110,6 +152,7 @@ static void on_health_changed(void *arg)
 		diag_free(&d);
 		return;
 	}
+	daemon_log_diag("policy: ", &d); /* Lua policies that failed kept their last good answers */
 	diag_free(&d);
 	struct snapshot *s = snapshot_derive(running, t);
 	snapshot_publish(s);
@@ -117,6 +160,14 @@ static void on_health_changed(void *arg)
 	dm->health_publications++;
 	daemon_log("health: published snapshot %llu (%zu answers) in %.2f ms",
 		   (unsigned long long)s->generation, t->record_count * t->region_count, dm->last_publish_ms);
+}
+
+/* A policy asked to run again at a time (follow-the-sun rules): the same as a health change. */
+static void on_recheck(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	on_health_changed(w->data);
 }
 
 static void on_monitor_log(void *arg, const char *line)
@@ -277,6 +328,7 @@ static void stop_all(struct daemon *dm)
 {
 	control_close(dm->control);
 	server_stop(dm->server);
+	ev_timer_stop(dm->loop, &dm->recheck);
 	monitor_free(dm->monitor);
 	snapshot_free(snapshot_latest());
 	free(dm->state_dir);
@@ -304,6 +356,7 @@ static void run_loop(struct daemon *dm)
 int daemon_serve(const char *config_path)
 {
 	struct daemon dm = {.config_path = config_path, .loop = EV_DEFAULT, .started = daemon_now()};
+	ev_timer_init(&dm.recheck, on_recheck, 0, 0);
 	struct diag d;
 	diag_init(&d);
 	struct snapshot *snap = start_snapshot(&dm, &d);

@@ -26,7 +26,11 @@ struct daemon {
 	double started; /* wall clock */
 	uint64_t reloads, reload_failures;
 	uint64_t health_publications;
-	double last_publish_ms; /* policy run + swap of the last health publication */
+	double last_publish_ms;		     /* policy run + swap of the last health publication */
+	uint64_t policy_runs, policy_errors; /* Lua policy calls, and those that failed */
+	double policy_last_ms;		     /* Lua time of the last computation */
+	char policy_last_error[512];
+	ev_timer recheck; /* the earliest time a Lua policy asked to run again */
 };
 
 void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

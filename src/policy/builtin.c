@@ -12,10 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "meridian/wire.h"
 
 /* Whether member m can be a value of a record of type. */
-static bool member_fits(const struct conf_member *m, uint16_t type)
+bool policy_member_fits(const struct conf_member *m, uint16_t type)
 {
 	switch (type) {
 	case WIRE_TYPE_A:
@@ -29,17 +30,26 @@ static bool member_fits(const struct conf_member *m, uint16_t type)
 	}
 }
 
-struct dc_distance {
-	unsigned dc;
-	double km; /* INFINITY when unknown */
-};
-
 static int by_distance(const void *a, const void *b)
 {
 	const struct dc_distance *x = a, *y = b;
 	if (x->km != y->km)
 		return x->km < y->km ? -1 : 1;
 	return x->dc < y->dc ? -1 : x->dc > y->dc;
+}
+
+size_t policy_dc_distances(const struct conf *conf, const struct geo_map *geo, unsigned region,
+			   struct dc_distance *d)
+{
+	double lat = 0, lon = 0;
+	bool known = geo && geo_map_region_location(geo, region, &lat, &lon);
+	for (size_t i = 0; i < conf->datacenter_count; i++) {
+		const struct conf_datacenter *dc = &conf->datacenters[i];
+		d[i].dc = (unsigned)i;
+		d[i].km = known && dc->has_location ? geo_distance_km(lat, lon, dc->lat, dc->lon) : INFINITY;
+	}
+	qsort(d, conf->datacenter_count, sizeof(*d), by_distance);
+	return conf->datacenter_count;
 }
 
 /* Datacenters by great-circle distance from the region; unknown locations last, in config order. */
@@ -49,14 +59,7 @@ static size_t nearest_order(const struct conf *conf, const struct geo_map *geo, 
 	struct dc_distance *d = calloc(conf->datacenter_count ? conf->datacenter_count : 1, sizeof(*d));
 	if (!d)
 		abort();
-	double lat = 0, lon = 0;
-	bool known = geo && geo_map_region_location(geo, region, &lat, &lon);
-	for (size_t i = 0; i < conf->datacenter_count; i++) {
-		const struct conf_datacenter *dc = &conf->datacenters[i];
-		d[i].dc = (unsigned)i;
-		d[i].km = known && dc->has_location ? geo_distance_km(lat, lon, dc->lat, dc->lon) : INFINITY;
-	}
-	qsort(d, conf->datacenter_count, sizeof(*d), by_distance);
+	policy_dc_distances(conf, geo, region, d);
 	for (size_t i = 0; i < conf->datacenter_count; i++)
 		dcs[i] = d[i].dc;
 	free(d);
@@ -88,22 +91,7 @@ size_t policy_dc_order(const struct conf *conf, const struct geo_map *geo, const
 	return conf->datacenter_count;
 }
 
-/* The members chosen for one (record, region), in answer order, from one pool. */
-struct choice {
-	unsigned pool;
-	unsigned member[DYN_VALUES_MAX];
-	unsigned count;
-	bool draining; /* a chosen member drains: the answer takes ttl_degraded */
-};
-
-/* Which members a choice may take. */
-struct eligible {
-	const struct policy_inputs *in; /* NULL: every member serving (the all-up answer) */
-	bool standby;			/* standby members too (only through a fallback pool) */
-	bool any_state;			/* fail open: members that are out too */
-};
-
-static enum health_serving member_serving(const struct policy_inputs *in, unsigned pool, unsigned member)
+enum health_serving policy_member_serving(const struct policy_inputs *in, unsigned pool, unsigned member)
 {
 	return in && in->serving ? (enum health_serving)in->serving[pool][member] : HEALTH_SERVING;
 }
@@ -112,9 +100,9 @@ static bool member_eligible(const struct conf *conf, const struct conf_record *r
 			    unsigned pool, unsigned m)
 {
 	const struct conf_member *cm = &conf->pools[pool].members[m];
-	if (!member_fits(cm, rec->type) || (cm->standby && !e->standby))
+	if (!policy_member_fits(cm, rec->type) || (cm->standby && !e->standby))
 		return false;
-	return e->any_state || member_serving(e->in, pool, m) != HEALTH_OUT;
+	return e->any_state || policy_member_serving(e->in, pool, m) != HEALTH_OUT;
 }
 
 static void add_member(struct choice *c, const struct eligible *e, unsigned m)
@@ -124,13 +112,13 @@ static void add_member(struct choice *c, const struct eligible *e, unsigned m)
 			return;
 	if (c->count < DYN_VALUES_MAX) {
 		c->member[c->count++] = m;
-		c->draining |= member_serving(e->in, c->pool, m) == HEALTH_DRAINING;
+		c->draining |= policy_member_serving(e->in, c->pool, m) == HEALTH_DRAINING;
 	}
 }
 
 /* Eligible members of the choice's pool, in datacenter dc (or every datacenter when dc < 0), in
  * config order. */
-static void add_members(struct choice *c, const struct conf *conf, const struct conf_record *rec, long dc,
+void policy_add_members(struct choice *c, const struct conf *conf, const struct conf_record *rec, long dc,
 			const struct eligible *e)
 {
 	const struct conf_pool *pool = &conf->pools[c->pool];
@@ -154,21 +142,22 @@ static void choose(struct choice *c, const struct conf *conf, const struct geo_m
 		/* The first datacenter in the region's order with a member up wins, whole. */
 		n = policy_dc_order(conf, geo, rec, region, dcs);
 		for (size_t i = 0; i < n && c->count == 0; i++)
-			add_members(c, conf, rec, dcs[i], e);
+			policy_add_members(c, conf, rec, dcs[i], e);
 		break;
 	case CONF_POLICY_NEAREST:
 		/* The nearest datacenter with a member up; with a cap, spill over to the next nearest
 		 * until the cap is filled. */
 		n = policy_dc_order(conf, geo, rec, region, dcs);
 		for (size_t i = 0; i < n && (c->count == 0 || c->count < rec->answers); i++)
-			add_members(c, conf, rec, dcs[i], e);
+			policy_add_members(c, conf, rec, dcs[i], e);
 		break;
 	case CONF_POLICY_WEIGHTED:
 	case CONF_POLICY_ALL:
+	case CONF_POLICY_LUA: /* not chosen here (lua_record.c) */
 		break;
 	}
 	if (c->count == 0)
-		add_members(c, conf, rec, -1, e);
+		policy_add_members(c, conf, rec, -1, e);
 }
 
 static bool same_choice(const struct choice *a, const struct choice *b)
@@ -200,7 +189,7 @@ static void answer_shape(struct dyn_answer *a, const struct conf_record *rec, ui
 }
 
 /* Encodes the chosen members as values in the zone RRset layout. */
-static void fill_answer(struct dyn_answer *a, struct arena *ar, const struct conf *conf,
+void policy_fill_answer(struct dyn_answer *a, struct arena *ar, const struct conf *conf,
 			const struct conf_record *rec, const struct choice *c, uint8_t flags)
 {
 	const struct conf_pool *pool = &conf->pools[c->pool];
@@ -233,8 +222,8 @@ static void fill_answer(struct dyn_answer *a, struct arena *ar, const struct con
 }
 
 /* Copies a previous answer's values (their memory goes with the previous table). */
-static void copy_answer(struct dyn_answer *a, struct arena *ar, const struct conf_record *rec,
-			const struct dyn_answer *from)
+void policy_copy_answer(struct dyn_answer *a, struct arena *ar, const struct conf_record *rec,
+			const struct dyn_answer *from, uint8_t flags)
 {
 	size_t size = from->count ? from->offsets[from->count - 1] : 0;
 	if (from->count)
@@ -244,18 +233,16 @@ static void copy_answer(struct dyn_answer *a, struct arena *ar, const struct con
 	a->weights = arena_memdup(ar, from->weights, from->count * sizeof(*from->weights));
 	a->weight_total = from->weight_total;
 	a->count = from->count;
-	answer_shape(a, rec, DYN_FLAG_DEGRADED | DYN_FLAG_LAST_GOOD);
+	answer_shape(a, rec, flags);
 }
 
-static const char *region_name(const struct conf *c, unsigned region)
+const char *policy_region_name(const struct conf *c, unsigned region)
 {
 	return c->geo.region_count ? c->geo.regions[region].name : "";
 }
 
-/* The previous answer of record r in region g, matched by name when the config changed; NULL when
- * there is none or it was itself a fail-open answer (not a good one). */
-static const struct dyn_answer *previous_answer(const struct conf *conf, const struct policy_inputs *in,
-						size_t r, unsigned g)
+const struct dyn_answer *policy_previous_answer(const struct conf *conf, const struct policy_inputs *in,
+						size_t r, unsigned g, bool any)
 {
 	const struct conf *pc = in ? in->previous_conf : NULL;
 	if (!pc || !in->previous)
@@ -268,9 +255,9 @@ static const struct dyn_answer *previous_answer(const struct conf *conf, const s
 			    pc->records[pr].owner_len == rec->owner_len &&
 			    !memcmp(pc->records[pr].owner, rec->owner, rec->owner_len))
 				break;
-		const char *name = region_name(conf, g);
+		const char *name = policy_region_name(conf, g);
 		size_t regions = pc->geo.region_count ? pc->geo.region_count : 1;
-		for (pg = 0; pg < regions && strcmp(region_name(pc, (unsigned)pg), name); pg++)
+		for (pg = 0; pg < regions && strcmp(policy_region_name(pc, (unsigned)pg), name); pg++)
 			;
 		if (pr == pc->record_count || pg == regions)
 			return NULL;
@@ -278,43 +265,56 @@ static const struct dyn_answer *previous_answer(const struct conf *conf, const s
 	if (pr >= in->previous->record_count || pg >= in->previous->region_count)
 		return NULL;
 	const struct dyn_answer *a = dyn_answer_get(in->previous, pr, pg);
-	return a->count && !(a->flags & DYN_FLAG_FAIL_OPEN) ? a : NULL;
+	return a->count && (any || !(a->flags & DYN_FLAG_FAIL_OPEN)) ? a : NULL;
+}
+
+void policy_fail_open(struct dyn_answer *a, struct arena *ar, const struct conf *conf,
+		      const struct conf_record *rec, const struct policy_inputs *in)
+{
+	/* every member of the record's type that serves, else every member of the type */
+	struct choice c = {.pool = rec->pool};
+	const struct eligible serving = {.in = in}, open = {.in = in, .any_state = true};
+	policy_add_members(&c, conf, rec, -1, &serving);
+	if (!c.count)
+		policy_add_members(&c, conf, rec, -1, &open);
+	policy_fill_answer(a, ar, conf, rec, &c, c.count ? DYN_FLAG_DEGRADED | DYN_FLAG_FAIL_OPEN : 0);
 }
 
 /* One (record, region): the policy over the members that serve, else when_all_down. */
 static void compute_one(struct dyn_answer *a, struct arena *ar, const struct conf *conf,
 			const struct geo_map *geo, size_t r, unsigned g, const struct policy_inputs *in,
-			unsigned *dcs)
+			unsigned *dcs, struct diag *d)
 {
 	const struct conf_record *rec = &conf->records[r];
+	if (rec->policy == CONF_POLICY_LUA) {
+		policy_compute_lua(a, ar, conf, geo, r, g, in, d);
+		return;
+	}
 	struct choice live, all_up;
 	const struct eligible serving = {.in = in}, everyone = {.in = NULL};
 	choose(&live, conf, geo, rec, g, rec->pool, &serving, dcs);
 	if (live.count) {
 		choose(&all_up, conf, geo, rec, g, rec->pool, &everyone, dcs);
 		bool degraded = live.draining || !same_choice(&live, &all_up);
-		fill_answer(a, ar, conf, rec, &live, degraded ? DYN_FLAG_DEGRADED : 0);
+		policy_fill_answer(a, ar, conf, rec, &live, degraded ? DYN_FLAG_DEGRADED : 0);
 		return;
 	}
 	const struct dyn_answer *last;
-	if (rec->when_all_down == CONF_ALL_DOWN_LAST_GOOD && (last = previous_answer(conf, in, r, g))) {
-		copy_answer(a, ar, rec, last);
+	if (rec->when_all_down == CONF_ALL_DOWN_LAST_GOOD &&
+	    (last = policy_previous_answer(conf, in, r, g, false))) {
+		policy_copy_answer(a, ar, rec, last, DYN_FLAG_DEGRADED | DYN_FLAG_LAST_GOOD);
 		return;
 	}
 	if (rec->when_all_down == CONF_ALL_DOWN_POOL) {
 		const struct eligible fallback = {.in = in, .standby = true};
 		choose(&live, conf, geo, rec, g, rec->fallback_pool, &fallback, dcs);
 		if (live.count) {
-			fill_answer(a, ar, conf, rec, &live, DYN_FLAG_DEGRADED | DYN_FLAG_FALLBACK_POOL);
+			policy_fill_answer(a, ar, conf, rec, &live,
+					   DYN_FLAG_DEGRADED | DYN_FLAG_FALLBACK_POOL);
 			return;
 		}
 	}
-	/* Fail open: every member of the record's type, whatever the policy prefers. */
-	const struct eligible open = {.in = in, .any_state = true};
-	memset(&live, 0, sizeof(live));
-	live.pool = rec->pool;
-	add_members(&live, conf, rec, -1, &open);
-	fill_answer(a, ar, conf, rec, &live, live.count ? DYN_FLAG_DEGRADED | DYN_FLAG_FAIL_OPEN : 0);
+	policy_fail_open(a, ar, conf, rec, in);
 }
 
 static const char *type_name(uint16_t type)
@@ -338,7 +338,7 @@ struct dyn_table *policy_compute(const struct conf *conf, const struct geo_map *
 		const struct conf_record *rec = &conf->records[r];
 		for (unsigned g = 0; g < t->region_count && ok; g++) {
 			struct dyn_answer *a = &t->answers[r * t->region_count + g];
-			compute_one(a, &t->arena, conf, geo, r, g, in, dcs);
+			compute_one(a, &t->arena, conf, geo, r, g, in, dcs, d);
 			if (a->count == 0) {
 				diag_error(d, conf->path, rec->line,
 					   "record %s: pool %s has no member for type %s", rec->name,

@@ -74,13 +74,37 @@ static unsigned client_region(struct answer *a)
 	return a->region;
 }
 
+/* For DYN_SELECT_HASH: a hash of the client's network, cut to /24 (IPv4) or /56 (IPv6) so a
+ * resolver's clients behind one network share the answer; the scope grows to say so. */
+static uint32_t client_hash(struct answer *a)
+{
+	uint8_t addr[16];
+	unsigned prefix;
+	if (!client_network(a, addr, &prefix))
+		return 0;
+	bool v4 = addr[10] == 0xff && addr[11] == 0xff && !memcmp(addr, "\0\0\0\0\0\0\0\0\0\0", 10);
+	unsigned cut = v4 ? 96 + 24 : 56;
+	if (prefix > cut)
+		prefix = cut;
+	uint32_t h = 2166136261u;
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned bits = prefix > i * 8 ? prefix - i * 8 : 0;
+		uint8_t byte = bits >= 8 ? addr[i] : (uint8_t)(addr[i] & (0xff00 >> bits));
+		h = (h ^ byte) * 16777619u;
+	}
+	unsigned scope = prefix - (v4 ? 96 : 0);
+	if (a->scope < scope)
+		a->scope = scope;
+	return h;
+}
+
 /* The values of a dynamic RRset for this query: its region's answer and the picked indexes. */
 static const struct dyn_answer *dynamic_values(struct answer *a, const struct zone_rrset *rrset,
 					       uint8_t *picked, unsigned *count)
 {
 	a->client_dependent = true;
 	const struct dyn_answer *d = dyn_answer_get(a->snap->dyn, rrset->ttl, client_region(a));
-	*count = dyn_select(d, a->seed, picked);
+	*count = dyn_select(d, a->seed, d->select == DYN_SELECT_HASH ? client_hash(a) : 0, picked);
 	return d;
 }
 
@@ -127,15 +151,16 @@ static bool put_rrset(struct answer *a, enum wire_section section, const uint8_t
 {
 	if (rrset->count == 0)
 		return put_dynamic(a, section, owner, owner_len, rrset);
-	size_t pos = 0;
-	const uint8_t *rdata;
-	uint16_t rdlen;
-	while (zone_rdata_next(rrset, &pos, &rdata, &rdlen)) {
-		if (!wire_build_rr(&a->b, section, owner, owner_len, rrset->type, WIRE_CLASS_IN, ttl, rdata,
+	/* The records' layout (zone.h: rdlength, then rdata, back to back) read in place. */
+	const uint8_t *p = rrset->rdata;
+	for (unsigned i = 0; i < rrset->count; i++) {
+		uint16_t rdlen = (uint16_t)(p[0] << 8 | p[1]);
+		if (!wire_build_rr(&a->b, section, owner, owner_len, rrset->type, WIRE_CLASS_IN, ttl, p + 2,
 				   rdlen)) {
 			a->truncated = true;
 			return false;
 		}
+		p += 2u + rdlen;
 	}
 	return true;
 }
@@ -146,9 +171,20 @@ static void put_soa(struct answer *a, const struct zone *z)
 	put_rrset(a, WIRE_SECTION_AUTHORITY, z->apex.data, z->apex.len, z->soa, z->neg_ttl);
 }
 
+/* Both names are lowercased and indexed: the apex can only be the suffix with as many labels. */
 static bool name_in_zone(const struct zone *z, const struct wire_name *name)
 {
-	return wire_name_within(name->data, name->len, z->apex.data, z->apex.len);
+	if (name->label_count < z->apex.label_count)
+		return false;
+	unsigned at = name->labels[name->label_count - z->apex.label_count];
+	return name->len - at == z->apex.len && wire_name_same(name->data + at, z->apex.data, z->apex.len);
+}
+
+/* The name an rdata starts with (an NS or CNAME target), lowercased and hashed in one pass. */
+static bool rdata_name(const uint8_t *rdata, uint16_t rdlen, struct wire_name *out, uint32_t *hash)
+{
+	size_t pos = 0;
+	return wire_name_read_hashed(rdata, rdlen, &pos, out, hash);
 }
 
 /* Address records of the delegation's name servers that the zone holds (in-bailiwick or sibling
@@ -159,10 +195,11 @@ static void put_glue(struct answer *a, const struct zone *z, const struct zone_r
 	const uint8_t *rdata;
 	uint16_t rdlen;
 	struct wire_name target;
+	uint32_t hash;
 	while (zone_rdata_next(ns, &pos, &rdata, &rdlen)) {
-		if (!wire_name_from_wire(&target, rdata, rdlen) || !name_in_zone(z, &target))
+		if (!rdata_name(rdata, rdlen, &target, &hash) || !name_in_zone(z, &target))
 			continue;
-		const struct zone_node *node = zone_node_find(z, target.data, target.len);
+		const struct zone_node *node = zone_node_find_hashed(z, target.data, target.len, hash);
 		if (!node)
 			continue;
 		const struct zone_rrset *addr = zone_node_rrset(node, WIRE_TYPE_A);
@@ -210,10 +247,11 @@ static void put_chain(struct answer *a, const struct zone *z, const struct wire_
 		const uint8_t *rdata;
 		uint16_t rdlen;
 		struct wire_name *target = &names[link & 1];
-		if (!first_value(a, r->rrset, &rdata, &rdlen) || !wire_name_from_wire(target, rdata, rdlen) ||
+		uint32_t hash;
+		if (!first_value(a, r->rrset, &rdata, &rdlen) || !rdata_name(rdata, rdlen, target, &hash) ||
 		    !name_in_zone(z, target))
 			return;
-		zone_lookup(z, target, a->q->qtype, r);
+		zone_lookup_hashed(z, target, hash, a->q->qtype, r);
 		switch (r->kind) {
 		case ZONE_FOUND:
 			if (r->rrset)
@@ -247,7 +285,7 @@ static void answer_from_zone(struct answer *a, const struct zone *z)
 {
 	const struct wire_query *q = a->q;
 	struct zone_result r;
-	zone_lookup(z, &q->qname, q->qtype, &r);
+	zone_lookup_hashed(z, &q->qname, q->qname_hash, q->qtype, &r);
 	if (r.kind != ZONE_DELEGATION)
 		wire_build_set_flags(&a->b, WIRE_FLAG_AA);
 	switch (r.kind) {

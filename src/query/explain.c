@@ -88,12 +88,13 @@ static void print_state(const struct snapshot *s, const struct conf_record *rec,
 {
 	const struct conf *c = s->conf;
 	const struct dyn_answer *a = dyn_answer_get(s->dyn, (size_t)(rec - c->records), region);
-	const char *why = a->flags & DYN_FLAG_FAIL_OPEN
-			      ? "no member up: every member (when_all_down serve_all)"
-			  : a->flags & DYN_FLAG_LAST_GOOD     ? "no member up: the last good answer"
-			  : a->flags & DYN_FLAG_FALLBACK_POOL ? "no member up: the fallback pool"
-			  : a->flags & DYN_FLAG_DEGRADED      ? "degraded: differs from the all-up answer"
-							      : "every preferred member up";
+	const char *why =
+	    a->flags & DYN_FLAG_POLICY_ERROR	? "the policy failed: the last good answer keeps serving"
+	    : a->flags & DYN_FLAG_FAIL_OPEN	? "no member up: every member (when_all_down serve_all)"
+	    : a->flags & DYN_FLAG_LAST_GOOD	? "no member up: the last good answer"
+	    : a->flags & DYN_FLAG_FALLBACK_POOL ? "no member up: the fallback pool"
+	    : a->flags & DYN_FLAG_DEGRADED	? "degraded: differs from the all-up answer"
+						: "every preferred member up";
 	fprintf(out, "state:   %s, ttl %u\n", why, a->ttl);
 }
 
@@ -113,7 +114,7 @@ static void print_record(const struct snapshot *s, const struct conf_record *rec
 {
 	const struct conf *c = s->conf;
 	fprintf(out, "record:  %s, pool %s, policy %s, ttl %u", rec->name, c->pools[rec->pool].name,
-		policy_name(rec->policy), rec->ttl);
+		rec->policy == CONF_POLICY_LUA ? rec->policy_file : policy_name(rec->policy), rec->ttl);
 	if (rec->answers)
 		fprintf(out, ", answers %u", rec->answers);
 	fprintf(out, "\norder:  ");

@@ -37,7 +37,55 @@ static unsigned pick_weighted(const struct dyn_answer *a, unsigned k, uint32_t s
 	return n;
 }
 
-unsigned dyn_select(const struct dyn_answer *a, uint32_t seed, uint8_t *picked)
+/* k of the n values in a random order (a partial Fisher-Yates shuffle). */
+static unsigned pick_shuffled(unsigned n, unsigned k, uint32_t seed, uint8_t *picked)
+{
+	uint8_t order[DYN_VALUES_MAX];
+	for (unsigned i = 0; i < n; i++)
+		order[i] = (uint8_t)i;
+	uint64_t r = mix(seed);
+	for (unsigned i = 0; i < k; i++) {
+		unsigned j = i + (unsigned)((r >> 16) % (n - i));
+		r = mix(r);
+		uint8_t t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+		picked[i] = order[i];
+	}
+	return k;
+}
+
+/* FNV-1a over one value's rdata. */
+static uint64_t value_hash(const struct dyn_answer *a, unsigned i)
+{
+	const uint8_t *v = a->rdata + a->offsets[i];
+	size_t len = (size_t)(v[0] << 8 | v[1]);
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t j = 0; j < len; j++)
+		h = (h ^ v[2 + j]) * 0x100000001b3ull;
+	return h;
+}
+
+/* The k values with the highest score for this client (rendezvous hashing): a client keeps its
+ * values, and when a value leaves only the clients that had it move. */
+static unsigned pick_hashed(const struct dyn_answer *a, unsigned k, uint32_t client, uint8_t *picked)
+{
+	uint64_t score[DYN_VALUES_MAX];
+	bool taken[DYN_VALUES_MAX] = {false};
+	for (unsigned i = 0; i < a->count; i++)
+		score[i] = mix(value_hash(a, i) ^ client);
+	for (unsigned j = 0; j < k; j++) {
+		unsigned best = a->count;
+		for (unsigned i = 0; i < a->count; i++)
+			if (!taken[i] && (best == a->count || score[i] > score[best]))
+				best = i;
+		taken[best] = true;
+		picked[j] = (uint8_t)best;
+	}
+	return k;
+}
+
+unsigned dyn_select(const struct dyn_answer *a, uint32_t seed, uint32_t client, uint8_t *picked)
 {
 	unsigned n = a->count;
 	unsigned k = a->cap && a->cap < n ? a->cap : n;
@@ -48,6 +96,10 @@ unsigned dyn_select(const struct dyn_answer *a, uint32_t seed, uint8_t *picked)
 		return k;
 	case DYN_SELECT_WEIGHTED:
 		return pick_weighted(a, a->cap ? k : 1, seed, picked);
+	case DYN_SELECT_SHUFFLE:
+		return pick_shuffled(n, k, seed, picked);
+	case DYN_SELECT_HASH:
+		return pick_hashed(a, a->cap ? k : (n ? 1 : 0), client, picked);
 	case DYN_SELECT_ALL:
 		break;
 	}

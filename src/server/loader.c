@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "meridian/policy.h"
 #include "meridian/wire.h"
@@ -88,27 +89,50 @@ static struct zone_set *load_zones(const struct conf *conf, enum loader_mode mod
 	return set;
 }
 
+static bool has_lua_records(const struct conf *conf)
+{
+	for (size_t i = 0; i < conf->record_count; i++)
+		if (conf->records[i].policy == CONF_POLICY_LUA)
+			return true;
+	return false;
+}
+
+static double wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 struct snapshot *loader_build(struct conf *conf, enum loader_mode mode, struct diag *d)
 {
 	struct zone_set *zones = load_zones(conf, mode, d);
 	struct geo_map *geo = NULL;
+	struct lua_policy_set *lua = NULL;
 	struct dyn_table *dyn = NULL;
 	bool ok = zones != NULL;
 	if (ok && conf->geo.region_count) {
 		geo = geo_map_build(&conf->geo, d);
 		ok = geo != NULL;
 	}
+	if (ok && has_lua_records(conf)) {
+		lua = lua_policy_load(conf, d);
+		ok = lua != NULL;
+	}
 	if (ok && conf->record_count) {
-		dyn = policy_compute(conf, geo, NULL, d);
+		/* every member up: the daemon recomputes with live health before publishing */
+		struct policy_inputs in = {.lua = lua, .now = wall_now()};
+		dyn = policy_compute(conf, geo, &in, d);
 		ok = dyn != NULL;
 	}
 	if (!ok) {
 		zone_set_free(zones);
 		geo_map_free(geo);
+		lua_policy_free(lua);
 		conf_free(conf);
 		return NULL;
 	}
-	struct snapshot *s = snapshot_new(conf, zones, geo);
+	struct snapshot *s = snapshot_new(conf, zones, geo, lua);
 	s->dyn = dyn;
 	return s;
 }

@@ -11,6 +11,7 @@ struct snapshot_base {
 	struct conf *conf;
 	struct zone_set *zones;
 	struct geo_map *geo;
+	struct lua_policy_set *lua;
 	unsigned refs;
 };
 
@@ -24,11 +25,13 @@ static struct snapshot *snapshot_with(struct snapshot_base *b, struct dyn_table 
 	s->conf = b->conf;
 	s->zones = b->zones;
 	s->geo = b->geo;
+	s->lua = b->lua;
 	s->dyn = dyn;
 	return s;
 }
 
-struct snapshot *snapshot_new(struct conf *conf, struct zone_set *zones, struct geo_map *geo)
+struct snapshot *snapshot_new(struct conf *conf, struct zone_set *zones, struct geo_map *geo,
+			      struct lua_policy_set *lua)
 {
 	struct snapshot_base *b = calloc(1, sizeof(*b));
 	if (!b)
@@ -36,6 +39,7 @@ struct snapshot *snapshot_new(struct conf *conf, struct zone_set *zones, struct 
 	b->conf = conf;
 	b->zones = zones;
 	b->geo = geo;
+	b->lua = lua;
 	return snapshot_with(b, NULL);
 }
 
@@ -53,6 +57,7 @@ void snapshot_free(struct snapshot *s)
 	if (--b->refs == 0) {
 		zone_set_free(b->zones);
 		geo_map_free(b->geo);
+		lua_policy_free(b->lua);
 		conf_free(b->conf);
 		free(b);
 	}

@@ -5,10 +5,12 @@
 
 #include "worker.h"
 
-/* Points the first n receive headers at their buffers again (recvmmsg changed their lengths). */
-static void prepare_receive(struct udp_batch *b, unsigned n)
+/* Points every header at its buffers, once per thread: the kernel never writes the iovecs or the
+ * pointers, only the lengths and flags, so a batch only has to reset those (prepare_receive) and
+ * fill in what differs per reply (answer_batch). */
+static void prepare_batch(struct udp_batch *b)
 {
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < UDP_BATCH; i++) {
 		b->in_iov[i] = (struct iovec){b->in_buf[i], UDP_RECV_SIZE};
 		b->in[i].msg_hdr = (struct msghdr){
 		    .msg_name = &b->peer[i],
@@ -18,6 +20,18 @@ static void prepare_receive(struct udp_batch *b, unsigned n)
 		    .msg_control = b->in_control[i].buf,
 		    .msg_controllen = sizeof(b->in_control[i].buf),
 		};
+		b->out_iov[i] = (struct iovec){b->out_buf[i], 0};
+		b->out[i].msg_hdr = (struct msghdr){.msg_iov = &b->out_iov[i], .msg_iovlen = 1};
+	}
+}
+
+/* Gives the first n receive headers their full address and control lengths again (recvmmsg
+ * shortened them to what each datagram carried). */
+static void prepare_receive(struct udp_batch *b, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		b->in[i].msg_hdr.msg_namelen = sizeof(b->peer[i]);
+		b->in[i].msg_hdr.msg_controllen = sizeof(b->in_control[i].buf);
 	}
 }
 
@@ -88,12 +102,10 @@ static void answer_batch(struct udp_thread *u, unsigned n)
 					  UDP_SEND_SIZE, QUERY_UDP, &u->query, &u->stats);
 		if (!len)
 			continue;
-		b->out_iov[m] = (struct iovec){b->out_buf[m], len};
+		b->out_iov[m].iov_len = len;
 		struct msghdr *out = &b->out[m].msg_hdr;
-		*out = (struct msghdr){.msg_name = &b->peer[i],
-				       .msg_namelen = in->msg_namelen,
-				       .msg_iov = &b->out_iov[m],
-				       .msg_iovlen = 1};
+		out->msg_name = &b->peer[i];
+		out->msg_namelen = in->msg_namelen;
 		if (u->wildcard)
 			copy_destination(in, out, &b->out_control[m]);
 		m++;
@@ -105,7 +117,8 @@ void *udp_thread_main(void *arg)
 {
 	struct udp_thread *u = arg;
 	rcu_register_thread();
-	unsigned used = UDP_BATCH; /* headers recvmmsg may have changed since they were prepared */
+	prepare_batch(u->batch);
+	unsigned used = 0; /* headers recvmmsg may have changed since they were prepared */
 	while (!__atomic_load_n(u->stopping, __ATOMIC_ACQUIRE)) {
 		prepare_receive(u->batch, used);
 		/* Blocked in the kernel we hold no snapshot: offline, a publication need not wait for us.
@@ -114,10 +127,9 @@ void *udp_thread_main(void *arg)
 		int n = recvmmsg(u->fd, u->batch->in, UDP_BATCH, MSG_WAITFORONE, NULL);
 		rcu_thread_online();
 		used = n > 0 ? (unsigned)n : UDP_BATCH;
-		if (n > 0) {
+		/* No quiescent state after the batch: going offline before the next wait is one. */
+		if (n > 0)
 			answer_batch(u, (unsigned)n);
-			rcu_quiescent_state();
-		}
 	}
 	rcu_unregister_thread();
 	return NULL;

@@ -31,6 +31,7 @@ static void query_reset(struct wire_query *q)
 	q->flags = 0;
 	q->qname.len = 0;
 	q->qname.label_count = 0;
+	q->qname_hash = 0;
 	q->qtype = 0;
 	q->qclass = 0;
 	q->has_question = false;
@@ -113,7 +114,12 @@ static bool walk_section(const uint8_t *pkt, size_t len, size_t *pos, unsigned c
 {
 	for (unsigned i = 0; i < count; i++) {
 		size_t owner = *pos;
-		if (!wire_name_read(pkt, len, pos, NULL) || len - *pos < RR_FIXED)
+		/* The usual RR here is the OPT record, owned by the root: one octet, no name to read. */
+		if (owner < len && pkt[owner] == 0)
+			*pos = owner + 1;
+		else if (!wire_name_read(pkt, len, pos, NULL))
+			return false;
+		if (len - *pos < RR_FIXED)
 			return false;
 		const uint8_t *rr = pkt + *pos;
 		size_t rdlen = get16(rr + 8);
@@ -134,7 +140,7 @@ static bool parse_question(const uint8_t *pkt, size_t len, size_t *pos, struct w
 {
 	size_t start = *pos;
 
-	if (!wire_name_read(pkt, len, pos, &q->qname) || *pos - start != q->qname.len)
+	if (!wire_name_read_hashed(pkt, len, pos, &q->qname, &q->qname_hash))
 		return false;
 	if (len - *pos < 4)
 		return false;

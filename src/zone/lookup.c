@@ -4,39 +4,29 @@
 
 #include <string.h>
 
-/* Eight bytes at a time, multiply-xorshift mixed, folded to 32 bits: names are short, so the tail and
- * the final mix matter more than the loop. Byte order only changes which hash a name gets, and hashes
- * never leave the process. */
+/* The parser hashes the qname with the same function, so the exact-match lookup reuses its hash. */
 uint32_t zone_name_hash(const uint8_t *name, size_t len)
 {
-	const uint64_t k = 0x9e3779b97f4a7c15ull;
-	uint64_t h = k ^ (uint64_t)len;
-	while (len >= 8) {
-		uint64_t w;
-		memcpy(&w, name, 8);
-		h = (h ^ w) * k;
-		h ^= h >> 29;
-		name += 8;
-		len -= 8;
-	}
-	if (len) {
-		uint64_t w = 0;
-		memcpy(&w, name, len);
-		h = (h ^ w) * k;
-	}
-	h ^= h >> 32;
-	h *= 0xd6e8feb86659fd93ull;
-	h ^= h >> 32;
-	return (uint32_t)h;
+	return wire_name_hash(name, len);
+}
+
+static const struct zone_node *node_find(const struct zone *z, const uint8_t *name, size_t len, uint32_t h)
+{
+	for (const struct zone_node *n = z->table[h & z->table_mask]; n; n = n->hash_next)
+		if (n->hash == h && n->name_len == len && wire_name_same(n->name, name, len))
+			return n;
+	return NULL;
+}
+
+const struct zone_node *zone_node_find_hashed(const struct zone *z, const uint8_t *name, size_t len,
+					      uint32_t hash)
+{
+	return node_find(z, name, len, hash);
 }
 
 const struct zone_node *zone_node_find(const struct zone *z, const uint8_t *name, size_t len)
 {
-	uint32_t h = zone_name_hash(name, len);
-	for (const struct zone_node *n = z->table[h & z->table_mask]; n; n = n->hash_next)
-		if (n->hash == h && n->name_len == len && memcmp(n->name, name, len) == 0)
-			return n;
-	return NULL;
+	return node_find(z, name, len, wire_name_hash(name, len));
 }
 
 const struct zone_rrset *zone_node_rrset(const struct zone_node *node, uint16_t type)
@@ -94,9 +84,10 @@ static void zone_referral(const struct zone_node *cut, struct zone_result *r)
 /* Every ancestor of every owner is a node, so the closest encloser is the longest suffix of qname
  * that is in the table, and the walk ends at the apex at the latest. A cut above qname is an
  * ancestor of it, hence at or above the closest encloser, whose cut link therefore finds it. */
-void zone_lookup(const struct zone *z, const struct wire_name *qname, uint16_t qtype, struct zone_result *r)
+void zone_lookup_hashed(const struct zone *z, const struct wire_name *qname, uint32_t hash, uint16_t qtype,
+			struct zone_result *r)
 {
-	const struct zone_node *node = zone_node_find(z, qname->data, qname->len);
+	const struct zone_node *node = node_find(z, qname->data, qname->len, hash);
 	if (node) {
 		if (node->cut && !(node == node->cut && qtype == WIRE_TYPE_DS))
 			zone_referral(node->cut, r);
@@ -119,4 +110,9 @@ void zone_lookup(const struct zone *z, const struct wire_name *qname, uint16_t q
 		r->rrset = NULL;
 		r->wildcard = false;
 	}
+}
+
+void zone_lookup(const struct zone *z, const struct wire_name *qname, uint16_t qtype, struct zone_result *r)
+{
+	zone_lookup_hashed(z, qname, wire_name_hash(qname->data, qname->len), qtype, r);
 }

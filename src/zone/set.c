@@ -1,7 +1,8 @@
 /* set.c -- zone sets: picking the zone for a name by longest apex suffix.
  *
  * The apexes sit in an open-addressing table at most half full, so a query costs one probe sequence
- * per label of the qname, longest suffix first; nothing is allocated after zone_set_new. */
+ * per label of the qname, longest suffix first; a set of a few zones is scanned instead. Nothing is
+ * allocated after zone_set_new. */
 #include "meridian/zone.h"
 
 #include <stdlib.h>
@@ -57,8 +58,33 @@ void zone_set_free(struct zone_set *s)
 	free(s);
 }
 
+/* Few zones (the usual deployment): comparing the one suffix of name that could be each apex costs
+ * less than hashing even one suffix. */
+#define SET_SCAN_MAX 8
+
+static const struct zone *zone_set_scan(const struct zone_set *s, const struct wire_name *name, int from)
+{
+	const struct zone *best = NULL;
+	int best_labels = 0;
+	for (size_t i = 0; i < s->count; i++) {
+		const struct zone *z = s->zones[i];
+		int at = (int)name->label_count - (int)z->apex.label_count;
+		if (at < from || z->apex.label_count <= best_labels)
+			continue;
+		size_t off = name->labels[at];
+		if (name->len - off == z->apex.len &&
+		    wire_name_same(name->data + off, z->apex.data, z->apex.len)) {
+			best = z;
+			best_labels = z->apex.label_count;
+		}
+	}
+	return best;
+}
+
 static const struct zone *zone_set_longest(const struct zone_set *s, const struct wire_name *name, int from)
 {
+	if (s->count <= SET_SCAN_MAX)
+		return zone_set_scan(s, name, from);
 	/* Suffixes with more labels than the longest apex cannot be an apex: start below them. */
 	int skip = (int)name->label_count - (int)s->max_labels;
 	for (int i = skip > from ? skip : from; i < name->label_count; i++) {

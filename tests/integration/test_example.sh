@@ -8,7 +8,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 
 write_config
 cp "$ROOT"/zones/meridian.conf "$ROOT"/zones/*.zone "$DIR/"
-cp -r "$ROOT"/zones/geo "$DIR/"
+cp -r "$ROOT"/zones/geo "$ROOT"/zones/policies "$DIR/"
 sed -i -E "s/^listen *=.*/listen = { \"127.0.0.1:$PORT\" }/" "$DIR/meridian.conf"
 CONF=$DIR/meridian.conf
 check "example config copy listens on the test port" grep -q "127.0.0.1:$PORT" "$CONF"

@@ -959,16 +959,18 @@ START_TEST(test_geo_bad_records)
 	expect_error(&d, p, 13, "records[7].ttl: expected an integer in 0..2147483647, got -1");
 	expect_error(
 	    &d, p, 13,
-	    "records[7].policy: expected \"failover\", \"nearest\", \"weighted\" or \"all\", got \"random\"");
+	    "records[7].policy: expected \"failover\", \"nearest\", \"weighted\", \"all\" or a policy file "
+	    "\"NAME.lua\", got \"random\"");
 	expect_error(&d, p, 14, "records[8].ttl: missing (expected a TTL in seconds)");
 	expect_error(&d, p, 14, "records[8].answers: expected an integer in 1..65535, got 0");
 	expect_error(&d, p, 15,
 		     "records[8].order: only for policy \"failover\" (this record's policy is \"nearest\")");
 	expect_error(&d, p, 16, "records[9].name: \"z example.com\": invalid character ' '");
 	expect_error(&d, p, 16, "records[9].ttl: expected an integer in 0..2147483647, got 2147483648");
-	expect_error(
-	    &d, p, 16,
-	    "records[9].policy: missing (expected \"failover\", \"nearest\", \"weighted\" or \"all\")");
+	expect_error(&d, p, 16,
+		     "records[9].policy: missing (expected \"failover\", \"nearest\", \"weighted\", \"all\" "
+		     "or a policy "
+		     "file \"NAME.lua\")");
 	expect_error(&d, p, 17, "records[10]: unknown key 'weight'");
 	expect_error(&d, p, 17,
 		     "records[10].answers: a CNAME answer holds one target (expected 1 or nothing, got 2)");
@@ -1741,6 +1743,111 @@ START_TEST(test_health_bad_records)
 }
 END_TEST
 
+/* A Lua policy file in tmpdir/sub (records refer to it as "sub/NAME"). */
+static void write_policy(const char *name)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/sub", tmpdir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "sub/%s", name);
+	write_tmp(path, "return function(ctx) return { members = ctx.members } end\n");
+}
+
+START_TEST(test_lua_policy_records)
+{
+	write_policy("api.lua");
+	write_policy("other.lua");
+	/* clang-format off */
+	const char *p = health_cfg("luarecords.lua",
+		RECORD_POOLS
+		"\t{ name = 'a.example', type = 'A', pool = 'web', ttl = 30, policy = 'sub/api.lua' },\n"
+		"\t{ name = 'b.example', type = 'A', pool = 'web', ttl = 30, policy = 'sub/api.lua',\n"
+		"\t\tttl_degraded = 5 },\n"
+		"\t{ name = 'c.example', type = 'CNAME', pool = 'names', ttl = 60, policy = 'sub/other.lua' },\n"
+		"\t{ name = 'd.example', type = 'A', pool = 'web', ttl = 30, policy = 'all' },\n"
+		"}\n");
+	/* clang-format on */
+	char want[256];
+	struct conf *c = load_ok(p);
+	ck_assert_uint_eq(c->record_count, 4);
+	snprintf(want, sizeof(want), "%s/sub/api.lua", tmpdir);
+	ck_assert_int_eq(c->records[0].policy, CONF_POLICY_LUA);
+	ck_assert_str_eq(c->records[0].policy_file, want); /* resolved against the config's folder */
+	ck_assert_uint_eq(c->records[0].ttl_degraded, 7);
+	ck_assert_uint_eq(c->records[0].answers, 0);
+	ck_assert_int_eq(c->records[0].when_all_down, CONF_ALL_DOWN_SERVE_ALL);
+	ck_assert_int_eq(c->records[1].policy, CONF_POLICY_LUA);
+	ck_assert_str_eq(c->records[1].policy_file, want);
+	ck_assert_uint_eq(c->records[1].ttl_degraded, 5);
+	snprintf(want, sizeof(want), "%s/sub/other.lua", tmpdir);
+	ck_assert_int_eq(c->records[2].policy, CONF_POLICY_LUA);
+	ck_assert_str_eq(c->records[2].policy_file, want);
+	ck_assert_int_eq(c->records[3].policy, CONF_POLICY_ALL);
+	ck_assert_ptr_null(c->records[3].policy_file);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_lua_policy_bad_records)
+{
+	write_policy("api.lua");
+	char dir[128], missing[160];
+	snprintf(dir, sizeof(dir), "%s/sub/dir.lua", tmpdir);
+	mkdir(dir, 0700);
+	snprintf(missing, sizeof(missing), "%s/sub/nope.lua", tmpdir);
+	/* clang-format off */
+	const char *p = health_cfg("badluarecords.lua",
+		RECORD_POOLS
+		"\t{ name = 'a.example', type = 'A', pool = 'web', ttl = 30, policy = 'sub/nope.lua' },\n" /* 12 */
+		"\t{ name = 'b.example', type = 'A', pool = 'web', ttl = 30, policy = 'sub/dir.lua' },\n"
+		"\t{ name = 'c.example', type = 'A', pool = 'web', ttl = 30, policy = 'sub/api.lua',\n"
+		"\t\tanswers = 2 },\n"                                                                       /* 15 */
+		"\t{ name = 'd.example', type = 'A', pool = 'web', ttl = 30, policy = 'sub/api.lua',\n"
+		"\t\torder = { r = { 'ams' } } },\n"
+		"\t{ name = 'e.example', type = 'A', pool = 'web', ttl = 30, policy = 'sub/api.lua',\n"
+		"\t\twhen_all_down = 'last_good' },\n"
+		"\t{ name = 'f.example', type = 'A', pool = 'web', ttl = 30, policy = '.lua' },\n"             /* 20 */
+		"\t{ name = 'g.example', type = 'A', pool = 'web', ttl = 30, policy = 'api.LUA' },\n"
+		"\t{ name = 'h.example', type = 'A', pool = 'names', ttl = 30, policy = 'sub/api.lua' },\n"
+		"}\n");
+	/* clang-format on */
+	char msg[512], file[160];
+	snprintf(file, sizeof(file), "%s/sub/api.lua", tmpdir);
+	struct diag d = load_fail(p);
+	snprintf(msg, sizeof(msg), "records[1].policy: cannot read \"%s\": No such file or directory",
+		 missing);
+	expect_error(&d, p, 12, msg);
+	snprintf(msg, sizeof(msg), "records[2].policy: cannot read \"%s\": not a regular file", dir);
+	expect_error(&d, p, 13, msg);
+	snprintf(msg, sizeof(msg),
+		 "records[3].answers: not with a Lua policy: %s decides the cap (return { answers = N })",
+		 file);
+	expect_error(&d, p, 15, msg);
+	snprintf(msg, sizeof(msg),
+		 "records[4].order: not with a Lua policy: %s decides the order of datacenters", file);
+	expect_error(&d, p, 17, msg);
+	snprintf(
+	    msg, sizeof(msg),
+	    "records[5].when_all_down: not with a Lua policy: %s decides what answers when members are down",
+	    file);
+	expect_error(&d, p, 19, msg);
+	expect_error(
+	    &d, p, 20,
+	    "records[6].policy: expected \"failover\", \"nearest\", \"weighted\", \"all\" or a policy file "
+	    "\"NAME.lua\", got \".lua\"");
+	expect_error(
+	    &d, p, 21,
+	    "records[7].policy: expected \"failover\", \"nearest\", \"weighted\", \"all\" or a policy file "
+	    "\"NAME.lua\", got \"api.LUA\"");
+	/* a Lua policy still needs a pool that can answer the record's type */
+	expect_error(&d, p, 22,
+		     "records[8].pool: pool 'names' has CNAME target members ('c'), which cannot answer an A "
+		     "record");
+	expect_errors(&d, 8);
+	diag_free(&d);
+}
+END_TEST
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -1794,6 +1901,8 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_health_state_dir);
 	tcase_add_test(tc, test_health_records);
 	tcase_add_test(tc, test_health_bad_records);
+	tcase_add_test(tc, test_lua_policy_records);
+	tcase_add_test(tc, test_lua_policy_bad_records);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -119,7 +119,7 @@ START_TEST(nearest_orders_by_distance_and_spills_over)
 	/* a region without a location keeps the config order of datacenters */
 	ck_assert_str_eq(values(dyn_answer_get(t, CDN, NOWHERE)), "192.0.2.10 192.0.2.11");
 	uint8_t picked[DYN_VALUES_MAX];
-	ck_assert_uint_eq(dyn_select(dyn_answer_get(t, CDN, ASIA), 7, picked), 2);
+	ck_assert_uint_eq(dyn_select(dyn_answer_get(t, CDN, ASIA), 7, 0, picked), 2);
 	ck_assert_uint_eq(picked[0], 0);
 	ck_assert_uint_eq(picked[1], 1);
 	dyn_table_free(t);
@@ -147,7 +147,7 @@ START_TEST(weighted_draws_follow_weights)
 	unsigned hits[4] = {0};
 	uint8_t picked[DYN_VALUES_MAX];
 	for (uint32_t seed = 0; seed < 50000; seed++) {
-		ck_assert_uint_eq(dyn_select(a, seed, picked), 1);
+		ck_assert_uint_eq(dyn_select(a, seed, 0, picked), 1);
 		hits[picked[0]]++;
 	}
 	/* iad-1 (index 2) has weight 2 of 5: 40% +- 2%; the others 20% each */
@@ -168,12 +168,56 @@ START_TEST(all_with_a_cap_rotates)
 	uint8_t picked[DYN_VALUES_MAX];
 	bool seen[4] = {false};
 	for (uint32_t seed = 0; seed < 4; seed++) {
-		ck_assert_uint_eq(dyn_select(a, seed, picked), 2);
+		ck_assert_uint_eq(dyn_select(a, seed, 0, picked), 2);
 		ck_assert_uint_ne(picked[0], picked[1]);
 		seen[picked[0]] = true;
 	}
 	for (int i = 0; i < 4; i++)
 		ck_assert(seen[i]);
+	dyn_table_free(t);
+}
+END_TEST
+
+START_TEST(shuffle_and_hash_select)
+{
+	struct dyn_table *t = compute(NULL);
+	struct dyn_answer a = *dyn_answer_get(t, IMG, EUROPE); /* 4 values */
+	uint8_t picked[DYN_VALUES_MAX];
+	a.select = DYN_SELECT_SHUFFLE;
+	a.cap = 0;
+	unsigned firsts[4] = {0};
+	for (uint32_t seed = 0; seed < 4000; seed++) {
+		ck_assert_uint_eq(dyn_select(&a, seed, 0, picked), 4);
+		bool seen[4] = {false};
+		for (int i = 0; i < 4; i++)
+			seen[picked[i]] = true;
+		ck_assert(seen[0] && seen[1] && seen[2] && seen[3]); /* a permutation */
+		firsts[picked[0]]++;
+	}
+	for (int i = 0; i < 4; i++)
+		ck_assert(firsts[i] > 800 && firsts[i] < 1200);
+	/* hash: one value per client, the same for every query of that client, spread over clients */
+	a.select = DYN_SELECT_HASH;
+	unsigned per_value[4] = {0};
+	for (uint32_t client = 0; client < 4000; client++) {
+		ck_assert_uint_eq(dyn_select(&a, 1, client * 2654435761u, picked), 1);
+		uint8_t first = picked[0];
+		ck_assert_uint_eq(dyn_select(&a, 99, client * 2654435761u, picked), 1);
+		ck_assert_uint_eq(picked[0], first);
+		per_value[first]++;
+	}
+	for (int i = 0; i < 4; i++)
+		ck_assert(per_value[i] > 700 && per_value[i] < 1300);
+	/* when a value leaves, only the clients that had it move (rendezvous hashing) */
+	struct dyn_answer fewer = a;
+	fewer.count = 3;
+	for (uint32_t client = 0; client < 1000; client++) {
+		dyn_select(&a, 0, client * 2654435761u, picked);
+		uint8_t before = picked[0];
+		dyn_select(&fewer, 0, client * 2654435761u, picked);
+		if (before < 3)
+			ck_assert_uint_eq(picked[0], before);
+	}
 	dyn_table_free(t);
 }
 END_TEST
@@ -326,6 +370,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, types_take_their_own_members);
 	tcase_add_test(tc, weighted_draws_follow_weights);
 	tcase_add_test(tc, all_with_a_cap_rotates);
+	tcase_add_test(tc, shuffle_and_hash_select);
 	suite_add_tcase(s, tc);
 	TCase *health = tcase_create("health");
 	tcase_add_checked_fixture(health, health_setup, health_teardown);

@@ -21,7 +21,7 @@ static void setup(void)
 		zones[i] = zone_load(c->zones[i].name, c->zones[i].file, &d);
 		ck_assert_ptr_nonnull(zones[i]);
 	}
-	snap = snapshot_new(c, zone_set_new(zones, 2), NULL);
+	snap = snapshot_new(c, zone_set_new(zones, 2), NULL, NULL);
 	zone_unref(zones[0]);
 	zone_unref(zones[1]);
 	diag_free(&d);

@@ -1,0 +1,32 @@
+-- spill.test.lua -- cases for spill.lua (spill.example.com in ../meridian.conf, pool api).
+-- Run: build/meridianctl test-policy zones/policies/spill.test.lua
+return {
+	config = "../meridian.conf",
+	record = "spill.example.com", type = "A",
+	cases = {
+		{ name = "all up, europe: both of ams, the nearest", region = "europe",
+		  expect = { addrs = { "192.0.2.20", "192.0.2.21" }, ttl = 30, select = "all" } },
+		{ name = "all up, americas: both of iad", region = "americas",
+		  expect = { addrs = { "198.51.100.20", "198.51.100.21" }, ttl = 30 } },
+		{ name = "all up, asia: sin has one, filled from the next nearest, ams", region = "asia",
+		  expect = { addrs = { "203.0.113.20", "192.0.2.20" }, ordered = true, ttl = 30 } },
+		{ name = "ams-1 down, europe: ams-2, filled with iad-1", region = "europe",
+		  states = { ["api/ams-1"] = "down" },
+		  expect = { addrs = { "192.0.2.21", "198.51.100.20" }, ordered = true, ttl = 7 } },
+		{ name = "ams down, europe: iad, the next nearest", region = "europe",
+		  states = { ["api/ams-1"] = "down", ["api/ams-2"] = "down" },
+		  expect = { addrs = { "198.51.100.20", "198.51.100.21" }, ttl = 7 } },
+		{ name = "a draining member is not counted as capacity", region = "americas",
+		  states = { ["api/iad-2"] = "drain" },
+		  expect = { addrs = { "198.51.100.20", "192.0.2.20" }, ordered = true } },
+		{ name = "only sin-1 up, europe: sin-1 alone", region = "europe",
+		  states = { ["api/ams-1"] = "down", ["api/ams-2"] = "down", ["api/iad-1"] = "down",
+		             ["api/iad-2"] = "down" },
+		  expect = { addrs = { "203.0.113.20" } } },
+		{ name = "all down: every member, TTL 10", region = "asia",
+		  states = { ["api/ams-1"] = "down", ["api/ams-2"] = "down", ["api/iad-1"] = "down",
+		             ["api/iad-2"] = "down", ["api/sin-1"] = "down" },
+		  expect = { addrs = { "192.0.2.20", "192.0.2.21", "198.51.100.20", "198.51.100.21",
+		                       "203.0.113.20" }, ttl = 10 } },
+	},
+}
