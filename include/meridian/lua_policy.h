@@ -26,9 +26,9 @@
  * math (math.random deterministic per call: seeded from the input's seed) and safe base functions;
  * no io, os, debug, coroutine, utf8, require, load, dofile, print, collectgarbage, string.dump,
  * bytecode or __gc; an instruction budget and a time limit per call (and for the file's top level at
- * load) and a memory cap per file. pcall cannot catch a budget or memory error. Globals a policy sets persist
- * between its calls (one state per file): keep state there at your own risk. A set is used by one
- * thread at a time. */
+ * load) and a memory cap per file, which pcall cannot catch. Globals a policy sets persist between
+ * its calls (one state per file): keep state there at your own risk. A set is used by one thread at
+ * a time. */
 #ifndef MERIDIAN_LUA_POLICY_H
 #define MERIDIAN_LUA_POLICY_H
 
@@ -85,16 +85,16 @@ struct lua_policy_output {
 	bool has_ttl;
 	uint32_t ttl;
 	enum dyn_select select;
-	unsigned answers; /* cap, 0 = none */
+	unsigned answers; /* cap, 0 = none (a cap above DYN_VALUES_MAX is stored as DYN_VALUES_MAX) */
 	double recheck;	  /* seconds, 0 = none */
 };
 
-/* Runs the record's policy under a fresh instruction budget, with math.random seeded from in->seed.
- * Returns true with the answer in out; false with the reason in err
- * ("policies/api.lua:12: attempt to index a nil value", "budget of 1000000 instructions exceeded",
- * "time limit of 0.5 s exceeded", "memory cap of 16 MiB exceeded", "empty answer", "addrs[2]: 192.0.2.99 is
- * not a member of pool web", "members[1]: ams-6 has no A address", "select: expected all, first, weighted,
- * shuffle or hash"). Never longjmps out, never aborts: a policy cannot crash the server. */
+/* Runs the record's policy with fresh limits and math.random seeded from in->seed. Returns true with
+ * the answer in out; false with out zeroed and the reason in err ("policies/api.lua:12: attempt to
+ * index a nil value", "budget of 1000000 instructions exceeded", "time limit of 0.5 s exceeded",
+ * "memory cap of 16 MiB exceeded", "empty answer", "addrs[2]: 192.0.2.99 is not a member of pool
+ * web", "members[1]: ams-6 has no A address", "select: expected all, first, weighted, shuffle or
+ * hash"). Never longjmps out, never aborts: a policy cannot crash the server. */
 bool lua_policy_run(struct lua_policy_set *set, const struct conf *conf, const struct lua_policy_input *in,
 		    struct lua_policy_output *out, char *err, size_t err_size);
 

@@ -3,7 +3,7 @@
  *
  * Sockets are opened and bound by server_start on the calling thread, so a bind failure is reported
  * before anything runs. Each worker is an RCU reader (QSBR): it goes offline while it blocks in the
- * event loop and passes a quiescent state after every batch, which is what lets snapshot_publish
+ * event loop and goes offline (a quiescent state) after every batch, which is what lets snapshot_publish
  * free the old snapshot without locks on the query path. */
 #ifndef MERIDIAN_SERVER_H
 #define MERIDIAN_SERVER_H

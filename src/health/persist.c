@@ -494,6 +494,8 @@ static int saved_cmp(const void *a, const void *b)
 /* Finds duplicates, then copies each saved state into the entry of the same pool and member. */
 static bool restore(struct reader *r, struct health_entry *e, size_t n)
 {
+	if (r->n == 0) /* a server without members saved an empty state: nothing to restore */
+		return true;
 	qsort(r->v, r->n, sizeof(*r->v), saved_cmp);
 	for (size_t i = 1; i < r->n; i++)
 		if (saved_cmp(&r->v[i - 1], &r->v[i]) == 0) {

@@ -11,9 +11,12 @@
  * Instructions are not all equal: comparing or concatenating two 4 MB strings is one instruction
  * that takes a millisecond, so a million of them would stall the control thread for minutes. The
  * hook therefore also checks a clock against LUA_POLICY_TIME, and runs more often when the state
- * holds a lot of memory (the cost of one instruction is bounded by the bytes it can touch), so one
- * call ends within about LUA_POLICY_TIME plus a fraction of a second whatever it does. The
- * instruction budget stays the limit a sane policy meets first, and the deterministic one.
+ * holds a lot of memory (one instruction can touch at most the bytes there are); and since memory
+ * can grow between two hooks, the allocator calls for the next hook at once after each MiB of
+ * growth. So a call ends within about LUA_POLICY_TIME plus a few milliseconds whatever it does.
+ * The instruction budget stays the limit a sane policy meets first, and the deterministic one (an
+ * early hook counts its whole step, so a call that allocates many MiB is charged up to HOOK_STEP
+ * instructions more per MiB).
  *
  * The hook cannot interrupt C code, so the library functions that can loop in C without running Lua
  * code or allocating are bounded instead: pattern matching (string.find, match, gmatch, gsub) by the
@@ -43,6 +46,7 @@
 
 #define HOOK_STEP	 1000			  /* instructions between budget checks */
 #define HOOK_STEP_MIN	 16			  /* ... at least, when the state holds a lot of memory */
+#define HOOK_GROWTH	 (1u << 20)		  /* bytes allocated that call for the next hook at once */
 #define SUBJECT_MAX	 4096			  /* bytes a pattern function may search */
 #define PATTERN_MAX	 128			  /* bytes of a pattern */
 #define PATTERN_WORK_MAX 2e7			  /* worst-case matcher steps allowed per call */
@@ -64,6 +68,9 @@ struct policy_file {
 	bool time_hit;		    /* the call ran past its deadline */
 	uint64_t steps;		    /* instructions run in this call (counted at each hook) */
 	int step;		    /* instructions between hooks now */
+	bool hooked;		    /* a call runs under the hook */
+	bool hurried;		    /* the allocator asked for the next hook at once */
+	size_t grown;		    /* bytes allocated since the last hook */
 	double deadline;	    /* CLOCK_MONOTONIC seconds: when the call must end */
 	uint64_t seed;		    /* this call's seed: math.randomseed() returns to it */
 	uint64_t rng[4];	    /* xoshiro256** state behind math.random */
@@ -91,6 +98,8 @@ static struct policy_file *file_of(lua_State *L)
 	return ud;
 }
 
+static void file_hook(lua_State *L, lua_Debug *ar);
+
 static void *file_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
 	struct policy_file *f = ud;
@@ -105,8 +114,14 @@ static void *file_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 		return NULL;
 	}
 	void *p = realloc(ptr, nsize);
-	if (p)
-		f->used = f->used - old + nsize;
+	if (!p)
+		return NULL;
+	f->used = f->used - old + nsize;
+	if (nsize > old && f->hooked && (f->grown += nsize - old) >= HOOK_GROWTH) {
+		f->grown = 0;
+		f->hurried = true;
+		lua_sethook(f->L, file_hook, LUA_MASKCOUNT, 1); /* safe anywhere, as from a signal */
+	}
 	return p;
 }
 
@@ -130,15 +145,20 @@ static bool limit_hit(const struct policy_file *f)
 	return f->budget_hit || f->time_hit || f->mem_error;
 }
 
-static void file_hook(lua_State *L, lua_Debug *ar);
-
-/* (Re)starts the count hook with a step that fits the memory the state holds: about a million
- * bytes touched between two checks at most. */
-static void hook_arm(lua_State *L, struct policy_file *f)
+/* (Re)starts the count hook with a step that fits the memory the state holds: HOOK_STEP halved for
+ * every doubling past 1 MiB, so about a million bytes touched between two checks at most. Lua
+ * restarts the count after each hook by itself; lua_sethook walks every call frame, so it is called
+ * only when the step changes (powers of two: a few times per call at most) or was hurried. */
+static void hook_arm(lua_State *L, struct policy_file *f, bool always)
 {
-	size_t step = f->used <= (1u << 20) ? HOOK_STEP : (size_t)HOOK_STEP * (1u << 20) / f->used;
-	f->step = step < HOOK_STEP_MIN ? HOOK_STEP_MIN : (int)step;
-	lua_sethook(L, file_hook, LUA_MASKCOUNT, f->step);
+	int step = HOOK_STEP;
+	for (size_t mib = f->used >> 20; mib && step > HOOK_STEP_MIN; mib >>= 1)
+		step /= 2;
+	if (!always && !f->hurried && step == f->step)
+		return;
+	f->step = step;
+	f->hurried = false;
+	lua_sethook(L, file_hook, LUA_MASKCOUNT, step);
 }
 
 static void file_hook(lua_State *L, lua_Debug *ar)
@@ -146,13 +166,13 @@ static void file_hook(lua_State *L, lua_Debug *ar)
 	(void)ar;
 	struct policy_file *f = file_of(L);
 	f->steps += (uint64_t)f->step;
-	if (getenv("LP_DEBUG")) fprintf(stderr, "hook used=%zu step=%d t=%.3f\n", f->used, f->step, monotonic() - f->deadline);
+	f->grown = 0;
 	if (f->steps >= LUA_POLICY_BUDGET)
 		f->budget_hit = true;
 	else if (monotonic() > f->deadline)
 		f->time_hit = true;
 	if (!f->budget_hit && !f->time_hit) {
-		hook_arm(L, f);
+		hook_arm(L, f, false);
 		return;
 	}
 	/* Raised again every step after: no handler or __close can keep the policy running. */
@@ -220,8 +240,11 @@ static int file_pcall(struct policy_file *f, int nargs, int nresults)
 	f->steps = 0;
 	f->budget_hit = f->time_hit = f->mem_error = f->cap_hit = false;
 	f->deadline = monotonic() + LUA_POLICY_TIME;
-	hook_arm(L, f); /* also restarts the hook's count */
+	f->grown = 0;
+	f->hooked = true;
+	hook_arm(L, f, true); /* also restarts the hook's count */
 	int status = lua_pcall(L, nargs, nresults, base);
+	f->hooked = false;
 	lua_sethook(L, NULL, 0, 0);
 	lua_remove(L, base);
 	if (status == LUA_OK && limit_hit(f))
@@ -687,6 +710,7 @@ static bool file_open(struct policy_file *f, const char *path, struct diag *d)
 	}
 	lua_State *L = f->L;
 	lua_atpanic(L, file_panic);
+	rng_fill(f->rng, 0); /* math.random at the top level: seeded too, with 0 */
 	lua_pushcfunction(L, sandbox_setup);
 	if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
 		diag_error(d, path, 0, "cannot set up the sandbox: %s",

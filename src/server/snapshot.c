@@ -78,8 +78,8 @@ void snapshot_publish(struct snapshot *s)
 {
 	s->generation = ++last_generation;
 	struct snapshot *old = rcu_xchg_pointer(&current, s);
-	/* Every worker passes a quiescent state after each batch and goes offline while it waits for
-	 * packets, so this returns within one batch's time. */
+	/* Every worker goes offline (itself a quiescent state) after each batch and stays offline while it
+	 * waits for packets, so this returns within one batch's time. */
 	synchronize_rcu();
 	snapshot_free(old);
 }

@@ -443,6 +443,29 @@ START_TEST(missing_file_restores_nothing)
 }
 END_TEST
 
+START_TEST(an_empty_state_round_trips)
+{
+	/* a server without members saves an empty state; loading it restores the generation only */
+	struct diag d;
+	diag_init(&d);
+	make_dir();
+	ck_assert(health_save(path, 5, NULL, 0, &d));
+	struct health_state s;
+	health_init(&s, 3);
+	struct health_entry e = {"web", "ams-1", &s};
+	uint64_t gen = 0;
+	ck_assert(health_load(path, &gen, &e, 1, &d));
+	ck_assert_uint_eq(gen, 5);
+	ck_assert(s.up && !s.has_result);
+	gen = 0;
+	ck_assert(health_load(path, &gen, NULL, 0, &d));
+	ck_assert_uint_eq(gen, 5);
+	ck_assert_uint_eq(d.count, 0);
+	remove_dir();
+	diag_free(&d);
+}
+END_TEST
+
 START_TEST(save_into_a_missing_folder_fails)
 {
 	struct health_state s;
@@ -573,6 +596,7 @@ static Suite *health_suite(void)
 	tcase_add_test(tp, save_and_load_round_trip);
 	tcase_add_test(tp, load_matches_by_pool_and_member);
 	tcase_add_test(tp, missing_file_restores_nothing);
+	tcase_add_test(tp, an_empty_state_round_trips);
 	tcase_add_test(tp, save_into_a_missing_folder_fails);
 	tcase_add_test(tp, malformed_file_restores_nothing);
 	suite_add_tcase(s, tp);

@@ -103,24 +103,25 @@ static const char *load_fails(void)
 	return all;
 }
 
+static enum health_serving state_of(char c)
+{
+	return c == 'o' ? HEALTH_OUT : c == 'd' ? HEALTH_DRAINING : HEALTH_SERVING;
+}
+
 /* Runs record r's policy for region. states: one letter per pool member (u up, d drain, o out,
- * U up and forced), NULL for all up. */
+ * U up and forced), NULL for all up. Member i has been in its state for 10 * i seconds. */
 static bool run_seed(size_t r, const char *region, const char *states, uint64_t seed,
-		     struct lua_policy_output *out, char *err, size_t err_size)
+		     struct lua_policy_output *answer, char *why, size_t why_size)
 {
 	struct lua_policy_member members[128];
 	const struct conf_pool *pool = &conf->pools[conf->records[r].pool];
 	ck_assert_uint_le(pool->member_count, 128);
-	for (size_t i = 0; states && i < pool->member_count; i++) {
-		ck_assert_uint_eq(strlen(states), pool->member_count);
-		char c = states[i];
-		members[i] = (struct lua_policy_member){c == 'o'   ? HEALTH_OUT
-							: c == 'd' ? HEALTH_DRAINING
-								   : HEALTH_SERVING,
-							c == 'U', 10.0 * (double)i};
-	}
+	ck_assert(!states || strlen(states) == pool->member_count);
+	for (size_t i = 0; states && i < pool->member_count; i++)
+		members[i] =
+		    (struct lua_policy_member){state_of(states[i]), states[i] == 'U', 10.0 * (double)i};
 	struct lua_policy_input in = {r, region, states ? members : NULL, dcs, dc_count, 1700000000.5, seed};
-	return lua_policy_run(set, conf, &in, out, err, err_size);
+	return lua_policy_run(set, conf, &in, answer, why, why_size);
 }
 
 static char err[1024];
@@ -370,16 +371,33 @@ END_TEST
 
 START_TEST(the_budget_stops_endless_loops)
 {
-	static const char *const loops[] = {"loop", "loop_pcall", "loop_xpcall"};
+	static const char *const loops[] = {"loop", "loop_pcall", "loop_xpcall", "loop_handler"};
 	use_lua(WWW, DATA "limits.lua");
 	load();
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		double start = now_seconds();
 		ck_assert_msg(!run(WWW, loops[i], NULL), "%s", loops[i]);
 		double took = now_seconds() - start;
 		ck_assert_str_eq(err, "budget of 1000000 instructions exceeded");
 		ck_assert_msg(took < 1.0, "%s took %.3f s", loops[i], took);
 		/* the budget is per call: the next one runs */
+		ck_run_ok(WWW, "ok", NULL, "ams-1");
+	}
+}
+END_TEST
+
+/* One instruction can take a millisecond (comparing two 4 MB strings): the clock stops such loops. */
+START_TEST(the_time_limit_stops_slow_instructions)
+{
+	static const char *const slow[] = {"compare", "rep_loop"};
+	use_lua(WWW, DATA "limits.lua");
+	load();
+	for (size_t i = 0; i < 2; i++) {
+		double start = now_seconds();
+		ck_assert_msg(!run(WWW, slow[i], NULL), "%s", slow[i]);
+		double took = now_seconds() - start;
+		ck_assert_str_eq(err, "time limit of 0.5 s exceeded");
+		ck_assert_msg(took < 1.5, "%s took %.3f s", slow[i], took);
 		ck_run_ok(WWW, "ok", NULL, "ams-1");
 	}
 }
@@ -727,6 +745,7 @@ static Suite *lua_policy_suite(void)
 			    sizeof(forbidden) / sizeof(forbidden[0]));
 	tcase_add_test(tc, only_safe_globals_exist);
 	tcase_add_test(tc, the_budget_stops_endless_loops);
+	tcase_add_test(tc, the_time_limit_stops_slow_instructions);
 	tcase_add_test(tc, the_memory_cap_holds);
 	tcase_add_loop_test(tc, library_loops_are_bounded, 0, sizeof(bounded) / sizeof(bounded[0]));
 	tcase_add_test(tc, math_random_is_deterministic);

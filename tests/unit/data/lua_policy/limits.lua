@@ -1,4 +1,7 @@
 -- limits.lua -- each case (named by ctx.region) runs into a limit of the sandbox; "ok" does not.
+-- Big strings are built from a 1 KiB block: string.rep copies its argument once per repetition,
+-- which sanitizer builds make slow.
+local kib = ("x"):rep(1024)
 local cases = {
   loop = function() while true do end end,
   loop_pcall = function()
@@ -7,14 +10,24 @@ local cases = {
   loop_xpcall = function()
     return xpcall(function() while true do end end, function() while true do end end)
   end,
+  loop_handler = function()
+    return xpcall(function() error("x") end, function() while true do end end)
+  end,
+  compare = function()
+    local a, b = kib:rep(4000), kib:rep(4000) -- equal, not the same string: memcmp
+    while a == b do end
+  end,
+  rep_loop = function()
+    while true do local s = kib:rep(5000) end
+  end,
   memory = function()
     local t = {}
-    while true do t[#t + 1] = ("x"):rep(4096) .. #t end
+    while true do t[#t + 1] = kib:rep(1024) .. #t end
   end,
   memory_pcall = function(ctx)
     pcall(function()
       local t = {}
-      while true do t[#t + 1] = ("x"):rep(4096) .. #t end
+      while true do t[#t + 1] = kib:rep(1024) .. #t end
     end)
     return { members = { ctx.members[1] } }
   end,
@@ -23,8 +36,8 @@ local cases = {
     return f(1)
   end,
   garbage = function(ctx)
-    local keep = 0
-    for i = 1, 1000 do keep = keep + #(("y"):rep(8192) .. i) end
+    local keep, block = 0, kib:rep(8)
+    for i = 1, 1000 do keep = keep + #(block .. i) end
     return { members = { ctx.members[1] }, ttl = keep // 1000 }
   end,
   rep_huge = function() return ("x"):rep(2 ^ 40) end,
