@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "meridian/file.h"
+
 #define SANDBOX_HOOK_STEP 1000
 
 struct conf_sandbox {
@@ -455,47 +457,11 @@ bool conf_sandbox_run_string(struct conf_sandbox *sb, const char *file, const ch
 	return ok;
 }
 
-/* Reads a whole regular file of at most max bytes; NULL with the problem in d. */
-static char *sandbox_read(const char *path, size_t max, size_t *len, struct diag *d)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	struct stat st;
-	const char *why = NULL;
-	char *buf = NULL;
-	if (fd < 0 || fstat(fd, &st) != 0)
-		why = strerror(errno);
-	else if (!S_ISREG(st.st_mode))
-		why = "not a regular file";
-	else if ((uint64_t)st.st_size > max)
-		why = "larger than the sandbox memory limit";
-	else if (!(buf = malloc((size_t)st.st_size + 1)))
-		why = "out of memory";
-	size_t n = 0;
-	while (!why && n < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			why = strerror(errno);
-		if (r <= 0) /* failed, or the file shrank while we read it */
-			break;
-		n += (size_t)r;
-	}
-	if (fd >= 0)
-		close(fd);
-	if (why) {
-		diag_error(d, path, 0, "cannot read: %s", why);
-		free(buf);
-		return NULL;
-	}
-	*len = n;
-	return buf;
-}
 
 bool conf_sandbox_run_file(struct conf_sandbox *sb, const char *path, struct diag *d)
 {
 	size_t len = 0;
-	char *text = sandbox_read(path, sb->limits.memory, &len, d);
+	char *text = file_read_all(path, sb->limits.memory, &len, d);
 	if (!text)
 		return false;
 	bool ok = conf_sandbox_run_string(sb, path, text, len, d);

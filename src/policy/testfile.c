@@ -25,6 +25,7 @@
 
 #include "internal.h"
 #include "meridian/conf_sandbox.h"
+#include "meridian/file.h"
 #include "meridian/loader.h"
 #include "meridian/wire.h"
 
@@ -96,43 +97,6 @@ static void tf_error(struct tf_reader *rd, unsigned line, const char *fmt, ...)
 	rd->ok = false;
 }
 
-/* Reads path (a regular file of at most TF_FILE_MAX bytes) into a NUL-terminated buffer. */
-static char *tf_read_text(const char *path, size_t *len, struct diag *d)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	struct stat st;
-	const char *why = NULL;
-	char *buf = NULL;
-	if (fd < 0 || fstat(fd, &st) != 0)
-		why = strerror(errno);
-	else if (!S_ISREG(st.st_mode))
-		why = "not a regular file";
-	else if ((size_t)st.st_size > TF_FILE_MAX)
-		why = "larger than 4 MiB";
-	else if (!(buf = malloc((size_t)st.st_size + 1)))
-		why = "out of memory";
-	size_t n = 0;
-	while (!why && n < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			why = strerror(errno);
-		if (r <= 0) /* failed, or the file shrank while we read it */
-			break;
-		n += (size_t)r;
-	}
-	if (fd >= 0)
-		close(fd);
-	if (why) {
-		diag_error(d, path, 0, "cannot read: %s", why);
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
 
 /* Compiles the file's text alone first, so a syntax error is reported as in the file (the wrapper
  * tf_evaluate adds would otherwise show up in the message: "near 'end'"). Nothing runs. */
@@ -160,7 +124,7 @@ static struct conf_sandbox *tf_evaluate(const char *path, struct diag *d)
 {
 	static const char head[] = TF_RESULT " = (function(...) ", tail[] = "\nend)(...)";
 	size_t len;
-	char *text = tf_read_text(path, &len, d);
+	char *text = file_read_all(path, TF_FILE_MAX, &len, d);
 	if (!text)
 		return NULL;
 	size_t total = sizeof(head) - 1 + len + sizeof(tail) - 1;
