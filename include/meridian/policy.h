@@ -34,6 +34,8 @@ struct policy_inputs {
 	struct policy_report *report;
 };
 
+#define POLICY_LIMIT_HITS_MAX 3
+
 /* What one computation's Lua policies did. */
 struct policy_report {
 	size_t lua_runs;      /* policy calls */
@@ -41,6 +43,14 @@ struct policy_report {
 	double lua_seconds;   /* time spent in Lua */
 	double recheck_at;    /* the earliest now + recheck a policy asked for; 0: none */
 	char last_error[512]; /* the last failure, with record and region */
+	/* Policy files that hit a limit (budget, time, memory) POLICY_LIMIT_HITS_MAX times in this
+	 * computation are not called again in it: a stuck policy costs a few runs, not one per
+	 * (record, region). */
+	struct {
+		const char *file;
+		unsigned hits;
+	} limited[16];
+	size_t limited_count;
 };
 
 /* The ordered list of datacenters a record prefers in a region (failover: its order for the region,

@@ -63,11 +63,36 @@ static void call_prepare(struct lua_call *call, const struct conf *conf, const s
 						.seed = seed_of(r, g)};
 }
 
+/* The report's count of limit hits for file (added when missing and there is room). */
+static unsigned *limit_hits(struct policy_report *r, const char *file)
+{
+	for (size_t i = 0; i < r->limited_count; i++)
+		if (!strcmp(r->limited[i].file, file))
+			return &r->limited[i].hits;
+	if (r->limited_count == sizeof(r->limited) / sizeof(r->limited[0]))
+		return NULL;
+	r->limited[r->limited_count].file = file;
+	r->limited[r->limited_count].hits = 0;
+	return &r->limited[r->limited_count++].hits;
+}
+
+static bool is_limit_error(const char *err)
+{
+	return strstr(err, "budget of") || strstr(err, "time limit of") || strstr(err, "memory cap of");
+}
+
 static bool call_run(struct lua_call *call, const struct conf *conf, const struct policy_inputs *in,
 		     struct lua_policy_output *out, char *err, size_t err_size)
 {
 	if (!in || !in->lua) {
 		snprintf(err, err_size, "the policy file is not loaded");
+		return false;
+	}
+	const char *file = conf->records[call->input.record].policy_file;
+	unsigned *hits = in->report ? limit_hits(in->report, file) : NULL;
+	if (hits && *hits >= POLICY_LIMIT_HITS_MAX) {
+		snprintf(err, err_size, "%s: not run: it exceeded its limits %u times in this round", file,
+			 *hits);
 		return false;
 	}
 	double t0 = seconds_now();
@@ -76,6 +101,8 @@ static bool call_run(struct lua_call *call, const struct conf *conf, const struc
 		in->report->lua_runs++;
 		in->report->lua_seconds += seconds_now() - t0;
 	}
+	if (!ok && hits && is_limit_error(err))
+		++*hits;
 	return ok;
 }
 
@@ -114,9 +141,12 @@ static void keep_last_good(struct dyn_answer *a, struct arena *ar, const struct 
 			 : rec->type == WIRE_TYPE_AAAA ? "AAAA"
 						       : "CNAME",
 			 *region ? region : "(none)", err);
+	/* Errors raised in the file name it with its line; the limits and answer checks do not. */
+	bool named = !strncmp(err, rec->policy_file, strlen(rec->policy_file));
 	if (errors <= REPORTED_ERRORS_MAX)
-		diag_warn(d, NULL, 0, "%s (record %s, region %s): the last good answer keeps serving", err,
-			  rec->name, *region ? region : "(none)");
+		diag_warn(d, named ? NULL : rec->policy_file, 0,
+			  "%s (record %s, region %s): the last good answer keeps serving", err, rec->name,
+			  *region ? region : "(none)");
 	const struct dyn_answer *prev = policy_previous_answer(conf, in, r, g, true);
 	if (prev) {
 		policy_copy_answer(a, ar, rec, prev, (uint8_t)(prev->flags | DYN_FLAG_POLICY_ERROR));
