@@ -359,6 +359,70 @@ START_TEST(all_down_fallback_pool_includes_its_standby)
 }
 END_TEST
 
+/* ---- Lua records: tests/unit/data/policy/lua.conf ---- */
+
+enum { FLAKY, STUCK1 };
+
+static struct dyn_table *compute_lua(const struct conf *c, const struct geo_map *g,
+				     struct lua_policy_set *lua, const uint8_t web[2],
+				     const struct dyn_table *previous, struct policy_report *report)
+{
+	const uint8_t *serving[] = {web};
+	struct policy_inputs in = {.serving = serving,
+				   .previous = previous,
+				   .previous_conf = previous ? c : NULL,
+				   .lua = lua,
+				   .now = 1700000000,
+				   .report = report};
+	struct diag d;
+	diag_init(&d);
+	struct dyn_table *t = policy_compute(c, g, &in, &d);
+	ck_assert_ptr_nonnull(t);
+	diag_free(&d);
+	return t;
+}
+
+START_TEST(a_failing_lua_policy_keeps_the_last_good_answer)
+{
+	struct diag d;
+	diag_init(&d);
+	struct conf *c = conf_load("tests/unit/data/policy/lua.conf", &d);
+	ck_assert_ptr_nonnull(c);
+	struct geo_map *g = geo_map_build(&c->geo, &d);
+	struct lua_policy_set *lua = lua_policy_load(c, &d);
+	ck_assert_ptr_nonnull(lua);
+	const uint8_t up[] = {S, S}, iad_down[] = {S, O};
+	struct policy_report r0 = {0}, r1 = {0}, r2 = {0};
+	struct dyn_table *t0 = compute_lua(c, g, lua, up, NULL, &r0);
+	ck_assert_uint_eq(r0.lua_errors, 0);
+	ck_assert_str_eq(values(dyn_answer_get(t0, FLAKY, H_EUROPE)), "192.0.2.10 198.51.100.10");
+	/* iad-1 down: flaky.lua errors; the answer from before keeps serving, marked */
+	struct dyn_table *t1 = compute_lua(c, g, lua, iad_down, t0, &r1);
+	const struct dyn_answer *a = dyn_answer_get(t1, FLAKY, H_EUROPE);
+	ck_assert_str_eq(values(a), "192.0.2.10 198.51.100.10");
+	ck_assert(a->flags & DYN_FLAG_POLICY_ERROR);
+	ck_assert_uint_eq(a->ttl, 30);
+	ck_assert_ptr_nonnull(
+	    strstr(r1.last_error, "not run: it exceeded its limits 3 times")); /* the last */
+	/* the stuck file: 3 budget hits, then not run again in this computation (3 records x 2 regions) */
+	ck_assert_uint_eq(r1.lua_errors, 2 + 6);
+	ck_assert_uint_eq(r1.lua_runs, 2 + 3);
+	ck_assert_str_eq(values(dyn_answer_get(t1, STUCK1 + 2, H_AMERICAS)), "192.0.2.10 198.51.100.10");
+	/* no answer from before: every member that is up (fail open), marked */
+	struct dyn_table *t2 = compute_lua(c, g, lua, iad_down, NULL, &r2);
+	a = dyn_answer_get(t2, FLAKY, H_EUROPE);
+	ck_assert_str_eq(values(a), "192.0.2.10");
+	ck_assert(a->flags & DYN_FLAG_POLICY_ERROR);
+	dyn_table_free(t0);
+	dyn_table_free(t1);
+	dyn_table_free(t2);
+	lua_policy_free(lua);
+	geo_map_free(g);
+	conf_free(c);
+	diag_free(&d);
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -380,6 +444,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(health, all_down_serve_all_fails_open_without_standby);
 	tcase_add_test(health, all_down_last_good_keeps_the_answer_from_before);
 	tcase_add_test(health, all_down_fallback_pool_includes_its_standby);
+	tcase_add_test(health, a_failing_lua_policy_keeps_the_last_good_answer);
 	suite_add_tcase(s, health);
 	return s;
 }
