@@ -13,15 +13,11 @@
  * pcall is wrapped so that once a limit is hit the error cannot be caught and the run ends. */
 #include "meridian/conf_sandbox.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "meridian/file.h"
 
