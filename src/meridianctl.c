@@ -3,6 +3,7 @@
  * One command works offline instead: test-policy runs the operator's policy test files. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -31,6 +32,9 @@ struct command {
 	bool if_generation;				       /* accepts --if-generation N */
 	bool in;					       /* requires --in SECONDS */
 	bool (*check)(const struct command *cmd, char **args); /* the positionals; NULL: no check */
+	bool if_serial;					       /* requires --if-serial N */
+	bool report;   /* the answer is a report: on stdout whatever the status */
+	bool path_arg; /* the positional is a file, sent as an absolute path */
 };
 
 static bool check_set(const struct command *cmd, char **args);
@@ -38,15 +42,22 @@ static bool check_drain(const struct command *cmd, char **args);
 static bool check_explain(const struct command *cmd, char **args);
 
 static const struct command commands[] = {
-    {"status", "status", "serial, zones, generation, uptime, counters", 0, 0, false, false, NULL},
-    {"health", "health [POOL]", "members: observed/forced state, last result", 0, 1, false, false, NULL},
+    {"status", "status", "serial, zones, generation, uptime, counters", 0, 0, false, false, NULL, false,
+     false, false},
+    {"health", "health [POOL]", "members: observed/forced state, last result", 0, 1, false, false, NULL,
+     false, false, false},
     {"set", "set POOL/MEMBER up|down|drain|auto [--if-generation N]",
-     "force a state; auto follows the checks", 2, 2, true, false, check_set},
+     "force a state; auto follows the checks", 2, 2, true, false, check_set, false, false, false},
     {"drain", "drain POOL/MEMBER --in SECONDS [--if-generation N]", "degraded TTL now, out after SECONDS", 1,
-     1, true, true, check_drain},
+     1, true, true, check_drain, false, false, false},
     {"explain", "explain NAME TYPE CLIENT[/PREFIX]", "a client's answer and why, live health", 3, 3, false,
-     false, check_explain},
-    {"reload", "reload", "reload config and zones (like SIGHUP)", 0, 0, false, false, NULL},
+     false, check_explain, false, false, false},
+    {"reload", "reload", "reload config and zones (like SIGHUP)", 0, 0, false, false, NULL, false, false,
+     false},
+    {"plan", "plan [CONFIG]", "what loading CONFIG would change; verdict (default: meridiand's config)", 0, 1,
+     false, false, NULL, false, true, true},
+    {"apply", "apply [CONFIG] --if-serial N", "load CONFIG if serial N still runs and the guard agrees", 0, 1,
+     false, false, NULL, true, true, true},
 };
 
 static void usage(FILE *out)
@@ -178,7 +189,7 @@ static const char *option_value(const char *name, int argc, char **argv, int *i,
 struct parsed {
 	char *args[3]; /* positional */
 	int arg_count;
-	const char *generation, *in;
+	const char *generation, *in, *serial;
 	bool json;
 };
 
@@ -191,6 +202,9 @@ static int parse_option(const struct command *cmd, int argc, char **argv, int *i
 	const char *gen =
 	    cmd->if_generation ? option_value("--if-generation", argc, argv, i, &missing) : NULL;
 	const char *in = cmd->in && !gen && !missing ? option_value("--in", argc, argv, i, &missing) : NULL;
+	const char *serial = cmd->if_serial && !gen && !in && !missing
+				 ? option_value("--if-serial", argc, argv, i, &missing)
+				 : NULL;
 	if (missing)
 		usage_error(cmd, "%s needs a value", argv[*i]);
 	else if (gen && p->generation)
@@ -201,11 +215,16 @@ static int parse_option(const struct command *cmd, int argc, char **argv, int *i
 		usage_error(cmd, "--in given twice");
 	else if (in && !parse_seconds(in, &seconds))
 		usage_error(cmd, "--in wants a number of seconds, not '%s'", in);
-	else if (!gen && !in)
+	else if (serial && p->serial)
+		usage_error(cmd, "--if-serial given twice");
+	else if (serial && !parse_generation(serial))
+		usage_error(cmd, "--if-serial wants the running serial that plan showed, not '%s'", serial);
+	else if (!gen && !in && !serial)
 		return 0;
 	else {
 		p->generation = gen ? gen : p->generation;
 		p->in = in ? in : p->in;
+		p->serial = serial ? serial : p->serial;
 		return 1;
 	}
 	return -1;
@@ -233,6 +252,9 @@ static bool parse_words(const struct command *cmd, int argc, char **argv, struct
 		return usage_error(cmd, "too few arguments for %s", cmd->name);
 	if (cmd->in && !p->in)
 		return usage_error(cmd, "%s needs --in SECONDS", cmd->name);
+	if (cmd->if_serial && !p->serial)
+		return usage_error(
+		    cmd, "%s needs --if-serial N: the running serial `meridianctl plan` showed", cmd->name);
 	return !cmd->check || cmd->check(cmd, p->args);
 }
 
@@ -253,6 +275,10 @@ static int build_request(const struct command *cmd, const struct parsed *p, bool
 	if (p->generation) {
 		req[n++] = "--if-generation";
 		req[n++] = (char *)p->generation;
+	}
+	if (p->serial) {
+		req[n++] = "--if-serial";
+		req[n++] = (char *)p->serial;
 	}
 	return n;
 }
@@ -281,9 +307,9 @@ static char *socket_path(const char *sock, const char *config)
 	return strdup(env && *env ? env : DEFAULT_SOCKET);
 }
 
-static int print_answer(int status, const char *body)
+static int print_answer(int status, const char *body, bool report)
 {
-	FILE *out = status == CONTROL_OK ? stdout : stderr;
+	FILE *out = status == CONTROL_OK || report ? stdout : stderr;
 	size_t len = strlen(body);
 	fputs(body, out);
 	if (len && body[len - 1] != '\n')
@@ -349,6 +375,15 @@ static int run(const char *sock, const char *config, bool json, double timeout, 
 	char *req[REQUEST_MAX];
 	if (!parse_words(cmd, argc - 1, argv + 1, &p))
 		return EXIT_TROUBLE;
+	/* meridiand resolves paths against its own folder: send the file's absolute path */
+	char file[PATH_MAX];
+	if (cmd->path_arg && p.arg_count) {
+		if (!realpath(p.args[0], file)) {
+			fprintf(stderr, "meridianctl: %s: %s\n", p.args[0], strerror(errno));
+			return EXIT_TROUBLE;
+		}
+		p.args[0] = file;
+	}
 	int req_count = build_request(cmd, &p, json, req);
 	char *path = socket_path(sock, config);
 	if (!path)
@@ -361,7 +396,7 @@ static int run(const char *sock, const char *config, bool json, double timeout, 
 		fprintf(stderr, "meridianctl: %s\n", d.entries[i].text);
 	diag_free(&d);
 	free(path);
-	int rc = status < 0 ? EXIT_TROUBLE : print_answer(status, body);
+	int rc = status < 0 ? EXIT_TROUBLE : print_answer(status, body, cmd->report);
 	free(body);
 	return rc;
 }

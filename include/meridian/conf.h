@@ -31,6 +31,8 @@ struct conf_zone {
 	size_t apex_len;
 	const char
 	    *file; /* absolute or relative to the process cwd: already resolved against the config folder */
+	/* the zone's intent file (intent.h), resolved like file; NULL: the zone is not guarded */
+	const char *intent;
 	unsigned line; /* line of the zone's entry in the config, for messages */
 };
 
@@ -130,7 +132,7 @@ struct conf_record {
 	enum conf_all_down when_all_down;
 	unsigned fallback_pool; /* index into conf.pools, for CONF_ALL_DOWN_POOL */
 	enum conf_policy policy;
-	const char *policy_file; /* CONF_POLICY_LUA: the file, resolved against the config folder */
+	const char *policy_file;  /* CONF_POLICY_LUA: the file, resolved against the config folder */
 	unsigned answers;	  /* cap on addresses per answer; 0 = no cap */
 	struct conf_order *order; /* failover: one entry per region listed; regions not listed use the
 				   * default region's order, else every datacenter by name */
@@ -139,9 +141,11 @@ struct conf_record {
 };
 
 struct conf {
-	const char *path;	    /* the config file, as given */
-	const char *dir;	    /* its folder, for resolving relative paths */
-	uint64_t serial;	    /* required, >= 0; must increase on reload (checked by the caller) */
+	const char *path;   /* the config file, as given */
+	const char *dir;    /* its folder, for resolving relative paths */
+	uint64_t serial;    /* required, >= 0; must increase on reload (checked by the caller) */
+	uint8_t digest[32]; /* SHA-256 of the file's bytes: an equal serial with the same bytes is the same
+			       config */
 	struct conf_listen *listen; /* required, at least one */
 	size_t listen_count;
 	struct conf_zone *zones;

@@ -34,6 +34,7 @@ enum dyn_flag {
 	DYN_FLAG_LAST_GOOD = 4,	    /* no member up: the last answer that had members up */
 	DYN_FLAG_FALLBACK_POOL = 8, /* no member up: from the when_all_down pool */
 	DYN_FLAG_POLICY_ERROR = 16, /* the Lua policy failed: the last good answer (or fail open) */
+	DYN_FLAG_GUARD = 32,	    /* the guard replaced an answer that broke the record's intent */
 };
 
 struct dyn_answer {

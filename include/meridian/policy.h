@@ -13,6 +13,7 @@
 #include "meridian/dynamic.h"
 #include "meridian/geo.h"
 #include "meridian/health.h"
+#include "meridian/intent.h"
 #include "meridian/lua_policy.h"
 
 /* What the answers are computed from besides the config. */
@@ -32,6 +33,25 @@ struct policy_inputs {
 	const double *const *since;
 	double now;
 	struct policy_report *report;
+	/* The guard at run time: intent[r] is what record r may answer (NULL: not guarded; the array
+	 * NULL: no record is). An answer of a guarded record that is empty, comes from a policy that
+	 * failed, or holds a value its intent does not list is replaced by the last good answer for that
+	 * (record, region) when it is within the intent, else by the intended values whose members are
+	 * not out, else by every intended value; each replacement is counted and described in report. */
+	const struct intent_rrset *const *intent;
+	/* Records to compute (only[r] != 0); NULL: all. The others are left without values and are not
+	 * errors (the guard's scenarios compute only guarded records). */
+	const uint8_t *only;
+};
+
+#define POLICY_GUARD_EVENTS_MAX 16
+
+/* One replacement the guard made. */
+struct policy_guard_event {
+	size_t record;
+	unsigned region;
+	char reason[256]; /* "empty answer", "the policy failed: ...", "203.0.113.9 is not in the intent" */
+	char served[256]; /* "the last good answer: 192.0.2.1", "intended members not out: ...", ... */
 };
 
 #define POLICY_LIMIT_HITS_MAX 3
@@ -51,7 +71,17 @@ struct policy_report {
 		unsigned hits;
 	} limited[16];
 	size_t limited_count;
+	/* The guard's replacements: all counted, the first POLICY_GUARD_EVENTS_MAX described. */
+	size_t guard_interventions;
+	struct policy_guard_event guard_events[POLICY_GUARD_EVENTS_MAX];
+	size_t guard_event_count;
 };
+
+/* An answer's values in presentation form, ", "-separated, truncated to fit size. */
+void policy_answer_text(const struct dyn_answer *a, char *buf, size_t size);
+/* Whether every value of a is one intent s lists; otherwise the first one that is not, as text, in
+ * bad. */
+bool policy_answer_within(const struct dyn_answer *a, const struct intent_rrset *s, char *bad, size_t size);
 
 /* The ordered list of datacenters a record prefers in a region (failover: its order for the region,
  * else the default region's, else all datacenters in config order; nearest: by distance from the

@@ -12,6 +12,7 @@
 #include "meridian/conf.h"
 #include "meridian/dynamic.h"
 #include "meridian/geo.h"
+#include "meridian/intent.h"
 #include "meridian/lua_policy.h"
 #include "meridian/zone.h"
 
@@ -28,6 +29,9 @@ struct snapshot {
 	struct dyn_table *dyn;	/* owned; NULL when no dynamic records are configured */
 	/* from the base; NULL without Lua records. Control thread only: workers never touch it. */
 	struct lua_policy_set *lua;
+	/* from the base: intents[i] guards zones->zones[i] (NULL: that zone has no intent file); the
+	 * array is NULL when no zone has one. Control thread only. */
+	struct intent *const *intents;
 	struct snapshot_base *base;
 };
 
@@ -35,6 +39,11 @@ struct snapshot {
  * the caller. */
 struct snapshot *snapshot_new(struct conf *conf, struct zone_set *zones, struct geo_map *geo,
 			      struct lua_policy_set *lua);
+/* Gives a snapshot made by snapshot_new (and the snapshots derived from it) the zones' intents:
+ * an array of zones->count entries, owned (freed with the base). */
+void snapshot_set_intents(struct snapshot *s, struct intent **intents);
+/* The intent of zone z of s (the same pointer as in s->zones), or NULL. */
+const struct intent *snapshot_zone_intent(const struct snapshot *s, const struct zone *z);
 /* A snapshot sharing from's conf, zones and geo, with new answers (owned; may be NULL). */
 struct snapshot *snapshot_derive(const struct snapshot *from, struct dyn_table *dyn);
 void snapshot_free(struct snapshot *s);

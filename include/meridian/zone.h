@@ -152,6 +152,12 @@ const struct zone *zone_set_find_parent(const struct zone_set *s, const struct w
 /* Exact apex lookup, or NULL. */
 const struct zone *zone_set_get(const struct zone_set *s, const uint8_t *apex, size_t len);
 
+/* RFC 1982 serial number arithmetic on SOA serials: negative when a precedes b (b is newer), 0 when
+ * equal, positive when a follows b, and ZONE_SERIAL_UNDEFINED when they are exactly 2^31 apart, where
+ * RFC 1982 leaves the order undefined (neither may be taken as newer). */
+#define ZONE_SERIAL_UNDEFINED 2
+int zone_serial_compare(uint32_t a, uint32_t b);
+
 /* Hash of an uncompressed lowercased wire name, shared by zone tables and zone sets: wire_name_hash,
  * so that the hash the query parser computes finds the node. */
 uint32_t zone_name_hash(const uint8_t *name, size_t len);

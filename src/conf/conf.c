@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <lauxlib.h>
+#include <ldns/sha2.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -60,7 +61,7 @@ static const struct conf_key conf_keys[] = {
 #define CONF_KEY_COUNT (sizeof(conf_keys) / sizeof(conf_keys[0]) - 1)
 #define CONF_PHASES    3
 
-static const char *const zone_fields[] = {"name", "file", NULL};
+static const char *const zone_fields[] = {"name", "file", "intent", NULL};
 
 static void *conf_field(struct loader *ld, size_t off)
 {
@@ -593,11 +594,13 @@ const char *conf_unreadable(const char *path)
 	return why;
 }
 
-/* The zone file on top of the stack: must name a readable regular file. */
-static bool conf_zone_file(struct loader *ld, const char *label, unsigned line, struct conf_zone *z)
+/* The zone's file (field "file") or intent file ("intent") on top of the stack: must name a readable
+ * regular file. */
+static bool conf_zone_path(struct loader *ld, const char *label, const char *field, unsigned line,
+			   const char **path)
 {
 	char flabel[48];
-	snprintf(flabel, sizeof(flabel), "%s.file", label);
+	snprintf(flabel, sizeof(flabel), "%s.%s", label, field);
 	size_t len;
 	const char *s;
 	if (lua_isnil(ld->L, -1)) {
@@ -606,16 +609,16 @@ static bool conf_zone_file(struct loader *ld, const char *label, unsigned line, 
 	}
 	if (!(s = conf_string(ld, flabel, line, 1, PATH_MAX, false, &len)))
 		return false;
-	z->file = conf_resolve(ld->c, s);
-	const char *why = conf_unreadable(z->file);
+	*path = conf_resolve(ld->c, s);
+	const char *why = conf_unreadable(*path);
 	if (why)
-		conf_error(ld, line, "%s: cannot read \"%s\": %s", flabel, z->file, why);
+		conf_error(ld, line, "%s: cannot read \"%s\": %s", flabel, *path, why);
 	return !why;
 }
 
 /* Text positions from which the fields of the next zone entry are searched. */
 struct zone_cursors {
-	size_t name, file;
+	size_t name, file, intent;
 };
 
 /* One zones entry (on top of the stack). */
@@ -641,7 +644,15 @@ static bool conf_zone_one(struct loader *ld, lua_Integer i, const struct site *a
 	lua_rawget(L, -2);
 	if (cur->file < from)
 		cur->file = from;
-	ok &= conf_zone_file(ld, label, conf_locate(ld, &cur->file, z->line, "file", -1), z);
+	ok &= conf_zone_path(ld, label, "file", conf_locate(ld, &cur->file, z->line, "file", -1), &z->file);
+	lua_pop(L, 1);
+	lua_pushliteral(L, "intent");
+	lua_rawget(L, -2);
+	if (cur->intent < from)
+		cur->intent = from;
+	if (!lua_isnil(L, -1))
+		ok &= conf_zone_path(ld, label, "intent",
+				     conf_locate(ld, &cur->intent, z->line, "intent", -1), &z->intent);
 	lua_pop(L, 1);
 	return ok;
 }
@@ -655,7 +666,7 @@ static void key_zones(struct loader *ld, const struct conf_key *k, const struct 
 	if (n <= 0)
 		return;
 	struct conf_zone *out = arena_alloc(&ld->c->arena, (size_t)n * sizeof(*out));
-	struct zone_cursors cur = {at->pos, at->pos};
+	struct zone_cursors cur = {at->pos, at->pos, at->pos};
 	size_t count = 0;
 	lua_newtable(L); /* seen: normalized name -> index */
 	int seen = lua_gettop(L);
@@ -802,6 +813,7 @@ struct conf *conf_load(const char *path, struct diag *d)
 	else if (conf_sandbox_run_file(sb, path, d)) {
 		struct loader ld = {
 		    .c = c, .d = d, .L = conf_sandbox_lua(sb), .src = conf_sandbox_source(sb)};
+		ldns_sha256((unsigned char *)ld.src->text, (unsigned)ld.src->len, c->digest);
 		conf_check(&ld, sb);
 	}
 	conf_sandbox_free(sb);

@@ -17,7 +17,7 @@ struct request {
 	FILE *out;
 };
 
-static void json_string(FILE *out, const char *s)
+void daemon_json_string(FILE *out, const char *s)
 {
 	fputc('"', out);
 	for (; *s; s++) {
@@ -31,6 +31,8 @@ static void json_string(FILE *out, const char *s)
 	}
 	fputc('"', out);
 }
+
+#define json_string daemon_json_string
 
 static const char *iso_time(double t, char *buf, size_t size)
 {
@@ -125,6 +127,9 @@ static void status_text(struct request *r, const struct snapshot *s, const struc
 	fprintf(out, "publications: %" PRIu64 " from health, last %.2f ms\n", dm->health_publications,
 		dm->last_publish_ms);
 	fprintf(out, "reloads:      %" PRIu64 " ok, %" PRIu64 " failed\n", dm->reloads, dm->reload_failures);
+	fprintf(out, "guard:        %" PRIu64 " answers replaced, %" PRIu64 " candidates refused\n",
+		dm->guard_interventions, dm->guard_refusals);
+	fprintf(out, "audit log:    %s\n", dm->audit ? audit_path(dm->audit) : "(not open)");
 	if (dm->policy_runs)
 		fprintf(out,
 			"policies:     %" PRIu64 " runs, %" PRIu64
@@ -166,6 +171,9 @@ static void status_json(struct request *r, const struct snapshot *s, const struc
 		dm->last_publish_ms);
 	fprintf(out, ",\"reloads\":{\"ok\":%" PRIu64 ",\"failed\":%" PRIu64 "}", dm->reloads,
 		dm->reload_failures);
+	fprintf(out, ",\"guard\":{\"interventions\":%" PRIu64 ",\"refusals\":%" PRIu64 "},\"audit_log\":",
+		dm->guard_interventions, dm->guard_refusals);
+	json_string(out, dm->audit ? audit_path(dm->audit) : "");
 	fprintf(out,
 		",\"policies\":{\"runs\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"last_ms\":%.3f,\"last_error\":",
 		dm->policy_runs, dm->policy_errors, dm->policy_last_ms);
@@ -327,9 +335,24 @@ static enum control_status force(struct request *r, const char *who, enum health
 	if (!find_member(c, who, &p, &m))
 		return fail(r, CONTROL_ERROR, "no such member (use POOL/MEMBER, see `meridianctl health`)");
 	char err[256];
-	if (monitor_force(r->dm->monitor, p, m, f, drain_in, gen, err, sizeof(err)))
-		return fail(r, CONTROL_REFUSED, err);
+	uint64_t before = monitor_generation(r->dm->monitor);
+	bool refused = monitor_force(r->dm->monitor, p, m, f, drain_in, gen, err, sizeof(err)) != 0;
 	uint64_t now_gen = monitor_generation(r->dm->monitor);
+	struct audit_event e;
+	audit_begin(&e, f == HEALTH_FORCE_DRAIN ? "drain" : "set");
+	audit_add_string(&e, "member", who);
+	audit_add_string(&e, "state", health_forced_name(f));
+	if (f == HEALTH_FORCE_DRAIN)
+		audit_add_uint(&e, "leaves_in", (uint64_t)drain_in);
+	audit_add_string(&e, "result", refused ? "refused" : "accepted");
+	if (gen)
+		audit_add_uint(&e, "if_generation", gen);
+	audit_add_uint(&e, "generation_before", before);
+	audit_add_uint(&e, "generation", now_gen);
+	audit_add_string(&e, "reason", refused ? err : NULL);
+	daemon_audit(r->dm, &e);
+	if (refused)
+		return fail(r, CONTROL_REFUSED, err);
 	if (r->json) {
 		fputs("{\"member\":", r->out);
 		json_string(r->out, who);
@@ -451,7 +474,7 @@ static enum control_status cmd_reload(struct request *r)
 		return fail(r, CONTROL_ERROR, "usage: reload");
 	struct diag d;
 	diag_init(&d);
-	bool ok = daemon_reload(r->dm, &d);
+	bool ok = daemon_reload(r->dm, "meridianctl", &d);
 	daemon_log_diag(ok ? "reload: " : "reload: failed: ", &d);
 	const struct snapshot *s = snapshot_latest();
 	daemon_log("reload (meridianctl): %s (serial %" PRIu64 ")",
@@ -475,6 +498,16 @@ static enum control_status cmd_reload(struct request *r)
 	return ok ? CONTROL_OK : CONTROL_REFUSED;
 }
 
+static enum control_status cmd_plan(struct request *r)
+{
+	return daemon_plan(r->dm, r->json, r->argc, r->argv, r->out);
+}
+
+static enum control_status cmd_apply(struct request *r)
+{
+	return daemon_apply(r->dm, r->json, r->argc, r->argv, r->out);
+}
+
 enum control_status daemon_command(void *arg, int argc, char **argv, FILE *out)
 {
 	struct request r = {.dm = arg, .argc = argc, .argv = argv, .out = out};
@@ -484,9 +517,11 @@ enum control_status daemon_command(void *arg, int argc, char **argv, FILE *out)
 		const char *name;
 		enum control_status (*run)(struct request *);
 	} commands[] = {{"status", cmd_status}, {"health", cmd_health},	  {"set", cmd_set},
-			{"drain", cmd_drain},	{"explain", cmd_explain}, {"reload", cmd_reload}};
+			{"drain", cmd_drain},	{"explain", cmd_explain}, {"reload", cmd_reload},
+			{"plan", cmd_plan},	{"apply", cmd_apply}};
 	for (size_t i = 0; r.argc && i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(r.argv[0], commands[i].name))
 			return commands[i].run(&r);
-	return fail(&r, CONTROL_ERROR, "unknown command (status, health, set, drain, explain, reload)");
+	return fail(&r, CONTROL_ERROR,
+		    "unknown command (status, health, set, drain, explain, reload, plan, apply)");
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "meridian/guard.h"
 #include "meridian/loader.h"
 #include "meridian/policy.h"
 
@@ -48,95 +49,7 @@ static double monotonic_ms(void)
 	return (double)ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* The answers of conf (with geo) under the monitor's live health; previous is the snapshot serving
- * now (for when_all_down = "last_good"), NULL at start-up. */
-static void on_recheck(struct ev_loop *loop, ev_timer *w, int revents);
-
-/* Lua policy runs: counters for status, the error for the log, and the next recheck. */
-static void note_policy_runs(struct daemon *dm, const struct policy_report *r, double now)
-{
-	dm->policy_runs += r->lua_runs;
-	dm->policy_errors += r->lua_errors;
-	dm->policy_last_ms = r->lua_seconds * 1e3;
-	if (r->lua_errors)
-		snprintf(dm->policy_last_error, sizeof(dm->policy_last_error), "%s", r->last_error);
-	ev_timer_stop(dm->loop, &dm->recheck);
-	if (r->recheck_at > 0) {
-		ev_timer_init(&dm->recheck, on_recheck, r->recheck_at > now ? r->recheck_at - now : 0, 0);
-		dm->recheck.data = dm;
-		ev_timer_start(dm->loop, &dm->recheck);
-	}
-}
-
-static struct dyn_table *answers_with_health(struct daemon *dm, const struct snapshot *target,
-					     const struct snapshot *previous, struct diag *d)
-{
-	const struct conf *conf = target->conf;
-	if (!conf->record_count)
-		return NULL;
-	double now = daemon_now();
-	uint8_t **serving = calloc(conf->pool_count + 1, sizeof(*serving));
-	bool **forced = calloc(conf->pool_count + 1, sizeof(*forced));
-	double **since = calloc(conf->pool_count + 1, sizeof(*since));
-	if (!serving || !forced || !since)
-		abort();
-	for (unsigned p = 0; p < conf->pool_count; p++) {
-		size_t n = conf->pools[p].member_count + 1;
-		serving[p] = calloc(n, sizeof(**serving));
-		forced[p] = calloc(n, sizeof(**forced));
-		since[p] = calloc(n, sizeof(**since));
-		if (!serving[p] || !forced[p] || !since[p])
-			abort();
-		for (unsigned m = 0; m < conf->pools[p].member_count; m++) {
-			const struct health_state *h = monitor_state(dm->monitor, p, m);
-			serving[p][m] = (uint8_t)monitor_serving(dm->monitor, p, m, now);
-			forced[p][m] = h->forced != HEALTH_AUTO;
-			since[p][m] =
-			    now - (h->forced != HEALTH_AUTO && h->forced_since > h->since ? h->forced_since
-											  : h->since);
-		}
-	}
-	struct policy_report report = {0};
-	struct policy_inputs in = {.serving = (const uint8_t *const *)serving,
-				   .lua = target->lua,
-				   .forced = (const bool *const *)forced,
-				   .since = (const double *const *)since,
-				   .now = now,
-				   .report = &report};
-	if (previous) {
-		in.previous = previous->dyn;
-		in.previous_conf = previous->conf;
-	}
-	struct dyn_table *t = policy_compute(conf, target->geo, &in, d);
-	for (unsigned p = 0; p < conf->pool_count; p++) {
-		free(serving[p]);
-		free(forced[p]);
-		free(since[p]);
-	}
-	free(serving);
-	free(forced);
-	free(since);
-	if (report.lua_runs)
-		note_policy_runs(dm, &report, now);
-	return t;
-}
-
-/* Gives a candidate the live-health answers instead of the loader's all-up ones. */
-static void apply_health(struct daemon *dm, struct snapshot *cand, const struct snapshot *previous)
-{
-	struct diag d;
-	diag_init(&d);
-	struct dyn_table *t = answers_with_health(dm, cand, previous, &d);
-	if (t) {
-		dyn_table_free(cand->dyn);
-		cand->dyn = t;
-	}
-	daemon_log_diag("health: ", &d);
-	diag_free(&d);
-}
-
-/* The monitor's published state changed: new answers over the same zones, one swap. */
-static void on_health_changed(void *arg)
+void daemon_health_changed(void *arg)
 {
 	struct daemon *dm = arg;
 	const struct snapshot *running = snapshot_latest();
@@ -145,7 +58,8 @@ static void on_health_changed(void *arg)
 	double t0 = monotonic_ms();
 	struct diag d;
 	diag_init(&d);
-	struct dyn_table *t = answers_with_health(dm, running, running, &d);
+	struct policy_report report;
+	struct dyn_table *t = daemon_answers(dm, running, running, &report, &d);
 	if (!t) {
 		daemon_log_diag("health: ", &d);
 		daemon_log("health: new answers failed; the running answers keep serving");
@@ -158,16 +72,40 @@ static void on_health_changed(void *arg)
 	snapshot_publish(s);
 	dm->last_publish_ms = monotonic_ms() - t0;
 	dm->health_publications++;
+	daemon_note_report(dm, s, &report, "health");
 	daemon_log("health: published snapshot %llu (%zu answers) in %.2f ms",
 		   (unsigned long long)s->generation, t->record_count * t->region_count, dm->last_publish_ms);
 }
 
-/* A policy asked to run again at a time (follow-the-sun rules): the same as a health change. */
-static void on_recheck(struct ev_loop *loop, ev_timer *w, int revents)
+void daemon_audit(struct daemon *dm, struct audit_event *e)
 {
-	(void)loop;
-	(void)revents;
-	on_health_changed(w->data);
+	if (!dm->audit) {
+		audit_discard(e);
+		return;
+	}
+	if (!audit_write(dm->audit, e))
+		daemon_log("audit: cannot write %s: %s", audit_path(dm->audit), strerror(errno));
+}
+
+/* The audit log in the state folder, (re)opened at start and on every reload, so that it can be
+ * moved away for rotation. A log that cannot be opened is reported; the server keeps serving. */
+static void audit_reopen(struct daemon *dm)
+{
+	char *path = NULL;
+	if (asprintf(&path, "%s/audit.log", dm->state_dir) < 0)
+		abort();
+	struct diag d;
+	diag_init(&d);
+	struct audit *a = audit_open(path, &d);
+	free(path);
+	if (!a) {
+		daemon_log_diag("audit: ", &d);
+		diag_free(&d);
+		return; /* keep the old descriptor, if any */
+	}
+	diag_free(&d);
+	audit_close(dm->audit);
+	dm->audit = a;
 }
 
 static void on_monitor_log(void *arg, const char *line)
@@ -193,44 +131,6 @@ static char *state_file(const char *dir)
 	return path;
 }
 
-static const char *restart_only_change(const struct daemon *dm, const struct conf *running,
-				       const struct conf *c)
-{
-	if (!server_same_sockets(running, c))
-		return "listen, workers, tcp_clients and tcp_idle_timeout";
-	if (strcmp(dm->state_dir, c->state_dir) || strcmp(dm->control_path, c->control))
-		return "state_dir and control";
-	return NULL;
-}
-
-bool daemon_reload(struct daemon *dm, struct diag *d)
-{
-	struct conf *conf = conf_load(dm->config_path, d);
-	const struct snapshot *running = snapshot_latest();
-	const char *fixed = NULL;
-	/* A config older than the running one is stale (pushed from an old checkout, say): refuse it.
-	 * An equal serial reloads the zones under the same config. */
-	struct snapshot *cand = NULL;
-	if (conf && conf->serial < running->conf->serial)
-		diag_error(d, dm->config_path, 0,
-			   "stale config: serial %llu is older than the running serial %llu",
-			   (unsigned long long)conf->serial, (unsigned long long)running->conf->serial);
-	else if (conf && (fixed = restart_only_change(dm, running->conf, conf)))
-		diag_error(d, dm->config_path, 0, "%s can only change with a restart", fixed);
-	else if (conf)
-		cand = loader_build(conf, LOADER_ALL_OR_NOTHING, d), conf = NULL;
-	conf_free(conf);
-	if (!cand) {
-		dm->reload_failures++;
-		return false;
-	}
-	monitor_reconfigure(dm->monitor, cand->conf);
-	apply_health(dm, cand, running);
-	snapshot_publish(cand);
-	dm->reloads++;
-	return true;
-}
-
 static void log_snapshot(const struct snapshot *s)
 {
 	const struct zone_set *set = s->zones;
@@ -246,7 +146,8 @@ static void reload_and_log(struct daemon *dm)
 {
 	struct diag d;
 	diag_init(&d);
-	bool ok = daemon_reload(dm, &d);
+	audit_reopen(dm);
+	bool ok = daemon_reload(dm, "signal", &d);
 	daemon_log_diag(ok ? "reload: " : "reload: failed: ", &d);
 	diag_free(&d);
 	const struct snapshot *s = snapshot_latest();
@@ -272,8 +173,38 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+/* The first answers, under the restored health, and the guard's verdict: a config that breaks an
+ * intent does not start (there is no last good state to keep serving). Audited either way. */
+static bool start_answers(struct daemon *dm, struct snapshot *snap, struct policy_report *report,
+			  struct diag *d)
+{
+	struct diag why;
+	diag_init(&why);
+	struct dyn_table *t = daemon_answers(dm, snap, NULL, report, &why);
+	bool ok = t || !snap->conf->record_count;
+	if (t) {
+		dyn_table_free(snap->dyn);
+		snap->dyn = t;
+	}
+	if (ok && guard_check_snapshot(snap, daemon_now(), &why))
+		ok = false;
+	struct audit_event e;
+	audit_begin(&e, "start");
+	audit_add_string(&e, "result", ok ? "accepted" : "refused");
+	audit_add_string(&e, "config", dm->config_path);
+	audit_add_uint(&e, "serial", snap->conf->serial);
+	audit_add_diag(&e, "reasons", &why);
+	daemon_audit(dm, &e);
+	if (!ok)
+		diag_error(&why, dm->config_path, 0,
+			   "refusing to start: the configuration breaks its intent");
+	diag_move(d, &why);
+	diag_free(&why);
+	return ok;
+}
+
 /* Config, zones, state folder, monitor and first answers: the snapshot to start with. */
-static struct snapshot *start_snapshot(struct daemon *dm, struct diag *d)
+static struct snapshot *start_snapshot(struct daemon *dm, struct policy_report *report, struct diag *d)
 {
 	struct conf *conf = conf_load(dm->config_path, d);
 	if (!conf)
@@ -290,7 +221,8 @@ static struct snapshot *start_snapshot(struct daemon *dm, struct diag *d)
 		return NULL;
 	}
 	char *path = state_file(snap->conf->state_dir);
-	const struct monitor_hooks hooks = {.changed = on_health_changed, .log = on_monitor_log, .arg = dm};
+	const struct monitor_hooks hooks = {
+	    .changed = daemon_health_changed, .log = on_monitor_log, .arg = dm};
 	dm->monitor = monitor_new(dm->loop, snap->conf, path, &hooks, d);
 	free(path);
 	if (!dm->monitor) {
@@ -301,8 +233,8 @@ static struct snapshot *start_snapshot(struct daemon *dm, struct diag *d)
 	}
 	dm->state_dir = strdup(snap->conf->state_dir);
 	dm->control_path = strdup(snap->conf->control);
-	apply_health(dm, snap, NULL);
-	return snap;
+	audit_reopen(dm);
+	return start_answers(dm, snap, report, d) ? snap : (snapshot_free(snap), NULL);
 }
 
 /* Opens the control socket (first: a second meridiand on the same state folder stops here, before
@@ -331,6 +263,7 @@ static void stop_all(struct daemon *dm)
 	ev_timer_stop(dm->loop, &dm->recheck);
 	monitor_free(dm->monitor);
 	snapshot_free(snapshot_latest());
+	audit_close(dm->audit);
 	free(dm->state_dir);
 	free(dm->control_path);
 }
@@ -355,24 +288,33 @@ static void run_loop(struct daemon *dm)
 
 int daemon_serve(const char *config_path)
 {
-	struct daemon dm = {.config_path = config_path, .loop = EV_DEFAULT, .started = daemon_now()};
-	ev_timer_init(&dm.recheck, on_recheck, 0, 0);
+	struct daemon dm = {.config_path = strdup(config_path), .loop = EV_DEFAULT, .started = daemon_now()};
+	if (!dm.config_path)
+		abort();
+	ev_timer_init(&dm.recheck, NULL, 0, 0); /* started with its callback by daemon_note_report */
 	struct diag d;
 	diag_init(&d);
-	struct snapshot *snap = start_snapshot(&dm, &d);
+	struct policy_report report;
+	struct snapshot *snap = start_snapshot(&dm, &report, &d);
 	if (snap) {
 		log_snapshot(snap);
 		snapshot_publish(snap);
+		daemon_note_report(&dm, snap, &report, "start");
 	}
 	bool ok = snap && start_workers(&dm, snap->conf, &d);
 	daemon_log_diag("", &d);
 	diag_free(&d);
 	if (ok)
 		run_loop(&dm);
-	if (snap)
+	if (snap) {
 		stop_all(&dm);
-	else
+	} else {
 		monitor_free(dm.monitor);
+		audit_close(dm.audit);
+		free(dm.state_dir);
+		free(dm.control_path);
+	}
+	free(dm.config_path);
 	if (ok)
 		daemon_log("stopped");
 	return ok ? 0 : 1;

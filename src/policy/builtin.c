@@ -283,11 +283,11 @@ void policy_fail_open(struct dyn_answer *a, struct arena *ar, const struct conf 
 /* One (record, region): the policy over the members that serve, else when_all_down. */
 static void compute_one(struct dyn_answer *a, struct arena *ar, const struct conf *conf,
 			const struct geo_map *geo, size_t r, unsigned g, const struct policy_inputs *in,
-			unsigned *dcs, struct diag *d)
+			unsigned *dcs, struct diag *d, char *failure, size_t failure_size)
 {
 	const struct conf_record *rec = &conf->records[r];
 	if (rec->policy == CONF_POLICY_LUA) {
-		policy_compute_lua(a, ar, conf, geo, r, g, in, d);
+		policy_compute_lua(a, ar, conf, geo, r, g, in, d, failure, failure_size);
 		return;
 	}
 	struct choice live, all_up;
@@ -333,12 +333,19 @@ struct dyn_table *policy_compute(const struct conf *conf, const struct geo_map *
 	t->record_count = conf->record_count;
 	t->region_count = conf->geo.region_count ? conf->geo.region_count : 1;
 	t->answers = arena_alloc(&t->arena, (t->record_count * t->region_count + 1) * sizeof(*t->answers));
+	memset(t->answers, 0, (t->record_count * t->region_count + 1) * sizeof(*t->answers));
 	bool ok = true;
 	for (size_t r = 0; r < conf->record_count && ok; r++) {
 		const struct conf_record *rec = &conf->records[r];
+		if (in && in->only && !in->only[r])
+			continue;
+		bool guarded = in && in->intent && in->intent[r];
 		for (unsigned g = 0; g < t->region_count && ok; g++) {
 			struct dyn_answer *a = &t->answers[r * t->region_count + g];
-			compute_one(a, &t->arena, conf, geo, r, g, in, dcs, d);
+			char failure[256] = "";
+			compute_one(a, &t->arena, conf, geo, r, g, in, dcs, d, failure, sizeof(failure));
+			if (guarded)
+				policy_guard_answer(a, &t->arena, conf, r, g, in, failure);
 			if (a->count == 0) {
 				diag_error(d, conf->path, rec->line,
 					   "record %s: pool %s has no member for type %s", rec->name,

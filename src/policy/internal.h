@@ -47,9 +47,15 @@ const char *policy_region_name(const struct conf *c, unsigned region);
 size_t policy_dc_distances(const struct conf *conf, const struct geo_map *geo, unsigned region,
 			   struct dc_distance *d);
 
-/* A Lua record's answer in region g (lua_record.c). */
+/* A Lua record's answer in region g (lua_record.c). When the policy fails and the record is guarded
+ * (in->intent[r]), a is left without values and flagged DYN_FLAG_POLICY_ERROR, and failure says why,
+ * for the guard; an unguarded record keeps its last good answer (or fails open). */
 void policy_compute_lua(struct dyn_answer *a, struct arena *ar, const struct conf *conf,
 			const struct geo_map *geo, size_t r, unsigned g, const struct policy_inputs *in,
-			struct diag *d);
+			struct diag *d, char *failure, size_t failure_size);
+/* The guard at run time (intent_guard.c): replaces a, the answer of guarded record r in region g,
+ * when it is empty, failed (failure says why) or breaks the record's intent, and reports it. */
+void policy_guard_answer(struct dyn_answer *a, struct arena *ar, const struct conf *conf, size_t r,
+			 unsigned g, const struct policy_inputs *in, const char *failure);
 
 #endif

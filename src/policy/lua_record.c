@@ -126,9 +126,9 @@ static bool differs_from_all_up(struct lua_call *call, const struct conf *conf,
 	       memcmp(up.member, live->member, live->count * sizeof(live->member[0]));
 }
 
-/* The policy failed: the last good answer as it was, else every member up (fail open). */
-static void keep_last_good(struct dyn_answer *a, struct arena *ar, const struct conf *conf, size_t r,
-			   unsigned g, const struct policy_inputs *in, const char *err, struct diag *d)
+/* The policy failed: counted, and reported for the first errors of a computation. */
+static void note_failure(const struct conf *conf, size_t r, unsigned g, const struct policy_inputs *in,
+			 const char *err, const char *outcome, struct diag *d)
 {
 	const struct conf_record *rec = &conf->records[r];
 	struct policy_report *report = in ? in->report : NULL;
@@ -144,9 +144,17 @@ static void keep_last_good(struct dyn_answer *a, struct arena *ar, const struct 
 	/* Errors raised in the file name it with its line; the limits and answer checks do not. */
 	bool named = !strncmp(err, rec->policy_file, strlen(rec->policy_file));
 	if (errors <= REPORTED_ERRORS_MAX)
-		diag_warn(d, named ? NULL : rec->policy_file, 0,
-			  "%s (record %s, region %s): the last good answer keeps serving", err, rec->name,
-			  *region ? region : "(none)");
+		diag_warn(d, named ? NULL : rec->policy_file, 0, "%s (record %s, region %s): %s", err,
+			  rec->name, *region ? region : "(none)", outcome);
+}
+
+/* The policy of an unguarded record failed: the last good answer as it was, else every member up
+ * (fail open). */
+static void keep_last_good(struct dyn_answer *a, struct arena *ar, const struct conf *conf, size_t r,
+			   unsigned g, const struct policy_inputs *in, const char *err, struct diag *d)
+{
+	const struct conf_record *rec = &conf->records[r];
+	note_failure(conf, r, g, in, err, "the last good answer keeps serving", d);
 	const struct dyn_answer *prev = policy_previous_answer(conf, in, r, g, true);
 	if (prev) {
 		policy_copy_answer(a, ar, rec, prev, (uint8_t)(prev->flags | DYN_FLAG_POLICY_ERROR));
@@ -161,7 +169,7 @@ static void keep_last_good(struct dyn_answer *a, struct arena *ar, const struct 
 
 void policy_compute_lua(struct dyn_answer *a, struct arena *ar, const struct conf *conf,
 			const struct geo_map *geo, size_t r, unsigned g, const struct policy_inputs *in,
-			struct diag *d)
+			struct diag *d, char *failure, size_t failure_size)
 {
 	const struct conf_record *rec = &conf->records[r];
 	struct lua_call call;
@@ -169,7 +177,15 @@ void policy_compute_lua(struct dyn_answer *a, struct arena *ar, const struct con
 	char err[256];
 	call_prepare(&call, conf, geo, r, g, in);
 	if (!call_run(&call, conf, in, &out, err, sizeof(err))) {
-		keep_last_good(a, ar, conf, r, g, in, err, d);
+		if (in && in->intent && in->intent[r]) {
+			/* guarded: the guard picks what serves instead (intent_guard.c) */
+			note_failure(conf, r, g, in, err, "the guard picks the answer", d);
+			memset(a, 0, sizeof(*a));
+			a->flags = DYN_FLAG_POLICY_ERROR;
+			snprintf(failure, failure_size, "the policy failed: %s", err);
+		} else {
+			keep_last_good(a, ar, conf, r, g, in, err, d);
+		}
 	} else {
 		struct choice c = {.pool = rec->pool, .count = out.count};
 		memcpy(c.member, out.member, out.count * sizeof(out.member[0]));

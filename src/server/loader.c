@@ -49,7 +49,21 @@ static struct zone_dynamic **place_records(const struct conf *conf, size_t *coun
 	return per_zone;
 }
 
-static struct zone_set *load_zones(const struct conf *conf, enum loader_mode mode, struct diag *d)
+/* The intent of conf zone i, when it has one; false when it has one that fails to load. */
+static bool load_intent(const struct conf *conf, size_t i, struct intent **out, struct diag *d)
+{
+	*out = NULL;
+	if (!conf->zones[i].intent)
+		return true;
+	*out = intent_load(conf->zones[i].name, conf->zones[i].intent, d);
+	return *out != NULL;
+}
+
+/* Loads every zone with its intent (intents[k] for the k-th zone of the set). A zone with an intent
+ * that fails to load, or whose intent fails to load, fails the load in every mode: its names would
+ * not resolve, which is what the intent forbids. */
+static struct zone_set *load_zones(const struct conf *conf, enum loader_mode mode, struct intent **intents,
+				   struct diag *d)
 {
 	size_t *counts = calloc(conf->zone_count + 1, sizeof(*counts));
 	struct zone **zones = calloc(conf->zone_count + 1, sizeof(*zones));
@@ -63,6 +77,16 @@ static struct zone_set *load_zones(const struct conf *conf, enum loader_mode mod
 	for (size_t i = 0; i < conf->zone_count; i++) {
 		struct zone *z =
 		    zone_load_dynamic(conf->zones[i].name, conf->zones[i].file, dyn[i], counts[i], d);
+		if (z && !load_intent(conf, i, &intents[loaded], d)) {
+			zone_unref(z);
+			z = NULL;
+			config_error = true;
+		} else if (!z && conf->zones[i].intent) {
+			diag_error(d, conf->path, conf->zones[i].line,
+				   "zone %s has an intent: it cannot be left out while its zone file fails",
+				   conf->zones[i].name);
+			config_error = true;
+		}
 		if (z)
 			zones[loaded++] = z;
 		else
@@ -81,6 +105,9 @@ static struct zone_set *load_zones(const struct conf *conf, enum loader_mode mod
 	}
 	bool fatal = config_error || (failed && mode == LOADER_ALL_OR_NOTHING);
 	struct zone_set *set = fatal ? NULL : zone_set_new(zones, loaded);
+	if (!set)
+		for (size_t i = 0; i < loaded; i++)
+			intent_free(intents[i]), intents[i] = NULL;
 	for (size_t i = 0; i < loaded; i++)
 		zone_unref(zones[i]);
 	free(zones);
@@ -104,9 +131,20 @@ static double wall_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static bool has_intents(const struct conf *conf)
+{
+	for (size_t i = 0; i < conf->zone_count; i++)
+		if (conf->zones[i].intent)
+			return true;
+	return false;
+}
+
 struct snapshot *loader_build(struct conf *conf, enum loader_mode mode, struct diag *d)
 {
-	struct zone_set *zones = load_zones(conf, mode, d);
+	struct intent **intents = calloc(conf->zone_count + 1, sizeof(*intents));
+	if (!intents)
+		abort();
+	struct zone_set *zones = load_zones(conf, mode, intents, d);
 	struct geo_map *geo = NULL;
 	struct lua_policy_set *lua = NULL;
 	struct dyn_table *dyn = NULL;
@@ -126,6 +164,9 @@ struct snapshot *loader_build(struct conf *conf, enum loader_mode mode, struct d
 		ok = dyn != NULL;
 	}
 	if (!ok) {
+		for (size_t i = 0; zones && i < zones->count; i++)
+			intent_free(intents[i]);
+		free(intents);
 		zone_set_free(zones);
 		geo_map_free(geo);
 		lua_policy_free(lua);
@@ -134,5 +175,9 @@ struct snapshot *loader_build(struct conf *conf, enum loader_mode mode, struct d
 	}
 	struct snapshot *s = snapshot_new(conf, zones, geo, lua);
 	s->dyn = dyn;
+	if (has_intents(conf))
+		snapshot_set_intents(s, intents);
+	else
+		free(intents);
 	return s;
 }

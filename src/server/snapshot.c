@@ -12,6 +12,7 @@ struct snapshot_base {
 	struct zone_set *zones;
 	struct geo_map *geo;
 	struct lua_policy_set *lua;
+	struct intent **intents; /* zones->count entries, or NULL */
 	unsigned refs;
 };
 
@@ -26,6 +27,7 @@ static struct snapshot *snapshot_with(struct snapshot_base *b, struct dyn_table 
 	s->zones = b->zones;
 	s->geo = b->geo;
 	s->lua = b->lua;
+	s->intents = b->intents;
 	s->dyn = dyn;
 	return s;
 }
@@ -43,6 +45,22 @@ struct snapshot *snapshot_new(struct conf *conf, struct zone_set *zones, struct 
 	return snapshot_with(b, NULL);
 }
 
+void snapshot_set_intents(struct snapshot *s, struct intent **intents)
+{
+	s->base->intents = intents;
+	s->intents = intents;
+}
+
+const struct intent *snapshot_zone_intent(const struct snapshot *s, const struct zone *z)
+{
+	if (!s->intents)
+		return NULL;
+	for (size_t i = 0; i < s->zones->count; i++)
+		if (s->zones->zones[i] == z)
+			return s->intents[i];
+	return NULL;
+}
+
 struct snapshot *snapshot_derive(const struct snapshot *from, struct dyn_table *dyn)
 {
 	return snapshot_with(from->base, dyn);
@@ -55,6 +73,9 @@ void snapshot_free(struct snapshot *s)
 	dyn_table_free(s->dyn);
 	struct snapshot_base *b = s->base;
 	if (--b->refs == 0) {
+		for (size_t i = 0; b->intents && i < b->zones->count; i++)
+			intent_free(b->intents[i]);
+		free(b->intents);
 		zone_set_free(b->zones);
 		geo_map_free(b->geo);
 		lua_policy_free(b->lua);

@@ -7,7 +7,7 @@
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 
 write_config
-cp "$ROOT"/zones/meridian.conf "$ROOT"/zones/*.zone "$DIR/"
+cp "$ROOT"/zones/meridian.conf "$ROOT"/zones/*.zone "$ROOT"/zones/*.intent "$DIR/"
 cp -r "$ROOT"/zones/geo "$ROOT"/zones/policies "$DIR/"
 sed -i -E "s/^listen *=.*/listen = { \"127.0.0.1:$PORT\" }/" "$DIR/meridian.conf"
 CONF=$DIR/meridian.conf

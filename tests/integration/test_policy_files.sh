@@ -154,7 +154,7 @@ expect_rc "the example deployment zones/meridian.conf passes --check" 0
 
 # served from a copy on a free port, its Lua records answer as their test files say
 write_config
-cp "$ROOT"/zones/meridian.conf "$ROOT"/zones/*.zone "$DIR/"
+cp "$ROOT"/zones/meridian.conf "$ROOT"/zones/*.zone "$ROOT"/zones/*.intent "$DIR/"
 cp -r "$ROOT"/zones/geo "$ROOT"/zones/policies "$DIR/"
 sed -i -E "s/^listen *=.*/listen = { \"127.0.0.1:$PORT\" }/" "$DIR/meridian.conf"
 start_or_bail "$DIR/meridian.conf"
