@@ -3,12 +3,14 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 
 #include "meridian/conf.h"
 #include "meridian/daemon.h"
 #include "meridian/explain.h"
 #include "meridian/loader.h"
+#include "meridian/guard.h"
 #include "meridian/policy_check.h"
 #include "meridian/snapshot.h"
 #include "meridian/zone.h"
@@ -39,6 +41,9 @@ static int check_only(void)
 	/* Lua policies compiled; now make sure they survive the failures they exist for. */
 	if (snap)
 		policy_check_scenarios(snap, &d);
+	/* and that every intent holds, as a reload's guard would check */
+	if (snap)
+		guard_check_snapshot(snap, (double)time(NULL), &d);
 	print_diag(&d);
 	int status = snap && !d.errors ? 0 : 1;
 	if (!status)

@@ -89,7 +89,9 @@ static void print_state(const struct snapshot *s, const struct conf_record *rec,
 	const struct conf *c = s->conf;
 	const struct dyn_answer *a = dyn_answer_get(s->dyn, (size_t)(rec - c->records), region);
 	const char *why =
-	    a->flags & DYN_FLAG_POLICY_ERROR	? "the policy failed: the last good answer keeps serving"
+	    a->flags & DYN_FLAG_GUARD
+		? "the guard replaced an answer outside the record's intent (see the log)"
+	    : a->flags & DYN_FLAG_POLICY_ERROR	? "the policy failed: the last good answer keeps serving"
 	    : a->flags & DYN_FLAG_FAIL_OPEN	? "no member up: every member (when_all_down serve_all)"
 	    : a->flags & DYN_FLAG_LAST_GOOD	? "no member up: the last good answer"
 	    : a->flags & DYN_FLAG_FALLBACK_POOL ? "no member up: the fallback pool"

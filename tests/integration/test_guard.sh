@@ -135,6 +135,9 @@ zone 2 ""
 refused "www A removed from the zone" "www\.example\.com\. A does not exist \(NXDOMAIN\)"
 zone 2 "www IN A 192.0.2.99"
 refused "www A changed in the zone" "holds 192\.0\.2\.99, which the intent does not list"
+out=$("$MERIDIAND" -c "$CONF" --check 2>&1)
+expect_eq "meridiand --check runs the guard too: exit 1" 1 $?
+check "--check names the intent file and line" grep -qE 'example\.com\.intent:3: zone example\.com: www\.example\.com\. A: the zone file holds 192\.0\.2\.99' <<<"$out"
 zone 0
 refused "the zone serial going backwards" "SOA serial 0 is older than the running serial 1"
 zone 2
