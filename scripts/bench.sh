@@ -18,6 +18,8 @@
 #   5. failover (issue 4): a forced health transition with 1,000 dynamic records x 10 regions, from
 #      the control request to the first answer served without the member (bench/failover.py).
 #   6. the same with Lua policies: 1,000 records x 20 regions, every record's policy a Lua file.
+#   7. figure 5 with every record guarded by an intent (issue 6): the run-time guard's cost per
+#      publication, and a reload's cost with the guard's scenarios beside figure 5's plain reload.
 # Environment: BENCH_SECONDS (5), BENCH_ROUNDS (5), BENCH_QPS (40000), BENCH_NAMES (10000 names in
 # the zone), BENCH_QUERIES (100000 lines in the query file), BENCH_MIX (kinds of query and their
 # weights, see bench/gen-queries.sh), BENCH_BIG (1; 0 skips figure 3), BENCH_BIG_RECORDS (1000000),
@@ -900,4 +902,5 @@ if [ "${BENCH_FAILOVER:-1}" != 0 ]; then
 	echo
 	python3 "$HERE/bench/failover.py" "$(dirname "$MERIDIAND")"
 	python3 "$HERE/bench/failover.py" "$(dirname "$MERIDIAND")" --lua --regions 20 --rounds 10
+	python3 "$HERE/bench/failover.py" "$(dirname "$MERIDIAND")" --intent
 fi

@@ -11,10 +11,16 @@ back to auto and polls until it is back. Reports, in milliseconds:
                here so a process start is not measured) to the first response without the member;
                includes persisting the state (fsync) and the poll interval of 0.2 ms.
 
+  reload:      a reload of the same deployment with a higher serial over the control socket, until
+               meridiand answers (load, answers under live health, the guard's verdict, swap).
+
 With --lua every record's policy is a Lua file (the ordered failover of zones/policies/failover.lua's
 kind, written with the meridian helpers), so "publish" is the time to run 1,000 x REGIONS policies.
+With --intent the zone has an intent guarding every record (all six member addresses): each reload
+then also runs every record in every region under every health scenario (figure 7), and every
+publication checks every answer against its intent.
 
-usage: failover.py BUILD_DIR [--records 1000] [--regions 10] [--rounds 20] [--lua]
+usage: failover.py BUILD_DIR [--records 1000] [--regions 10] [--rounds 20] [--lua] [--intent]
 """
 import argparse
 import os
@@ -49,7 +55,15 @@ end
 """
 
 
-def write_deployment(d, port, records, regions, lua):
+def write_config(d, port, serial, body, intent):
+    with open(os.path.join(d, "meridian.conf"), "w") as f:
+        f.write('serial = %d\nlisten = { "127.0.0.1:%d" }\nworkers = 1\n' % (serial, port))
+        f.write('zones = { { name = "example.com", file = "example.com.zone"%s } }\n'
+                % (', intent = "example.com.intent"' if intent else ""))
+        f.write(body)
+
+
+def write_deployment(d, port, records, regions, lua, intent):
     with open(os.path.join(d, "example.com.zone"), "w") as f:
         f.write("$ORIGIN example.com.\n$TTL 3600\n"
                 "@ IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n@ IN NS ns1\nns1 IN A 192.0.2.53\n")
@@ -71,14 +85,18 @@ def write_deployment(d, port, records, regions, lua):
         extra = ', order = { r0 = { "d0", "d1" } }' if p == "failover" else ""
         recs.append('{ name = "rec%d.example.com", type = "A", pool = "web", ttl = 30, policy = "%s"%s }'
                     % (i, p, extra))
-    with open(os.path.join(d, "meridian.conf"), "w") as f:
-        f.write('serial = 1\nlisten = { "127.0.0.1:%d" }\nworkers = 1\n' % port)
-        f.write('zones = { { name = "example.com", file = "example.com.zone" } }\n')
-        f.write("regions = {\n  %s,\n}\n" % ",\n  ".join(regs))
-        f.write('default_region = "r0"\n')
-        f.write("datacenters = { %s }\n" % ", ".join("%s = {}" % x for x in dcs))
-        f.write("pools = { web = { members = {\n  %s,\n} } }\n" % ",\n  ".join(members))
-        f.write("records = {\n  %s,\n}\n" % ",\n  ".join(recs))
+    if intent:
+        with open(os.path.join(d, "example.com.intent"), "w") as f:
+            for i in range(records):
+                for m in range(6):
+                    f.write("rec%d IN A 198.51.100.%d\n" % (i, m + 1))
+    body = "regions = {\n  %s,\n}\n" % ",\n  ".join(regs)
+    body += 'default_region = "r0"\n'
+    body += "datacenters = { %s }\n" % ", ".join("%s = {}" % x for x in dcs)
+    body += "pools = { web = { members = {\n  %s,\n} } }\n" % ",\n  ".join(members)
+    body += "records = {\n  %s,\n}\n" % ",\n  ".join(recs)
+    write_config(d, port, 1, body, intent)
+    return body
 
 
 def query(name):
@@ -149,10 +167,11 @@ def main():
     ap.add_argument("--regions", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--lua", action="store_true")
+    ap.add_argument("--intent", action="store_true")
     args = ap.parse_args()
     d = tempfile.mkdtemp(prefix="meridian-failover.")
     port = free_port()
-    write_deployment(d, port, args.records, args.regions, args.lua)
+    body = write_deployment(d, port, args.records, args.regions, args.lua, args.intent)
     log = open(os.path.join(d, "meridiand.log"), "w+")
     proc = subprocess.Popen([os.path.join(args.build, "meridiand"), "-c", os.path.join(d, "meridian.conf")],
                             stdout=log, stderr=subprocess.STDOUT)
@@ -177,16 +196,26 @@ def main():
                 if t1 is None:
                     sys.exit("failover.py: the answer did not change within 5 s")
                 e2e.append((t1 - t0) * 1000)
+        reloads = []
+        for serial in range(2, 2 + max(3, args.rounds // 4)):
+            write_config(d, port, serial, body, args.intent)
+            t0 = time.monotonic()
+            control(sock_path, "reload")
+            reloads.append((time.monotonic() - t0) * 1000)
         log.seek(0)
         publish = [float(x) for x in re.findall(r"published snapshot \d+ \(\d+ answers\) in ([0-9.]+) ms", log.read())]
         n = args.records * args.regions
-        print("figure %s: health transition to served answer, %d %s records x %d regions (%d answers), %d transitions"
-              % ("6" if args.lua else "5", args.records, "Lua-policy" if args.lua else "built-in-policy",
-                 args.regions, n, len(e2e)))
+        print("figure %s: health transition to served answer, %d %s records x %d regions (%d answers), %d transitions%s"
+              % ("7" if args.intent else "6" if args.lua else "5", args.records,
+                 "Lua-policy" if args.lua else "built-in-policy", args.regions, n, len(e2e),
+                 ", every record guarded by an intent" if args.intent else ""))
         if publish:
             print("  publish (policy run + swap): median %.2f ms, max %.2f ms" % (statistics.median(publish), max(publish)))
         print("  end to end (control request -> first new answer): median %.2f ms, p90 %.2f ms, max %.2f ms"
               % (statistics.median(e2e), sorted(e2e)[int(len(e2e) * 0.9) - 1], max(e2e)))
+        print("  reload (%s): median %.1f ms, max %.1f ms over %d reloads"
+              % ("load + health answers + the guard's scenarios + swap" if args.intent else "load + health answers + swap",
+                 statistics.median(reloads), max(reloads), len(reloads)))
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
