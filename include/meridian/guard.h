@@ -7,7 +7,8 @@
  *   - a static RRset holds a value the intent does not list (a subset of the intent is fine);
  *   - a dynamic record answers empty, or with a value the intent does not list, in some region under
  *     some health scenario: every member up; each datacenter down; each pool the record uses down;
- *     each of those pools' members down; every member down.
+ *     each of those pools' members down; a pool down together with each datacenter and member of
+ *     the pool its records fall back to; every member down.
  * Each violation names the zone, the name and type, the region and the scenario, and what would have
  * been served. At run time the policy module guards each answer as it is computed (policy.h:
  * policy_inputs.intent), which guard_record_intents provides. Control thread only. */

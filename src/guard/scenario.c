@@ -1,9 +1,10 @@
 /* scenario.c -- guarded dynamic records under every health scenario: the candidate's own policies
  * (built-in or Lua) compute each guarded record in every region with every member up, each
  * datacenter down, each pool the record uses down, each of their members down, and every member
- * down; an empty answer, or one holding a value the intent does not list, is a violation. The
- * scenario with everything up is computed first and serves as the "last good" answer of the others,
- * as it would in production. */
+ * down, and, for records that fall back to another pool, their pool down together with each of
+ * the fallback pool's datacenters and members in turn; an empty answer, or one holding a value the
+ * intent does not list, is a violation. The scenario with everything up is computed first and serves as the
+ * "last good" answer of the others, as it would in production. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,57 @@ static bool dc_used(const struct run *x, unsigned dc)
 	return false;
 }
 
+/* Members of dc (every pool) out. */
+static void dc_out(struct run *x, unsigned dc)
+{
+	const struct conf *c = x->s->conf;
+	for (size_t p = 0; p < c->pool_count; p++)
+		for (size_t m = 0; m < c->pools[p].member_count; m++)
+			if (c->pools[p].members[m].dc == dc)
+				x->serving[p][m] = HEALTH_OUT;
+}
+
+/* Whether a guarded record answering from pool p falls back to pool f. */
+static bool falls_back(const struct run *x, size_t p, size_t f)
+{
+	const struct conf *c = x->s->conf;
+	for (size_t r = 0; r < c->record_count; r++)
+		if (x->intent[r] && c->records[r].pool == p &&
+		    c->records[r].when_all_down == CONF_ALL_DOWN_POOL && c->records[r].fallback_pool == f)
+			return true;
+	return false;
+}
+
+/* With pool p down its records answer from their fallback pool f: that pool's own failures, one at a
+ * time (each of its datacenters, each of its members), are scenarios too. */
+static void fallback_scenarios(struct run *x, size_t p, size_t f)
+{
+	const struct conf *c = x->s->conf;
+	const struct conf_pool *fp = &c->pools[f];
+	char name[512];
+	for (unsigned dc = 0; dc < c->datacenter_count; dc++) {
+		bool here = false;
+		for (size_t m = 0; m < fp->member_count; m++)
+			here |= fp->members[m].dc == dc;
+		if (!here)
+			continue;
+		memset(x->serving[p], HEALTH_OUT, c->pools[p].member_count);
+		dc_out(x, dc);
+		snprintf(name, sizeof(name), "pool %s down, datacenter %s down", c->pools[p].name,
+			 c->datacenters[dc].name);
+		run_scenario(x, name);
+		set_all(x, HEALTH_SERVING);
+	}
+	for (size_t m = 0; fp->member_count > 1 && m < fp->member_count; m++) {
+		memset(x->serving[p], HEALTH_OUT, c->pools[p].member_count);
+		x->serving[f][m] = HEALTH_OUT;
+		snprintf(name, sizeof(name), "pool %s down, member %s/%s down", c->pools[p].name, fp->name,
+			 fp->members[m].name);
+		run_scenario(x, name);
+		set_all(x, HEALTH_SERVING);
+	}
+}
+
 static void each_scenario(struct run *x)
 {
 	const struct conf *c = x->s->conf;
@@ -159,10 +211,7 @@ static void each_scenario(struct run *x)
 	for (unsigned dc = 0; dc < c->datacenter_count; dc++) {
 		if (!dc_used(x, dc))
 			continue;
-		for (size_t p = 0; p < c->pool_count; p++)
-			for (size_t m = 0; m < c->pools[p].member_count; m++)
-				if (c->pools[p].members[m].dc == dc)
-					x->serving[p][m] = HEALTH_OUT;
+		dc_out(x, dc);
 		snprintf(name, sizeof(name), "datacenter %s down", c->datacenters[dc].name);
 		run_scenario(x, name);
 		set_all(x, HEALTH_SERVING);
@@ -174,6 +223,9 @@ static void each_scenario(struct run *x)
 		snprintf(name, sizeof(name), "pool %s down", c->pools[p].name);
 		run_scenario(x, name);
 		set_all(x, HEALTH_SERVING);
+		for (size_t f = 0; f < c->pool_count; f++)
+			if (f != p && falls_back(x, p, f))
+				fallback_scenarios(x, p, f);
 		for (size_t m = 0; c->pools[p].member_count > 1 && m < c->pools[p].member_count; m++) {
 			x->serving[p][m] = HEALTH_OUT;
 			snprintf(name, sizeof(name), "member %s/%s down", c->pools[p].name,
