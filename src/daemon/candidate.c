@@ -11,12 +11,22 @@
 #include "meridian/guard.h"
 #include "meridian/loader.h"
 
+/* Whether two paths name the same file or folder: the running config may have been given relative
+ * to meridiand's working folder and the candidate as an absolute path. */
+static bool same_path(const char *a, const char *b)
+{
+	char ra[PATH_MAX], rb[PATH_MAX];
+	if (!strcmp(a, b))
+		return true;
+	return realpath(a, ra) && realpath(b, rb) && !strcmp(ra, rb);
+}
+
 static const char *restart_only_change(const struct daemon *dm, const struct conf *running,
 				       const struct conf *c)
 {
 	if (!server_same_sockets(running, c))
 		return "listen, workers, tcp_clients and tcp_idle_timeout";
-	if (strcmp(dm->state_dir, c->state_dir) || strcmp(dm->control_path, c->control))
+	if (!same_path(dm->state_dir, c->state_dir) || !same_path(dm->control_path, c->control))
 		return "state_dir and control";
 	return NULL;
 }

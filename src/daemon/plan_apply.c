@@ -26,6 +26,11 @@ static void report_text(FILE *out, const struct candidate *c, const struct plan 
 	for (size_t i = 0; i < c->reasons.count; i++)
 		fprintf(out, "  %s %s\n", c->reasons.entries[i].level == DIAG_ERROR ? "-" : "warning:",
 			c->reasons.entries[i].text);
+	if (c->report.guard_interventions)
+		fprintf(out,
+			"  note: under live health the guard replaced %zu answers that broke the intent; the "
+			"answers below show what it would serve instead\n",
+			c->report.guard_interventions);
 	if (p)
 		plan_write_text(p, out, PLAN_LIMIT);
 }
@@ -58,6 +63,7 @@ static void report_json(FILE *out, const struct candidate *c, const struct plan 
 	reasons_json(out, &c->reasons, DIAG_ERROR);
 	fputs(",\"warnings\":", out);
 	reasons_json(out, &c->reasons, DIAG_WARNING);
+	fprintf(out, ",\"guard_replacements\":%zu", c->report.guard_interventions);
 	fprintf(out, ",\"applied\":%s,\"plan\":", applied ? "true" : "false");
 	if (p)
 		plan_write_json(p, out, PLAN_LIMIT);

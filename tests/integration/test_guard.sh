@@ -187,5 +187,15 @@ else
 	not_ok "every audit line is JSON" "$(cat "$AUDIT")"
 fi
 check "meridiand still running" alive
+
+# started with a relative config path: a reload (which resolves the config to an absolute path)
+# sees the same state folder and control socket, not a restart-only change
+stop_meridian
+cd "$DIR" || exit 1
+if start_meridian meridian.conf; then ok "started from its folder with a relative config path"; else not_ok "started from its folder with a relative config path"; fi
+out=$(ctl reload 2>&1)
+expect_eq "a reload of the unchanged config started by a relative path: accepted" 0 $?
+plan_is 0 "the unchanged config started by a relative path" "^verdict: +safe"
+cd - >/dev/null || exit 1
 [ -n "${KEEP_AUDIT:-}" ] && cp "$AUDIT" "$KEEP_AUDIT"
 finish
