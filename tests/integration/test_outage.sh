@@ -106,7 +106,7 @@ wait "$WATCHER" 2>/dev/null
 
 total=$(wc -l <"$WATCH")
 bad=$(grep -vE '^NOERROR ((192\.0\.2\.[12]|198\.51\.100\.1) )+$' "$WATCH" | head -5)
-if [ "$total" -gt 30 ] && [ -z "$bad" ]; then
+if [ "$total" -gt 15 ] && [ -z "$bad" ]; then
 	ok "all $total answers during the outage: NOERROR, non-empty, only intended addresses"
 else
 	not_ok "all answers during the outage: NOERROR, non-empty, only intended addresses" "$total answers; bad: $bad"
