@@ -1,16 +1,21 @@
 /* freeport.c -- prints a port on 127.0.0.1 that is free for both UDP and TCP, for tests.
  *
- * The kernel picks a free UDP port (bind to port 0); the same port is then tried on TCP. Both sockets
- * are closed before printing, so the port is only likely to stay free: callers start their server
- * right away. A port taken on TCP is retried with a fresh UDP pick a few times. */
+ * Ports are drawn at random below the kernel's ephemeral range (net.ipv4.ip_local_port_range), from
+ * 10000 up to its start: a port from inside that range can also be handed to a client as its
+ * source port, and a dig whose source port equals the server's port receives its own query (its
+ * connected socket matches better than the server's), which tests then see as a reply without QR.
+ * The port must bind on UDP and listen on TCP. Both sockets are closed before printing, so the port
+ * is only likely to stay free: callers start their server right away. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum { ATTEMPTS = 32 };
+enum { ATTEMPTS = 200, LOWEST = 10000 };
 
 static struct sockaddr_in loopback(unsigned short port)
 {
@@ -23,21 +28,32 @@ static struct sockaddr_in loopback(unsigned short port)
 	return sin;
 }
 
-/* Binds a UDP socket to port 0 and returns the port the kernel chose, or 0. */
-static unsigned short pick_udp(void)
+/* The first port of the ephemeral range (32768 when it cannot be read). */
+static unsigned ephemeral_start(void)
 {
-	struct sockaddr_in sin = loopback(0);
-	socklen_t len = sizeof(sin);
-	unsigned short port = 0;
+	unsigned low = 32768, high = 0;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	if (f) {
+		if (fscanf(f, "%u %u", &low, &high) != 2)
+			low = 32768;
+		fclose(f);
+	}
+	return low > LOWEST + 1000 ? low : 32768;
+}
+
+/* True when port can be bound over UDP. */
+static int udp_free(unsigned short port)
+{
+	struct sockaddr_in sin = loopback(port);
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int ok = 0;
 
 	if (fd < 0)
 		return 0;
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
-		port = ntohs(sin.sin_port);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0)
+		ok = 1;
 	close(fd);
-	return port;
+	return ok;
 }
 
 /* True when port can be bound and listened on over TCP. SO_REUSEADDR matches what servers set, so
@@ -60,10 +76,14 @@ static int tcp_free(unsigned short port)
 
 int main(void)
 {
+	unsigned top = ephemeral_start();
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	srandom((unsigned)(ts.tv_nsec ^ (getpid() << 16)));
 	for (int i = 0; i < ATTEMPTS; i++) {
-		unsigned short port = pick_udp();
+		unsigned short port = (unsigned short)(LOWEST + (unsigned)random() % (top - LOWEST));
 
-		if (port != 0 && tcp_free(port)) {
+		if (udp_free(port) && tcp_free(port)) {
 			printf("%u\n", (unsigned)port);
 			return 0;
 		}
