@@ -114,10 +114,8 @@ void daemon_candidate_build(struct daemon *dm, const char *path, struct candidat
 		dyn_table_free(c->snap->dyn);
 		c->snap->dyn = t;
 	}
-	size_t violations = guard_check_snapshot(c->snap, daemon_now(), &c->reasons);
-	if (violations)
-		dm->guard_refusals++;
-	refusals += violations;
+	c->guard_violations = guard_check_snapshot(c->snap, daemon_now(), &c->reasons);
+	refusals += c->guard_violations;
 	c->verdict = refusals ? CANDIDATE_REFUSED : CANDIDATE_SAFE;
 }
 
@@ -173,6 +171,7 @@ bool daemon_reload(struct daemon *dm, const char *source, struct diag *d)
 		daemon_candidate_publish(dm, &c, source);
 	else
 		dm->reload_failures++;
+	dm->guard_refusals += c.guard_violations > 0;
 	diag_move(d, &c.reasons);
 	daemon_candidate_free(&c);
 	return ok;

@@ -74,6 +74,8 @@ struct candidate {
 	bool has_serial;	     /* its config loaded: */
 	uint64_t serial;	     /* its serial */
 	struct policy_report report; /* its answers' computation (for daemon_note_report on publish) */
+	size_t guard_violations;     /* what the guard found (plan reports them; reload and apply count
+				      * a refusal in the daemon's guard_refusals) */
 };
 
 /* Loads path (NULL: the daemon's config) and checks it against the running snapshot: config serial

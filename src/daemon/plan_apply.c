@@ -159,6 +159,7 @@ enum control_status daemon_apply(struct daemon *dm, bool json, int argc, char **
 			   snapshot_latest()->conf->serial, snapshot_latest()->generation, c.path);
 	} else {
 		dm->reload_failures++;
+		dm->guard_refusals += c.guard_violations > 0;
 		daemon_log_diag("apply: refused: ", &c.reasons);
 	}
 	if (json)

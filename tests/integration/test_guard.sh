@@ -175,7 +175,11 @@ check "the forced state is in the audit log" grep -q '"event":"set","member":"we
 expect_eq "pol keeps its last good answer, not the rogue standby" "192.0.2.1 192.0.2.2" "$(answer pol.example.com)"
 check "the guard's intervention is logged" wait_log "guard: pol.example.com A" 0 5
 check "the intervention is in the audit log, naming the value" grep -q '"event":"guard".*"name":"pol.example.com".*203.0.113.50 is not in the intent' "$AUDIT"
-if ctl status | grep -qE '^guard: +[1-9][0-9]* answers replaced'; then ok "status counts the interventions"; else not_ok "status counts the interventions" "$(ctl status)"; fi
+if ctl status | grep -qE '^guard: +[1-9][0-9]* answers replaced, 5 candidates refused'; then
+	ok "status counts the interventions and the refusals by the guard (5 applies the guard refused; plans count none)"
+else
+	not_ok "status counts the interventions and the refusals by the guard" "$(ctl status)"
+fi
 ctl set web/ams-1 auto >/dev/null
 ctl drain web/iad-1 --in 60 >/dev/null
 expect_eq "an empty policy answer: pol still answers" "192.0.2.1 192.0.2.2" "$(answer pol.example.com)"
