@@ -116,7 +116,8 @@ static bool parse_seconds(const char *s, double *out)
 	return isfinite(*out);
 }
 
-static bool parse_generation(const char *s)
+/* A generation or a serial: decimal digits that fit 64 bits. */
+static bool parse_counter(const char *s)
 {
 	if (s[0] == '\0' || s[strspn(s, "0123456789")] != '\0')
 		return false;
@@ -209,7 +210,7 @@ static int parse_option(const struct command *cmd, int argc, char **argv, int *i
 		usage_error(cmd, "%s needs a value", argv[*i]);
 	else if (gen && p->generation)
 		usage_error(cmd, "--if-generation given twice");
-	else if (gen && !parse_generation(gen))
+	else if (gen && !parse_counter(gen))
 		usage_error(cmd, "--if-generation wants a generation number, not '%s'", gen);
 	else if (in && p->in)
 		usage_error(cmd, "--in given twice");
@@ -217,7 +218,7 @@ static int parse_option(const struct command *cmd, int argc, char **argv, int *i
 		usage_error(cmd, "--in wants a number of seconds, not '%s'", in);
 	else if (serial && p->serial)
 		usage_error(cmd, "--if-serial given twice");
-	else if (serial && !parse_generation(serial))
+	else if (serial && !parse_counter(serial))
 		usage_error(cmd, "--if-serial wants the running serial that plan showed, not '%s'", serial);
 	else if (!gen && !in && !serial)
 		return 0;

@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "meridian/json.h"
+
 struct audit {
 	int fd;
 	char *path;
@@ -92,64 +94,15 @@ static void audit_printf(struct audit_event *e, const char *fmt, ...)
 	audit_put(e, tmp, n < 0 ? 0 : (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
-/* The length of the valid UTF-8 sequence at s (n bytes available), or 0 (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF). */
-static size_t audit_utf8(const unsigned char *s, size_t n)
+static void audit_sink(void *arg, const void *bytes, size_t n)
 {
-	size_t len;
-	unsigned char lo = 0x80, hi = 0xbf; /* the range of the second byte */
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		lo = s[0] == 0xe0 ? 0xa0 : 0x80; /* overlong below U+0800 */
-		hi = s[0] == 0xed ? 0x9f : 0xbf; /* surrogates U+D800..U+DFFF */
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		lo = s[0] == 0xf0 ? 0x90 : 0x80; /* overlong below U+10000 */
-		hi = s[0] == 0xf4 ? 0x8f : 0xbf; /* above U+10FFFF */
-	} else {
-		return 0; /* a continuation byte, C0, C1 (always overlong), F5..FF */
-	}
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
+	audit_put(arg, bytes, n);
 }
 
 /* s as a JSON string, quotes included; NULL as null. */
 static void audit_string(struct audit_event *e, const char *s)
 {
-	if (!s) {
-		audit_puts(e, "null");
-		return;
-	}
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
-	audit_puts(e, "\"");
-	for (size_t i = 0; i < n;) {
-		size_t run = i; /* the common case: characters copied as they are */
-		while (run < n && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\')
-			run++;
-		audit_put(e, p + i, run - i);
-		if ((i = run) == n)
-			break;
-		size_t u = p[i] >= 0x80 ? audit_utf8(p + i, n - i) : 0;
-		if (u)
-			audit_put(e, p + i, u);
-		else if (p[i] == '"' || p[i] == '\\')
-			audit_printf(e, "\\%c", p[i]);
-		else if (p[i] == '\n')
-			audit_puts(e, "\\n");
-		else if (p[i] == '\t')
-			audit_puts(e, "\\t");
-		else /* other control characters, and bytes that are not UTF-8 */
-			audit_printf(e, "\\u%04x", p[i]);
-		i += u ? u : 1;
-	}
-	audit_puts(e, "\"");
+	json_string_to(audit_sink, e, s);
 }
 
 static void audit_key(struct audit_event *e, const char *key)

@@ -8,6 +8,7 @@
 #include "internal.h"
 #include "meridian/explain.h"
 #include "meridian/wire.h"
+#include "meridian/json.h"
 
 struct request {
 	struct daemon *dm;
@@ -16,23 +17,6 @@ struct request {
 	char **argv;
 	FILE *out;
 };
-
-void daemon_json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
-#define json_string daemon_json_string
 
 static const char *iso_time(double t, char *buf, size_t size)
 {
@@ -73,7 +57,7 @@ static enum control_status fail(struct request *r, enum control_status status, c
 {
 	if (r->json) {
 		fputs("{\"error\":", r->out);
-		json_string(r->out, message);
+		json_write_string(r->out, message);
 		fputs("}\n", r->out);
 	} else {
 		fprintf(r->out, "%s\n", message);
@@ -153,7 +137,7 @@ static void status_json(struct request *r, const struct snapshot *s, const struc
 	fputs(",\"zones\":[", out);
 	for (size_t i = 0; i < s->zones->count; i++) {
 		fputs(i ? ",{\"name\":" : "{\"name\":", out);
-		json_string(out, s->zones->zones[i]->name_text);
+		json_write_string(out, s->zones->zones[i]->name_text);
 		fprintf(out, ",\"serial\":%u,\"records\":%zu}", s->zones->zones[i]->serial,
 			s->zones->zones[i]->rr_count);
 	}
@@ -173,11 +157,11 @@ static void status_json(struct request *r, const struct snapshot *s, const struc
 		dm->reload_failures);
 	fprintf(out, ",\"guard\":{\"interventions\":%" PRIu64 ",\"refusals\":%" PRIu64 "},\"audit_log\":",
 		dm->guard_interventions, dm->guard_refusals);
-	json_string(out, dm->audit ? audit_path(dm->audit) : "");
+	json_write_string(out, dm->audit ? audit_path(dm->audit) : "");
 	fprintf(out,
 		",\"policies\":{\"runs\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"last_ms\":%.3f,\"last_error\":",
 		dm->policy_runs, dm->policy_errors, dm->policy_last_ms);
-	json_string(out, dm->policy_last_error);
+	json_write_string(out, dm->policy_last_error);
 	fputc('}', out);
 	fprintf(out, ",\"queries\":{\"total\":%" PRIu64, q->queries);
 	for (int i = 0; i < 6; i++)
@@ -207,11 +191,11 @@ static void member_json(struct request *r, const struct conf *c, unsigned p, uns
 	const struct health_state *h = monitor_state(r->dm->monitor, p, m);
 	FILE *out = r->out;
 	fputs("{\"pool\":", out);
-	json_string(out, c->pools[p].name);
+	json_write_string(out, c->pools[p].name);
 	fputs(",\"member\":", out);
-	json_string(out, c->pools[p].members[m].name);
+	json_write_string(out, c->pools[p].members[m].name);
 	fputs(",\"dc\":", out);
-	json_string(out, c->datacenters[c->pools[p].members[m].dc].name);
+	json_write_string(out, c->datacenters[c->pools[p].members[m].dc].name);
 	fprintf(out,
 		",\"monitored\":%s,\"observed\":\"%s\",\"forced\":\"%s\",\"serving\":\"%s\",\"since\":%.3f",
 		monitor_monitored(r->dm->monitor, p, m) ? "true" : "false", h->up ? "up" : "down",
@@ -220,7 +204,7 @@ static void member_json(struct request *r, const struct conf *c, unsigned p, uns
 	if (h->has_result) {
 		fprintf(out, ",\"last\":{\"ok\":%s,\"at\":%.3f,\"reason\":", h->last_ok ? "true" : "false",
 			h->last_time);
-		json_string(out, h->reason);
+		json_write_string(out, h->reason);
 		fputc('}', out);
 	}
 	if (h->held_until > now)
@@ -272,7 +256,7 @@ static enum control_status cmd_health(struct request *r)
 			",\"policy_last_error\":",
 			monitor_generation(r->dm->monitor), monitor_frozen(r->dm->monitor) ? "true" : "false",
 			r->dm->policy_errors);
-		json_string(r->out, r->dm->policy_last_error);
+		json_write_string(r->out, r->dm->policy_last_error);
 		fputs(",\"members\":[", r->out);
 	} else {
 		fprintf(r->out, "generation %" PRIu64 "%s\n", monitor_generation(r->dm->monitor),
@@ -355,7 +339,7 @@ static enum control_status force(struct request *r, const char *who, enum health
 		return fail(r, CONTROL_REFUSED, err);
 	if (r->json) {
 		fputs("{\"member\":", r->out);
-		json_string(r->out, who);
+		json_write_string(r->out, who);
 		fprintf(r->out, ",\"forced\":\"%s\",\"generation\":%" PRIu64, health_forced_name(f), now_gen);
 		if (f == HEALTH_FORCE_DRAIN)
 			fprintf(r->out, ",\"leaves_in\":%.3f", drain_in);
@@ -434,7 +418,7 @@ static void lines_to_json(const char *text, FILE *out)
 			} else {
 				fputc(',', out);
 			}
-			json_string(out, value + strspn(value, " \t"));
+			json_write_string(out, value + strspn(value, " \t"));
 			snprintf(last, sizeof(last), "%s", key);
 			free(value);
 		}
@@ -485,7 +469,7 @@ static enum control_status cmd_reload(struct request *r)
 		for (size_t i = 0; i < d.count; i++) {
 			if (i)
 				fputc(',', r->out);
-			json_string(r->out, d.entries[i].text);
+			json_write_string(r->out, d.entries[i].text);
 		}
 		fputs("]}\n", r->out);
 	} else {

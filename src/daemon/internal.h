@@ -93,8 +93,6 @@ void daemon_audit_reload(struct daemon *dm, const struct candidate *c, const cha
  * running snapshot keeps serving). Audited. */
 bool daemon_reload(struct daemon *dm, const char *source, struct diag *d);
 
-/* A JSON string literal of s (commands.c). */
-void daemon_json_string(FILE *out, const char *s);
 /* plan_apply.c: `plan [CONFIG]` and `apply [CONFIG] --if-serial N` (argv[0] is the command). */
 enum control_status daemon_plan(struct daemon *dm, bool json, int argc, char **argv, FILE *out);
 enum control_status daemon_apply(struct daemon *dm, bool json, int argc, char **argv, FILE *out);

@@ -8,6 +8,7 @@
 
 #include "internal.h"
 #include "meridian/plan.h"
+#include "meridian/json.h"
 
 #define PLAN_LIMIT 50 /* changes listed per area; the rest are counted */
 
@@ -44,7 +45,7 @@ static void reasons_json(FILE *out, const struct diag *d, enum diag_level level)
 			continue;
 		if (!first)
 			fputc(',', out);
-		daemon_json_string(out, d->entries[i].text);
+		json_write_string(out, d->entries[i].text);
 		first = false;
 	}
 	fputc(']', out);
@@ -53,9 +54,9 @@ static void reasons_json(FILE *out, const struct diag *d, enum diag_level level)
 static void report_json(FILE *out, const struct candidate *c, const struct plan *p, bool applied)
 {
 	fputs("{\"verdict\":", out);
-	daemon_json_string(out, verdict_name(c->verdict));
+	json_write_string(out, verdict_name(c->verdict));
 	fputs(",\"config\":", out);
-	daemon_json_string(out, c->path);
+	json_write_string(out, c->path);
 	fprintf(out, ",\"running_serial\":%" PRIu64, c->running_serial);
 	if (c->has_serial)
 		fprintf(out, ",\"candidate_serial\":%" PRIu64, c->serial);

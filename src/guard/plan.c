@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "meridian/wire.h"
+#include "meridian/json.h"
 
 #define NAME_TEXT_MAX 1100 /* a wire name in presentation form: 255 octets, \ddd escapes at most */
 
@@ -812,52 +813,6 @@ void plan_write_text(const struct plan *p, FILE *out, size_t limit)
 	}
 }
 
-/* Length of the valid UTF-8 sequence at s (0: not valid UTF-8, written as U+FFFD). */
-static size_t plan_utf8_length(const unsigned char *s)
-{
-	size_t n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-	if (s[0] > 0xf4)
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if ((n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0))) ||
-	    (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))))
-		return 0; /* overlong forms, surrogates, beyond U+10FFFF */
-	return n;
-}
-
-static void plan_json_string(const char *str, FILE *out)
-{
-	if (!str) {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	for (const unsigned char *s = (const unsigned char *)str; *s;) {
-		size_t n = 0; /* a run written as it is: printable ASCII and valid UTF-8 */
-		for (size_t u; s[n] >= 0x20 && s[n] != '"' && s[n] != '\\' && s[n] != 0x7f; n += u)
-			if ((u = s[n] < 0x80 ? 1 : plan_utf8_length(s + n)) == 0)
-				break;
-		fwrite(s, 1, n, out);
-		s += n;
-		if (!*s)
-			break;
-		if (*s == '"' || *s == '\\')
-			fprintf(out, "\\%c", *s);
-		else if (*s == '\n')
-			fputs("\\n", out);
-		else if (*s == '\t')
-			fputs("\\t", out);
-		else if (*s < 0x20 || *s == 0x7f)
-			fprintf(out, "\\u%04x", *s);
-		else
-			fputs("\\ufffd", out); /* not UTF-8 */
-		s++;
-	}
-	fputc('"', out);
-}
-
 static void plan_json_counts(const struct plan *p, FILE *out)
 {
 	fputs("\"counts\":{", out);
@@ -875,11 +830,11 @@ static void plan_json_change(const struct plan_change *c, FILE *out)
 {
 	fprintf(out, "{\"area\":\"%s\",\"kind\":\"%s\",\"subject\":", plan_area_name(c->area),
 		plan_kind_name(c->kind));
-	plan_json_string(c->subject, out);
+	json_write_string(out, c->subject);
 	fputs(",\"before\":", out);
-	plan_json_string(c->before, out);
+	json_write_string(out, c->before);
 	fputs(",\"after\":", out);
-	plan_json_string(c->after, out);
+	json_write_string(out, c->after);
 	fputc('}', out);
 }
 
