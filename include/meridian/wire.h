@@ -120,8 +120,8 @@ uint32_t wire_name_hash(const uint8_t *name, size_t len);
 enum wire_parse_status {
 	WIRE_PARSE_OK,	    /* a well-formed query: answer it */
 	WIRE_PARSE_DROP,    /* shorter than a header, or QR=1: send nothing */
-	WIRE_PARSE_FORMERR, /* answer FORMERR (question echoed when it parsed) */
-	WIRE_PARSE_NOTIMP,  /* opcode other than QUERY: answer NOTIMP */
+	WIRE_PARSE_FORMERR, /* answer FORMERR (question echoed when it parsed, OPT when has_edns) */
+	WIRE_PARSE_NOTIMP,  /* opcode other than QUERY: answer NOTIMP (the same echoes) */
 	WIRE_PARSE_BADVERS, /* EDNS version above 0: answer BADVERS with an OPT record */
 };
 
@@ -157,7 +157,9 @@ struct wire_query {
  * section, an OPT record outside the additional section or more than one, an OPT not owned by the
  * root, a malformed EDNS option (ECS: unknown family, source prefix longer than the address, address
  * bits beyond the prefix, wrong length) -> FORMERR; EDNS version > 0 -> BADVERS.
- * The answer, authority and additional sections are walked (to find OPT) but not kept. */
+ * The answer, authority and additional sections are walked (to find OPT) but not kept. A NOTIMP
+ * query, or one with QDCOUNT 0, is still walked: when that finds a valid OPT, has_edns is set, so the
+ * error carries an OPT as RFC 6891 7 asks (the EDNS version is not checked then). */
 enum wire_parse_status wire_parse_query(const uint8_t *pkt, size_t len, struct wire_query *q);
 
 /* Name compression: the builder remembers where each suffix of every name it wrote starts, so later
@@ -210,8 +212,8 @@ struct wire_mark {
 	unsigned compress_count;
 };
 
-/* Starts a response to q in buf (limit bytes): header with q's id, QR=1, q's opcode, RD and CD
- * copied, everything else clear; the question is echoed from q->question_wire when has_question
+/* Starts a response to q in buf (limit bytes): header with q's id, QR=1, q's opcode and RD copied,
+ * everything else clear (CD too: RFC 4035 3.1.6); the question is echoed from q->question_wire when has_question
  * (its name registered for compression, so the qname is always at offset 12). q must stay valid
  * until the message is finished: names are compressed against q->qname.
  * Returns false only when limit is too small for header and question. */
@@ -219,6 +221,7 @@ bool wire_build_start(struct wire_builder *b, uint8_t *buf, size_t limit, const 
 /* Keeps n bytes free at the end (for the OPT record written last). */
 void wire_build_reserve(struct wire_builder *b, size_t n);
 void wire_build_set_flags(struct wire_builder *b, uint16_t set_bits); /* ORs bits into the flags */
+void wire_build_clear_flags(struct wire_builder *b, uint16_t clear_bits);
 void wire_build_set_rcode(struct wire_builder *b, unsigned rcode);    /* the low 4 bits */
 /* Appends one RR. owner is an uncompressed wire name (compressed on output); rdata is uncompressed;
  * names in the rdata of NS, MD, MF, CNAME, SOA, MB, MG, MR, PTR, MINFO and MX are compressed, all

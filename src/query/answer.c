@@ -352,8 +352,11 @@ static void answer_question(struct answer *a)
 		answer_chaos(a);
 		return;
 	}
+	/* QCLASS * (RFC 1035 3.2.5) is answered from our IN data, without AA: an answer for every class
+	 * is more than our IN data can vouch for. NSD does the same; Knot sets AA. */
+	bool any_class = q->qclass == WIRE_CLASS_ANY;
 	const struct zone_set *zones = a->snap->zones;
-	const struct zone *z = q->qclass == WIRE_CLASS_IN ? zone_set_find(zones, &q->qname) : NULL;
+	const struct zone *z = q->qclass == WIRE_CLASS_IN || any_class ? zone_set_find(zones, &q->qname) : NULL;
 	if (!z || q->qtype == WIRE_TYPE_AXFR || q->qtype == WIRE_TYPE_IXFR) {
 		a->rcode = WIRE_RCODE_REFUSED;
 		return;
@@ -365,6 +368,8 @@ static void answer_question(struct answer *a)
 			z = parent;
 	}
 	answer_from_zone(a, z);
+	if (any_class)
+		wire_build_clear_flags(&a->b, WIRE_FLAG_AA);
 }
 
 /* The UDP size limit: the requester's EDNS payload capped by ours, 512 without EDNS (RFC 6891 6.2.5). */

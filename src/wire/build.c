@@ -418,7 +418,9 @@ bool wire_build_start(struct wire_builder *b, uint8_t *buf, size_t limit, const 
 	if (b->limit < WIRE_HEADER_SIZE + qlen)
 		return false;
 
-	unsigned keep = WIRE_FLAG_RD | WIRE_FLAG_CD | (0xFu << 11);
+	/* RD and the opcode are copied (RFC 1035 4.1.1); CD is cleared, as an authoritative response
+	 * should (RFC 4035 3.1.6), and so are AD, Z and the rest. */
+	unsigned keep = WIRE_FLAG_RD | (0xFu << 11);
 	put16(buf, q->id);
 	put16(buf + 2, WIRE_FLAG_QR | (q->flags & keep));
 	put16(buf + 4, q->has_question ? 1 : 0);
@@ -451,6 +453,11 @@ void wire_build_reserve(struct wire_builder *b, size_t n)
 void wire_build_set_flags(struct wire_builder *b, uint16_t set_bits)
 {
 	put16(b->buf + 2, (unsigned)(b->buf[2] << 8 | b->buf[3]) | set_bits);
+}
+
+void wire_build_clear_flags(struct wire_builder *b, uint16_t clear_bits)
+{
+	put16(b->buf + 2, (unsigned)(b->buf[2] << 8 | b->buf[3]) & ~(unsigned)clear_bits);
 }
 
 void wire_build_set_rcode(struct wire_builder *b, unsigned rcode)

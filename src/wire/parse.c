@@ -153,6 +153,22 @@ static bool parse_question(const uint8_t *pkt, size_t len, size_t *pos, struct w
 	return true;
 }
 
+/* The outcome when the message is not a plain query (NOTIMP) or has no question (FORMERR): the rest is
+ * still walked so that an OPT record there puts one in the reply (RFC 6891 7: a request with OPT gets a
+ * response with OPT). A message that cannot be walked keeps its status and gets no OPT. */
+static enum wire_parse_status finish_early(const uint8_t *pkt, size_t len, size_t pos, struct wire_query *q,
+					   enum wire_parse_status status)
+{
+	unsigned an_ns = (unsigned)get16(pkt + 6) + get16(pkt + 8);
+	if (!walk_section(pkt, len, &pos, an_ns, false, q) ||
+	    !walk_section(pkt, len, &pos, get16(pkt + 10), true, q)) {
+		q->has_edns = false;
+		q->edns_nsid = false;
+		q->has_ecs = false;
+	}
+	return status;
+}
+
 enum wire_parse_status wire_parse_query(const uint8_t *pkt, size_t len, struct wire_query *q)
 {
 	query_reset(q);
@@ -162,14 +178,18 @@ enum wire_parse_status wire_parse_query(const uint8_t *pkt, size_t len, struct w
 	q->flags = get16(pkt + 2);
 	if (q->flags & WIRE_FLAG_QR)
 		return WIRE_PARSE_DROP;
-	if (WIRE_OPCODE_OF(q->flags) != WIRE_OPCODE_QUERY)
-		return WIRE_PARSE_NOTIMP;
-	if (get16(pkt + 4) != 1)
-		return WIRE_PARSE_FORMERR;
+	bool notimp = WIRE_OPCODE_OF(q->flags) != WIRE_OPCODE_QUERY;
+	unsigned qdcount = get16(pkt + 4);
+	if (qdcount > 1)
+		return notimp ? WIRE_PARSE_NOTIMP : WIRE_PARSE_FORMERR;
 
 	size_t pos = WIRE_HEADER_SIZE;
+	if (qdcount == 0)
+		return finish_early(pkt, len, pos, q, notimp ? WIRE_PARSE_NOTIMP : WIRE_PARSE_FORMERR);
 	if (!parse_question(pkt, len, &pos, q))
-		return WIRE_PARSE_FORMERR;
+		return notimp ? WIRE_PARSE_NOTIMP : WIRE_PARSE_FORMERR;
+	if (notimp)
+		return finish_early(pkt, len, pos, q, WIRE_PARSE_NOTIMP);
 	unsigned an_ns = (unsigned)get16(pkt + 6) + get16(pkt + 8);
 	if (!walk_section(pkt, len, &pos, an_ns, false, q) ||
 	    !walk_section(pkt, len, &pos, get16(pkt + 10), true, q))

@@ -108,6 +108,20 @@ else
 	not_ok "raw EDNS query: NOERROR, one answer, one additional (OPT)" "no reply"
 fi
 
+# errors to EDNS queries carry an OPT (RFC 6891 7), as Knot's do
+if raw_udp "$(header beef 0000 0 0 0 1)$(opt_rr 1232)"; then
+	expect_eq "QDCOUNT 0 with OPT: FORMERR, no question, one additional (OPT)" "beef 1 0 1" \
+		"$(r_id) $(r_rcode) $(r_count 0) $(r_count 3)"
+else
+	not_ok "QDCOUNT 0 with OPT: FORMERR, no question, one additional (OPT)" "no reply"
+fi
+if raw_udp "$(header beef 7800 1 0 0 1)$WWW$(opt_rr 1232)"; then
+	expect_eq "opcode 15 with OPT: NOTIMP, question echoed, one additional (OPT)" "beef 4 1 1" \
+		"$(r_id) $(r_rcode) $(r_count 0) $(r_count 3)"
+else
+	not_ok "opcode 15 with OPT: NOTIMP, question echoed, one additional (OPT)" "no reply"
+fi
+
 # ---- opcodes ----------------------------------------------------------------------------------------
 for op in 1 2 3 4 5 6 15; do
 	flags=$(printf '%04x' $((op << 11)))

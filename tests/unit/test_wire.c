@@ -433,6 +433,29 @@ START_TEST(parse_notimp)
 	/* opcode is checked before QDCOUNT */
 	m_header(&m, 1, 4u << 11, 0, 0, 0, 0);
 	ck_assert_int_eq(parse(&m, &q), WIRE_PARSE_NOTIMP);
+	ck_assert(!q.has_edns);
+
+	/* an OPT is still found, so the NOTIMP carries one (RFC 6891 7); question kept for the echo */
+	m_query(&m, "example.com.", WIRE_TYPE_SOA, 1);
+	m.b[2] = (uint8_t)(15u << 3);
+	m_opt(&m, 1232, 0, 0x8000, NULL, 0);
+	ck_assert_int_eq(parse(&m, &q), WIRE_PARSE_NOTIMP);
+	ck_assert(q.has_question);
+	ck_assert(q.has_edns);
+	ck_assert(q.edns_do);
+	/* even with an EDNS version we do not know: the opcode comes first */
+	m_query(&m, "example.com.", WIRE_TYPE_SOA, 1);
+	m.b[2] = (uint8_t)(5u << 3);
+	m_opt(&m, 1232, 1, 0, NULL, 0);
+	ck_assert_int_eq(parse(&m, &q), WIRE_PARSE_NOTIMP);
+	ck_assert(q.has_edns);
+	/* a broken OPT after a NOTIMP question: no OPT in the reply */
+	m_query(&m, "example.com.", WIRE_TYPE_SOA, 2);
+	m.b[2] = (uint8_t)(15u << 3);
+	m_opt(&m, 1232, 0, 0, NULL, 0);
+	m_opt(&m, 1232, 0, 0, NULL, 0);
+	ck_assert_int_eq(parse(&m, &q), WIRE_PARSE_NOTIMP);
+	ck_assert(!q.has_edns);
 }
 END_TEST
 
@@ -443,7 +466,15 @@ START_TEST(parse_qdcount)
 	m_header(&m, 1, 0, 0, 0, 0, 0);
 	ck_assert_int_eq(parse(&m, &q), WIRE_PARSE_FORMERR);
 	ck_assert(!q.has_question);
+	ck_assert(!q.has_edns);
 	ck_assert_uint_eq(q.id, 1);
+
+	/* no question but an OPT (a header-only EDNS query): FORMERR that carries an OPT */
+	m_header(&m, 3, 0, 0, 0, 0, 1);
+	m_opt(&m, 1232, 0, 0, NULL, 0);
+	ck_assert_int_eq(parse(&m, &q), WIRE_PARSE_FORMERR);
+	ck_assert(!q.has_question);
+	ck_assert(q.has_edns);
 
 	m_header(&m, 2, 0, 2, 0, 0, 0);
 	m_name(&m, "a.example.");
@@ -930,15 +961,15 @@ START_TEST(build_header_and_question)
 	ck_assert(wire_build_start(&b, buf, sizeof(buf), &q));
 	ck_assert_uint_eq(b.len, 12 + 21);
 	ck_assert_uint_eq(wire_build_finish(&b), 33);
-	ck_assert_mem_eq(buf, "\xAB\xCD\x81\x10\0\1\0\0\0\0\0\0", 12);
+	ck_assert_mem_eq(buf, "\xAB\xCD\x81\x00\0\1\0\0\0\0\0\0", 12); /* RD kept, CD cleared */
 	ck_assert_mem_eq(buf + 12, m.b + 12, 21); /* original case */
 	ck_assert_uint_eq(b.compress_count, 3);	  /* www.example.com, example.com, com */
 
 	wire_build_set_flags(&b, WIRE_FLAG_AA);
 	wire_build_set_rcode(&b, WIRE_RCODE_NXDOMAIN);
-	ck_assert_mem_eq(buf + 2, "\x85\x13", 2);
+	ck_assert_mem_eq(buf + 2, "\x85\x03", 2);
 	wire_build_set_rcode(&b, WIRE_RCODE_BADVERS); /* low 4 bits of 16 are 0 */
-	ck_assert_mem_eq(buf + 2, "\x85\x10", 2);
+	ck_assert_mem_eq(buf + 2, "\x85\x00", 2);
 
 	/* a question that does not fit */
 	ck_assert(!wire_build_start(&b, buf, 32, &q));
