@@ -6,6 +6,10 @@
 #   scripts/gen-geo-db.pl --synthetic N FILE [dense|sparse]
 #                                    a GeoIP2-City-shaped file of N networks for build-time and
 #                                    lookup measurements (see synthetic() below); not committed
+#   scripts/gen-geo-db.pl --table TABLE FILE
+#                                    a GeoIP2-City-shaped file of the networks listed in TABLE
+#                                    (see from_table() below; tests/differential/geo.sh writes its
+#                                    database from tests/differential/geo/networks.txt)
 #
 # Uses Debian's libmaxmind-db-writer-perl (MaxMind::DB::Writer::Tree). Reserved-network removal is
 # off: every range here is a documentation, benchmark or private range (RFC 5737, RFC 3849,
@@ -362,13 +366,39 @@ sub dense {
 	return @nets;
 }
 
+# A table of networks, one a line: NETWORK WHERE [LAT LON CITY...], WHERE as record() takes it
+# ("CC", "CC-SUB", "@EU"); "#" starts a comment. Written like MaxMind's GeoIP2-City files (and their
+# public test databases): an IPv6 tree, IPv4 networks under ::/96 with the usual aliases,
+# continent.code, country.iso_code, subdivisions[].iso_code, city name and location.
+sub from_table {
+	my ($table, $path) = @_;
+	open my $in, '<', $table or die "gen-geo-db.pl: $table: $!\n";
+	my @nets;
+	while (my $line = <$in>) {
+		$line =~ s/#.*//;
+		my ($net, $where, $lat, $lon, @city) = split ' ', $line;
+		next unless defined $net;
+		die "gen-geo-db.pl: $table:$.: expected NETWORK WHERE [LAT LON CITY...]\n"
+			unless $net =~ m{^[0-9a-fA-F:.]+/\d+$} && (!defined $lat || (defined $lon && @city));
+		push @nets, [$net, record($where, @city ? "@city" : undef, $lat, $lon)];
+	}
+	close $in;
+	die "gen-geo-db.pl: $table: no networks\n" unless @nets;
+	write_tree(tree(type => 'GeoIP2-City'), $path, \@nets);
+}
+
+if (@ARGV && $ARGV[0] eq '--table') {
+	die "usage: gen-geo-db.pl --table TABLE FILE\n" unless @ARGV == 3;
+	from_table($ARGV[1], $ARGV[2]);
+	exit 0;
+}
 if (@ARGV && $ARGV[0] eq '--synthetic') {
 	die "usage: gen-geo-db.pl --synthetic N FILE [dense|sparse]\n"
 		unless (@ARGV == 3 || @ARGV == 4) && ($ARGV[3] // 'dense') =~ /^(dense|sparse)$/;
 	synthetic($ARGV[1], $ARGV[2], $ARGV[3] // 'dense');
 	exit 0;
 }
-die "usage: gen-geo-db.pl [--synthetic N FILE [dense|sparse]]\n" if @ARGV;
+die "usage: gen-geo-db.pl [--synthetic N FILE [dense|sparse] | --table TABLE FILE]\n" if @ARGV;
 my $root = abs_path(dirname(abs_path(__FILE__)) . '/..');
 demo("$root/zones/geo/demo-city.mmdb");
 unit_dbs("$root/tests/unit/data/geo");

@@ -59,6 +59,7 @@ enum wire_rcode {
 	WIRE_RCODE_NXDOMAIN = 3,
 	WIRE_RCODE_NOTIMP = 4,
 	WIRE_RCODE_REFUSED = 5,
+	WIRE_RCODE_YXDOMAIN = 6, /* a DNAME substitution would make a name over 255 octets */
 	WIRE_RCODE_BADVERS = 16, /* extended: upper 8 bits go in the OPT record */
 };
 

@@ -37,6 +37,7 @@ enum zone_node_flags {
 	ZONE_NODE_OCCLUDED = 1u << 2,   /* strictly below a zone cut: glue or occluded data */
 	ZONE_NODE_WILDCARD = 1u << 3,   /* first label is "*" */
 	ZONE_NODE_CNAME = 1u << 4,      /* holds a CNAME (and nothing else but DNSSEC types) */
+	ZONE_NODE_DNAME = 1u << 5,      /* holds a DNAME: names below it are rewritten (RFC 6672) */
 };
 
 struct zone_node {
@@ -112,6 +113,7 @@ enum zone_result_kind {
 	ZONE_NODATA,     /* the name exists, not with this type: NOERROR, SOA in authority */
 	ZONE_NXDOMAIN,   /* the name does not exist and no wildcard covers it */
 	ZONE_DELEGATION, /* the name is at or below a zone cut: node is the cut, rrset its NS */
+	ZONE_DNAME,      /* the name is below a DNAME: node holds it, rrset is the DNAME (one RR) */
 };
 
 struct zone_result {
@@ -126,7 +128,9 @@ struct zone_result {
  * parent answers (found or nodata); an exact match gives found / cname / nodata (an empty
  * non-terminal is nodata); otherwise the closest encloser's wildcard child, if any, answers as if
  * it were the name (RFC 4592: an existing name, empty non-terminals included, blocks synthesis);
- * otherwise nxdomain. */
+ * otherwise nxdomain. A name below a DNAME (RFC 6672; the loader lets nothing exist there, so the
+ * DNAME's node is the closest encloser) gives dname, before any wildcard; the DNAME's own name is
+ * answered as any other. */
 void zone_lookup(const struct zone *z, const struct wire_name *qname, uint16_t qtype, struct zone_result *r);
 /* zone_lookup with the qname's hash already known (wire_query.qname_hash): the query path hashes the
  * qname once, in the parser. */

@@ -103,6 +103,11 @@ static void check_rrset(struct verdict *v, const struct zone *z, const struct in
 	case ZONE_CNAME:
 		what = "is a CNAME";
 		break;
+	case ZONE_DNAME:
+		wire_name_to_text(res.node->name, res.node->name_len, cut, sizeof(cut));
+		snprintf(bad, sizeof(bad), "is rewritten by the DNAME at %s", cut);
+		what = bad;
+		break;
 	case ZONE_NODATA:
 		what = "has no data of that type (NODATA)";
 		break;

@@ -231,9 +231,56 @@ static void put_any(struct answer *a, const struct wire_name *owner, const struc
 	}
 }
 
-/* Follows the CNAME chain from the answer in r (owner is the name the CNAME sits at) inside zone z.
- * Stops at QUERY_CNAME_LIMIT links, at a name seen before (loop), or at a target outside z. The
- * response code and authority follow the last name (RFC 6604). */
+/* Below a DNAME (RFC 6672 3.2): the DNAME goes into the answer, then a CNAME synthesized at owner
+ * (the name being looked up), at the DNAME's TTL, to owner with the DNAME's name replaced by its
+ * target; target receives that name. False when there is nothing more to look up: the answer was
+ * truncated, or the new name would be over 255 octets (YXDOMAIN, RFC 6672 2.2). */
+static bool put_dname(struct answer *a, const struct wire_name *owner, const struct zone_result *r,
+		      struct wire_name *target, uint32_t *hash)
+{
+	const struct zone_node *node = r->node;
+	const uint8_t *rdata;
+	uint16_t rdlen;
+	size_t pos = 0;
+	if (!put_rrset(a, WIRE_SECTION_ANSWER, node->name, node->name_len, r->rrset, r->rrset->ttl) ||
+	    !zone_rdata_next(r->rrset, &pos, &rdata, &rdlen))
+		return false;
+	size_t prefix = owner->len - node->name_len;
+	if (prefix + rdlen > WIRE_NAME_MAX) {
+		a->rcode = WIRE_RCODE_YXDOMAIN;
+		return false;
+	}
+	uint8_t name[WIRE_NAME_MAX];
+	memcpy(name, owner->data, prefix);
+	memcpy(name + prefix, rdata, rdlen);
+	pos = 0;
+	if (!wire_name_read_hashed(name, prefix + rdlen, &pos, target, hash))
+		return false;
+	if (!wire_build_rr(&a->b, WIRE_SECTION_ANSWER, owner->data, owner->len, WIRE_TYPE_CNAME, WIRE_CLASS_IN,
+			   r->rrset->ttl, target->data, target->len)) {
+		a->truncated = true;
+		return false;
+	}
+	return true;
+}
+
+/* One link of a chain: the CNAME at owner (r is ZONE_CNAME) or the DNAME above it and the CNAME it
+ * synthesizes (ZONE_DNAME) go into the answer; target receives the name they lead to. */
+static bool put_link(struct answer *a, const struct wire_name *owner, const struct zone_result *r,
+		     struct wire_name *target, uint32_t *hash)
+{
+	if (r->kind == ZONE_DNAME)
+		return put_dname(a, owner, r, target, hash);
+	const uint8_t *rdata;
+	uint16_t rdlen;
+	return put_rrset(a, WIRE_SECTION_ANSWER, owner->data, owner->len, r->rrset, r->rrset->ttl) &&
+	       first_value(a, r->rrset, &rdata, &rdlen) && rdata_name(rdata, rdlen, target, hash);
+}
+
+/* Follows the chain of CNAMEs and DNAMEs from the answer in r (for qname) inside zone z. Stops at
+ * QUERY_CNAME_LIMIT links, at a CNAME or DNAME seen before (loop), at a target outside z, or after a
+ * synthesized CNAME when the question asks for CNAMEs (that CNAME is the answer). The response code
+ * and authority follow the last name (RFC 6604). */
 static void put_chain(struct answer *a, const struct zone *z, const struct wire_name *qname,
 		      struct zone_result *r)
 {
@@ -241,15 +288,12 @@ static void put_chain(struct answer *a, const struct zone *z, const struct wire_
 	const struct zone_node *seen[QUERY_CNAME_LIMIT];
 	const struct wire_name *owner = qname;
 	for (unsigned link = 0; link < QUERY_CNAME_LIMIT; link++) {
-		if (!put_rrset(a, WIRE_SECTION_ANSWER, owner->data, owner->len, r->rrset, r->rrset->ttl))
-			return;
-		seen[link] = r->node;
-		const uint8_t *rdata;
-		uint16_t rdlen;
 		struct wire_name *target = &names[link & 1];
 		uint32_t hash;
-		if (!first_value(a, r->rrset, &rdata, &rdlen) || !rdata_name(rdata, rdlen, target, &hash) ||
-		    !name_in_zone(z, target))
+		bool synthesized = r->kind == ZONE_DNAME;
+		seen[link] = r->node;
+		if (!put_link(a, owner, r, target, &hash) || !name_in_zone(z, target) ||
+		    (synthesized && a->q->qtype == WIRE_TYPE_CNAME))
 			return;
 		zone_lookup_hashed(z, target, hash, a->q->qtype, r);
 		switch (r->kind) {
@@ -271,6 +315,7 @@ static void put_chain(struct answer *a, const struct zone *z, const struct wire_
 			put_referral(a, z, r);
 			return;
 		case ZONE_CNAME:
+		case ZONE_DNAME:
 			for (unsigned i = 0; i <= link; i++)
 				if (seen[i] == r->node && !r->wildcard)
 					return;
@@ -296,6 +341,7 @@ static void answer_from_zone(struct answer *a, const struct zone *z)
 			put_any(a, &q->qname, r.node);
 		break;
 	case ZONE_CNAME:
+	case ZONE_DNAME:
 		put_chain(a, z, &q->qname, &r);
 		break;
 	case ZONE_NODATA:

@@ -45,6 +45,7 @@ enum zb_name_flags {
 	ZB_HAS_ADDR = 1u << 3,	       /* A or AAAA */
 	ZB_HAS_DATA = 1u << 4,	       /* any record at all */
 	ZB_HAS_NOT_CNAME_OK = 1u << 5, /* a type that may not sit beside a CNAME */
+	ZB_HAS_DNAME = 1u << 6,
 };
 
 struct zb_name {
@@ -87,6 +88,7 @@ struct zb {
 	uint32_t *order;
 	uint32_t *first;
 	uint32_t *cut;	    /* per name: the delegation at or above, or ZB_NONE */
+	uint32_t *dname;    /* per name: the nearest name at or above holding a DNAME, or ZB_NONE */
 	size_t rrset_count; /* distinct (name, type) pairs */
 	size_t rr_count;    /* records after dropping duplicates */
 

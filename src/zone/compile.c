@@ -117,6 +117,9 @@ static uint16_t zb_type_flags(uint16_t type)
 	case WIRE_TYPE_AAAA:
 		f |= ZB_HAS_ADDR;
 		break;
+	case WIRE_TYPE_DNAME:
+		f |= ZB_HAS_DNAME;
+		break;
 	case WIRE_TYPE_RRSIG:
 	case WIRE_TYPE_NSEC:
 		return f;
@@ -141,6 +144,9 @@ static void zb_group_name(struct zb *b, uint32_t id)
 	/* The cut of a name: its parent's, else itself when it has NS below the apex. */
 	uint32_t above = n->parent == ZB_NONE ? ZB_NONE : b->cut[n->parent];
 	b->cut[id] = above != ZB_NONE ? above : (id != 0 && (n->flags & ZB_HAS_NS)) ? id : ZB_NONE;
+	/* Likewise the DNAME that rewrites this name (RFC 6672): the highest one on the way down. */
+	above = n->parent == ZB_NONE ? ZB_NONE : b->dname[n->parent];
+	b->dname[id] = above != ZB_NONE ? above : (n->flags & ZB_HAS_DNAME) ? id : ZB_NONE;
 }
 
 void zone_build_group(struct zb *b)
@@ -149,6 +155,7 @@ void zone_build_group(struct zb *b)
 	b->first = zb_xmalloc((n + 1) * sizeof(*b->first));
 	b->order = zb_xmalloc(b->rec_count * sizeof(*b->order));
 	b->cut = zb_xmalloc(n * sizeof(*b->cut));
+	b->dname = zb_xmalloc(n * sizeof(*b->dname));
 	uint32_t sum = 0;
 	for (size_t i = 0; i < n; i++) {
 		b->first[i] = sum;
@@ -238,6 +245,8 @@ static uint16_t zb_node_flags(const struct zb *b, uint32_t id)
 		f |= ZONE_NODE_WILDCARD;
 	if (n->flags & ZB_HAS_CNAME)
 		f |= ZONE_NODE_CNAME;
+	if (n->flags & ZB_HAS_DNAME)
+		f |= ZONE_NODE_DNAME;
 	return f;
 }
 

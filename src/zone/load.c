@@ -308,6 +308,7 @@ static void zb_free(struct zb *b)
 	free(b->order);
 	free(b->first);
 	free(b->cut);
+	free(b->dname);
 }
 
 static void zb_read(struct zb *b, const char *path)

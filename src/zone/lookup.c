@@ -83,7 +83,8 @@ static void zone_referral(const struct zone_node *cut, struct zone_result *r)
 
 /* Every ancestor of every owner is a node, so the closest encloser is the longest suffix of qname
  * that is in the table, and the walk ends at the apex at the latest. A cut above qname is an
- * ancestor of it, hence at or above the closest encloser, whose cut link therefore finds it. */
+ * ancestor of it, hence at or above the closest encloser, whose cut link therefore finds it. Nothing
+ * exists below a DNAME (the loader refuses it), so a DNAME above qname is the closest encloser. */
 void zone_lookup_hashed(const struct zone *z, const struct wire_name *qname, uint32_t hash, uint16_t qtype,
 			struct zone_result *r)
 {
@@ -102,6 +103,11 @@ void zone_lookup_hashed(const struct zone *z, const struct wire_name *qname, uin
 		node = z->apex_node;
 	if (node->cut) {
 		zone_referral(node->cut, r);
+	} else if (node->flags & ZONE_NODE_DNAME) {
+		r->kind = ZONE_DNAME;
+		r->node = node;
+		r->rrset = zone_node_rrset(node, WIRE_TYPE_DNAME);
+		r->wildcard = false;
 	} else if (node->wildcard) {
 		zone_answer(node->wildcard, qtype, true, r);
 	} else {

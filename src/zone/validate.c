@@ -22,6 +22,7 @@ static bool zb_rdata_ok(uint16_t type, const uint8_t *rd, size_t len)
 	case WIRE_TYPE_MD:
 	case WIRE_TYPE_MF:
 	case WIRE_TYPE_CNAME:
+	case WIRE_TYPE_DNAME:
 	case WIRE_TYPE_MB:
 	case WIRE_TYPE_MG:
 	case WIRE_TYPE_MR:
@@ -111,6 +112,7 @@ static bool zb_type_in(uint16_t t, uint16_t a, uint16_t b, uint16_t c, uint16_t 
 }
 
 static const char zb_occluded[] = "below the zone cut at %s (occluded: only A and AAAA glue may be there)";
+static const char zb_below_dname[] = "below the DNAME at %s (occluded: RFC 6672 rewrites every name there)";
 
 /* The per-record rule r breaks (nth counts the records of its type at this name before it), or NULL. */
 static const char *zb_record_rule(const struct zb *b, uint32_t id, const struct zb_rec *r, size_t nth)
@@ -133,6 +135,8 @@ static const char *zb_record_rule(const struct zb *b, uint32_t id, const struct 
 		return "CNAME at the zone apex";
 	if (t == WIRE_TYPE_CNAME && nth > 0)
 		return "more than one CNAME record at one name";
+	if (t == WIRE_TYPE_DNAME && nth > 0)
+		return "more than one DNAME record at one name";
 	if (t == WIRE_TYPE_NS && id != 0 && zb_is_wildcard(n))
 		return "NS at a wildcard name: wildcard delegation is not supported";
 	if (n->parent != ZB_NONE && b->cut[n->parent] != ZB_NONE &&
@@ -140,6 +144,8 @@ static const char *zb_record_rule(const struct zb *b, uint32_t id, const struct 
 		return zb_occluded;
 	if (b->cut[id] == id && !zb_type_in(t, WIRE_TYPE_NS, WIRE_TYPE_DS, WIRE_TYPE_NSEC, WIRE_TYPE_RRSIG))
 		return "at a delegation point, where only NS, DS, NSEC and RRSIG may be";
+	if (n->parent != ZB_NONE && b->dname[n->parent] != ZB_NONE)
+		return zb_below_dname;
 	return NULL;
 }
 
@@ -154,10 +160,9 @@ static void zb_check_record(struct zb *b, uint32_t id, const struct zb_rec *r, s
 	}
 	const struct zb_name *n = &b->names[id];
 	char tb[16], nb[1024], what[1200];
-	if (rule == zb_occluded) {
-		const struct zb_name *c = &b->names[b->cut[id]];
-		snprintf(what, sizeof(what), zb_occluded,
-			 zone_build_name_text(c->name, c->len, nb, sizeof(nb)));
+	if (rule == zb_occluded || rule == zb_below_dname) {
+		const struct zb_name *c = &b->names[rule == zb_occluded ? b->cut[id] : b->dname[n->parent]];
+		snprintf(what, sizeof(what), rule, zone_build_name_text(c->name, c->len, nb, sizeof(nb)));
 		rule = what;
 	}
 	zone_build_error(b, r->file, r->line, "%s record at %s: %s",

@@ -344,6 +344,106 @@ START_TEST(malformed_queries)
 	ck_assert_uint_ge(n, 12);
 	ck_assert_int_eq(out[3] & 0xf, LDNS_RCODE_NOTIMPL);
 	ck_assert_uint_eq(stats.dropped, 2);
+	/* the same with an OPT record and CD=1: NOTIMP, question and OPT echoed, CD clear */
+	uint8_t status_edns[] = {0, 4, 0x10, 0x10, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 1,
+				 0, 0, 41, 4, 208, 0, 0, 0, 0, 0, 0};
+	n = query_answer(snap, status_edns, sizeof(status_edns), NULL, out, sizeof(out), QUERY_UDP, &scratch,
+			 &stats);
+	ldns_pkt *p = NULL;
+	ck_assert_int_eq(ldns_wire2pkt(&p, out, n), LDNS_STATUS_OK);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOTIMPL);
+	ck_assert_int_eq(ldns_pkt_qdcount(p), 1);
+	ck_assert(ldns_pkt_edns(p));
+	ck_assert(!ldns_pkt_cd(p));
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(dname_synthesizes_a_cname)
+{
+	ldns_pkt *p = ask("www.old.example.com.", LDNS_RR_TYPE_A);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ck_assert(ldns_pkt_aa(p));
+	ck_assert_int_eq(ldns_pkt_ancount(p), 3);
+	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 0), "old.example.com. 600 IN DNAME new.example.com.");
+	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 1), "www.old.example.com. 600 IN CNAME www.new.example.com.");
+	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 2), "www.new.example.com. 3600 IN A 192.0.2.61");
+	ck_assert_int_eq(ldns_pkt_nscount(p), 0);
+	ldns_pkt_free(p);
+	/* the target does not exist: NXDOMAIN for it (RFC 6604), SOA in authority */
+	p = ask("a.b.old.example.com.", LDNS_RR_TYPE_A);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	ck_assert_int_eq(ldns_pkt_ancount(p), 2);
+	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 1), "a.b.old.example.com. 600 IN CNAME a.b.new.example.com.");
+	ck_assert_int_eq(ldns_pkt_nscount(p), 1);
+	ldns_pkt_free(p);
+	/* the DNAME's own name is not rewritten */
+	p = ask("old.example.com.", LDNS_RR_TYPE_A);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ck_assert_int_eq(ldns_pkt_ancount(p), 0);
+	ck_assert_int_eq(ldns_pkt_nscount(p), 1);
+	ldns_pkt_free(p);
+	p = ask("old.example.com.", LDNS_RR_TYPE_DNAME);
+	ck_assert_int_eq(ldns_pkt_ancount(p), 1);
+	ldns_pkt_free(p);
+	/* a CNAME question is answered by the synthesized CNAME, not followed */
+	p = ask("www.old.example.com.", LDNS_RR_TYPE_CNAME);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ck_assert_int_eq(ldns_pkt_ancount(p), 2);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(dname_in_chains_and_out_of_zone)
+{
+	ldns_pkt *p = ask("toold.example.com.", LDNS_RR_TYPE_A);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ck_assert_int_eq(ldns_pkt_ancount(p), 4);
+	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 0), "toold.example.com. 3600 IN CNAME www.old.example.com.");
+	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 1), "old.example.com. 600 IN DNAME new.example.com.");
+	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 3), "www.new.example.com. 3600 IN A 192.0.2.61");
+	ldns_pkt_free(p);
+	/* a target in another zone ends the answer there */
+	p = ask("x.far.example.com.", LDNS_RR_TYPE_A);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ck_assert(ldns_pkt_aa(p));
+	ck_assert_int_eq(ldns_pkt_ancount(p), 2);
+	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 1), "x.far.example.com. 3600 IN CNAME x.example.net.");
+	ck_assert_int_eq(ldns_pkt_nscount(p), 0);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(dname_too_long_is_yxdomain)
+{
+	/* 2 + 245 octets: fits */
+	ldns_pkt *p = ask("x.deep.example.com.", LDNS_RR_TYPE_A);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ck_assert_int_eq(ldns_pkt_ancount(p), 2);
+	ldns_pkt_free(p);
+	/* 12 + 245 octets: over 255, YXDOMAIN with the DNAME alone (RFC 6672 2.2) */
+	p = ask("abcdefghijk.deep.example.com.", LDNS_RR_TYPE_A);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_YXDOMAIN);
+	ck_assert(ldns_pkt_aa(p));
+	ck_assert_int_eq(ldns_pkt_ancount(p), 1);
+	ck_assert_int_eq(ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(p), 0)), LDNS_RR_TYPE_DNAME);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(class_any_and_header_bits)
+{
+	struct ask o = {.payload = 1232, .rclass = LDNS_RR_CLASS_ANY};
+	ldns_pkt *p = ask_full("www.example.com.", LDNS_RR_TYPE_A, &o, NULL);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ck_assert(!ldns_pkt_aa(p));
+	ck_assert_int_eq(ldns_pkt_ancount(p), 1);
+	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 0), "www.example.com. 3600 IN A 192.0.2.10");
+	ldns_pkt_free(p);
+	o.rclass = LDNS_RR_CLASS_HS;
+	p = ask_full("www.example.com.", LDNS_RR_TYPE_A, &o, NULL);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
+	ldns_pkt_free(p);
 }
 END_TEST
 
@@ -369,6 +469,10 @@ static Suite *query_suite(void)
 	tcase_add_test(tc, edns_echo_nsid_badvers);
 	tcase_add_test(tc, chaos_identity_and_refused_version);
 	tcase_add_test(tc, malformed_queries);
+	tcase_add_test(tc, dname_synthesizes_a_cname);
+	tcase_add_test(tc, dname_in_chains_and_out_of_zone);
+	tcase_add_test(tc, dname_too_long_is_yxdomain);
+	tcase_add_test(tc, class_any_and_header_bits);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -283,6 +283,12 @@ static const struct bad_zone bad[] = {
      2,
      {{6, "cannot open $INCLUDE file " DATA "inc/missing.inc"}, {3, "broken"}}},
     {"err_loop.zone", NULL, 1, {{6, "$INCLUDE nested more than 8 deep"}}},
+    {"err_dname.zone",
+     NULL,
+     3,
+     {{8, "A record at www.deeper.old.example.com.: below the DNAME at old.example.com."},
+      {10, "more than one DNAME record at one name"},
+      {12, "DNAME record at deleg.example.com.: at a delegation point"}}},
 };
 
 START_TEST(test_validation_errors)
@@ -644,6 +650,44 @@ START_TEST(test_lookup_any_apex)
 END_TEST
 
 /* ---- zone sets ---- */
+
+START_TEST(test_lookup_dname)
+{
+	struct diag d;
+	struct zone *z = load("example.com", DATA "dname.zone", &d);
+	if (!z)
+		dump(&d);
+	ck_assert_ptr_nonnull(z);
+	struct zone_result r;
+	/* below the DNAME, however deep, and before the apex wildcard */
+	lookup(z, "www.old.example.com", WIRE_TYPE_A, &r);
+	ck_assert_int_eq(r.kind, ZONE_DNAME);
+	ck_assert(name_is(r.node, "old.example.com"));
+	ck_assert_uint_eq(r.rrset->type, WIRE_TYPE_DNAME);
+	ck_assert_uint_eq(r.rrset->ttl, 600);
+	ck_assert(!r.wildcard);
+	assert_rdata(r.rrset, "\3new\7example\3com", 17);
+	lookup(z, "a.b.c.OLD.example.com", WIRE_TYPE_TXT, &r);
+	ck_assert_int_eq(r.kind, ZONE_DNAME);
+	lookup(z, "x.old.example.com", WIRE_TYPE_DNAME, &r);
+	ck_assert_int_eq(r.kind, ZONE_DNAME);
+	/* the DNAME's own name holds data as any name does */
+	lookup(z, "old.example.com", WIRE_TYPE_A, &r);
+	ck_assert_int_eq(r.kind, ZONE_NODATA);
+	lookup(z, "old.example.com", WIRE_TYPE_TXT, &r);
+	ck_assert_int_eq(r.kind, ZONE_FOUND);
+	lookup(z, "old.example.com", WIRE_TYPE_DNAME, &r);
+	ck_assert_int_eq(r.kind, ZONE_FOUND);
+	ck_assert(find(z, "old.example.com")->flags & ZONE_NODE_DNAME);
+	ck_assert(!(find(z, "new.example.com")->flags & ZONE_NODE_DNAME));
+	/* elsewhere the apex wildcard still answers */
+	lookup(z, "other.example.com", WIRE_TYPE_A, &r);
+	ck_assert_int_eq(r.kind, ZONE_FOUND);
+	ck_assert(r.wildcard);
+	zone_unref(z);
+	diag_free(&d);
+}
+END_TEST
 
 START_TEST(test_zone_set)
 {
@@ -1350,6 +1394,7 @@ static Suite *zone_suite(void)
 	tcase_add_test(tc, test_lookup_delegation);
 	tcase_add_test(tc, test_lookup_ds_at_cut);
 	tcase_add_test(tc, test_lookup_any_apex);
+	tcase_add_test(tc, test_lookup_dname);
 	tcase_add_test(tc, test_zone_set);
 	tcase_add_test(tc, test_zone_set_nested);
 	suite_add_tcase(s, tc);
