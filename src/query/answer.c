@@ -32,23 +32,27 @@ struct answer {
 	unsigned scope; /* RFC 7871 scope prefix of the map entry that decided */
 };
 
+static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
 /* The client's network in the geo map's 128-bit space: the ECS source network when present and
- * enabled, else the source address. False when there is nothing to look up. */
-static bool client_network(const struct answer *a, uint8_t addr[16], unsigned *prefix)
+ * enabled, else the source address. *v4 tells the family the client used, which is the family the
+ * scope is counted in: an IPv6 network that holds an IPv4-mapped address (::ffff:a.b.c.d/120) is
+ * still IPv6. False when there is nothing to look up. */
+static bool client_network(const struct answer *a, uint8_t addr[16], unsigned *prefix, bool *v4)
 {
-	static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	const struct wire_query *q = a->q;
 	if (q->has_ecs && a->snap->conf->ecs && q->ecs_source_prefix > 0) {
-		bool v4 = q->ecs_family == 1;
-		memcpy(addr, v4 ? v4_mapped : q->ecs_addr, v4 ? 12 : 16);
-		if (v4)
+		*v4 = q->ecs_family == 1;
+		memcpy(addr, *v4 ? v4_mapped : q->ecs_addr, *v4 ? 12 : 16);
+		if (*v4)
 			memcpy(addr + 12, q->ecs_addr, 4);
-		*prefix = (v4 ? 96u : 0u) + q->ecs_source_prefix;
+		*prefix = (*v4 ? 96u : 0u) + q->ecs_source_prefix;
 		return true;
 	}
 	if (!a->peer)
 		return false;
-	if (a->peer->ss_family == AF_INET) {
+	*v4 = a->peer->ss_family == AF_INET;
+	if (*v4) {
 		memcpy(addr, v4_mapped, 12);
 		memcpy(addr + 12, &((const struct sockaddr_in *)a->peer)->sin_addr, 4);
 	} else if (a->peer->ss_family == AF_INET6) {
@@ -60,6 +64,13 @@ static bool client_network(const struct answer *a, uint8_t addr[16], unsigned *p
 	return true;
 }
 
+/* geo_map_lookup counts the scope of an IPv4-mapped network in IPv4 bits: an IPv6 client gets it
+ * back in its own family's. */
+static bool mapped_v6(const uint8_t addr[16], unsigned prefix, bool v4)
+{
+	return !v4 && prefix >= 96 && memcmp(addr, v4_mapped, 12) == 0;
+}
+
 static unsigned client_region(struct answer *a)
 {
 	if (a->region_known)
@@ -69,21 +80,25 @@ static unsigned client_region(struct answer *a)
 	a->region = a->snap->conf->geo.region_count ? a->snap->conf->geo.default_region : 0;
 	uint8_t addr[16];
 	unsigned prefix;
-	if (a->snap->geo && client_network(a, addr, &prefix))
+	bool v4;
+	if (a->snap->geo && client_network(a, addr, &prefix, &v4)) {
 		a->region = geo_map_lookup(a->snap->geo, addr, prefix, &a->scope);
+		if (mapped_v6(addr, prefix, v4))
+			a->scope += 96;
+	}
 	return a->region;
 }
 
-/* For DYN_SELECT_HASH: a hash of the client's network, cut to /24 (IPv4) or /56 (IPv6) so a
- * resolver's clients behind one network share the answer; the scope grows to say so. */
+/* For DYN_SELECT_HASH: a hash of the client's network, cut to /24 (IPv4, mapped or not) or /56
+ * (IPv6) so a resolver's clients behind one network share the answer; the scope grows to say so. */
 static uint32_t client_hash(struct answer *a)
 {
 	uint8_t addr[16];
 	unsigned prefix;
-	if (!client_network(a, addr, &prefix))
+	bool v4;
+	if (!client_network(a, addr, &prefix, &v4))
 		return 0;
-	bool v4 = addr[10] == 0xff && addr[11] == 0xff && !memcmp(addr, "\0\0\0\0\0\0\0\0\0\0", 10);
-	unsigned cut = v4 ? 96 + 24 : 56;
+	unsigned cut = v4 || mapped_v6(addr, prefix, v4) ? 96 + 24 : 56;
 	if (prefix > cut)
 		prefix = cut;
 	uint32_t h = 2166136261u;

@@ -185,7 +185,8 @@ bool explain_print(const struct snapshot *s, const char *name, const char *type,
 		return false;
 	}
 	static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	bool v4 = memcmp(net.addr, v4_mapped, 12) == 0 && net.prefix >= 96;
+	/* "::ffff:192.0.2.0/120" is an IPv6 client (its scope counts IPv6 bits), "192.0.2.0/24" IPv4. */
+	bool v4 = memcmp(net.addr, v4_mapped, 12) == 0 && net.prefix >= 96 && !strchr(client, ':');
 	uint8_t pkt[512], resp[WIRE_MSG_MAX];
 	size_t len = make_query(name, qtype, &net, v4, pkt, sizeof(pkt));
 	if (!len) {

@@ -47,8 +47,9 @@ cleanup()
 	done
 	rm -rf "$TMP"
 	echo "$PASSED passed, $FAILED failed"
-	[ "$FAILED" -eq 0 ]
-	exit
+	# A bare exit in an EXIT trap keeps the status from before the trap: say it.
+	[ "$FAILED" -eq 0 ] && exit 0
+	exit 1
 }
 trap cleanup EXIT
 trap 'exit 143' TERM

@@ -53,8 +53,9 @@ t_cleanup()
 	fi
 	rm -rf "$T_TMP"
 	echo "$T_PASSED passed, $T_FAILED failed"
-	[ "$T_FAILED" -eq 0 ]
-	exit
+	# A bare exit in an EXIT trap keeps the status from before the trap: say it.
+	[ "$T_FAILED" -eq 0 ] && exit 0
+	exit 1
 }
 trap t_cleanup EXIT
 trap 'exit 143' TERM

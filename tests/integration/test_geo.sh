@@ -195,6 +195,9 @@ region_is 2001:db8:4::/48 americas 192.0.2.102 47
 region_is 2001:db8:3::/48 us_west 192.0.2.104 48
 region_is 2001:db8:2::/48 dach 192.0.2.106 48
 region_is 2001:db8:42::/48 office 192.0.2.105 48
+# An IPv6 client network that holds an IPv4-mapped address is still IPv6: its scope counts IPv6 bits
+# (120 = 96 + 24), or a resolver would cache the answer for all of ::/24.
+region_is ::ffff:192.0.2.0/120 europe 192.0.2.101 120
 # 2001:db8:80::/41 holds no range (the nearest is 2001:db8:42::/48): the default region's entry.
 region_is 2001:db8:99::/48 "default (americas)" 192.0.2.102 41
 from 2001:db8:1::/48 www.example.com A
