@@ -15,6 +15,10 @@
 # off: every range here is a documentation, benchmark or private range (RFC 5737, RFC 3849,
 # RFC 2544, RFC 1918), never a real network.
 #
+# "Aliases" (alias_ipv6_to_ipv4): records at ::ffff:0:0/96, 2001::/32 (Teredo) and 2002::/16 (6to4)
+# pointing back at the IPv4 data under ::/96, as in MaxMind's own files (the DB-IP Lite and
+# ip_version 4 fixtures below have none).
+#
 # zones/geo/demo-city.mmdb  GeoIP2-City shape, IPv6 tree with IPv4 under ::/96 and its aliases
 #   192.0.2.0/24      NL  EU  Amsterdam            10.1.0.0/16   NL     EU  Amsterdam
 #   198.51.100.0/25   US  NA  US-CA San Francisco  10.2.0.0/16   DE     EU  Frankfurt
@@ -44,7 +48,8 @@
 #   10.8.0.0/16 NZ OC Auckland  10.9.0.0/16 TO OC Nuku'alofa (both sides of the antimeridian)
 #   2001:db8:1::/48 NL  2001:db8:2::/48 US-CA  2001:db8:3::/48 JP  2001:db8:42::/48 DE
 #
-# tests/unit/data/geo/country.mmdb  GeoLite2-Country shape (no location, no subdivisions)
+# tests/unit/data/geo/country.mmdb  GeoLite2-Country shape (no location, no subdivisions), IPv6
+#   tree, aliases on, record size 24
 #   192.0.2.0/24 FR EU   10.0.0.0/15 KR AS (overlaps city's 10.1.0.0/16)   10.7.0.0/16 IN AS
 #   198.18.0.0/15 CA NA   2001:db8:4::/48 AU OC
 #

@@ -9,7 +9,14 @@
  * Region of a client: the most specific rule wins: configured nets (longest prefix) over
  * subdivisions over countries over continents; otherwise the default region. The map stores CIDR
  * entries; sibling entries of the same region are merged into their parent, so the scope returned
- * is as wide as it can honestly be (RFC 7871 7.2.1). */
+ * is as wide as it can honestly be (RFC 7871 7.2.1).
+ *
+ * Aliases: MaxMind-format IPv6 databases point 6to4 (2002::/16) and Teredo (2001::/32) back at their
+ * IPv4 data, so libmaxminddb reads the IPv4 address from bits 16..47 or 32..63. The map follows
+ * every such alias a database has: a client there gets the region of that IPv4 address (configured
+ * IPv4 nets included), with a scope in its own IPv6 bits (the alias prefix + the IPv4 scope, or
+ * longer). Configured nets inside an alias win, as over database data. NAT64's 64:ff9b::/96 and
+ * IPv4-compatible ::/96 are not aliases. */
 #ifndef MERIDIAN_GEO_H
 #define MERIDIAN_GEO_H
 
@@ -83,7 +90,8 @@ void geo_map_free(struct geo_map *m);
 /* Query path (no allocation, no locks): the region of the client network addr/prefix (prefix in the
  * 128-bit space: 128 for a plain IPv6 source address, 96 + n for an IPv4 /n). *scope receives the
  * prefix length, in the client's family, of the map entry that decided (may be longer than the
- * given prefix when the client network spans entries of different regions). */
+ * given prefix when the client network spans entries of different regions; for a 6to4 or Teredo
+ * client, the alias prefix + the scope of its IPv4 address, at least the alias entry's). */
 unsigned geo_map_lookup(const struct geo_map *m, const uint8_t addr[16], unsigned prefix, unsigned *scope);
 
 /* The region's location; false when neither the config nor the database gives one. */
@@ -93,7 +101,9 @@ bool geo_map_region_location(const struct geo_map *m, unsigned region, double *l
 double geo_distance_km(double lat1, double lon1, double lat2, double lon2);
 
 /* Off the query path: how the region of addr/prefix was decided, with the matching value
- * ("203.0.113.0/24", "US-CA", "US", "NA" or "") in what (what_size bytes). */
+ * ("203.0.113.0/24", "US-CA", "US", "NA" or "") in what (what_size bytes). A client decided through
+ * an alias is explained as the IPv4 client it stands for, with "via 6to4 192.0.2.1/32" (or Teredo)
+ * added to what ("EU via 6to4 192.0.2.1/32"; kind GEO_MATCH_DEFAULT when only that). */
 unsigned geo_map_explain(const struct geo_map *m, const uint8_t addr[16], unsigned prefix, unsigned *scope,
 			 enum geo_match_kind *kind, char *what, size_t what_size);
 

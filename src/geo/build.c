@@ -5,11 +5,16 @@
  *    trie, so a network costs one trie step per tree node, not one descent from the root. A data
  *    record fills the trie only where no earlier database has data: the first database that has
  *    data for an address decides it. The IPv4 subtree (::/96 of an IPv6 database, or the whole
- *    tree of an IPv4 one) is grafted at ::ffff:0:0/96, and every alias of it is skipped.
+ *    tree of an IPv4 one) is grafted at ::ffff:0:0/96. Any other record pointing back at that
+ *    subtree (6to4 2002::/16, Teredo 2001::/32) makes its network an alias: it fills the trie like
+ *    a data record (first database decides) whose region is the alias's own (GEO_ALIAS_FIRST + k),
+ *    and the lookup reads the IPv4 address out of the client's address (map.c). The IPv4 data is
+ *    not copied there: 2^32 networks per alias would not fit, and the scope would be dishonest
+ *    where nets or other databases decide an IPv4 address differently from this one.
  *    Database records are interned by data-section offset (networks share few distinct records)
  *    and classified once each.
  * 2. Config nets are set on trie nodes (created below database leaves where needed); the deepest
- *    net on a path decides everything below it, database data or not.
+ *    net on a path decides everything below it, database data, alias or not.
  * 3. A post-order pass computes each subtree's region: a subtree whose two halves have the same
  *    region is that region (CIDR-aligned merging, so every entry stays a prefix and its length is
  *    an honest ECS scope); where halves differ, each uniform half becomes one entry. Holes (no
@@ -36,6 +41,12 @@ struct rec {
 	double lat, lon;
 };
 
+/* An alias of the IPv4 data and the record id standing for it in the trie. */
+struct build_alias {
+	struct geo_alias a;
+	uint32_t rec;
+};
+
 /* Offset -> record id, open addressing; one per database (offsets are per file). */
 struct offset_map {
 	uint32_t *key; /* offset + 1; 0 is empty */
@@ -57,6 +68,10 @@ struct build {
 	size_t rec_count, rec_cap;
 	struct offset_map offsets;
 	struct geo_db *db; /* the database being walked */
+	uint8_t addr[16];  /* the network of the walk's current record (bits beyond its depth: stale) */
+	bool grafting;	   /* walking the IPv4 subtree at ::ffff:0:0/96 */
+	struct build_alias *aliases;
+	size_t alias_count, alias_cap;
 	bool warned_no_subdivision_codes;
 	uint64_t budget; /* search-tree nodes the walk may still read (cycles in corrupt files) */
 	bool failed;
@@ -179,6 +194,53 @@ static uint32_t intern(struct build *b, MMDB_entry_s *entry)
 	return (uint32_t)b->rec_count++;
 }
 
+static void set_bit(uint8_t a[16], unsigned i, unsigned v)
+{
+	if (v)
+		a[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	else
+		a[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));
+}
+
+/* The record id of the alias net/prefix, made on first sight (one per alias, not per database:
+ * the alias means the same in every database). GEO_NONE after an error. */
+static uint32_t alias_rec(struct build *b, const uint8_t net[16], unsigned prefix)
+{
+	struct geo_alias a = {{geo_load64(net), geo_load64(net + 8)}, (uint8_t)prefix};
+	for (size_t i = 0; i < b->alias_count; i++)
+		if (b->aliases[i].a.net.hi == a.net.hi && b->aliases[i].a.net.lo == a.net.lo &&
+		    b->aliases[i].a.prefix == a.prefix)
+			return b->aliases[i].rec;
+	if (b->alias_count == GEO_ALIAS_MAX) {
+		diag_error(b->d, b->db->path, 0,
+			   "unsupported GeoIP database: more than %u networks alias the IPv4 data "
+			   "(MaxMind's: 6to4 and Teredo)",
+			   GEO_ALIAS_MAX);
+		b->failed = true;
+		return GEO_NONE;
+	}
+	b->recs = grow(b->recs, &b->rec_cap, b->rec_count + 1, sizeof(*b->recs));
+	b->recs[b->rec_count] = (struct rec){GEO_ALIAS_FIRST + (uint32_t)b->alias_count, false, 0, 0};
+	b->aliases = grow(b->aliases, &b->alias_cap, b->alias_count + 1, sizeof(*b->aliases));
+	b->aliases[b->alias_count++] = (struct build_alias){a, (uint32_t)b->rec_count};
+	return (uint32_t)b->rec_count++;
+}
+
+/* A record (side s of parent_t) pointing back at the IPv4 subtree: its network, b->addr/depth, is
+ * an alias when geo_alias_ok says so. ::ffff:0:0/96 is grafted instead, and a pointer from inside
+ * the IPv4 subtree is a cycle: both are skipped, as before aliases were followed. */
+static void alias(struct build *b, uint32_t parent_t, unsigned s, unsigned depth)
+{
+	uint8_t net[16];
+	memcpy(net, b->addr, 16);
+	geo_mask(net, depth);
+	if (b->grafting || !geo_alias_ok(net, depth))
+		return;
+	uint32_t rec = alias_rec(b, net, depth);
+	if (rec != GEO_NONE)
+		fill(b, child(b, parent_t, s), rec);
+}
+
 /* Walks the subtree of search node `node`, whose network (depth bits) is trie node t; zero: that
  * network's bits are all zero so far (the path to ::/96). */
 static void walk(struct build *b, uint32_t node, uint32_t t, unsigned depth, bool zero, unsigned max_depth);
@@ -194,8 +256,10 @@ static void visit(struct build *b, uint8_t type, uint64_t value, MMDB_entry_s *e
 		return; /* an earlier database decided this whole network */
 	switch (type) {
 	case MMDB_RECORD_TYPE_SEARCH_NODE:
-		if (value == b->db->v4_node)
-			return; /* an alias of the IPv4 subtree (::ffff:0:0/96, 2001::/32, 2002::/16) */
+		if (value == b->db->v4_node) { /* ::ffff:0:0/96, 2001::/32, 2002::/16 */
+			alias(b, parent_t, s, depth);
+			return;
+		}
 		if (depth < max_depth) {
 			walk(b, (uint32_t)value, child(b, parent_t, s), depth, zero, max_depth);
 			return;
@@ -233,8 +297,10 @@ static void walk(struct build *b, uint32_t node, uint32_t t, unsigned depth, boo
 		b->failed = true;
 		return;
 	}
+	set_bit(b->addr, depth, 0);
 	visit(b, sn.left_record_type, sn.left_record, &sn.left_record_entry, t, 0, depth + 1, zero,
 	      max_depth);
+	set_bit(b->addr, depth, 1);
 	if (!b->failed)
 		visit(b, sn.right_record_type, sn.right_record, &sn.right_record_entry, t, 1, depth + 1,
 		      false, max_depth);
@@ -255,6 +321,7 @@ static uint32_t v4_root(struct build *b)
 static bool walk_db(struct build *b, struct geo_db *db)
 {
 	b->db = db;
+	b->grafting = false;
 	b->warned_no_subdivision_codes = false;
 	b->budget = 2 * (uint64_t)db->mmdb.metadata.node_count + 16;
 	offsets_free(&b->offsets);
@@ -267,6 +334,7 @@ static bool walk_db(struct build *b, struct geo_db *db)
 		if (rec != GEO_NONE)
 			fill(b, t, rec);
 	} else if (t && db->v4_node != GEO_NONE) {
+		b->grafting = true;
 		walk(b, db->v4_node, t, 96, false, 128);
 	}
 	return !b->failed;
@@ -323,14 +391,6 @@ static void emit(struct build *b, const uint8_t addr[16], unsigned prefix, uint3
 	b->out = grow(b->out, &b->out_cap, b->out_count + 1, sizeof(*b->out));
 	b->out[b->out_count++] =
 	    (struct geo_entry){geo_load64(addr), geo_load64(addr + 8), region, (uint8_t)prefix};
-}
-
-static void set_bit(uint8_t a[16], unsigned i, unsigned v)
-{
-	if (v)
-		a[i / 8] |= (uint8_t)(0x80 >> (i % 8));
-	else
-		a[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));
 }
 
 /* Region of the subtree at t (addr/depth), or MIXED after emitting its entries in address order.
@@ -395,6 +455,7 @@ static void build_free(struct build *b)
 	free(b->recs);
 	free(b->out);
 	free(b->loc);
+	free(b->aliases);
 	free((void *)b->fixed_location);
 	offsets_free(&b->offsets);
 }
@@ -431,6 +492,12 @@ static bool compile(struct build *b, struct geo_map *m, const struct geo_spec *s
 	uint32_t r = flatten(b, 0, addr, 0, GEO_NONE, GEO_NONE);
 	if (r != MIXED)
 		emit(b, addr, 0, r);
+	struct geo_alias *aliases =
+	    arena_alloc(&m->arena, (b->alias_count ? b->alias_count : 1) * sizeof(*aliases));
+	for (size_t i = 0; i < b->alias_count; i++)
+		aliases[i] = b->aliases[i].a;
+	m->aliases = aliases;
+	m->alias_count = b->alias_count;
 	m->locations = arena_alloc(&m->arena, spec->region_count * sizeof(*m->locations));
 	locations(b, m, spec);
 	if (!geo_map_index(m, b->out, b->out_count)) {

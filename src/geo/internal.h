@@ -70,10 +70,17 @@ const struct geo_net_rule *geo_rules_net(const struct geo_rules *r, const uint8_
 
 /* ---- MaxMind databases (mmdb.c) ---- */
 
-/* An open database and where its IPv4 data lives. IPv6 databases keep IPv4 under ::/96 (and
- * writers alias ::ffff:0:0/96, 2001::/32 and 2002::/16 to that subtree); the walk and
- * geo_db_find move that subtree to ::ffff:0:0/96 and skip every alias, so each IPv4 network is
- * seen once, where IPv4 clients are looked up. */
+/* The start of a map entry or an alias: the high and low 64 bits of its first address. */
+struct geo_key {
+	uint64_t hi, lo;
+};
+
+/* An open database and where its IPv4 data lives. IPv6 databases keep IPv4 under ::/96, and
+ * writers alias ::ffff:0:0/96, 2001::/32 (Teredo) and 2002::/16 (6to4) to that subtree: a record
+ * at network N/d pointing back at the ::/96 node, so libmaxminddb reads bits [d, d + 32) of an
+ * address there as the IPv4 address. The walk and geo_db_find move the subtree to ::ffff:0:0/96
+ * (each IPv4 network is seen once, where IPv4 clients are looked up) and keep every other alias
+ * as an alias (struct geo_alias), resolved against the whole map at lookup time. */
 struct geo_db {
 	MMDB_s mmdb;
 	const char *path;
@@ -83,13 +90,38 @@ struct geo_db {
 	MMDB_entry_s v4_data; /* that record */
 };
 
+/* An alias of the IPv4 data: an address of net/prefix stands for the IPv4 address in its bits
+ * [prefix, prefix + 32) (6to4: 2002::/16, bits 16..47; Teredo: 2001::/32, bits 32..63, the
+ * Teredo server). NAT64 (64:ff9b::/96) is no MaxMind alias and is not one here. */
+struct geo_alias {
+	struct geo_key net; /* address bits beyond prefix are zero */
+	uint8_t prefix;
+};
+
+/* True when a record at net/prefix pointing at the IPv4 subtree is an alias the map follows:
+ * prefix <= 96 and the network holds neither ::/96 (the subtree itself: IPv4-compatible
+ * addresses, deprecated) nor ::ffff:0:0/96 (grafted, looked up directly). */
+bool geo_alias_ok(const uint8_t net[16], unsigned prefix); /* net.c */
+/* The IPv4 address an address of alias a stands for. */
+static inline uint32_t geo_alias_v4(const struct geo_alias *a, uint64_t hi, uint64_t lo)
+{
+	unsigned d = a->prefix; /* <= 96 (geo_alias_ok) */
+	if (d <= 32)
+		return (uint32_t)(hi >> (32 - d));
+	if (d >= 64)
+		return (uint32_t)(lo >> (96 - d));
+	return (uint32_t)(hi << (d - 32) | lo >> (96 - d));
+}
+
 bool geo_db_open(struct geo_db *db, const char *path, struct diag *d);
 void geo_db_close(struct geo_db *db);
 /* Reads the fields the rules need. MMDB_SUCCESS, or the error of a corrupt record. */
 int geo_db_read_record(MMDB_entry_s *entry, struct geo_record *out);
-/* Off the query path: the record deciding addr in this database, by the walk's own rules (IPv4
- * data moved to ::ffff:0:0/96, aliases skipped). 1 found, 0 none, -1 corrupt tree. */
-int geo_db_find(const struct geo_db *db, const uint8_t addr[16], MMDB_entry_s *entry);
+/* Off the query path: what decides addr in this database, by the walk's own rules (IPv4 data moved
+ * to ::ffff:0:0/96, geo_alias_ok aliases kept). 1: the record in entry; 2: addr lies in the alias
+ * *via (its region is that of the IPv4 address it stands for, in the whole map); 0 none; -1
+ * corrupt tree. */
+int geo_db_find(const struct geo_db *db, const uint8_t addr[16], MMDB_entry_s *entry, struct geo_alias *via);
 
 /* ---- the compiled map (build.c, map.c) ---- */
 
@@ -98,21 +130,24 @@ struct geo_location {
 	double lat, lon;
 };
 
-/* The start of a map entry: the high and low 64 bits of its first address. */
-struct geo_key {
-	uint64_t hi, lo;
-};
+/* Region values of alias entries: alias k of the map is region GEO_ALIAS_FIRST + k, above every
+ * real region (geo_rules_init keeps them below), so one compare on an entry's value tells an alias
+ * on the query path, and an alias, being its own region, never merges with a neighbour. */
+#define GEO_ALIAS_MAX	1024u
+#define GEO_ALIAS_FIRST ((1u << 24) - GEO_ALIAS_MAX)
 
 /* The query structure: the whole 128-bit space tiled by disjoint CIDR entries sorted by start,
  * and a level-compressed index over them (see map.c for the layout and why). */
 struct geo_map {
 	struct arena arena; /* everything below except the database handles */
 	size_t count;
-	const struct geo_key *keys;	/* entry starts, 64-byte aligned */
-	const uint32_t *value;		/* region << 8 | prefix (in the 128-bit space) */
-	const uint32_t *slots;		/* index nodes (map.c) */
-	uint32_t root_v4;		/* index slot of ::ffff:0:0/96 */
-	uint32_t root_v6;		/* index slot of 2000::/3 */
+	const struct geo_key *keys;	 /* entry starts, 64-byte aligned */
+	const uint32_t *value;		 /* region << 8 | prefix (in the 128-bit space) */
+	const uint32_t *slots;		 /* index nodes (map.c) */
+	uint32_t root_v4;		 /* index slot of ::ffff:0:0/96 */
+	uint32_t root_v6;		 /* index slot of 2000::/3 */
+	const struct geo_alias *aliases; /* region GEO_ALIAS_FIRST + k is aliases[k] */
+	size_t alias_count;
 	struct geo_location *locations; /* per region */
 	struct geo_rules rules;
 	struct geo_db *dbs; /* kept open (mmap) for explain */

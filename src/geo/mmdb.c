@@ -1,6 +1,7 @@
 /* mmdb.c -- MaxMind-format databases: opening with clear errors, reading the fields the region
  * rules need from a data record (GeoIP2/GeoLite2 City and Country, DB-IP Lite), and finding the
- * record of one address by the same rules the build's tree walk follows. */
+ * record (or the alias of the IPv4 data) of one address by the same rules the build's tree walk
+ * follows. */
 #include <errno.h>
 #include <string.h>
 
@@ -188,10 +189,23 @@ static unsigned bit_at(const uint8_t *a, unsigned i)
 	return (a[i / 8] >> (7 - i % 8)) & 1;
 }
 
+/* Whether key/prefix is an alias the walk keeps; its network in *via if so. */
+static bool alias_at(const uint8_t key[16], unsigned prefix, struct geo_alias *via)
+{
+	uint8_t net[16];
+	memcpy(net, key, 16);
+	geo_mask(net, prefix);
+	if (!geo_alias_ok(net, prefix))
+		return false;
+	*via = (struct geo_alias){{geo_load64(net), geo_load64(net + 8)}, (uint8_t)prefix};
+	return true;
+}
+
 /* Follows bits of key from node; skip_zero96 stops at ::/96 on the all-zero path (that subtree is
- * looked up as IPv4). A record pointing back at the IPv4 subtree is an alias: no data here. */
+ * looked up as IPv4). A record pointing back at the IPv4 subtree is an alias: 2 with *via when
+ * the walk keeps it (a 128-bit key, geo_alias_ok), otherwise no data here. */
 static int descend(const struct geo_db *db, uint32_t node, const uint8_t *key, unsigned bits,
-		   bool skip_zero96, MMDB_entry_s *entry)
+		   bool skip_zero96, MMDB_entry_s *entry, struct geo_alias *via)
 {
 	bool zero = true;
 	for (unsigned depth = 0; depth < bits; depth++) {
@@ -207,7 +221,7 @@ static int descend(const struct geo_db *db, uint32_t node, const uint8_t *key, u
 		switch (type) {
 		case MMDB_RECORD_TYPE_SEARCH_NODE:
 			if (value == db->v4_node)
-				return 0;
+				return bits == 128 && alias_at(key, depth + 1, via) ? 2 : 0;
 			node = (uint32_t)value;
 			break;
 		case MMDB_RECORD_TYPE_DATA:
@@ -222,10 +236,10 @@ static int descend(const struct geo_db *db, uint32_t node, const uint8_t *key, u
 	return 0;
 }
 
-int geo_db_find(const struct geo_db *db, const uint8_t addr[16], MMDB_entry_s *entry)
+int geo_db_find(const struct geo_db *db, const uint8_t addr[16], MMDB_entry_s *entry, struct geo_alias *via)
 {
 	if (!db->is_v4) {
-		int r = descend(db, 0, addr, 128, true, entry);
+		int r = descend(db, 0, addr, 128, true, entry, via);
 		if (r != 0)
 			return r;
 	}
@@ -237,5 +251,5 @@ int geo_db_find(const struct geo_db *db, const uint8_t addr[16], MMDB_entry_s *e
 	}
 	if (db->v4_node == GEO_NONE)
 		return 0;
-	return descend(db, db->v4_node, addr + 12, 32, false, entry);
+	return descend(db, db->v4_node, addr + 12, 32, false, entry, via);
 }

@@ -1,5 +1,6 @@
-/* net.c -- geo helpers: CIDR nets in the 128-bit space (parsing, formatting, masking) and
- * positions on the sphere (great-circle distance, unit vectors for averaging). */
+/* net.c -- geo helpers: CIDR nets in the 128-bit space (parsing, formatting, masking, which
+ * aliases of the IPv4 data are followed) and positions on the sphere (great-circle distance, unit
+ * vectors for averaging). */
 #include <arpa/inet.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +15,21 @@ void geo_mask(uint8_t a[16], unsigned prefix)
 	unsigned byte = prefix / 8;
 	a[byte] &= (uint8_t)(0xFF00u >> (prefix % 8));
 	memset(a + byte + 1, 0, 15 - byte);
+}
+
+bool geo_alias_ok(const uint8_t net[16], unsigned prefix)
+{
+	static const uint8_t v4[2][16] = {{0}, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}};
+	if (prefix == 0 || prefix > 96)
+		return false;
+	for (int i = 0; i < 2; i++) {
+		uint8_t m[16];
+		memcpy(m, v4[i], 16);
+		geo_mask(m, prefix);
+		if (memcmp(m, net, 16) == 0)
+			return false; /* net/prefix holds ::/96 or ::ffff:0:0/96 */
+	}
+	return true;
 }
 
 /* Digits only, no sign, no leading zeros (so "24" and "0" but not "024"), at most max. */

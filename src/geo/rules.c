@@ -239,8 +239,9 @@ static void alloc_tables(struct geo_rules *rl, const struct geo_spec *spec, stru
 
 bool geo_rules_init(struct geo_rules *rl, const struct geo_spec *spec, struct arena *a, struct diag *d)
 {
-	if (spec->region_count == 0 || spec->region_count >= (1u << 24)) {
-		diag_error(d, NULL, 0, "geo: %zu regions (want 1 to %u)", spec->region_count, (1u << 24) - 1);
+	if (spec->region_count == 0 || spec->region_count > GEO_ALIAS_FIRST) {
+		diag_error(d, NULL, 0, "geo: %zu regions (want 1 to %u)", spec->region_count,
+			   GEO_ALIAS_FIRST);
 		return false;
 	}
 	if (spec->default_region >= spec->region_count) {

@@ -10,7 +10,8 @@
 #   img2               policy "weighted" with answers = 2
 #   dach               a country region (countries over continents); office has lat/lon of its own
 #   x.wild             a dynamic name under a wildcard; shop is a static CNAME to the dynamic www
-# Database ranges: zones/geo/README. Also ANY, NSID beside ECS, malformed ECS (FORMERR) and --explain.
+# Database ranges: zones/geo/README; 6to4 and Teredo clients through the database's aliases of its IPv4
+# data. Also ANY, NSID beside ECS, malformed ECS (FORMERR) and --explain.
 # ecs = false and reloads: test_geo_reload.sh; config errors: test_geo_check.sh.
 . "$(dirname "$0")/lib.sh"
 
@@ -205,6 +206,20 @@ expect_section ANSWER "IPv6 client in europe: www A from ams" <<<'www.example.co
 from 2001:db8:6::/56 www.example.com A
 expect_section ANSWER "IPv6 client in asia: www A from sin" <<<'www.example.com. 30 IN A 203.0.113.10'
 expect_ecs 2001:db8:6::/56/47 "IPv6 /56 in asia: scope 47"
+
+# ---- 6to4 and Teredo clients: aliases of the IPv4 data -------------------------------------------------
+# The database aliases 2002::/16 (6to4: the IPv4 address is bits 16..47) and 2001::/32 (Teredo: bits
+# 32..63, the Teredo server) to its IPv4 data, as mmdblookup reads it: the client gets the region of that
+# IPv4 address (configured IPv4 nets included), and the scope counts IPv6 bits: 16 or 32 + the IPv4 scope.
+region_is 2002:c000:200::/48 europe 192.0.2.101 40
+region_is 2002:c633:6400::/40 us_west 192.0.2.104 41
+region_is 2002:cb00:7100::/48 office 192.0.2.105 40
+region_is 2001:0:a08:1::/64 asia 192.0.2.103 47
+from 2002:c000:200::/48 www.example.com A
+expect_section ANSWER "6to4 client of 192.0.2.0 (europe): www A from ams" <<<'www.example.com. 30 IN A 192.0.2.10'
+expect_ecs 2002:c000:200::/48/40 "6to4 client: ECS echoed with scope 40 (16 + the IPv4 /24)"
+# NAT64's well-known prefix is no MaxMind alias: nothing in the database there, the default region.
+region_is 64:ff9b::c000:200/120 "default (americas)" 192.0.2.102 10
 
 # ---- a source network spanning two regions (RFC 7871 7.2.1) ------------------------------------------
 from 198.51.100.0/24 who.example.com A
@@ -507,6 +522,12 @@ explain "--explain www A 100.64.1.1: the default region" \
 explain "--explain cdn A 2001:db8:6::/48: nearest, sin before ams before iad, two answers, scope 47" \
 	cdn.example.com A 2001:db8:6::/48 '^region: +asia \(continent AS\)' 'policy nearest' 'answers 2' \
 	'^order: +sin( [a-z]+)* ams( [a-z]+)* iad( |$)' 'A[[:space:]]+203\.0\.113\.10$' 'A[[:space:]]+192\.0\.2\.10$' '^scope: +/47'
+explain "--explain www A 2002:c000:200::/48: europe through the 6to4 alias of 192.0.2.0, scope 40" \
+	www.example.com A 2002:c000:200::/48 '^region: +europe \(continent EU via 6to4 192\.0\.2\.0/32\)' \
+	'^order: +ams iad$' 'A[[:space:]]+192\.0\.2\.10$' '^scope: +/40( |$)'
+explain "--explain who A 2001:0:cb00:7100::/56: office through the Teredo alias of 203.0.113.0/24" \
+	who.example.com A 2001:0:cb00:7100::/56 '^region: +office \(net 203\.0\.113\.0/24 via Teredo 203\.0\.113\.0/24\)' \
+	'A[[:space:]]+192\.0\.2\.105$' '^scope: +/56( |$)'
 explain "--explain mail A 192.0.2.7: static data, scope 0" \
 	mail.example.com A 192.0.2.7 '^record: +static' 'A[[:space:]]+192\.0\.2\.25$' '^scope: +/0'
 out=$(timeout 20 "$MERIDIAND" -c "$CONF" --explain www.example.com A not-an-address 2>&1)

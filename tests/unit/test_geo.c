@@ -1,5 +1,6 @@
 /* test_geo.c -- unit tests of the geo module: nets, region rules, the compiled prefix map
- * (merging, scopes, IPv4-mapped IPv6), several databases, database schemas, errors, locations.
+ * (merging, scopes, IPv4-mapped IPv6, the 6to4 and Teredo aliases of the IPv4 data), several
+ * databases, database schemas, errors, locations.
  *
  * Fixtures are the .mmdb files in tests/unit/data/geo/, written by scripts/gen-geo-db.pl (its header lists
  * every network); the tests run from the repository root. `test_geo --bench [DB...]` measures
@@ -350,15 +351,138 @@ START_TEST(test_ipv4_mapped_and_ipv6)
 	expect(&f, "2001:db8:1::1", "europe", 48, GEO_MATCH_CONTINENT, "EU");
 	expect(&f, "2001:db8:1::/48", "europe", 48, GEO_MATCH_CONTINENT, "EU");
 	expect(&f, "2001:db8:2:ff00::/56", "us_west", 48, GEO_MATCH_SUBDIVISION, "US-CA");
-	/* The database's own IPv4 subtree (::/96) and its aliases are not seen again: 6to4 and
-	 * Teredo clients and IPv4-compatible addresses get the default region. */
+	/* The database's own IPv4 subtree (::/96) is not seen again: IPv4-compatible addresses
+	 * (deprecated, RFC 4291) get the default region. Its aliases are followed (test_aliases). */
 	expect(&f, "::192.0.2.1", "americas", 81, GEO_MATCH_DEFAULT, "");
-	expect(&f, "2002:c000:0201::1", "americas", 15, GEO_MATCH_DEFAULT, "");
-	expect(&f, "2001:0:c000:201::1", "americas", 21, GEO_MATCH_DEFAULT, "");
+	expect(&f, "2002:c000:0201::1", "europe", 40, GEO_MATCH_CONTINENT, "EU via 6to4 192.0.2.1/32");
+	expect(&f, "2001:0:c000:201::1", "europe", 56, GEO_MATCH_CONTINENT, "EU via Teredo 192.0.2.1/32");
 	/* Prefix longer than 128 is clamped. */
 	ck_assert(geo_net_parse("2001:db8:1::1", &n));
 	ck_assert_uint_eq(geo_map_lookup(f.m, n.addr, 200, &scope), region_index(&f, "europe"));
 	ck_assert_uint_eq(scope, 48);
+	done(&f);
+}
+END_TEST
+
+/* ---- aliases of the IPv4 data: 6to4 (2002::/16), Teredo (2001::/32) ---- */
+
+START_TEST(test_aliases)
+{
+	struct fixture f;
+	build_ok(&f, STD, NSTD, "americas", CITY);
+	/* 6to4: the IPv4 address is bits 16..47; the scope counts the client's IPv6 bits, 16 + the
+	 * scope of the IPv4 entry (192.0.2.0/24: the NL and DE /25s merged). */
+	expect(&f, "2002:c000:201::1", "europe", 40, GEO_MATCH_CONTINENT, "EU via 6to4 192.0.2.1/32");
+	expect(&f, "2002:c000:200::/48", "europe", 40, GEO_MATCH_CONTINENT, "EU via 6to4 192.0.2.0/32");
+	expect(&f, "2002:c000:2ff:ffff:ffff::/80", "europe", 40, GEO_MATCH_CONTINENT,
+	       "EU via 6to4 192.0.2.255/32");
+	/* A client network shorter than 16 + 32 bits is an IPv4 network: 198.51.100.0/24 spans two
+	 * regions, so the scope (16 + 25) is longer than the client's /40, as for IPv4. */
+	expect(&f, "2002:c633:6400::/40", "us_west", 41, GEO_MATCH_SUBDIVISION,
+	       "US-CA via 6to4 198.51.100.0/24");
+	expect(&f, "2002:c633:64c0::/42", "americas", 41, GEO_MATCH_CONTINENT,
+	       "SA via 6to4 198.51.100.192/26");
+	expect(&f, "2002:c000::/24", "americas", 39, GEO_MATCH_DEFAULT, "via 6to4 192.0.0.0/8");
+	/* Wider than the alias: the client starts at 2002::, IPv4 0.0.0.0/0, whose entry 0.0.0.0/5
+	 * holds no data; the scope is never shorter than the alias. */
+	expect(&f, "2002::/16", "americas", 21, GEO_MATCH_DEFAULT, "via 6to4 0.0.0.0/0");
+	expect(&f, "2002::/15", "americas", 21, GEO_MATCH_DEFAULT, "via 6to4 0.0.0.0/0");
+	/* Teredo: the IPv4 address is bits 32..63 (the Teredo server, as libmaxminddb reads it). */
+	expect(&f, "2001:0:c000:280::/64", "europe", 56, GEO_MATCH_CONTINENT, "EU via Teredo 192.0.2.128/32");
+	expect(&f, "2001:0:c633:6400::/56", "us_west", 57, GEO_MATCH_SUBDIVISION,
+	       "US-CA via Teredo 198.51.100.0/24");
+	/* 10.9.0.0/16 (TO) merges with 10.8.0.0/16 (NZ): 32 + 15. */
+	expect(&f, "2001:0:a09:1::1", "asia", 47, GEO_MATCH_CONTINENT, "OC via Teredo 10.9.0.1/32");
+	/* The IPv4 address is looked up with everything that decides IPv4 clients: the office net
+	 * 203.0.113.0/24 wins over the database's JP there too. */
+	expect(&f, "2002:cb00:7105::1", "office", 40, GEO_MATCH_NET,
+	       "203.0.113.0/24 via 6to4 203.0.113.5/32");
+	expect(&f, "2001:0:cb00:71ff::/64", "office", 56, GEO_MATCH_NET,
+	       "203.0.113.0/24 via Teredo 203.0.113.255/32");
+	/* NAT64's well-known prefix is no MaxMind alias: nothing there, the default region. */
+	expect(&f, "64:ff9b::c000:201", "americas", 10, GEO_MATCH_DEFAULT, "");
+	expect(&f, "64:ff9b::/96", "americas", 10, GEO_MATCH_DEFAULT, "");
+	/* Beside the aliases, 2001:db8::/32 is native IPv6 data. */
+	expect(&f, "2001:db8:1::1", "europe", 48, GEO_MATCH_CONTINENT, "EU");
+	done(&f);
+}
+END_TEST
+
+START_TEST(test_alias_nets)
+{
+	/* A configured net inside 2002::/16 wins over the alias, as nets win over database data; the
+	 * rest of the alias is split around it, and the scope is never shorter than the alias entry
+	 * the client is in (39 below, where 16 + the IPv4 scope would say 32). */
+	const struct rdef defs[] = {
+	    STD[0], STD[1], STD[2],
+	    STD[3], STD[4], {"tunnel", {0}, {0}, {0}, {"2002:a01:100::/40"}, false, 0, 0},
+	};
+	struct fixture f;
+	build_ok(&f, defs, 6, "americas", CITY);
+	expect(&f, "2002:a01:100::1", "tunnel", 40, GEO_MATCH_NET, "2002:a01:100::/40");
+	expect(&f, "2002:a01:1ff::/48", "tunnel", 40, GEO_MATCH_NET, "2002:a01:100::/40");
+	expect(&f, "2002:a01:200::/48", "asia", 39, GEO_MATCH_CONTINENT, "OC via 6to4 10.1.2.0/32");
+	expect(&f, "2002:a01::/48", "asia", 40, GEO_MATCH_CONTINENT, "OC via 6to4 10.1.0.0/32");
+	expect(&f, "2002:a02::/48", "europe", 32, GEO_MATCH_CONTINENT, "AF via 6to4 10.2.0.0/32");
+	expect(&f, "2002:c000:201::1", "europe", 40, GEO_MATCH_CONTINENT, "EU via 6to4 192.0.2.1/32");
+	/* The IPv4 network itself is not the net: 10.1.1.0/24 stays asia. */
+	expect(&f, "10.1.1.1", "asia", 16, GEO_MATCH_CONTINENT, "OC");
+	done(&f);
+
+	/* A net covering the whole alias replaces it. */
+	const struct rdef whole[] = {
+	    STD[0], STD[1], STD[2], STD[3], STD[4], {"sixtofour", {0}, {0}, {0}, {"2002::/16"}, false, 0, 0},
+	};
+	build_ok(&f, whole, 6, "americas", CITY);
+	expect(&f, "2002:c000:201::1", "sixtofour", 16, GEO_MATCH_NET, "2002::/16");
+	expect(&f, "2001:0:c000:201::1", "europe", 56, GEO_MATCH_CONTINENT, "EU via Teredo 192.0.2.1/32");
+	done(&f);
+}
+END_TEST
+
+START_TEST(test_alias_databases)
+{
+	const struct rdef defs[] = {STD[0],
+				    STD[1],
+				    STD[2],
+				    STD[3],
+				    STD[4],
+				    {"korea", {0}, {"KR"}, {0}, {0}, false, 0, 0},
+				    {"france", {0}, {"FR"}, {0}, {0}, false, 0, 0},
+				    {"germany", {0}, {"DE"}, {0}, {0}, false, 0, 0}};
+	static const char *const city_first[] = {DATA "city.mmdb", DATA "country.mmdb", NULL};
+	static const char *const country_first[] = {DATA "country.mmdb", DATA "city.mmdb", NULL};
+	static const char *const dbip_first[] = {DATA "dbip-city-lite.mmdb", DATA "city.mmdb", NULL};
+	static const char *const dbip[] = {DATA "dbip-city-lite.mmdb", NULL};
+	struct fixture f;
+	/* Both have aliases: an aliased client is decided like its IPv4 address, by the first
+	 * database with data for that, here the second one (10.0.0.0/15 and 198.18.0.0/15 are only
+	 * in country.mmdb). */
+	build_ok(&f, defs, 7, "americas", city_first);
+	expect(&f, "2002:a00:1::1", "korea", 32, GEO_MATCH_COUNTRY, "KR via 6to4 10.0.0.1/32");
+	expect(&f, "2002:c000:201::1", "europe", 40, GEO_MATCH_CONTINENT, "EU via 6to4 192.0.2.1/32");
+	expect(&f, "2001:0:c612:1::", "americas", 43, GEO_MATCH_CONTINENT, "NA via Teredo 198.18.0.1/32");
+	done(&f);
+	build_ok(&f, defs, 7, "americas", country_first);
+	expect(&f, "2002:c000:201::1", "france", 40, GEO_MATCH_COUNTRY, "FR via 6to4 192.0.2.1/32");
+	expect(&f, "2002:a03:1::1", "us_west", 32, GEO_MATCH_SUBDIVISION, "US-OR via 6to4 10.3.0.1/32");
+	done(&f);
+
+	/* DB-IP Lite has no aliases: alone, 6to4 and Teredo clients get the default region, as
+	 * before aliases were followed ... */
+	build_ok(&f, defs, 8, "asia", dbip);
+	expect(&f, "2002:c000:201::1", "asia", 15, GEO_MATCH_DEFAULT, "");
+	expect(&f, "2001:0:c000:201::1", "asia", 21, GEO_MATCH_DEFAULT, "");
+	expect(&f, "192.0.2.1", "germany", 24, GEO_MATCH_COUNTRY, "DE");
+	done(&f);
+	/* ... and before city.mmdb, city.mmdb's aliases decide the alias ranges. The IPv4 address is
+	 * then decided by the whole map, DB-IP Lite first: DE, where libmaxminddb asked database by
+	 * database would answer city.mmdb's NL. A 6to4 client gets its IPv4 address's answer. */
+	build_ok(&f, defs, 8, "asia", dbip_first);
+	expect(&f, "2002:c000:201::1", "germany", 40, GEO_MATCH_COUNTRY, "DE via 6to4 192.0.2.1/32");
+	expect(&f, "192.0.2.1", "germany", 24, GEO_MATCH_COUNTRY, "DE");
+	/* 10.1.0.0/16 (AU) merges with 10.0.0.0/16 (no data, the default region asia): 16 + 15. */
+	expect(&f, "2002:a01::1", "asia", 31, GEO_MATCH_CONTINENT, "OC via 6to4 10.1.0.0/32");
 	done(&f);
 }
 END_TEST
@@ -716,11 +840,29 @@ static unsigned oracle_rules(MMDB_entry_s *e)
 	return 1;
 }
 
+/* The address configured nets see: a 6to4 (2002::/16) or Teredo (2001::/32) address, which both
+ * test databases alias to their IPv4 data, stands for ::ffff: and the IPv4 address in its bits
+ * 16..47 or 32..63 (what libmaxminddb reads there); any other address for itself. */
+static void oracle_net_view(const uint8_t a[16], uint8_t out[16])
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	memcpy(out, a, 16);
+	if (a[0] == 0x20 && a[1] == 0x02) {
+		memcpy(out, mapped, 12);
+		memcpy(out + 12, a + 2, 4);
+	} else if (a[0] == 0x20 && a[1] == 0x01 && !a[2] && !a[3]) {
+		memcpy(out, mapped, 12);
+		memcpy(out + 12, a + 4, 4);
+	}
+}
+
 static unsigned oracle_region(struct oracle *o, const uint8_t a[16])
 {
+	uint8_t view[16];
+	oracle_net_view(a, view);
 	for (int i = 0; i < 2; i++) {
 		uint8_t m[16];
-		memcpy(m, a, 16);
+		memcpy(m, view, 16);
 		for (unsigned b = o->office[i].prefix; b < 128; b++)
 			m[b / 8] &= (uint8_t) ~(0x80 >> (b % 8));
 		if (!memcmp(m, o->office[i].addr, 16))
@@ -753,9 +895,25 @@ static uint64_t rnd(void)
 	return rnd_state;
 }
 
-/* A random address near the test data: inside or beside its networks, or anywhere. */
+/* A random address near the test data: inside or beside its networks (IPv4 ones also through the
+ * 6to4 and Teredo aliases), or anywhere. */
 static void random_addr(uint8_t a[16])
 {
+	if (rnd() % 5 == 0) { /* an IPv4 address as below, moved into 6to4 or Teredo */
+		uint8_t v4[16];
+		do
+			random_addr(v4);
+		while (v4[10] != 0xff || v4[0]);
+		for (int i = 0; i < 16; i++)
+			a[i] = (uint8_t)(rnd() >> 24);
+		bool teredo = rnd() & 1;
+		a[0] = 0x20;
+		a[1] = teredo ? 0x01 : 0x02;
+		if (teredo)
+			a[2] = a[3] = 0;
+		memcpy(a + (teredo ? 4 : 2), v4 + 12, 4);
+		return;
+	}
 	static const char *const near_v4[] = {"192.0.2.0", "198.51.100.0", "203.0.113.0", "10.0.0.0",
 					      "10.6.0.0",  "198.18.0.0",   "192.0.3.0",	  "9.255.0.0"};
 	uint64_t r = rnd();
@@ -778,9 +936,6 @@ static void random_addr(uint8_t a[16])
 			memset(a, 0, 10);
 			a[10] = a[11] = 0xff;
 		}
-		if (a[0] == 0x20 && (a[1] == 0x02 || (a[1] == 0x01 && !a[2] && !a[3])))
-			a[0] =
-			    0x30; /* not 6to4 / Teredo: aliases libmaxminddb follows and the map does not */
 	}
 }
 
@@ -842,6 +997,10 @@ START_TEST(test_demo_database)
 	expect(&f, "10.5.0.1", "us_west", 15, GEO_MATCH_SUBDIVISION, "US-WA"); /* with 10.4/16 US-OR */
 	expect(&f, "2001:db8:6::1", "asia", 47, GEO_MATCH_CONTINENT, "AS");    /* with 2001:db8:7::/48 AU */
 	expect(&f, "2001:db8:42::1", "office", 48, GEO_MATCH_NET, "2001:db8:42::/48");
+	/* The 6to4 client of the issue: mmdblookup says NL, and so does the map. */
+	expect(&f, "2002:c000:200::/48", "europe", 40, GEO_MATCH_CONTINENT, "EU via 6to4 192.0.2.0/32");
+	expect(&f, "2002:c633:6480::/48", "americas", 41, GEO_MATCH_CONTINENT,
+	       "NA via 6to4 198.51.100.128/32");
 	done(&f);
 }
 END_TEST
@@ -942,6 +1101,9 @@ static Suite *geo_suite(void)
 	tcase_add_test(tc, test_longest_net);
 	tcase_add_test(tc, test_default_region);
 	tcase_add_test(tc, test_ipv4_mapped_and_ipv6);
+	tcase_add_test(tc, test_aliases);
+	tcase_add_test(tc, test_alias_nets);
+	tcase_add_test(tc, test_alias_databases);
 	tcase_add_test(tc, test_merging);
 	tcase_add_test(tc, test_several_databases);
 	tcase_add_test(tc, test_country_schema);

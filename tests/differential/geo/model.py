@@ -11,23 +11,34 @@
 # a resolver may give the answer to any client within the scope). Honesty only gets easier as S
 # grows, so the shortest honest scope is the bound: a server's scope must be at least that.
 #
-# The structure of the database (which networks exist) comes from networks.txt; what each network
-# says (continent, country, first subdivision) is read back from the generated database with
-# mmdblookup, so this file assumes nothing about how scripts/gen-geo-db.pl writes records. IPv4
-# lives at ::ffff:0:0/96 here, as IPv4-mapped IPv6 addresses; aliases of the IPv4 data elsewhere in
-# IPv6 (6to4, Teredo, ::/96) are not modelled and no client uses them.
+# Which network decides an address comes from the database's own search tree, read here and walked
+# bit by bit as libmaxminddb walks it (IPv4 lives at ::/96 of the IPv6 tree; IPv4 clients are
+# ::ffff:a.b.c.d, which the writer aliases there); what a network's record says (continent, country,
+# first subdivision) is read back with mmdblookup, so this file assumes nothing about how
+# scripts/gen-geo-db.pl writes records. networks.txt is only checked against the tree.
+#
+# Aliases of the IPv4 data: a record at network N/d that points back at the ::/96 node makes every
+# address of N/d stand for the IPv4 address in its bits [d, d + 32) -- 6to4 (2002::/16, bits
+# 16..47) and Teredo (2001::/32, bits 32..63) in MaxMind's files; libmaxminddb follows them without
+# knowing. The deployment's rules then apply as meridian documents them: a configured net containing
+# the address itself wins; otherwise the address gets the answer of the IPv4 address it stands for,
+# configured IPv4 nets included. Not aliases: ::ffff:0:0/96 (the IPv4 clients themselves), ::/96
+# (IPv4-compatible addresses, deprecated: no data), and NAT64's 64:ff9b::/96, which no MaxMind
+# writer aliases (whatever the tree holds there decides).
 import ipaddress
+import re
 import subprocess
 import sys
 
 MAPPED = ipaddress.ip_network("::ffff:0:0/96")
+V4BASE = int(MAPPED.network_address)
 
 
 def to6(net):
     """An ip_network in the 128-bit space (IPv4 as IPv4-mapped)."""
     if net.version == 6:
         return net
-    base = int(MAPPED.network_address) + int(net.network_address)
+    base = V4BASE + int(net.network_address)
     return ipaddress.ip_network((base, 96 + net.prefixlen))
 
 
@@ -44,23 +55,98 @@ def mmdb_value(db, addr, *path):
     return None
 
 
-def read_networks(db, path):
-    """[(network in 128-bit space, (continent, country, subdivision))] from networks.txt and the db."""
-    nets = []
+class Tree:
+    """The search tree of a MaxMind DB file (IPv6 trees only), walked as libmaxminddb walks it."""
+
+    def __init__(self, path):
+        self.path = path
+        meta = subprocess.run(["mmdblookup", "-v", "-f", path, "-i", "::"],
+                              capture_output=True, text=True).stdout
+        fields = dict(re.findall(r"^\s*(Node count|Record size|IP version):\s*(\S+)", meta, re.M))
+        if fields.get("IP version") != "IPv6" or "Node count" not in fields:
+            sys.exit(f"model.py: {path}: expected the metadata of an IPv6 MaxMind DB, got:\n{meta}")
+        self.nodes = int(fields["Node count"])
+        self.bits = int(fields["Record size"])
+        with open(path, "rb") as f:
+            self.data = f.read(self.nodes * self.bits // 4)
+        node = 0
+        for _ in range(96):  # the IPv4 subtree: 96 zero bits from the root
+            node = self.record(node, 0)
+            if node >= self.nodes:
+                sys.exit(f"model.py: {path}: no IPv4 subtree at ::/96")
+        self.v4root = node
+
+    def record(self, node, bit):
+        """The left (0) or right (1) record of a node: < nodes a node, == nodes empty, else data."""
+        size = self.bits // 4  # bytes per node
+        b = self.data[node * size:(node + 1) * size]
+        if self.bits == 24:
+            return int.from_bytes(b[3 * bit:3 * bit + 3], "big")
+        if self.bits == 28:
+            high = b[3] >> 4 if bit == 0 else b[3] & 0x0F
+            low = b[0:3] if bit == 0 else b[4:7]
+            return high << 24 | int.from_bytes(low, "big")
+        return int.from_bytes(b[4 * bit:4 * bit + 4], "big")
+
+    def step(self, value, start, depth):
+        """What the record value of network start/depth is: ("node", node to walk on),
+        ("alias", depth), ("data", value) or ("none", None)."""
+        if value == self.v4root:
+            if depth == 96 and start == V4BASE:
+                return "node", value  # ::ffff:0:0/96: IPv4 clients, walked in the IPv4 subtree
+            holds = [v >> (128 - depth) << (128 - depth) == start for v in (0, V4BASE)]
+            if depth > 96 or any(holds):
+                return "none", None  # a cycle, or a network holding ::/96 or ::ffff:0:0/96
+            return "alias", depth
+        if value < self.nodes:
+            return "node", value
+        if value == self.nodes:
+            return "none", None
+        return "data", value
+
+    def find(self, addr):
+        """(kind, value, start, depth) of the record deciding addr: kind as step() says."""
+        node = 0
+        for depth in range(1, 129):
+            start = addr >> (128 - depth) << (128 - depth)
+            kind, value = self.step(self.record(node, addr >> (128 - depth) & 1), start, depth)
+            if kind != "node":
+                return kind, value, start, depth
+            node = value
+        sys.exit(f"model.py: {self.path}: the tree is deeper than 128 bits")
+
+    def leaves(self, lo, hi):
+        """(kind, value, start, depth) of every record whose network overlaps [lo, hi]."""
+        stack = [(0, 0, 0)]
+        while stack:
+            node, depth, base = stack.pop()
+            for bit in (0, 1):
+                start = base | bit << (127 - depth)
+                end = start + (1 << (127 - depth)) - 1
+                if end < lo or start > hi:
+                    continue
+                kind, value = self.step(self.record(node, bit), start, depth + 1)
+                if kind == "node":
+                    stack.append((value, depth + 1, start))
+                else:
+                    yield kind, value, start, depth + 1
+
+
+def alias_v4(addr, depth):
+    """The IPv4-mapped address an address of an alias at depth stands for."""
+    return V4BASE + (addr >> (96 - depth) & 0xFFFFFFFF)
+
+
+def check_networks(db, tree, path):
+    """Every network of networks.txt must have data in the tree (is db the database of path?)."""
     with open(path) as f:
         for line in f:
             words = line.split("#")[0].split()
             if not words:
                 continue
-            net = ipaddress.ip_network(words[0])
-            first = str(net.network_address)
-            codes = (mmdb_value(db, first, "continent", "code"),
-                     mmdb_value(db, first, "country", "iso_code"),
-                     mmdb_value(db, first, "subdivisions", "0", "iso_code"))
-            if codes[0] is None:
-                sys.exit(f"model.py: {db} has no continent for {net} (is it the database of {path}?)")
-            nets.append((to6(net), codes))
-    return nets
+            net = to6(ipaddress.ip_network(words[0]))
+            if tree.find(int(net.network_address))[0] != "data":
+                sys.exit(f"model.py: {db} has no data for {words[0]} (is it the database of {path}?)")
 
 
 def read_regions(path):
@@ -93,9 +179,17 @@ def read_regions(path):
 
 
 class Model:
-    def __init__(self, networks, rules, default):
-        self.networks, self.rules, self.default = networks, rules, default
-        self.bounds = [n for n, _ in networks] + list(rules["net"])
+    def __init__(self, db, tree, rules, default):
+        self.db, self.tree, self.rules, self.default = db, tree, rules, default
+        self.codes = {}  # data record -> (continent, country, subdivision)
+
+    def record_codes(self, value, addr):
+        if value not in self.codes:
+            a = str(ipaddress.IPv6Address(addr))
+            self.codes[value] = (mmdb_value(self.db, a, "continent", "code"),
+                                 mmdb_value(self.db, a, "country", "iso_code"),
+                                 mmdb_value(self.db, a, "subdivisions", "0", "iso_code"))
+        return self.codes[value]
 
     def answer(self, addr):
         """The datacenter of one address (an int in the 128-bit space)."""
@@ -103,29 +197,54 @@ class Model:
         nets = [n for n in self.rules["net"] if a in n]
         if nets:
             return self.rules["net"][max(nets, key=lambda n: n.prefixlen)]
-        inside = [(n, c) for n, c in self.networks if a in n]
-        if not inside:
+        kind, value, _, depth = self.tree.find(addr)
+        if kind == "alias":
+            return self.answer(alias_v4(addr, depth))
+        if kind != "data":
             return self.default
-        _, (continent, country, subdivision) = max(inside, key=lambda nc: nc[0].prefixlen)
+        continent, country, subdivision = self.record_codes(value, addr)
         for kind, value in (("subdivision", f"{country}-{subdivision}"), ("country", country),
                             ("continent", continent)):
             if value in self.rules[kind]:
                 return self.rules[kind][value]
         return self.default
 
-    def uniform(self, block):
-        """Whether every address of block gets one answer: it is enough to look at the block's
-        start and at every network boundary inside it, where the answer can change."""
-        lo, hi = int(block.network_address), int(block.broadcast_address)
+    def points(self, lo, hi):
+        """Addresses of [lo, hi] where the answer can change: lo, and every boundary of a
+        configured net or a database network inside; inside an alias, the boundaries of what the
+        IPv4 addresses it stands for do."""
         points = {lo}
-        for n in self.bounds:
-            start, end = int(n.network_address), int(n.broadcast_address)
-            if start <= hi and end >= lo:
-                if start > lo:
-                    points.add(start)
-                if end < hi:
-                    points.add(end + 1)
-        return len({self.answer(p) for p in points}) == 1
+
+        def bounds(start, end):
+            if lo < start <= hi:
+                points.add(start)
+            if lo <= end < hi:
+                points.add(end + 1)
+
+        for n in self.rules["net"]:
+            bounds(int(n.network_address), int(n.broadcast_address))
+        for kind, _, start, depth in self.tree.leaves(lo, hi):
+            bounds(start, start + (1 << (128 - depth)) - 1)
+            if kind != "alias":
+                continue
+            shift = 96 - depth  # the IPv4 address sits above this many bits
+            first, last = max(lo, start), min(hi, start + (1 << (128 - depth)) - 1)
+            for p in self.points(alias_v4(first, depth), alias_v4(last, depth)):
+                q = start | (p - V4BASE) << shift
+                if lo < q <= hi:
+                    points.add(q)
+        return points
+
+    def uniform(self, block):
+        """Whether every address of block gets one answer: it is enough to look at the points
+        where the answer can change."""
+        lo, hi = int(block.network_address), int(block.broadcast_address)
+        answers = set()
+        for p in sorted(self.points(lo, hi)):
+            answers.add(self.answer(p))
+            if len(answers) > 1:
+                return False
+        return True
 
     def shortest_scope(self, addr, low):
         for s in range(low, 129):
@@ -139,7 +258,9 @@ def main():
         sys.exit("usage: model.py DATABASE NETWORKS REGIONS <clients")
     db, networks_path, regions_path = sys.argv[1:]
     rules, default, dcs = read_regions(regions_path)
-    model = Model(read_networks(db, networks_path), rules, default)
+    tree = Tree(db)
+    check_networks(db, tree, networks_path)
+    model = Model(db, tree, rules, default)
     for line in sys.stdin:
         words = line.split()
         if not words:
