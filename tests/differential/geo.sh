@@ -39,55 +39,9 @@ MERIDIAND=${MERIDIAND:-$BUILD_DIR/meridiand}
 FREEPORT=${FREEPORT:-$BUILD_DIR/tests/freeport}
 PEERS=(gdnsd knot)
 
-PASSED=0
-FAILED=0
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/meridian-geo-diff.XXXXXX") || exit 1
-PIDS=()
 declare -A PORT SKIP DOWN DC_OF
-
-cleanup()
-{
-	local pid i
-	for pid in "${PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null
-	done
-	for pid in "${PIDS[@]}"; do
-		for ((i = 0; i < 100; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	rm -rf "$TMP"
-	echo "$PASSED passed, $FAILED failed"
-	# a plain "exit" in a trap would exit with the status from before the trap
-	[ "$FAILED" -eq 0 ] && exit 0
-	exit 1
-}
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-
-ok()
-{
-	PASSED=$((PASSED + 1))
-	echo "ok - $1"
-}
-
-not_ok()
-{
-	FAILED=$((FAILED + 1))
-	echo "not ok - $1"
-	[ -n "${2:-}" ] && [ -f "$2" ] && tail -n 20 "$2" | sed 's/^/#   /'
-	return 0
-}
-
-bail()
-{
-	not_ok "$@"
-	exit 1
-}
+TMP_NAME=meridian-geo-diff # read by lib.sh
+. "$HERE/lib.sh"
 
 # ---- servers ----------------------------------------------------------------------------------------
 

@@ -26,42 +26,8 @@ ZONES=(example.com child.example.com example.net)
 IDENTITY=ns-diff
 VERSION=diff-version
 
-PASSED=0
-FAILED=0
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/meridian-diff.XXXXXX") || exit 1
-PIDS=()
-
-cleanup()
-{
-	local pid i
-	for pid in "${PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null
-	done
-	for pid in "${PIDS[@]}"; do
-		for ((i = 0; i < 100; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	rm -rf "$TMP"
-	echo "$PASSED passed, $FAILED failed"
-	# A bare exit in an EXIT trap keeps the status from before the trap: say it.
-	[ "$FAILED" -eq 0 ] && exit 0
-	exit 1
-}
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
-
-bail()
-{
-	FAILED=$((FAILED + 1))
-	echo "not ok - $1"
-	[ -n "${2:-}" ] && [ -f "$2" ] && sed 's/^/#   /' "$2"
-	exit 1
-}
+TMP_NAME=meridian-diff # read by lib.sh
+. "$HERE/lib.sh"
 
 # ---- servers ----------------------------------------------------------------------------------------
 
@@ -244,22 +210,16 @@ while IFS= read -r line || [ -n "$line" ]; do
 	note=""
 	[ -n "$skip" ] && note=" ($skip not compared: $reason)"
 	if grep -q '^rcode: NONE' <<<"$out_a"; then
-		FAILED=$((FAILED + 1))
-		echo "not ok - $query: NSD did not answer$note"
+		not_ok "$query: NSD did not answer$note"
 	elif [ "$out_a" = "$out_b" ]; then
-		PASSED=$((PASSED + 1))
-		echo "ok - $query$note"
+		ok "$query$note"
 		[ "${SHOW:-0}" = 1 ] && sed 's/^/#   /' <<<"$out_a"
 	else
-		FAILED=$((FAILED + 1))
-		echo "not ok - $query$note"
+		not_ok "$query$note"
 		diff -u --label nsd --label "$B_NAME" <(echo "$out_a") <(echo "$out_b") | tail -n +3 | sed 's/^/#   /'
 	fi
 done <"$HERE/queries.txt"
 
 for pid in "${PIDS[@]}"; do
-	kill -0 "$pid" 2>/dev/null || {
-		FAILED=$((FAILED + 1))
-		echo "not ok - a server died during the run"
-	}
+	kill -0 "$pid" 2>/dev/null || not_ok "a server died during the run"
 done

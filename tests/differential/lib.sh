@@ -1,0 +1,56 @@
+# shellcheck shell=bash
+# lib.sh -- the harness the differential tests share (sourced by run.sh and geo.sh): counters, a
+# temporary folder, the servers' pids and stopping them at exit, and ok / not_ok / bail lines.
+# The sourcing script sets TMP_NAME (the temporary folder's prefix) first and appends every server
+# it starts to PIDS. At exit: "N passed, N failed", status 1 when anything failed.
+
+PASSED=0
+FAILED=0
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/${TMP_NAME:-meridian-diff}.XXXXXX") || exit 1
+PIDS=()
+
+cleanup()
+{
+	local pid i
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${PIDS[@]}"; do
+		for ((i = 0; i < 100; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	rm -rf "$TMP"
+	echo "$PASSED passed, $FAILED failed"
+	# A bare exit in an EXIT trap keeps the status from before the trap: say it.
+	[ "$FAILED" -eq 0 ] && exit 0
+	exit 1
+}
+trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+ok()
+{
+	PASSED=$((PASSED + 1))
+	echo "ok - $1"
+}
+
+# not_ok DESCRIPTION [LOG]: a failure, with the end of LOG when given.
+not_ok()
+{
+	FAILED=$((FAILED + 1))
+	echo "not ok - $1"
+	[ -n "${2:-}" ] && [ -f "$2" ] && tail -n 20 "$2" | sed 's/^/#   /'
+	return 0
+}
+
+# bail DESCRIPTION [LOG]: a failure that ends the test.
+bail()
+{
+	not_ok "$@"
+	exit 1
+}
