@@ -1,8 +1,8 @@
 # lib.sh -- the harness the differential tests share (sourced by run.sh and geo.sh): counters, a
-# shellcheck shell=bash
 # temporary folder, the servers' pids and stopping them at exit, and ok / not_ok / bail lines.
 # The sourcing script sets TMP_NAME (the temporary folder's prefix) first and appends every server
 # it starts to PIDS. At exit: "N passed, N failed", status 1 when anything failed.
+# shellcheck shell=bash
 
 PASSED=0
 FAILED=0
