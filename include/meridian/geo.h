@@ -65,6 +65,10 @@ struct geo_spec {
 	const struct geo_region_spec *regions;
 	size_t region_count;
 	unsigned default_region; /* index into regions */
+	/* For messages: the config that lists the databases and the line of each (NULL: a database's
+	 * errors name its file alone). */
+	const char *config_file;
+	const unsigned *database_lines;
 };
 
 /* How a region was decided, for --explain and `meridianctl explain`. */

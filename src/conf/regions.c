@@ -332,13 +332,18 @@ void conf_key_geoip(struct loader *ld, const struct conf_key *k, const struct si
 		return;
 	}
 	const char **out = arena_alloc(&ld->c->arena, (size_t)n * sizeof(*out));
+	unsigned *lines = arena_alloc(&ld->c->arena, (size_t)n * sizeof(*lines));
 	size_t count = 0;
 	conf_items_begin(ld, &t, &items);
 	for (lua_Integer i = 1; i <= n; i++) {
 		lua_rawgeti(L, -1, i);
-		count += geoip_one(ld, i, conf_items_next(ld, &items).line, &out[count]);
+		lines[count] = conf_items_next(ld, &items).line;
+		count += geoip_one(ld, i, lines[count], &out[count]);
 		lua_pop(L, 1);
 	}
 	ld->c->geo.databases = out;
 	ld->c->geo.database_count = count;
+	/* a database that turns out corrupt when the map is built is reported at its line here */
+	ld->c->geo.config_file = ld->c->path;
+	ld->c->geo.database_lines = lines;
 }

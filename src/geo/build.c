@@ -172,13 +172,13 @@ static uint32_t intern(struct build *b, MMDB_entry_s *entry)
 	struct geo_record r;
 	int st = geo_db_read_record(entry, &r);
 	if (st != MMDB_SUCCESS) {
-		diag_error(b->d, b->db->path, 0, "corrupt GeoIP database: data record at offset %u: %s",
+		geo_db_report(b->db, b->d, DIAG_ERROR, "corrupt GeoIP database: data record at offset %u: %s",
 			   entry->offset, MMDB_strerror(st));
 		b->failed = true;
 		return GEO_NONE;
 	}
 	if (r.sub_without_code && b->rules->sub_count && !b->warned_no_subdivision_codes) {
-		diag_warn(b->d, b->db->path, 0,
+		geo_db_report(b->db, b->d, DIAG_WARNING,
 			  "subdivisions in this database have names but no iso_code (DB-IP Lite): "
 			  "subdivision rules "
 			  "cannot match its networks, which fall back to country and continent rules");
@@ -212,7 +212,7 @@ static uint32_t alias_rec(struct build *b, const uint8_t net[16], unsigned prefi
 		    b->aliases[i].a.prefix == a.prefix)
 			return b->aliases[i].rec;
 	if (b->alias_count == GEO_ALIAS_MAX) {
-		diag_error(b->d, b->db->path, 0,
+		geo_db_report(b->db, b->d, DIAG_ERROR,
 			   "unsupported GeoIP database: more than %u networks alias the IPv4 data "
 			   "(MaxMind's: 6to4 and Teredo)",
 			   GEO_ALIAS_MAX);
@@ -276,7 +276,7 @@ static void visit(struct build *b, uint8_t type, uint64_t value, MMDB_entry_s *e
 	default:
 		break;
 	}
-	diag_error(b->d, b->db->path, 0, "corrupt GeoIP database: invalid record at depth %u", depth);
+	geo_db_report(b->db, b->d, DIAG_ERROR, "corrupt GeoIP database: invalid record at depth %u", depth);
 	b->failed = true;
 }
 
@@ -285,14 +285,14 @@ static void walk(struct build *b, uint32_t node, uint32_t t, unsigned depth, boo
 	if (b->failed)
 		return;
 	if (b->budget-- == 0) {
-		diag_error(b->d, b->db->path, 0, "corrupt GeoIP database: search tree has cycles");
+		geo_db_report(b->db, b->d, DIAG_ERROR, "corrupt GeoIP database: search tree has cycles");
 		b->failed = true;
 		return;
 	}
 	MMDB_search_node_s sn;
 	int st = MMDB_read_node(&b->db->mmdb, node, &sn);
 	if (st != MMDB_SUCCESS) {
-		diag_error(b->d, b->db->path, 0, "corrupt GeoIP database: node %u: %s", node,
+		geo_db_report(b->db, b->d, DIAG_ERROR, "corrupt GeoIP database: node %u: %s", node,
 			   MMDB_strerror(st));
 		b->failed = true;
 		return;
@@ -466,7 +466,8 @@ static bool open_dbs(struct geo_map *m, const struct geo_spec *spec, struct diag
 	m->dbs = arena_alloc(&m->arena, (spec->database_count ? spec->database_count : 1) * sizeof(*m->dbs));
 	for (size_t i = 0; i < spec->database_count; i++) {
 		const char *path = arena_strdup(&m->arena, spec->databases[i] ? spec->databases[i] : "");
-		if (geo_db_open(&m->dbs[m->db_count], path, d))
+		unsigned line = spec->database_lines ? spec->database_lines[i] : 0;
+		if (geo_db_open(&m->dbs[m->db_count], path, spec->config_file, line, d))
 			m->db_count++;
 		else
 			ok = false; /* go on: report every database that is missing or corrupt */

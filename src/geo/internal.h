@@ -84,6 +84,8 @@ struct geo_key {
 struct geo_db {
 	MMDB_s mmdb;
 	const char *path;
+	const char *conf_file; /* where the database is listed, for messages (NULL: none) */
+	unsigned conf_line;
 	bool is_v4;	      /* ip_version 4: the whole tree is IPv4 (32 bits deep) */
 	uint32_t v4_node;     /* node at ::/96 (the root for IPv4 databases), GEO_NONE if none */
 	bool v4_has_data;     /* the path to ::/96 ends in a data record covering all of it */
@@ -113,7 +115,12 @@ static inline uint32_t geo_alias_v4(const struct geo_alias *a, uint64_t hi, uint
 	return (uint32_t)(hi << (d - 32) | lo >> (96 - d));
 }
 
-bool geo_db_open(struct geo_db *db, const char *path, struct diag *d);
+/* Opens path; its errors are reported at conf_file:conf_line when conf_file is given. */
+bool geo_db_open(struct geo_db *db, const char *path, const char *conf_file, unsigned conf_line, struct diag *d);
+/* Reports a problem of the database: "conf:line: geoip database PATH: message", or "PATH: message"
+ * when the config location is unknown. */
+void geo_db_report(const struct geo_db *db, struct diag *d, enum diag_level level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 void geo_db_close(struct geo_db *db);
 /* Reads the fields the rules need. MMDB_SUCCESS, or the error of a corrupt record. */
 int geo_db_read_record(MMDB_entry_s *entry, struct geo_record *out);

@@ -3,9 +3,24 @@
  * record (or the alias of the IPv4 data) of one address by the same rules the build's tree walk
  * follows. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
+
+void geo_db_report(const struct geo_db *db, struct diag *d, enum diag_level level, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (db->conf_file)
+		diag_add(d, level, db->conf_file, db->conf_line, "geoip database %s: %s", db->path, msg);
+	else
+		diag_add(d, level, db->path, 0, "%s", msg);
+}
 
 /* Where IPv4 lives in an IPv6 database: follow 96 zero bits from the root. */
 static bool find_v4_subtree(struct geo_db *db, struct diag *d)
@@ -15,7 +30,7 @@ static bool find_v4_subtree(struct geo_db *db, struct diag *d)
 		MMDB_search_node_s sn;
 		int st = MMDB_read_node(&db->mmdb, node, &sn);
 		if (st != MMDB_SUCCESS) {
-			diag_error(d, db->path, 0, "corrupt GeoIP database: search tree: %s",
+			geo_db_report(db, d, DIAG_ERROR, "corrupt GeoIP database: search tree: %s",
 				   MMDB_strerror(st));
 			return false;
 		}
@@ -30,7 +45,7 @@ static bool find_v4_subtree(struct geo_db *db, struct diag *d)
 		case MMDB_RECORD_TYPE_EMPTY:
 			return true;
 		default:
-			diag_error(d, db->path, 0, "corrupt GeoIP database: invalid record in node %u", node);
+			geo_db_report(db, d, DIAG_ERROR, "corrupt GeoIP database: invalid record in node %u", node);
 			return false;
 		}
 	}
@@ -38,21 +53,23 @@ static bool find_v4_subtree(struct geo_db *db, struct diag *d)
 	return true;
 }
 
-bool geo_db_open(struct geo_db *db, const char *path, struct diag *d)
+bool geo_db_open(struct geo_db *db, const char *path, const char *conf_file, unsigned conf_line, struct diag *d)
 {
 	memset(db, 0, sizeof(*db));
 	db->path = path;
+	db->conf_file = conf_file;
+	db->conf_line = conf_line;
 	db->v4_node = GEO_NONE;
 	errno = 0;
 	int st = MMDB_open(path, MMDB_MODE_MMAP, &db->mmdb);
 	int err = errno;
 	if (st == MMDB_FILE_OPEN_ERROR || st == MMDB_IO_ERROR) {
-		diag_error(d, path, 0, "cannot open GeoIP database: %s%s%s", MMDB_strerror(st),
+		geo_db_report(db, d, DIAG_ERROR, "cannot open GeoIP database: %s%s%s", MMDB_strerror(st),
 			   err ? ": " : "", err ? strerror(err) : "");
 		return false;
 	}
 	if (st != MMDB_SUCCESS) {
-		diag_error(d, path, 0, "corrupt GeoIP database (not a MaxMind DB file): %s",
+		geo_db_report(db, d, DIAG_ERROR, "corrupt GeoIP database (not a MaxMind DB file): %s",
 			   MMDB_strerror(st));
 		return false;
 	}
@@ -67,7 +84,7 @@ bool geo_db_open(struct geo_db *db, const char *path, struct diag *d)
 	else if (meta->node_count == 0)
 		bad = "empty search tree";
 	if (bad) {
-		diag_error(d, path, 0, "unsupported GeoIP database: %s", bad);
+		geo_db_report(db, d, DIAG_ERROR, "unsupported GeoIP database: %s", bad);
 		MMDB_close(&db->mmdb);
 		return false;
 	}

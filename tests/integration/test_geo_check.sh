@@ -142,15 +142,15 @@ expect_check_error "a missing database: exit 1 at the geoip line" '(^|/)nodb\.co
 head -c 4096 /dev/urandom >"$D/corrupt.mmdb"
 f=$(GEOIP=$D/corrupt.mmdb geo_conf corrupt.conf)
 run_check "$f"
-expect_check_error "a corrupt database: exit 1, the database named as corrupt" 'corrupt\.mmdb.*corrupt'
+expect_check_error "a corrupt database: exit 1 at the geoip line, the database named as corrupt" '(^|/)corrupt\.conf:4: geoip database .*corrupt\.mmdb: corrupt'
 printf 'MaxMind' >"$D/short.mmdb"
 f=$(GEOIP=$D/short.mmdb geo_conf short.conf)
 run_check "$f"
-expect_check_error "a truncated database (7 bytes): exit 1, named" 'short\.mmdb.*(corrupt|invalid|short|truncated)'
+expect_check_error "a truncated database (7 bytes): exit 1 at the geoip line, named" '(^|/)short\.conf:4: geoip database .*short\.mmdb: .*(corrupt|invalid|short|truncated)'
 : >"$D/empty.mmdb"
 f=$(GEOIP=$D/empty.mmdb geo_conf empty.conf)
 run_check "$f"
-expect_check_error "an empty database file: exit 1, named" 'empty\.mmdb'
+expect_check_error "an empty database file: exit 1 at the geoip line, named" '(^|/)empty\.conf:4: geoip database .*empty\.mmdb'
 f=$(GEOIP=$D geo_conf dir.conf)
 run_check "$f"
 expect_check_error "a folder given as the database: exit 1" '(^|/)dir\.conf:4: |geocheck'
