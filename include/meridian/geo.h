@@ -3,8 +3,9 @@
  * libmaxminddb.
  *
  * Addresses are 16 bytes: IPv6 as is, IPv4 as the IPv4-mapped address ::ffff:a.b.c.d, and prefix
- * lengths are in that 128-bit space (an IPv4 /24 is 96 + 24). Scopes handed back are in the
- * client's own family (an IPv4 client gets 0..32).
+ * lengths are in that 128-bit space (an IPv4 /24 is 96 + 24), scopes handed back too: only the
+ * caller knows whether ::ffff:192.0.2.0/120 came from an IPv4 client (scope 24 in its ECS) or an
+ * IPv6 one (scope 120), so it converts.
  *
  * Region of a client: the most specific rule wins: configured nets (longest prefix) over
  * subdivisions over countries over continents; otherwise the default region. The map stores CIDR
@@ -14,7 +15,7 @@
  * Aliases: MaxMind-format IPv6 databases point 6to4 (2002::/16) and Teredo (2001::/32) back at their
  * IPv4 data, so libmaxminddb reads the IPv4 address from bits 16..47 or 32..63. The map follows
  * every such alias a database has: a client there gets the region of that IPv4 address (configured
- * IPv4 nets included), with a scope in its own IPv6 bits (the alias prefix + the IPv4 scope, or
+ * IPv4 nets included), with a scope in IPv6 bits (the alias prefix + the IPv4 scope, or
  * longer). Configured nets inside an alias win, as over database data. NAT64's 64:ff9b::/96 and
  * IPv4-compatible ::/96 are not aliases. */
 #ifndef MERIDIAN_GEO_H
@@ -93,7 +94,7 @@ void geo_map_free(struct geo_map *m);
 
 /* Query path (no allocation, no locks): the region of the client network addr/prefix (prefix in the
  * 128-bit space: 128 for a plain IPv6 source address, 96 + n for an IPv4 /n). *scope receives the
- * prefix length, in the client's family, of the map entry that decided (may be longer than the
+ * prefix length, in the 128-bit space, of the map entry that decided (may be longer than the
  * given prefix when the client network spans entries of different regions; for a 6to4 or Teredo
  * client, the alias prefix + the scope of its IPv4 address, at least the alias entry's). */
 unsigned geo_map_lookup(const struct geo_map *m, const uint8_t addr[16], unsigned prefix, unsigned *scope);

@@ -214,8 +214,8 @@ struct wire_mark {
 };
 
 /* Starts a response to q in buf (limit bytes): header with q's id, QR=1, q's opcode and RD copied,
- * everything else clear (CD too: RFC 4035 3.1.6); the question is echoed from q->question_wire when has_question
- * (its name registered for compression, so the qname is always at offset 12). q must stay valid
+ * everything else clear (CD too: RFC 4035 3.1.6); the question is echoed from q->question_wire when
+ * has_question (its name registered for compression, so the qname is always at offset 12). q must stay valid
  * until the message is finished: names are compressed against q->qname.
  * Returns false only when limit is too small for header and question. */
 bool wire_build_start(struct wire_builder *b, uint8_t *buf, size_t limit, const struct wire_query *q);
@@ -223,7 +223,7 @@ bool wire_build_start(struct wire_builder *b, uint8_t *buf, size_t limit, const 
 void wire_build_reserve(struct wire_builder *b, size_t n);
 void wire_build_set_flags(struct wire_builder *b, uint16_t set_bits); /* ORs bits into the flags */
 void wire_build_clear_flags(struct wire_builder *b, uint16_t clear_bits);
-void wire_build_set_rcode(struct wire_builder *b, unsigned rcode);    /* the low 4 bits */
+void wire_build_set_rcode(struct wire_builder *b, unsigned rcode); /* the low 4 bits */
 /* Appends one RR. owner is an uncompressed wire name (compressed on output); rdata is uncompressed;
  * names in the rdata of NS, MD, MF, CNAME, SOA, MB, MG, MR, PTR, MINFO and MX are compressed, all
  * others are copied as they are (RFC 3597). Returns false, writing nothing, when it does not fit. */

@@ -34,33 +34,33 @@ struct zone_rrset {
 enum zone_node_flags {
 	ZONE_NODE_APEX = 1u << 0,
 	ZONE_NODE_DELEGATION = 1u << 1, /* has NS and is not the apex: a zone cut */
-	ZONE_NODE_OCCLUDED = 1u << 2,   /* strictly below a zone cut: glue or occluded data */
-	ZONE_NODE_WILDCARD = 1u << 3,   /* first label is "*" */
-	ZONE_NODE_CNAME = 1u << 4,      /* holds a CNAME (and nothing else but DNSSEC types) */
-	ZONE_NODE_DNAME = 1u << 5,      /* holds a DNAME: names below it are rewritten (RFC 6672) */
+	ZONE_NODE_OCCLUDED = 1u << 2,	/* strictly below a zone cut: glue or occluded data */
+	ZONE_NODE_WILDCARD = 1u << 3,	/* first label is "*" */
+	ZONE_NODE_CNAME = 1u << 4,	/* holds a CNAME (and nothing else but DNSSEC types) */
+	ZONE_NODE_DNAME = 1u << 5,	/* holds a DNAME: names below it are rewritten (RFC 6672) */
 };
 
 struct zone_node {
 	const uint8_t *name; /* lowercased wire name */
 	uint8_t name_len;
 	uint8_t label_count;
-	uint16_t flags;        /* zone_node_flags */
-	uint16_t rrset_count;  /* 0 for an empty non-terminal */
-	const struct zone_rrset *rrsets; /* sorted by type */
-	const struct zone_node *cut;      /* the delegation at or above this node, NULL when none */
+	uint16_t flags;			  /* zone_node_flags */
+	uint16_t rrset_count;		  /* 0 for an empty non-terminal */
+	const struct zone_rrset *rrsets;  /* sorted by type */
+	const struct zone_node *cut;	  /* the delegation at or above this node, NULL when none */
 	const struct zone_node *wildcard; /* the node "*.<this name>" when it exists */
-	struct zone_node *hash_next;      /* chain in the zone's name table */
+	struct zone_node *hash_next;	  /* chain in the zone's name table */
 	uint32_t hash;
 };
 
 struct zone {
-	char *name_text;    /* apex in presentation form, as configured */
-	char *file;         /* path of the master file */
+	char *name_text; /* apex in presentation form, as configured */
+	char *file;	 /* path of the master file */
 	struct wire_name apex;
 	const struct zone_node *apex_node;
 	const struct zone_rrset *soa; /* the apex SOA (exactly one RR) */
-	uint32_t serial;    /* SOA serial */
-	uint32_t neg_ttl;   /* RFC 2308: min(SOA TTL, SOA MINIMUM) */
+	uint32_t serial;	      /* SOA serial */
+	uint32_t neg_ttl;	      /* RFC 2308: min(SOA TTL, SOA MINIMUM) */
 	size_t node_count;
 	size_t rr_count;
 	struct zone_node **table; /* name hash table, table_mask + 1 chains */
@@ -92,8 +92,8 @@ struct zone_dynamic {
 };
 
 /* zone_load with dynamic records placed in the zone. */
-struct zone *zone_load_dynamic(const char *origin, const char *path, const struct zone_dynamic *dyn, size_t count,
-			       struct diag *d);
+struct zone *zone_load_dynamic(const char *origin, const char *path, const struct zone_dynamic *dyn,
+			       size_t count, struct diag *d);
 void zone_ref(struct zone *z);
 void zone_unref(struct zone *z);
 
@@ -108,12 +108,12 @@ const struct zone_rrset *zone_node_rrset(const struct zone_node *node, uint16_t 
 bool zone_rdata_next(const struct zone_rrset *rrset, size_t *pos, const uint8_t **rdata, uint16_t *rdlen);
 
 enum zone_result_kind {
-	ZONE_FOUND,      /* rrset answers the question (for ANY: rrset NULL, node holds the data) */
-	ZONE_CNAME,      /* node holds a CNAME and the qtype is not CNAME: rrset is the CNAME */
-	ZONE_NODATA,     /* the name exists, not with this type: NOERROR, SOA in authority */
-	ZONE_NXDOMAIN,   /* the name does not exist and no wildcard covers it */
+	ZONE_FOUND,	 /* rrset answers the question (for ANY: rrset NULL, node holds the data) */
+	ZONE_CNAME,	 /* node holds a CNAME and the qtype is not CNAME: rrset is the CNAME */
+	ZONE_NODATA,	 /* the name exists, not with this type: NOERROR, SOA in authority */
+	ZONE_NXDOMAIN,	 /* the name does not exist and no wildcard covers it */
 	ZONE_DELEGATION, /* the name is at or below a zone cut: node is the cut, rrset its NS */
-	ZONE_DNAME,      /* the name is below a DNAME: node holds it, rrset is the DNAME (one RR) */
+	ZONE_DNAME,	 /* the name is below a DNAME: node holds it, rrset is the DNAME (one RR) */
 };
 
 struct zone_result {

@@ -173,15 +173,15 @@ static uint32_t intern(struct build *b, MMDB_entry_s *entry)
 	int st = geo_db_read_record(entry, &r);
 	if (st != MMDB_SUCCESS) {
 		geo_db_report(b->db, b->d, DIAG_ERROR, "corrupt GeoIP database: data record at offset %u: %s",
-			   entry->offset, MMDB_strerror(st));
+			      entry->offset, MMDB_strerror(st));
 		b->failed = true;
 		return GEO_NONE;
 	}
 	if (r.sub_without_code && b->rules->sub_count && !b->warned_no_subdivision_codes) {
 		geo_db_report(b->db, b->d, DIAG_WARNING,
-			  "subdivisions in this database have names but no iso_code (DB-IP Lite): "
-			  "subdivision rules "
-			  "cannot match its networks, which fall back to country and continent rules");
+			      "subdivisions in this database have names but no iso_code (DB-IP Lite): "
+			      "subdivision rules "
+			      "cannot match its networks, which fall back to country and continent rules");
 		b->warned_no_subdivision_codes = true;
 	}
 	struct geo_class c;
@@ -213,9 +213,9 @@ static uint32_t alias_rec(struct build *b, const uint8_t net[16], unsigned prefi
 			return b->aliases[i].rec;
 	if (b->alias_count == GEO_ALIAS_MAX) {
 		geo_db_report(b->db, b->d, DIAG_ERROR,
-			   "unsupported GeoIP database: more than %u networks alias the IPv4 data "
-			   "(MaxMind's: 6to4 and Teredo)",
-			   GEO_ALIAS_MAX);
+			      "unsupported GeoIP database: more than %u networks alias the IPv4 data "
+			      "(MaxMind's: 6to4 and Teredo)",
+			      GEO_ALIAS_MAX);
 		b->failed = true;
 		return GEO_NONE;
 	}
@@ -293,7 +293,7 @@ static void walk(struct build *b, uint32_t node, uint32_t t, unsigned depth, boo
 	int st = MMDB_read_node(&b->db->mmdb, node, &sn);
 	if (st != MMDB_SUCCESS) {
 		geo_db_report(b->db, b->d, DIAG_ERROR, "corrupt GeoIP database: node %u: %s", node,
-			   MMDB_strerror(st));
+			      MMDB_strerror(st));
 		b->failed = true;
 		return;
 	}

@@ -116,7 +116,8 @@ static inline uint32_t geo_alias_v4(const struct geo_alias *a, uint64_t hi, uint
 }
 
 /* Opens path; its errors are reported at conf_file:conf_line when conf_file is given. */
-bool geo_db_open(struct geo_db *db, const char *path, const char *conf_file, unsigned conf_line, struct diag *d);
+bool geo_db_open(struct geo_db *db, const char *path, const char *conf_file, unsigned conf_line,
+		 struct diag *d);
 /* Reports a problem of the database: "conf:line: geoip database PATH: message", or "PATH: message"
  * when the config location is unknown. */
 void geo_db_report(const struct geo_db *db, struct diag *d, enum diag_level level, const char *fmt, ...)

@@ -258,8 +258,7 @@ unsigned geo_map_lookup(const struct geo_map *m, const uint8_t addr[16], unsigne
 	load_cut(addr, prefix, &hi, &lo);
 	if (hi == 0 && lo >> 32 == 0xFFFF) { /* IPv4: no alias holds ::ffff:0:0/96 (geo_alias_ok) */
 		uint32_t v = m->value[find(m, m->root_v4, 96, hi, lo)];
-		unsigned p = v & 0xFF;
-		*scope = prefix < 96 ? p : p > 96 ? p - 96 : 0;
+		*scope = v & 0xFF;
 		return v >> 8;
 	}
 	size_t i;

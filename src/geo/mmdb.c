@@ -31,7 +31,7 @@ static bool find_v4_subtree(struct geo_db *db, struct diag *d)
 		int st = MMDB_read_node(&db->mmdb, node, &sn);
 		if (st != MMDB_SUCCESS) {
 			geo_db_report(db, d, DIAG_ERROR, "corrupt GeoIP database: search tree: %s",
-				   MMDB_strerror(st));
+				      MMDB_strerror(st));
 			return false;
 		}
 		switch (sn.left_record_type) {
@@ -45,7 +45,8 @@ static bool find_v4_subtree(struct geo_db *db, struct diag *d)
 		case MMDB_RECORD_TYPE_EMPTY:
 			return true;
 		default:
-			geo_db_report(db, d, DIAG_ERROR, "corrupt GeoIP database: invalid record in node %u", node);
+			geo_db_report(db, d, DIAG_ERROR, "corrupt GeoIP database: invalid record in node %u",
+				      node);
 			return false;
 		}
 	}
@@ -53,7 +54,8 @@ static bool find_v4_subtree(struct geo_db *db, struct diag *d)
 	return true;
 }
 
-bool geo_db_open(struct geo_db *db, const char *path, const char *conf_file, unsigned conf_line, struct diag *d)
+bool geo_db_open(struct geo_db *db, const char *path, const char *conf_file, unsigned conf_line,
+		 struct diag *d)
 {
 	memset(db, 0, sizeof(*db));
 	db->path = path;
@@ -65,12 +67,12 @@ bool geo_db_open(struct geo_db *db, const char *path, const char *conf_file, uns
 	int err = errno;
 	if (st == MMDB_FILE_OPEN_ERROR || st == MMDB_IO_ERROR) {
 		geo_db_report(db, d, DIAG_ERROR, "cannot open GeoIP database: %s%s%s", MMDB_strerror(st),
-			   err ? ": " : "", err ? strerror(err) : "");
+			      err ? ": " : "", err ? strerror(err) : "");
 		return false;
 	}
 	if (st != MMDB_SUCCESS) {
 		geo_db_report(db, d, DIAG_ERROR, "corrupt GeoIP database (not a MaxMind DB file): %s",
-			   MMDB_strerror(st));
+			      MMDB_strerror(st));
 		return false;
 	}
 	const MMDB_metadata_s *meta = &db->mmdb.metadata;

@@ -64,11 +64,11 @@ static bool client_network(const struct answer *a, uint8_t addr[16], unsigned *p
 	return true;
 }
 
-/* geo_map_lookup counts the scope of an IPv4-mapped network in IPv4 bits: an IPv6 client gets it
- * back in its own family's. */
-static bool mapped_v6(const uint8_t addr[16], unsigned prefix, bool v4)
+/* Whether addr/prefix lies in the IPv4 part of the 128-bit space (an IPv4 client, or an IPv6 one
+ * whose network holds an IPv4-mapped address). */
+static bool v4_space(const uint8_t addr[16], unsigned prefix)
 {
-	return !v4 && prefix >= 96 && memcmp(addr, v4_mapped, 12) == 0;
+	return prefix >= 96 && memcmp(addr, v4_mapped, 12) == 0;
 }
 
 static unsigned client_region(struct answer *a)
@@ -81,10 +81,10 @@ static unsigned client_region(struct answer *a)
 	uint8_t addr[16];
 	unsigned prefix;
 	bool v4;
+	unsigned scope;
 	if (a->snap->geo && client_network(a, addr, &prefix, &v4)) {
-		a->region = geo_map_lookup(a->snap->geo, addr, prefix, &a->scope);
-		if (mapped_v6(addr, prefix, v4))
-			a->scope += 96;
+		a->region = geo_map_lookup(a->snap->geo, addr, prefix, &scope);
+		a->scope = !v4 ? scope : scope > 96 ? scope - 96 : 0; /* the map's scope is 128-bit */
 	}
 	return a->region;
 }
@@ -98,7 +98,7 @@ static uint32_t client_hash(struct answer *a)
 	bool v4;
 	if (!client_network(a, addr, &prefix, &v4))
 		return 0;
-	unsigned cut = v4 || mapped_v6(addr, prefix, v4) ? 96 + 24 : 56;
+	unsigned cut = v4_space(addr, prefix) ? 96 + 24 : 56;
 	if (prefix > cut)
 		prefix = cut;
 	uint32_t h = 2166136261u;
@@ -271,8 +271,8 @@ static bool put_dname(struct answer *a, const struct wire_name *owner, const str
 	pos = 0;
 	if (!wire_name_read_hashed(name, prefix + rdlen, &pos, target, hash))
 		return false;
-	if (!wire_build_rr(&a->b, WIRE_SECTION_ANSWER, owner->data, owner->len, WIRE_TYPE_CNAME, WIRE_CLASS_IN,
-			   r->rrset->ttl, target->data, target->len)) {
+	if (!wire_build_rr(&a->b, WIRE_SECTION_ANSWER, owner->data, owner->len, WIRE_TYPE_CNAME,
+			   WIRE_CLASS_IN, r->rrset->ttl, target->data, target->len)) {
 		a->truncated = true;
 		return false;
 	}
@@ -417,7 +417,8 @@ static void answer_question(struct answer *a)
 	 * is more than our IN data can vouch for. NSD does the same; Knot sets AA. */
 	bool any_class = q->qclass == WIRE_CLASS_ANY;
 	const struct zone_set *zones = a->snap->zones;
-	const struct zone *z = q->qclass == WIRE_CLASS_IN || any_class ? zone_set_find(zones, &q->qname) : NULL;
+	const struct zone *z =
+	    q->qclass == WIRE_CLASS_IN || any_class ? zone_set_find(zones, &q->qname) : NULL;
 	if (!z || q->qtype == WIRE_TYPE_AXFR || q->qtype == WIRE_TYPE_IXFR) {
 		a->rcode = WIRE_RCODE_REFUSED;
 		return;

@@ -153,15 +153,21 @@ static bool parse_question(const uint8_t *pkt, size_t len, size_t *pos, struct w
 	return true;
 }
 
+/* The answer, authority and additional sections after the question, which ends at pos. */
+static bool walk_rest(const uint8_t *pkt, size_t len, size_t pos, struct wire_query *q)
+{
+	unsigned an_ns = (unsigned)get16(pkt + 6) + get16(pkt + 8);
+	return walk_section(pkt, len, &pos, an_ns, false, q) &&
+	       walk_section(pkt, len, &pos, get16(pkt + 10), true, q);
+}
+
 /* The outcome when the message is not a plain query (NOTIMP) or has no question (FORMERR): the rest is
  * still walked so that an OPT record there puts one in the reply (RFC 6891 7: a request with OPT gets a
  * response with OPT). A message that cannot be walked keeps its status and gets no OPT. */
 static enum wire_parse_status finish_early(const uint8_t *pkt, size_t len, size_t pos, struct wire_query *q,
 					   enum wire_parse_status status)
 {
-	unsigned an_ns = (unsigned)get16(pkt + 6) + get16(pkt + 8);
-	if (!walk_section(pkt, len, &pos, an_ns, false, q) ||
-	    !walk_section(pkt, len, &pos, get16(pkt + 10), true, q)) {
+	if (!walk_rest(pkt, len, pos, q)) {
 		q->has_edns = false;
 		q->edns_nsid = false;
 		q->has_ecs = false;
@@ -190,9 +196,7 @@ enum wire_parse_status wire_parse_query(const uint8_t *pkt, size_t len, struct w
 		return notimp ? WIRE_PARSE_NOTIMP : WIRE_PARSE_FORMERR;
 	if (notimp)
 		return finish_early(pkt, len, pos, q, WIRE_PARSE_NOTIMP);
-	unsigned an_ns = (unsigned)get16(pkt + 6) + get16(pkt + 8);
-	if (!walk_section(pkt, len, &pos, an_ns, false, q) ||
-	    !walk_section(pkt, len, &pos, get16(pkt + 10), true, q))
+	if (!walk_rest(pkt, len, pos, q))
 		return WIRE_PARSE_FORMERR;
 	if (q->has_edns && q->edns_version > 0)
 		return WIRE_PARSE_BADVERS;

@@ -56,8 +56,21 @@ static ldns_pkt *ask_full(const char *name, ldns_rr_type type, const struct ask 
 	memcpy(pkt, wire, len);
 	free(wire);
 	if (o->payload) {
-		uint8_t opt[] = {0, 0, 41, (uint8_t)(o->payload >> 8), (uint8_t)o->payload, 0, o->version,
-				 o->do_bit ? 0x80 : 0, 0, 0, (uint8_t)(o->nsid ? 4 : 0), 0, 3, 0, 0};
+		uint8_t opt[] = {0,
+				 0,
+				 41,
+				 (uint8_t)(o->payload >> 8),
+				 (uint8_t)o->payload,
+				 0,
+				 o->version,
+				 o->do_bit ? 0x80 : 0,
+				 0,
+				 0,
+				 (uint8_t)(o->nsid ? 4 : 0),
+				 0,
+				 3,
+				 0,
+				 0};
 		size_t opt_len = o->nsid ? sizeof(opt) : sizeof(opt) - 4;
 		memcpy(pkt + len, opt, opt_len);
 		len += opt_len;
@@ -152,8 +165,10 @@ START_TEST(cname_chain_is_followed_in_zone)
 	ldns_pkt *p = ask("chain1.example.com.", LDNS_RR_TYPE_A);
 	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
 	ck_assert_int_eq(ldns_pkt_ancount(p), 4);
-	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 0), "chain1.example.com. 3600 IN CNAME chain2.example.com.");
-	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 1), "chain2.example.com. 3600 IN CNAME alias.example.com.");
+	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 0),
+			 "chain1.example.com. 3600 IN CNAME chain2.example.com.");
+	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 1),
+			 "chain2.example.com. 3600 IN CNAME alias.example.com.");
 	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 2), "alias.example.com. 3600 IN CNAME www.example.com.");
 	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 3), "www.example.com. 3600 IN A 192.0.2.10");
 	ldns_pkt_free(p);
@@ -215,7 +230,8 @@ START_TEST(referral_to_unserved_child)
 	ck_assert_int_eq(ldns_pkt_ancount(p), 0);
 	ck_assert_int_eq(ldns_pkt_nscount(p), 2);
 	ck_assert_int_eq(ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_authority(p), 0)), LDNS_RR_TYPE_NS);
-	ck_assert_int_eq(ldns_pkt_arcount(p), 2); /* ns1.deleg (in-bailiwick), ns2 (sibling); ldns counts no OPT */
+	ck_assert_int_eq(ldns_pkt_arcount(p),
+			 2); /* ns1.deleg (in-bailiwick), ns2 (sibling); ldns counts no OPT */
 	ldns_pkt_free(p);
 	/* NS at the cut is a referral too; DS at a cut not served below is answered (NODATA here). */
 	p = ask("deleg.example.com.", LDNS_RR_TYPE_NS);
@@ -272,7 +288,8 @@ START_TEST(too_big_for_udp_is_truncated)
 	ldns_pkt *p = ask_full("big.example.com.", LDNS_RR_TYPE_TXT, &o, &len);
 	ck_assert(ldns_pkt_tc(p));
 	ck_assert_int_eq(ldns_pkt_ancount(p), 0);
-	ck_assert_int_eq(ldns_pkt_edns_udp_size(p), 1232); /* the OPT record stays (ldns keeps it out of arcount) */
+	ck_assert_int_eq(ldns_pkt_edns_udp_size(p),
+			 1232); /* the OPT record stays (ldns keeps it out of arcount) */
 	ck_assert_uint_le(len, 512);
 	ldns_pkt_free(p);
 	o.transport = QUERY_TCP;
@@ -329,9 +346,12 @@ START_TEST(malformed_queries)
 	struct query_stats stats = {0};
 	/* QR=1: dropped */
 	uint8_t response[] = {0, 1, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1};
-	ck_assert_uint_eq(query_answer(snap, response, sizeof(response), NULL, out, sizeof(out), QUERY_UDP, &scratch, &stats), 0);
+	ck_assert_uint_eq(query_answer(snap, response, sizeof(response), NULL, out, sizeof(out), QUERY_UDP,
+				       &scratch, &stats),
+			  0);
 	/* short header: dropped */
-	ck_assert_uint_eq(query_answer(snap, response, 5, NULL, out, sizeof(out), QUERY_UDP, &scratch, &stats), 0);
+	ck_assert_uint_eq(
+	    query_answer(snap, response, 5, NULL, out, sizeof(out), QUERY_UDP, &scratch, &stats), 0);
 	/* QDCOUNT 2: FORMERR */
 	uint8_t two[] = {0, 2, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 1, 0, 1};
 	size_t n = query_answer(snap, two, sizeof(two), NULL, out, sizeof(out), QUERY_UDP, &scratch, &stats);
@@ -345,8 +365,8 @@ START_TEST(malformed_queries)
 	ck_assert_int_eq(out[3] & 0xf, LDNS_RCODE_NOTIMPL);
 	ck_assert_uint_eq(stats.dropped, 2);
 	/* the same with an OPT record and CD=1: NOTIMP, question and OPT echoed, CD clear */
-	uint8_t status_edns[] = {0, 4, 0x10, 0x10, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 1,
-				 0, 0, 41, 4, 208, 0, 0, 0, 0, 0, 0};
+	uint8_t status_edns[] = {0, 4, 0x10, 0x10, 0, 1,  0, 0,	  0, 0, 0, 1, 0, 0,
+				 1, 0, 1,    0,	   0, 41, 4, 208, 0, 0, 0, 0, 0, 0};
 	n = query_answer(snap, status_edns, sizeof(status_edns), NULL, out, sizeof(out), QUERY_UDP, &scratch,
 			 &stats);
 	ldns_pkt *p = NULL;
@@ -366,7 +386,8 @@ START_TEST(dname_synthesizes_a_cname)
 	ck_assert(ldns_pkt_aa(p));
 	ck_assert_int_eq(ldns_pkt_ancount(p), 3);
 	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 0), "old.example.com. 600 IN DNAME new.example.com.");
-	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 1), "www.old.example.com. 600 IN CNAME www.new.example.com.");
+	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 1),
+			 "www.old.example.com. 600 IN CNAME www.new.example.com.");
 	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 2), "www.new.example.com. 3600 IN A 192.0.2.61");
 	ck_assert_int_eq(ldns_pkt_nscount(p), 0);
 	ldns_pkt_free(p);
@@ -374,7 +395,8 @@ START_TEST(dname_synthesizes_a_cname)
 	p = ask("a.b.old.example.com.", LDNS_RR_TYPE_A);
 	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
 	ck_assert_int_eq(ldns_pkt_ancount(p), 2);
-	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 1), "a.b.old.example.com. 600 IN CNAME a.b.new.example.com.");
+	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 1),
+			 "a.b.old.example.com. 600 IN CNAME a.b.new.example.com.");
 	ck_assert_int_eq(ldns_pkt_nscount(p), 1);
 	ldns_pkt_free(p);
 	/* the DNAME's own name is not rewritten */
@@ -399,7 +421,8 @@ START_TEST(dname_in_chains_and_out_of_zone)
 	ldns_pkt *p = ask("toold.example.com.", LDNS_RR_TYPE_A);
 	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
 	ck_assert_int_eq(ldns_pkt_ancount(p), 4);
-	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 0), "toold.example.com. 3600 IN CNAME www.old.example.com.");
+	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 0),
+			 "toold.example.com. 3600 IN CNAME www.old.example.com.");
 	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 1), "old.example.com. 600 IN DNAME new.example.com.");
 	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 3), "www.new.example.com. 3600 IN A 192.0.2.61");
 	ldns_pkt_free(p);

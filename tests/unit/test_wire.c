@@ -962,8 +962,8 @@ START_TEST(build_header_and_question)
 	ck_assert_uint_eq(b.len, 12 + 21);
 	ck_assert_uint_eq(wire_build_finish(&b), 33);
 	ck_assert_mem_eq(buf, "\xAB\xCD\x81\x00\0\1\0\0\0\0\0\0", 12); /* RD kept, CD cleared */
-	ck_assert_mem_eq(buf + 12, m.b + 12, 21); /* original case */
-	ck_assert_uint_eq(b.compress_count, 3);	  /* www.example.com, example.com, com */
+	ck_assert_mem_eq(buf + 12, m.b + 12, 21);		       /* original case */
+	ck_assert_uint_eq(b.compress_count, 3);			       /* www.example.com, example.com, com */
 
 	wire_build_set_flags(&b, WIRE_FLAG_AA);
 	wire_build_set_rcode(&b, WIRE_RCODE_NXDOMAIN);
