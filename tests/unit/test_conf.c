@@ -7,7 +7,6 @@
  * checks that database files can be read (the geo module parses them). */
 #include <arpa/inet.h>
 #include <check.h>
-#include <ftw.h>
 #include <lauxlib.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -20,15 +19,15 @@
 #include "meridian/conf_sandbox.h"
 #include "meridian/wire.h"
 
+#include "support.h"
+
 #define DATA "tests/unit/data/conf/"
 
-static char tmpdir[64];
-
-/* Writes text to tmpdir/name and returns the path (static buffer: use before the next call). */
+/* Writes text to unit_tmpdir/name and returns the path (static buffer: use before the next call). */
 static const char *write_tmp(const char *name, const char *text)
 {
 	static char path[256];
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	snprintf(path, sizeof(path), "%s/%s", unit_tmpdir, name);
 	FILE *f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
 	fputs(text, f);
@@ -280,7 +279,7 @@ START_TEST(test_unreadable_zone_file)
 		return; /* root reads anything: the missing and folder cases above cover the error path */
 	write_tmp("secret.zone", "");
 	char path[300];
-	snprintf(path, sizeof(path), "%s/secret.zone", tmpdir);
+	snprintf(path, sizeof(path), "%s/secret.zone", unit_tmpdir);
 	ck_assert_int_eq(chmod(path, 0), 0);
 	const char *p = write_tmp("secret.lua", "serial = 1\nlisten = { \"127.0.0.1:53\" }\nzones = {\n"
 						"\t{ name = \"a.example\", file = \"secret.zone\" },\n}\n");
@@ -306,8 +305,8 @@ START_TEST(test_zone_paths)
 		 zone);
 	struct conf *c = load_ok(write_tmp("paths.lua", text));
 	char rel[300];
-	snprintf(rel, sizeof(rel), "%s/rel.zone", tmpdir);
-	ck_assert_str_eq(c->dir, tmpdir);
+	snprintf(rel, sizeof(rel), "%s/rel.zone", unit_tmpdir);
+	ck_assert_str_eq(c->dir, unit_tmpdir);
 	ck_assert_str_eq(c->zones[0].file, rel);
 	ck_assert_str_eq(c->zones[1].file, zone);
 	conf_free(c);
@@ -381,9 +380,9 @@ START_TEST(test_syntax_error)
 
 	/* a path longer than Lua's chunk ids (it abbreviates them) still reads naturally, once */
 	char dir[200], path[300];
-	snprintf(dir, sizeof(dir), "%s/a-folder-name-long-enough-that-lua-would-abbreviate-it", tmpdir);
+	snprintf(dir, sizeof(dir), "%s/a-folder-name-long-enough-that-lua-would-abbreviate-it", unit_tmpdir);
 	ck_assert_int_eq(mkdir(dir, 0700), 0);
-	snprintf(path, sizeof(path), "%s/conf.lua", dir + strlen(tmpdir) + 1);
+	snprintf(path, sizeof(path), "%s/conf.lua", dir + strlen(unit_tmpdir) + 1);
 	p = write_tmp(path, "serial = 1\n\nx = = 2\n");
 	d = load_fail(p);
 	expect_error(&d, p, 3, "unexpected symbol near '='");
@@ -443,16 +442,16 @@ START_TEST(test_sandbox_refuses)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char text[512];
-		snprintf(text, sizeof(text), "local TMP = '%s'\n%s\n", tmpdir, cases[i].code);
+		snprintf(text, sizeof(text), "local TMP = '%s'\n%s\n", unit_tmpdir, cases[i].code);
 		const char *p = write_tmp("refuse.lua", text);
 		struct diag d = load_fail(p);
 		expect_error(&d, p, 2, cases[i].msg);
 		diag_free(&d);
 	}
 	char made[300];
-	snprintf(made, sizeof(made), "%s/made-by-io", tmpdir);
+	snprintf(made, sizeof(made), "%s/made-by-io", unit_tmpdir);
 	ck_assert_int_ne(access(made, F_OK), 0);
-	snprintf(made, sizeof(made), "%s/made-by-os", tmpdir);
+	snprintf(made, sizeof(made), "%s/made-by-os", unit_tmpdir);
 	ck_assert_int_ne(access(made, F_OK), 0);
 }
 END_TEST
@@ -466,7 +465,7 @@ static int dump_writer(lua_State *L, const void *p, size_t n, void *f)
 START_TEST(test_bytecode_refused)
 {
 	char path[300];
-	snprintf(path, sizeof(path), "%s/bytecode.lua", tmpdir);
+	snprintf(path, sizeof(path), "%s/bytecode.lua", unit_tmpdir);
 	lua_State *L = luaL_newstate();
 	ck_assert_int_eq(luaL_loadstring(L, "serial = 1 listen = { '127.0.0.1:53' }"), LUA_OK);
 	FILE *f = fopen(path, "wb");
@@ -604,11 +603,11 @@ START_TEST(test_sandbox_reuse)
 }
 END_TEST
 
-/* Copies fixture into tmpdir beside an empty geo/demo-city.mmdb; returns the copy's path. */
+/* Copies fixture into unit_tmpdir beside an empty geo/demo-city.mmdb; returns the copy's path. */
 static const char *stage(const char *fixture)
 {
 	char path[300], text[8192];
-	snprintf(path, sizeof(path), "%s/geo", tmpdir);
+	snprintf(path, sizeof(path), "%s/geo", unit_tmpdir);
 	ck_assert(mkdir(path, 0700) == 0 || access(path, F_OK) == 0);
 	write_tmp("geo/demo-city.mmdb", "");
 	snprintf(path, sizeof(path), DATA "%s", fixture);
@@ -681,7 +680,7 @@ START_TEST(test_geo_example)
 {
 	struct conf *c = load_ok(stage("geo_full.lua"));
 	char db[300];
-	snprintf(db, sizeof(db), "%s/geo/demo-city.mmdb", tmpdir);
+	snprintf(db, sizeof(db), "%s/geo/demo-city.mmdb", unit_tmpdir);
 	ck_assert_uint_eq(c->geo.database_count, 1);
 	ck_assert_str_eq(c->geo.databases[0], db);
 	ck_assert(c->ecs);
@@ -832,9 +831,9 @@ START_TEST(test_geo_bad_regions)
 	char msg[512];
 	struct diag d = load_fail(p);
 	snprintf(msg, sizeof(msg), "geoip[2]: cannot read \"%s/geo/missing.mmdb\": No such file or directory",
-		 tmpdir);
+		 unit_tmpdir);
 	expect_error(&d, p, 4, msg);
-	snprintf(msg, sizeof(msg), "geoip[3]: cannot read \"%s/geo\": not a regular file", tmpdir);
+	snprintf(msg, sizeof(msg), "geoip[3]: cannot read \"%s/geo\": not a regular file", unit_tmpdir);
 	expect_error(&d, p, 4, msg);
 	expect_error(
 	    &d, p, 6,
@@ -1129,7 +1128,7 @@ START_TEST(test_geo_unreadable_db)
 		return; /* root reads anything: the missing and folder cases cover the error path */
 	write_tmp("secret.mmdb", "");
 	char path[300], msg[512];
-	snprintf(path, sizeof(path), "%s/secret.mmdb", tmpdir);
+	snprintf(path, sizeof(path), "%s/secret.mmdb", unit_tmpdir);
 	ck_assert_int_eq(chmod(path, 0), 0);
 	const char *p =
 	    write_tmp("secretdb.lua", "serial = 1\nlisten = { '127.0.0.1:53' }\ngeoip = { 'secret.mmdb' }\n");
@@ -1169,9 +1168,9 @@ START_TEST(test_health_defaults)
 	/* no health keys at all: state in "run" beside the config, nothing monitored, fail open */
 	struct conf *c = load_ok(stage("geo_full.lua"));
 	char want[300];
-	snprintf(want, sizeof(want), "%s/run", tmpdir);
+	snprintf(want, sizeof(want), "%s/run", unit_tmpdir);
 	ck_assert_str_eq(c->state_dir, want);
-	snprintf(want, sizeof(want), "%s/run/meridian.sock", tmpdir);
+	snprintf(want, sizeof(want), "%s/run/meridian.sock", unit_tmpdir);
 	ck_assert_str_eq(c->control, want);
 	ck_assert_ptr_null(c->pools[0].check);
 	for (size_t i = 0; i < c->pools[0].member_count; i++) {
@@ -1575,9 +1574,9 @@ START_TEST(test_health_state_dir)
 	const char *p =
 	    write_tmp("statedir.lua", "serial = 1\nlisten = { '127.0.0.1:53' }\nstate_dir = 'state'\n");
 	struct conf *c = load_ok(p);
-	snprintf(want, sizeof(want), "%s/state", tmpdir);
+	snprintf(want, sizeof(want), "%s/state", unit_tmpdir);
 	ck_assert_str_eq(c->state_dir, want);
-	snprintf(want, sizeof(want), "%s/state/meridian.sock", tmpdir);
+	snprintf(want, sizeof(want), "%s/state/meridian.sock", unit_tmpdir);
 	ck_assert_str_eq(c->control, want);
 	conf_free(c);
 
@@ -1587,7 +1586,7 @@ START_TEST(test_health_state_dir)
 	    "serial = 1\nlisten = { '127.0.0.1:53' }\ncontrol = 'ctl/m.sock'\nstate_dir = '/var/lib/m'\n");
 	c = load_ok(p);
 	ck_assert_str_eq(c->state_dir, "/var/lib/m");
-	snprintf(want, sizeof(want), "%s/ctl/m.sock", tmpdir);
+	snprintf(want, sizeof(want), "%s/ctl/m.sock", unit_tmpdir);
 	ck_assert_str_eq(c->control, want);
 	conf_free(c);
 	p = write_tmp("controlabs.lua", "serial = 1\nlisten = { '127.0.0.1:53' }\ncontrol = '/run/m.sock'\n");
@@ -1743,11 +1742,11 @@ START_TEST(test_health_bad_records)
 }
 END_TEST
 
-/* A Lua policy file in tmpdir/sub (records refer to it as "sub/NAME"). */
+/* A Lua policy file in unit_tmpdir/sub (records refer to it as "sub/NAME"). */
 static void write_policy(const char *name)
 {
 	char path[128];
-	snprintf(path, sizeof(path), "%s/sub", tmpdir);
+	snprintf(path, sizeof(path), "%s/sub", unit_tmpdir);
 	mkdir(path, 0700);
 	snprintf(path, sizeof(path), "sub/%s", name);
 	write_tmp(path, "return function(ctx) return { members = ctx.members } end\n");
@@ -1770,7 +1769,7 @@ START_TEST(test_lua_policy_records)
 	char want[256];
 	struct conf *c = load_ok(p);
 	ck_assert_uint_eq(c->record_count, 4);
-	snprintf(want, sizeof(want), "%s/sub/api.lua", tmpdir);
+	snprintf(want, sizeof(want), "%s/sub/api.lua", unit_tmpdir);
 	ck_assert_int_eq(c->records[0].policy, CONF_POLICY_LUA);
 	ck_assert_str_eq(c->records[0].policy_file, want); /* resolved against the config's folder */
 	ck_assert_uint_eq(c->records[0].ttl_degraded, 7);
@@ -1779,7 +1778,7 @@ START_TEST(test_lua_policy_records)
 	ck_assert_int_eq(c->records[1].policy, CONF_POLICY_LUA);
 	ck_assert_str_eq(c->records[1].policy_file, want);
 	ck_assert_uint_eq(c->records[1].ttl_degraded, 5);
-	snprintf(want, sizeof(want), "%s/sub/other.lua", tmpdir);
+	snprintf(want, sizeof(want), "%s/sub/other.lua", unit_tmpdir);
 	ck_assert_int_eq(c->records[2].policy, CONF_POLICY_LUA);
 	ck_assert_str_eq(c->records[2].policy_file, want);
 	ck_assert_int_eq(c->records[3].policy, CONF_POLICY_ALL);
@@ -1792,9 +1791,9 @@ START_TEST(test_lua_policy_bad_records)
 {
 	write_policy("api.lua");
 	char dir[128], missing[160];
-	snprintf(dir, sizeof(dir), "%s/sub/dir.lua", tmpdir);
+	snprintf(dir, sizeof(dir), "%s/sub/dir.lua", unit_tmpdir);
 	mkdir(dir, 0700);
-	snprintf(missing, sizeof(missing), "%s/sub/nope.lua", tmpdir);
+	snprintf(missing, sizeof(missing), "%s/sub/nope.lua", unit_tmpdir);
 	/* clang-format off */
 	const char *p = health_cfg("badluarecords.lua",
 		RECORD_POOLS
@@ -1812,7 +1811,7 @@ START_TEST(test_lua_policy_bad_records)
 		"}\n");
 	/* clang-format on */
 	char msg[512], file[160];
-	snprintf(file, sizeof(file), "%s/sub/api.lua", tmpdir);
+	snprintf(file, sizeof(file), "%s/sub/api.lua", unit_tmpdir);
 	struct diag d = load_fail(p);
 	snprintf(msg, sizeof(msg), "records[1].policy: cannot read \"%s\": No such file or directory",
 		 missing);
@@ -1847,14 +1846,6 @@ START_TEST(test_lua_policy_bad_records)
 	diag_free(&d);
 }
 END_TEST
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static Suite *conf_suite(void)
 {
@@ -1909,15 +1900,5 @@ static Suite *conf_suite(void)
 
 int main(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/meridian-test-conf-XXXXXX");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 1;
-	}
-	SRunner *sr = srunner_create(conf_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	return failed ? 1 : 0;
+	return unit_run_in_tmpdir(conf_suite(), "conf");
 }

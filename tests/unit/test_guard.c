@@ -8,7 +8,6 @@
  * from those paths and the lines the files hold, found by searching the files. */
 #include <arpa/inet.h>
 #include <check.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +20,9 @@
 #include "meridian/wire.h"
 #include "meridian/zone.h"
 
-static char tmpdir[64]; /* made by main, removed at the end */
-static char dir[256];	/* the running test's folder */
+#include "support.h"
+
+static char dir[256]; /* the running test's folder */
 
 /* ---- files --------------------------------------------------------------------------------------- */
 
@@ -38,7 +38,7 @@ static const char *path_of(const char *name)
 /* Gives the running test its own folder (tests run in forked children, one after the other). */
 static void use_dir(const char *name)
 {
-	snprintf(dir, sizeof(dir), "%s/%s", tmpdir, name);
+	snprintf(dir, sizeof(dir), "%s/%s", unit_tmpdir, name);
 	ck_assert_msg(mkdir(dir, 0700) == 0, "mkdir %s", dir);
 }
 
@@ -1235,14 +1235,6 @@ START_TEST(runtime_interventions_across_records)
 }
 END_TEST
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static Suite *guard_suite(void)
 {
 	Suite *s = suite_create("guard");
@@ -1277,15 +1269,5 @@ static Suite *guard_suite(void)
 
 int main(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/meridian-test-guard-XXXXXX");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 1;
-	}
-	SRunner *sr = srunner_create(guard_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	return failed ? 1 : 0;
+	return unit_run_in_tmpdir(guard_suite(), "guard");
 }

@@ -2,7 +2,6 @@
  * loader from configs, zone files and intent files written to a temporary folder, two at a time (the
  * running one and the candidate), and compared. */
 #include <check.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,13 +10,13 @@
 #include "meridian/loader.h"
 #include "meridian/plan.h"
 
-static char tmpdir[64];
+#include "support.h"
 
-/* Writes text to tmpdir/name. */
+/* Writes text to unit_tmpdir/name. */
 static void write_file(const char *name, const char *text)
 {
 	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	snprintf(path, sizeof(path), "%s/%s", unit_tmpdir, name);
 	FILE *f = fopen(path, "w");
 	ck_assert_msg(f != NULL, "cannot write %s", path);
 	fputs(text, f);
@@ -34,12 +33,12 @@ static char *diag_dump(const struct diag *d)
 	return buf;
 }
 
-/* Builds the snapshot of config text (written as tmpdir/name) as a reload does; it must load. */
+/* Builds the snapshot of config text (written as unit_tmpdir/name) as a reload does; it must load. */
 static struct snapshot *load(const char *name, const char *config)
 {
 	char path[256];
 	write_file(name, config);
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	snprintf(path, sizeof(path), "%s/%s", unit_tmpdir, name);
 	struct diag d;
 	diag_init(&d);
 	struct conf *conf = conf_load(path, &d);
@@ -67,11 +66,11 @@ static struct snapshot *load_zones(const char *name, const char *zones, const ch
 	return load(name, config);
 }
 
-/* Gives s the intent file (in tmpdir) of its zone apex. */
+/* Gives s the intent file (in unit_tmpdir) of its zone apex. */
 static void set_intent(struct snapshot *s, const char *apex, const char *file)
 {
 	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, file);
+	snprintf(path, sizeof(path), "%s/%s", unit_tmpdir, file);
 	struct intent **intents = calloc(s->zones->count, sizeof(*intents));
 	ck_assert_ptr_nonnull(intents);
 	struct diag d;
@@ -142,7 +141,7 @@ static char *output(const struct plan *p, size_t limit, bool json)
 static int python_json(const char *json, const char *script)
 {
 	char path[256], cmd[4096];
-	snprintf(path, sizeof(path), "%s/plan.json", tmpdir);
+	snprintf(path, sizeof(path), "%s/plan.json", unit_tmpdir);
 	FILE *f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
 	fputs(json, f);
@@ -577,7 +576,7 @@ START_TEST(intent_added_removed_changed)
 
 	/* an intent file appearing: the zone's entry, then every RRset */
 	char file[256];
-	snprintf(file, sizeof(file), "intent %s/i1.intent", tmpdir);
+	snprintf(file, sizeof(file), "intent %s/i1.intent", unit_tmpdir);
 	p = plan_compare(none, a);
 	expect_counts(p, PLAN_INTENT, 4, 0, 0);
 	expect(p, PLAN_INTENT, PLAN_ADDED, "example.com.", "no intent", file);
@@ -655,14 +654,6 @@ START_TEST(many_changes)
 }
 END_TEST
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static Suite *plan_suite(void)
 {
 	Suite *s = suite_create("plan");
@@ -685,15 +676,5 @@ static Suite *plan_suite(void)
 
 int main(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/meridian-test-plan-XXXXXX");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 1;
-	}
-	SRunner *sr = srunner_create(plan_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	return failed ? 1 : 0;
+	return unit_run_in_tmpdir(plan_suite(), "plan");
 }

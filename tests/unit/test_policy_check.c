@@ -8,7 +8,6 @@
  * temporary folder. */
 #include <arpa/inet.h>
 #include <check.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +19,9 @@
 #include "meridian/policy_check.h"
 #include "meridian/wire.h"
 
-#define DATA "tests/unit/data/policy_check/"
+#include "support.h"
 
-static char tmpdir[64];
+#define DATA "tests/unit/data/policy_check/"
 
 static char *diag_dump(const struct diag *d)
 {
@@ -208,13 +207,13 @@ START_TEST(test_file_reports_wrong_expectations)
 }
 END_TEST
 
-/* Writes a test file into tmpdir whose config is bad.conf (absolute); returns its path. */
+/* Writes a test file into unit_tmpdir whose config is bad.conf (absolute); returns its path. */
 static const char *write_test(const char *name, const char *body)
 {
 	static char path[256];
 	char cwd[512];
 	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	snprintf(path, sizeof(path), "%s/%s", unit_tmpdir, name);
 	FILE *f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
 	fprintf(f, "local config = '%s/" DATA "bad.conf'\n%s", cwd, body);
@@ -320,9 +319,9 @@ START_TEST(test_file_config_problems)
 				     "type = 'A', cases = { { name = 'c', expect = { error = true } } } }\n");
 	ck_assert(!run_file(p, &counts, &d, &text));
 	char want[512];
-	snprintf(want, sizeof(want), "%s: its config %s/missing.conf does not load", p, tmpdir);
+	snprintf(want, sizeof(want), "%s: its config %s/missing.conf does not load", p, unit_tmpdir);
 	expect_entry(&d, want);
-	snprintf(want, sizeof(want), "%s/missing.conf: cannot read: No such file or directory", tmpdir);
+	snprintf(want, sizeof(want), "%s/missing.conf: cannot read: No such file or directory", unit_tmpdir);
 	expect_entry(&d, want);
 	ck_assert_uint_eq(counts.passed + counts.failed, 0);
 	free(text);
@@ -425,14 +424,6 @@ START_TEST(failover_lua_matches_builtin)
 }
 END_TEST
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static Suite *policy_check_suite(void)
 {
 	Suite *s = suite_create("policy_check");
@@ -452,15 +443,5 @@ static Suite *policy_check_suite(void)
 
 int main(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/meridian-test-policy-check-XXXXXX");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 1;
-	}
-	SRunner *sr = srunner_create(policy_check_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	return failed ? 1 : 0;
+	return unit_run_in_tmpdir(policy_check_suite(), "policy-check");
 }

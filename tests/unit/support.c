@@ -1,0 +1,31 @@
+/* support.c -- the unit tests' shared temporary folder and suite runner (support.h). */
+#include "support.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+char unit_tmpdir[64];
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int unit_run_in_tmpdir(Suite *s, const char *name)
+{
+	snprintf(unit_tmpdir, sizeof(unit_tmpdir), "/tmp/meridian-test-%s-XXXXXX", name);
+	if (!mkdtemp(unit_tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	nftw(unit_tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return failed ? 1 : 0;
+}

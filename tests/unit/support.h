@@ -1,0 +1,15 @@
+/* support.h -- what several unit tests share: a private temporary folder for the files a test writes,
+ * and running a suite in it. Linked into every test binary (tests/unit/support.c). */
+#ifndef MERIDIAN_TESTS_UNIT_SUPPORT_H
+#define MERIDIAN_TESTS_UNIT_SUPPORT_H
+
+#include <check.h>
+
+/* The folder unit_run_in_tmpdir made; empty outside it. */
+extern char unit_tmpdir[64];
+
+/* Makes /tmp/meridian-test-NAME-XXXXXX as unit_tmpdir, runs s (CK_NORMAL output), removes the folder
+ * with everything in it. Returns main's exit status: 0 when every test passed. */
+int unit_run_in_tmpdir(Suite *s, const char *name);
+
+#endif
