@@ -26,12 +26,21 @@ struct query_stats {
 	uint64_t edns;
 };
 
-/* Answers the query in pkt (len bytes) from client peer (its source address as the transport saw
- * it; NULL puts it in the default region) into out (out_cap bytes, at least WIRE_MSG_MAX for TCP and
- * the configured UDP payload for UDP). Returns the response length, or 0 when nothing is to be
- * sent. scratch holds the parsed query (kept per worker so nothing large lives on the stack). */
+/* Answers the query in pkt (len bytes) from client peer (its source address as the transport saw it;
+ * NULL puts it in the default region) into out (out_cap bytes, at least WIRE_MSG_MAX for TCP and the
+ * configured UDP payload for UDP). Returns the response length, or 0 when nothing is to be sent.
+ * scratch holds the parsed query (kept per worker so nothing large lives on the stack). A query the
+ * snapshot has a prepared answer for is answered from it (prepared.h), any other by the general
+ * path; both give the same bytes. */
 size_t query_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len, const struct sockaddr_storage *peer,
 		    uint8_t *out, size_t out_cap, enum query_transport transport, struct wire_query *scratch,
 		    struct query_stats *stats);
+
+/* For prepared.c: the answer the general path gives to the query in pkt from no particular client,
+ * over TCP (no size limit but 65535), computed without reading dynamic data. *complete is true when
+ * that answer is the whole truth for every client and transport that gets it within its size limit:
+ * nothing dynamic was needed and nothing was truncated. */
+size_t query_answer_static(const struct snapshot *snap, const uint8_t *pkt, size_t len, uint8_t *out,
+			   size_t out_cap, struct wire_query *scratch, bool *complete);
 
 #endif

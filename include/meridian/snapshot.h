@@ -20,6 +20,7 @@
  * new answers over the same zones). Counted only by the control thread, which alone creates and
  * frees snapshots, so the count needs no atomics. */
 struct snapshot_base;
+struct prepared;
 
 struct snapshot {
 	uint64_t generation;	/* increases with every publication */
@@ -32,6 +33,8 @@ struct snapshot {
 	/* from the base: intents[i] guards zones->zones[i] (NULL: that zone has no intent file); the
 	 * array is NULL when no zone has one. Control thread only. */
 	struct intent *const *intents;
+	/* from the base: answers prepared from zones and conf (prepared.h), NULL when none are */
+	const struct prepared *prepared;
 	struct snapshot_base *base;
 };
 
@@ -42,6 +45,9 @@ struct snapshot *snapshot_new(struct conf *conf, struct zone_set *zones, struct 
 /* Gives a snapshot made by snapshot_new (and the snapshots derived from it) the zones' intents:
  * an array of zones->count entries, owned (freed with the base). */
 void snapshot_set_intents(struct snapshot *s, struct intent **intents);
+/* Gives a snapshot made by snapshot_new (and the snapshots derived from it) its prepared answers
+ * (owned; freed with the base). Before publication only: published snapshots are immutable. */
+void snapshot_set_prepared(struct snapshot *s, struct prepared *p);
 /* The intent of zone z of s (the same pointer as in s->zones), or NULL. */
 const struct intent *snapshot_zone_intent(const struct snapshot *s, const struct zone *z);
 /* A snapshot sharing from's conf, zones and geo, with new answers (owned; may be NULL). */

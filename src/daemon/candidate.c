@@ -146,6 +146,7 @@ void daemon_candidate_publish(struct daemon *dm, struct candidate *c, const char
 	struct snapshot *s = c->snap;
 	c->snap = NULL;
 	monitor_reconfigure(dm->monitor, s->conf);
+	daemon_prepare(s);
 	snapshot_publish(s);
 	daemon_note_report(dm, s, &c->report, source);
 	if (strcmp(dm->config_path, c->path)) {

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "meridian/prepared.h"
 #include "meridian/guard.h"
 #include "meridian/loader.h"
 #include "meridian/policy.h"
@@ -140,6 +141,19 @@ static void log_snapshot(const struct snapshot *s)
 	if (s->geo)
 		daemon_log("geo: %zu regions, %zu map entries", s->conf->geo.region_count,
 			   geo_map_entries(s->geo));
+}
+
+void daemon_prepare(struct snapshot *s)
+{
+	if (s->prepared)
+		return;
+	struct prepared *p = prepared_build(s, s->conf->prepared_answers);
+	snapshot_set_prepared(s, p);
+	if (!p)
+		return;
+	daemon_log("prepared answers: %zu (%.1f MiB)%s", prepared_count(p),
+		   (double)prepared_bytes(p) / (1024.0 * 1024.0),
+		   prepared_capped(p) ? ", stopped at prepared_answers; the rest take the general path" : "");
 }
 
 static void reload_and_log(struct daemon *dm)
@@ -298,6 +312,7 @@ int daemon_serve(const char *config_path)
 	struct snapshot *snap = start_snapshot(&dm, &report, &d);
 	if (snap) {
 		log_snapshot(snap);
+		daemon_prepare(snap);
 		snapshot_publish(snap);
 		daemon_note_report(&dm, snap, &report, "start");
 	}

@@ -40,6 +40,9 @@ struct daemon {
 
 void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void daemon_log_diag(const char *prefix, const struct diag *d);
+/* Prepares the answers of a snapshot's zones (prepared.h) unless its base has them, and logs how
+ * many; before the snapshot is published. */
+void daemon_prepare(struct snapshot *s);
 double daemon_now(void); /* wall clock, seconds */
 
 /* Appends an event to the audit log (logging, not failing, when it cannot be written). */

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "meridian/prepared.h"
 #include "meridian/zone.h"
 
 #define QUERY_CNAME_LIMIT 8 /* CNAME links followed inside one zone before the answer stops */
@@ -26,6 +27,8 @@ struct answer {
 	bool truncated; /* something did not fit: the caller sends TC with empty sections */
 	unsigned rcode;
 	uint32_t seed;	       /* varies per query: rotation and weighted choice of dynamic values */
+	bool static_only;      /* preparing (prepared.c): dynamic data is not to be read */
+	bool needs_dynamic;    /* static_only, and the answer would have read dynamic data */
 	bool region_known;     /* region and scope below are set */
 	bool client_dependent; /* a dynamic answer was served: the ECS scope applies */
 	unsigned region;
@@ -113,11 +116,16 @@ static uint32_t client_hash(struct answer *a)
 	return h;
 }
 
-/* The values of a dynamic RRset for this query: its region's answer and the picked indexes. */
+/* The values of a dynamic RRset for this query: its region's answer and the picked indexes; NULL
+ * when preparing (static_only), which must not read dynamic data. */
 static const struct dyn_answer *dynamic_values(struct answer *a, const struct zone_rrset *rrset,
 					       uint8_t *picked, unsigned *count)
 {
 	a->client_dependent = true;
+	if (a->static_only) {
+		a->needs_dynamic = true;
+		return NULL;
+	}
 	const struct dyn_answer *d = dyn_answer_get(a->snap->dyn, rrset->ttl, client_region(a));
 	*count = dyn_select(d, a->seed, d->select == DYN_SELECT_HASH ? client_hash(a) : 0, picked);
 	return d;
@@ -129,6 +137,8 @@ static bool put_dynamic(struct answer *a, enum wire_section section, const uint8
 	uint8_t picked[DYN_VALUES_MAX];
 	unsigned count;
 	const struct dyn_answer *d = dynamic_values(a, rrset, picked, &count);
+	if (!d)
+		return false;
 	for (unsigned i = 0; i < count; i++) {
 		const uint8_t *v = d->rdata + d->offsets[picked[i]];
 		if (!wire_build_rr(&a->b, section, owner, owner_len, d->type, WIRE_CLASS_IN, d->ttl, v + 2,
@@ -148,7 +158,7 @@ static bool first_value(struct answer *a, const struct zone_rrset *rrset, const 
 		uint8_t picked[DYN_VALUES_MAX];
 		unsigned count;
 		const struct dyn_answer *d = dynamic_values(a, rrset, picked, &count);
-		if (!count)
+		if (!d || !count)
 			return false;
 		const uint8_t *v = d->rdata + d->offsets[picked[0]];
 		*rdata = v + 2;
@@ -449,9 +459,12 @@ static void count_rcode(struct query_stats *stats, unsigned rcode)
 		stats->rcode[rcode]++;
 }
 
-size_t query_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len,
-		    const struct sockaddr_storage *peer, uint8_t *out, size_t out_cap,
-		    enum query_transport transport, struct wire_query *scratch, struct query_stats *stats)
+/* The general path: parse the whole query, look up, build. With static_only (preparing), dynamic data
+ * is never read and *needs_dynamic tells whether the answer would have read it. */
+static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size_t len,
+			   const struct sockaddr_storage *peer, uint8_t *out, size_t out_cap,
+			   enum query_transport transport, struct wire_query *scratch, struct query_stats *stats,
+			   bool static_only, bool *needs_dynamic)
 {
 	stats->queries++;
 	enum wire_parse_status status = wire_parse_query(pkt, len, scratch);
@@ -474,6 +487,8 @@ size_t query_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len,
 	a.truncated = false;
 	a.rcode = WIRE_RCODE_NOERROR;
 	a.seed = (uint32_t)stats->queries;
+	a.static_only = static_only;
+	a.needs_dynamic = false;
 	a.region_known = false;
 	a.client_dependent = false;
 	a.region = a.scope = 0;
@@ -529,5 +544,30 @@ size_t query_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len,
 	count_rcode(stats, a.rcode);
 	if (scratch->has_edns)
 		wire_build_opt(&a.b, &edns);
+	if (needs_dynamic)
+		*needs_dynamic = a.needs_dynamic;
 	return wire_build_finish(&a.b);
+}
+
+size_t query_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len,
+		    const struct sockaddr_storage *peer, uint8_t *out, size_t out_cap,
+		    enum query_transport transport, struct wire_query *scratch, struct query_stats *stats)
+{
+	if (snap->prepared) {
+		size_t n = prepared_answer(snap->prepared, snap->conf, pkt, len, out, out_cap, transport, stats);
+		if (n)
+			return n;
+	}
+	return answer_built(snap, pkt, len, peer, out, out_cap, transport, scratch, stats, false, NULL);
+}
+
+size_t query_answer_static(const struct snapshot *snap, const uint8_t *pkt, size_t len, uint8_t *out,
+			   size_t out_cap, struct wire_query *scratch, bool *complete)
+{
+	struct query_stats stats = {0};
+	bool needs_dynamic = false;
+	size_t n = answer_built(snap, pkt, len, NULL, out, out_cap, QUERY_TCP, scratch, &stats, true,
+				&needs_dynamic);
+	*complete = n > 0 && !needs_dynamic && stats.truncated == 0;
+	return n;
 }

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <urcu-qsbr.h>
 
+#include "meridian/prepared.h"
+
 static struct snapshot *current; /* read by workers through rcu_dereference */
 static uint64_t last_generation; /* written only by the control thread */
 
@@ -13,6 +15,7 @@ struct snapshot_base {
 	struct geo_map *geo;
 	struct lua_policy_set *lua;
 	struct intent **intents; /* zones->count entries, or NULL */
+	struct prepared *prepared;
 	unsigned refs;
 };
 
@@ -28,6 +31,7 @@ static struct snapshot *snapshot_with(struct snapshot_base *b, struct dyn_table 
 	s->geo = b->geo;
 	s->lua = b->lua;
 	s->intents = b->intents;
+	s->prepared = b->prepared;
 	s->dyn = dyn;
 	return s;
 }
@@ -49,6 +53,12 @@ void snapshot_set_intents(struct snapshot *s, struct intent **intents)
 {
 	s->base->intents = intents;
 	s->intents = intents;
+}
+
+void snapshot_set_prepared(struct snapshot *s, struct prepared *p)
+{
+	s->base->prepared = p;
+	s->prepared = p;
 }
 
 const struct intent *snapshot_zone_intent(const struct snapshot *s, const struct zone *z)
@@ -76,6 +86,7 @@ void snapshot_free(struct snapshot *s)
 		for (size_t i = 0; b->intents && i < b->zones->count; i++)
 			intent_free(b->intents[i]);
 		free(b->intents);
+		prepared_free(b->prepared);
 		zone_set_free(b->zones);
 		geo_map_free(b->geo);
 		lua_policy_free(b->lua);

@@ -15,6 +15,16 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return remove(path);
 }
 
+void unit_write_file(const char *name, const char *text)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", unit_tmpdir, name);
+	FILE *f = fopen(path, "w");
+	ck_assert_msg(f != NULL, "cannot write %s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
 int unit_run_in_tmpdir(Suite *s, const char *name)
 {
 	snprintf(unit_tmpdir, sizeof(unit_tmpdir), "/tmp/meridian-test-%s-XXXXXX", name);

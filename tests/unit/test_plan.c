@@ -12,17 +12,6 @@
 
 #include "support.h"
 
-/* Writes text to unit_tmpdir/name. */
-static void write_file(const char *name, const char *text)
-{
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", unit_tmpdir, name);
-	FILE *f = fopen(path, "w");
-	ck_assert_msg(f != NULL, "cannot write %s", path);
-	fputs(text, f);
-	fclose(f);
-}
-
 static char *diag_dump(const struct diag *d)
 {
 	static char buf[8192];
@@ -37,7 +26,7 @@ static char *diag_dump(const struct diag *d)
 static struct snapshot *load(const char *name, const char *config)
 {
 	char path[256];
-	write_file(name, config);
+	unit_write_file(name, config);
 	snprintf(path, sizeof(path), "%s/%s", unit_tmpdir, name);
 	struct diag d;
 	diag_init(&d);
@@ -162,7 +151,7 @@ static void write_zone(const char *name, const char *serial, const char *records
 	char *text = malloc(size);
 	ck_assert_ptr_nonnull(text);
 	snprintf(text, size, ZONE_HEAD "%s", serial, records);
-	write_file(name, text);
+	unit_write_file(name, text);
 	free(text);
 }
 
@@ -205,11 +194,11 @@ START_TEST(zones_added_removed_changed)
 {
 	write_zone("z1.zone", "1", v1_records);
 	write_zone("z2.zone", "2", v1_records);
-	write_file("other.zone",
-		   "$ORIGIN other.test.\n@ 300 SOA ns hostmaster 7 1 1 1 1\n@ 300 NS ns.example.com.\n");
-	write_file("third.zone",
-		   "$ORIGIN third.test.\n@ 300 SOA ns hostmaster 9 1 1 1 1\n@ 300 NS ns.example.com.\n"
-		   "a 300 A 192.0.2.1\n");
+	unit_write_file("other.zone",
+			"$ORIGIN other.test.\n@ 300 SOA ns hostmaster 7 1 1 1 1\n@ 300 NS ns.example.com.\n");
+	unit_write_file("third.zone",
+			"$ORIGIN third.test.\n@ 300 SOA ns hostmaster 9 1 1 1 1\n@ 300 NS ns.example.com.\n"
+			"a 300 A 192.0.2.1\n");
 	struct snapshot *a = load_zones("zr.conf", "example.com=z1.zone other.test=other.zone", NULL);
 	struct snapshot *b = load_zones("zc.conf", "third.test=third.zone example.com=z2.zone", NULL);
 	struct plan *p = plan_compare(a, b);
@@ -548,9 +537,10 @@ END_TEST
 START_TEST(intent_added_removed_changed)
 {
 	write_zone("i.zone", "1", v1_records);
-	write_file("i1.intent", "www A 192.0.2.1\nwww A 192.0.2.2\napi A 192.0.2.10\n@ MX 10 mail\n");
-	write_file("i2.intent", "www IN A 192.0.2.2\nwww A 192.0.2.1\napi A 192.0.2.10\napi A 198.51.100.10\n"
-				"mail A 192.0.2.25\n");
+	unit_write_file("i1.intent", "www A 192.0.2.1\nwww A 192.0.2.2\napi A 192.0.2.10\n@ MX 10 mail\n");
+	unit_write_file("i2.intent",
+			"www IN A 192.0.2.2\nwww A 192.0.2.1\napi A 192.0.2.10\napi A 198.51.100.10\n"
+			"mail A 192.0.2.25\n");
 	struct snapshot *none = load_zones("i0.conf", "example.com=i.zone", NULL);
 	struct snapshot *a = load_zones("i1.conf", "example.com=i.zone", NULL);
 	struct snapshot *b = load_zones("i2.conf", "example.com=i.zone", NULL);

@@ -1,0 +1,44 @@
+/* prepared.h -- prepared answers: the complete response, after the question, to every common question
+ * about the names a snapshot's zones hold, computed once when the zones are published.
+ *
+ * For every node of every zone, for each type it holds and for A and AAAA, the general query path
+ * (query_answer_static) is run on a plain query; when that answer needs no dynamic data and is not
+ * truncated, its sections, counts, flags and rcode are kept. The sections' compression pointers
+ * point into the question, whose layout only the name's length decides, so they hold for every query
+ * of that name in any case. A query is answered from the table only when it is a plain one: QUERY
+ * opcode, one IN question and nothing else, at most an OPT record of version 0 without NSID or
+ * client subnet options; and only when the answer fits the size the query allows. Anything else (and
+ * every name not in the table: wildcards, NXDOMAIN, dynamic records) goes to the general path, so
+ * both give the same bytes.
+ *
+ * The table is immutable once built and belongs to the snapshot base (zones and config). Lookup never
+ * allocates, locks or writes anything but the caller's buffer and counters: it is on the query path. */
+#ifndef MERIDIAN_PREPARED_H
+#define MERIDIAN_PREPARED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meridian/query.h"
+
+struct prepared;
+
+/* Prepares the answers of snap's zones (at most max_answers of them, zones in config order) under
+ * snap's config. Returns NULL when max_answers is 0. Allocates; for the control thread. */
+struct prepared *prepared_build(const struct snapshot *snap, size_t max_answers);
+void prepared_free(struct prepared *p);
+/* Answers held, and the bytes they take (table included). */
+size_t prepared_count(const struct prepared *p);
+size_t prepared_bytes(const struct prepared *p);
+/* True when max_answers stopped the preparation before every name was done. */
+bool prepared_capped(const struct prepared *p);
+
+/* Answers the query in pkt (len bytes) from the table into out (out_cap bytes; the size limit is the
+ * one query_answer applies, under config c), counting it in stats as query_answer does. Returns the
+ * response length, or 0 when the query is not a plain one with a prepared answer that fits: then
+ * nothing was written or counted, and the general path answers. */
+size_t prepared_answer(const struct prepared *p, const struct conf *c, const uint8_t *pkt, size_t len,
+		       uint8_t *out, size_t out_cap, enum query_transport transport,
+		       struct query_stats *stats);
+
+#endif

@@ -1,0 +1,376 @@
+/* prepared.c -- prepared answers (see prepared.h): built by running the general path once per
+ * (name, type), looked up by a parser that reads only what a plain query holds.
+ *
+ * Layout: one byte pool of records (the name, lowercased, then the response's sections as the
+ * general path wrote them) and an open-addressing table of (hash, pool offset) slots, at most half
+ * full, so a lookup touches one slot line and the one record it matches. */
+#include "meridian/prepared.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "meridian/zone.h"
+
+#define QUESTION_TAIL 4	 /* qtype, qclass */
+#define OPT_SIZE      11 /* root owner, type, class, TTL, rdlength: an OPT without options */
+#define EDNS_VERSION  6	 /* offset in the OPT record of the EDNS version octet */
+
+struct prepared_slot {
+	uint32_t hash;
+	uint32_t offset; /* of the record in the pool; 0 marks a free slot */
+};
+
+struct prepared_record {
+	uint16_t qtype;
+	uint16_t flags;	       /* the response's flags word to a query without RD: QR, AA, rcode */
+	uint16_t count[3];     /* answer, authority, additional */
+	uint16_t sections_len; /* octets after the question */
+	uint8_t name_len;
+	uint8_t bytes[]; /* the name (lowercased wire form), then the sections */
+};
+
+struct prepared {
+	struct prepared_slot *slots;
+	uint32_t mask;
+	uint8_t *pool;
+	size_t pool_len, pool_cap;
+	size_t count;
+	bool capped;
+};
+
+static inline uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
+}
+
+static inline void put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Names are lowercased and hashed eight octets at a time, in a buffer that holds the name followed by
+ * zeros up to the next multiple of eight. Length octets (1..63) are never letters, so the whole name
+ * is lowercased at once. */
+#define NAME_BUF (WIRE_NAME_MAX + 8)
+
+static inline uint64_t load64(const uint8_t *p)
+{
+	uint64_t w;
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/* Each ASCII capital letter of w (and nothing else) gets its 0x20 bit. */
+static inline uint64_t lower64(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101u;
+	uint64_t low7 = w & (0x7F * ones);
+	uint64_t above_z = low7 + (0x7F - 'Z') * ones; /* high bit: octet > 'Z' */
+	uint64_t from_a = low7 + (0x80 - 'A') * ones;  /* high bit: octet >= 'A' */
+	uint64_t upper = (from_a ^ above_z) & ~w & (0x80 * ones);
+	return w | upper >> 2;
+}
+
+/* Lowercases buf (len octets, zero-padded to a multiple of eight) in place and returns its hash. */
+static uint32_t name_fold(uint8_t *buf, size_t len, uint16_t qtype)
+{
+	uint64_t h = 0x9E3779B97F4A7C15u ^ qtype;
+	for (size_t i = 0; i < len; i += 8) {
+		uint64_t w = lower64(load64(buf + i));
+		memcpy(buf + i, &w, sizeof(w));
+		h = (h ^ w) * 0xFF51AFD7ED558CCDu;
+		h ^= h >> 32;
+	}
+	return (uint32_t)h;
+}
+
+static const struct prepared_record *record_at(const struct prepared *p, uint32_t offset)
+{
+	return (const struct prepared_record *)(p->pool + offset);
+}
+
+/* The slot holding (name, qtype), or the free slot where it would go. */
+static struct prepared_slot *slot_for(const struct prepared *p, const uint8_t *name, size_t len,
+				      uint16_t qtype, uint32_t hash)
+{
+	for (uint32_t i = hash & p->mask;; i = (i + 1) & p->mask) {
+		struct prepared_slot *s = &p->slots[i];
+		if (!s->offset)
+			return s;
+		if (s->hash != hash)
+			continue;
+		const struct prepared_record *r = record_at(p, s->offset);
+		if (r->qtype == qtype && r->name_len == len && memcmp(r->bytes, name, len) == 0)
+			return s;
+	}
+}
+
+/* ---- building (control thread) ---- */
+
+/* Whether a node's type is asked about on its own: A and AAAA are asked about every node anyway;
+ * meta types never (ANY depends on the transport). */
+static bool own_type(uint16_t t)
+{
+	return t != WIRE_TYPE_A && t != WIRE_TYPE_AAAA && t != WIRE_TYPE_OPT && (t < 128 || t > 255);
+}
+
+static size_t candidates(const struct zone_set *zones)
+{
+	size_t n = 0;
+	for (size_t z = 0; z < zones->count; z++) {
+		const struct zone *zone = zones->zones[z];
+		for (uint32_t b = 0; b <= zone->table_mask; b++)
+			for (const struct zone_node *node = zone->table[b]; node; node = node->hash_next)
+				n += 2u + node->rrset_count;
+	}
+	return n;
+}
+
+static void pool_append(struct prepared *p, const void *data, size_t len)
+{
+	if (p->pool_cap - p->pool_len < len) {
+		size_t cap = p->pool_cap;
+		while (cap - p->pool_len < len)
+			cap *= 2;
+		p->pool = realloc(p->pool, cap);
+		if (!p->pool)
+			abort();
+		p->pool_cap = cap;
+	}
+	memcpy(p->pool + p->pool_len, data, len);
+	p->pool_len += len;
+}
+
+/* Keeps the answer the general path wrote to out (len octets) for the question (name, qtype). */
+static void add_record(struct prepared *p, struct prepared_slot *slot, uint32_t hash, const uint8_t *name,
+		       size_t name_len, uint16_t qtype, const uint8_t *out, size_t len)
+{
+	size_t at = WIRE_HEADER_SIZE + name_len + QUESTION_TAIL;
+	struct prepared_record r = {
+	    .qtype = qtype,
+	    .flags = get16(out + 2),
+	    .count = {get16(out + 6), get16(out + 8), get16(out + 10)},
+	    .sections_len = (uint16_t)(len - at),
+	    .name_len = (uint8_t)name_len,
+	};
+	p->pool_len = (p->pool_len + 1u) & ~(size_t)1u; /* records start 2-aligned */
+	uint32_t offset = (uint32_t)p->pool_len;
+	pool_append(p, &r, offsetof(struct prepared_record, bytes));
+	pool_append(p, name, name_len);
+	pool_append(p, out + at, len - at);
+	slot->hash = hash;
+	slot->offset = offset;
+	p->count++;
+}
+
+/* Prepares the answer to (node's name, qtype) unless the table has it (a name two zones hold: the
+ * general path answered from the right one the first time). query and out are work buffers. */
+static void prepare_one(struct prepared *p, const struct snapshot *snap, const struct zone_node *node,
+			uint16_t qtype, uint8_t *query, uint8_t *out, struct wire_query *scratch)
+{
+	uint8_t name[NAME_BUF] = {0};
+	memcpy(name, node->name, node->name_len);
+	uint32_t h = name_fold(name, node->name_len, qtype);
+	struct prepared_slot *slot = slot_for(p, node->name, node->name_len, qtype, h);
+	if (slot->offset)
+		return;
+
+	memset(query, 0, WIRE_HEADER_SIZE);
+	put16(query + 4, 1);
+	memcpy(query + WIRE_HEADER_SIZE, node->name, node->name_len);
+	size_t qlen = WIRE_HEADER_SIZE + node->name_len;
+	put16(query + qlen, qtype);
+	put16(query + qlen + 2, WIRE_CLASS_IN);
+	qlen += QUESTION_TAIL;
+
+	bool complete;
+	size_t len = query_answer_static(snap, query, qlen, out, WIRE_MSG_MAX, scratch, &complete);
+	if (complete && len >= qlen && get16(out + 4) == 1)
+		add_record(p, slot, h, node->name, node->name_len, qtype, out, len);
+}
+
+/* Every question about a node: A and AAAA (the questions most clients ask, whatever the node holds),
+ * then each type it holds. False once max_answers is reached with questions left. */
+static bool prepare_node(struct prepared *p, const struct snapshot *snap, const struct zone_node *node,
+			 size_t max_answers, uint8_t *query, uint8_t *out, struct wire_query *scratch)
+{
+	for (unsigned i = 0; i < 2u + node->rrset_count; i++) {
+		uint16_t t = i == 0 ? WIRE_TYPE_A : i == 1 ? WIRE_TYPE_AAAA : node->rrsets[i - 2].type;
+		if (i >= 2 && !own_type(t))
+			continue;
+		if (p->count == max_answers)
+			return false;
+		prepare_one(p, snap, node, t, query, out, scratch);
+	}
+	return true;
+}
+
+struct prepared *prepared_build(const struct snapshot *snap, size_t max_answers)
+{
+	if (max_answers == 0)
+		return NULL;
+	size_t want = candidates(snap->zones);
+	if (want > max_answers)
+		want = max_answers;
+	uint32_t slots = 16;
+	while (slots < 2 * want)
+		slots *= 2;
+	struct prepared *p = calloc(1, sizeof(*p));
+	uint8_t *query = malloc(WIRE_HEADER_SIZE + WIRE_NAME_MAX + QUESTION_TAIL);
+	uint8_t *out = malloc(WIRE_MSG_MAX);
+	struct wire_query *scratch = malloc(sizeof(*scratch));
+	if (!p || !query || !out || !scratch)
+		abort();
+	p->slots = calloc(slots, sizeof(*p->slots));
+	p->mask = slots - 1;
+	p->pool_cap = 1u << 16;
+	p->pool = malloc(p->pool_cap);
+	if (!p->slots || !p->pool)
+		abort();
+	p->pool_len = 2; /* offset 0 marks a free slot */
+
+	for (size_t z = 0; z < snap->zones->count && !p->capped; z++) {
+		const struct zone *zone = snap->zones->zones[z];
+		for (uint32_t b = 0; b <= zone->table_mask && !p->capped; b++)
+			for (const struct zone_node *node = zone->table[b]; node && !p->capped;
+			     node = node->hash_next)
+				p->capped = !prepare_node(p, snap, node, max_answers, query, out, scratch);
+	}
+	free(query);
+	free(out);
+	free(scratch);
+	return p;
+}
+
+void prepared_free(struct prepared *p)
+{
+	if (!p)
+		return;
+	free(p->slots);
+	free(p->pool);
+	free(p);
+}
+
+size_t prepared_count(const struct prepared *p)
+{
+	return p ? p->count : 0;
+}
+
+size_t prepared_bytes(const struct prepared *p)
+{
+	return p ? p->pool_cap + ((size_t)p->mask + 1) * sizeof(*p->slots) + sizeof(*p) : 0;
+}
+
+bool prepared_capped(const struct prepared *p)
+{
+	return p && p->capped;
+}
+
+/* ---- answering (query path) ---- */
+
+/* A plain query's OPT record at pkt[pos] (len - pos octets left): version 0, options well framed and
+ * none the answer depends on (NSID, client subnet). Sets *payload and *do_bit. */
+static bool plain_opt(const uint8_t *pkt, size_t len, size_t pos, unsigned *payload, bool *do_bit)
+{
+	if (len - pos < OPT_SIZE || pkt[pos] != 0 || get16(pkt + pos + 1) != WIRE_TYPE_OPT ||
+	    pkt[pos + EDNS_VERSION] != 0)
+		return false;
+	*payload = get16(pkt + pos + 3);
+	*do_bit = (pkt[pos + 7] & 0x80u) != 0;
+	size_t rdlen = get16(pkt + pos + 9);
+	pos += OPT_SIZE;
+	if (len - pos < rdlen)
+		return false;
+	for (size_t end = pos + rdlen; pos < end;) {
+		if (end - pos < 4)
+			return false;
+		unsigned code = get16(pkt + pos), olen = get16(pkt + pos + 2);
+		if (code == WIRE_EDNS_NSID || code == WIRE_EDNS_ECS || end - pos - 4 < olen)
+			return false;
+		pos += 4u + olen;
+	}
+	return true;
+}
+
+size_t prepared_answer(const struct prepared *p, const struct conf *c, const uint8_t *pkt, size_t len,
+		       uint8_t *out, size_t out_cap, enum query_transport transport,
+		       struct query_stats *stats)
+{
+	/* Header: a query (QR clear, opcode QUERY), one question, at most one additional RR. */
+	if (len < WIRE_HEADER_SIZE + 1 + QUESTION_TAIL || (pkt[2] & 0xF8u) || get16(pkt + 4) != 1 ||
+	    get16(pkt + 6) || get16(pkt + 8) || get16(pkt + 10) > 1)
+		return 0;
+
+	/* The question name: uncompressed labels (a pointer or an extended label type is over 63). */
+	size_t pos = WIRE_HEADER_SIZE;
+	for (unsigned label; (label = pkt[pos]) != 0; pos += label + 1u)
+		if (label > 63 || pos + label - WIRE_HEADER_SIZE + 2 > WIRE_NAME_MAX ||
+		    len - pos < label + 2u)
+			return 0;
+	size_t n = pos + 1 - WIRE_HEADER_SIZE;
+	pos++;
+	if (len - pos < QUESTION_TAIL || get16(pkt + pos + 2) != WIRE_CLASS_IN)
+		return 0;
+	uint16_t qtype = get16(pkt + pos);
+	pos += QUESTION_TAIL;
+	size_t question_len = pos - WIRE_HEADER_SIZE;
+	uint8_t name[NAME_BUF];
+	memcpy(name, pkt + WIRE_HEADER_SIZE, n);
+	memset(name + n, 0, 8);
+	uint32_t h = name_fold(name, n, qtype);
+
+	unsigned payload = 0;
+	bool edns = get16(pkt + 10) == 1, do_bit = false;
+	if (edns && !plain_opt(pkt, len, pos, &payload, &do_bit))
+		return 0;
+
+	const struct prepared_slot *slot = slot_for(p, name, n, qtype, h);
+	if (!slot->offset)
+		return 0;
+	const struct prepared_record *r = record_at(p, slot->offset);
+
+	/* The size limit of query_answer: 65535 over TCP; over UDP the requester's payload capped by
+	 * ours and raised to 512, or 512 without EDNS. */
+	size_t limit = WIRE_MSG_MAX;
+	if (transport == QUERY_UDP) {
+		limit = edns && payload < c->udp_payload ? payload : edns ? c->udp_payload : WIRE_UDP_MIN;
+		if (limit < WIRE_UDP_MIN)
+			limit = WIRE_UDP_MIN;
+	}
+	if (limit > out_cap)
+		limit = out_cap;
+	size_t total = WIRE_HEADER_SIZE + question_len + r->sections_len + (edns ? OPT_SIZE : 0);
+	if (total > limit)
+		return 0; /* the general path truncates */
+
+	out[0] = pkt[0];
+	out[1] = pkt[1];
+	put16(out + 2, r->flags | (get16(pkt + 2) & WIRE_FLAG_RD));
+	put16(out + 4, 1);
+	put16(out + 6, r->count[0]);
+	put16(out + 8, r->count[1]);
+	put16(out + 10, r->count[2] + (edns ? 1u : 0u));
+	memcpy(out + WIRE_HEADER_SIZE, pkt + WIRE_HEADER_SIZE, question_len);
+	uint8_t *at = out + WIRE_HEADER_SIZE + question_len;
+	memcpy(at, r->bytes + r->name_len, r->sections_len);
+	if (edns) {
+		at += r->sections_len;
+		at[0] = 0;
+		put16(at + 1, WIRE_TYPE_OPT);
+		put16(at + 3, c->udp_payload);
+		at[5] = 0;
+		at[6] = 0;
+		at[7] = do_bit ? 0x80u : 0u;
+		at[8] = 0;
+		put16(at + 9, 0);
+	}
+
+	stats->queries++;
+	if (edns)
+		stats->edns++;
+	unsigned rcode = r->flags & 0xFu;
+	if (rcode < sizeof(stats->rcode) / sizeof(stats->rcode[0]))
+		stats->rcode[rcode]++;
+	return total;
+}

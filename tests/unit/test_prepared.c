@@ -1,0 +1,362 @@
+/* test_prepared.c -- unit tests of prepared answers: every answer the table gives is byte for byte the
+ * general path's, for every name of the fixtures, many types and many kinds of query; the table
+ * declines what it must; dynamic data is never prepared; the cap holds. */
+#include <check.h>
+#include <ldns/ldns.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meridian/loader.h"
+#include "meridian/prepared.h"
+#include "support.h"
+
+/* ---- queries ---- */
+
+enum opt_kind { OPT_NONE, OPT_PLAIN, OPT_COOKIE, OPT_NSID, OPT_ECS, OPT_VERSION1 };
+
+/* How a test query is made. */
+struct variant {
+	bool rd;
+	bool mixed_case;
+	enum opt_kind opt;
+	uint16_t payload;
+	bool do_bit;
+	enum query_transport transport;
+};
+
+static const struct variant variants[] = {
+    {.transport = QUERY_UDP},
+    {.rd = true, .mixed_case = true, .transport = QUERY_UDP},
+    {.opt = OPT_PLAIN, .payload = 512, .transport = QUERY_UDP},
+    {.opt = OPT_PLAIN, .payload = 1232, .do_bit = true, .mixed_case = true, .transport = QUERY_UDP},
+    {.opt = OPT_PLAIN, .payload = 100, .transport = QUERY_UDP},
+    {.opt = OPT_COOKIE, .payload = 4096, .rd = true, .transport = QUERY_UDP},
+    {.opt = OPT_NSID, .payload = 1232, .transport = QUERY_UDP},
+    {.opt = OPT_ECS, .payload = 1232, .transport = QUERY_UDP},
+    {.opt = OPT_VERSION1, .payload = 1232, .transport = QUERY_UDP},
+    {.transport = QUERY_TCP},
+    {.opt = OPT_PLAIN, .payload = 1232, .mixed_case = true, .transport = QUERY_TCP},
+};
+#define VARIANTS (sizeof(variants) / sizeof(variants[0]))
+
+static void put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Writes the query for the wire name (name_len octets) and qtype made as v says; returns its length. */
+static size_t make_query(uint8_t *pkt, const uint8_t *name, size_t name_len, uint16_t qtype,
+			 const struct variant *v)
+{
+	memset(pkt, 0, 12);
+	put16(pkt, 0x5a5a);
+	put16(pkt + 2, v->rd ? 0x0100 : 0);
+	put16(pkt + 4, 1);
+	memcpy(pkt + 12, name, name_len);
+	if (v->mixed_case)
+		for (size_t i = 0; i < name_len; i += 2)
+			if (pkt[12 + i] >= 'a' && pkt[12 + i] <= 'z')
+				pkt[12 + i] = (uint8_t)(pkt[12 + i] - 32);
+	size_t len = 12 + name_len;
+	put16(pkt + len, qtype);
+	put16(pkt + len + 2, 1);
+	len += 4;
+	if (v->opt == OPT_NONE)
+		return len;
+	pkt[11] = 1;
+	uint8_t *o = pkt + len;
+	o[0] = 0;
+	put16(o + 1, 41);
+	put16(o + 3, v->payload);
+	o[5] = 0;
+	o[6] = v->opt == OPT_VERSION1 ? 1 : 0;
+	o[7] = v->do_bit ? 0x80 : 0;
+	o[8] = 0;
+	static const uint8_t cookie[] = {0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+	static const uint8_t nsid[] = {0, 3, 0, 0};
+	static const uint8_t ecs[] = {0, 8, 0, 7, 0, 1, 24, 0, 198, 51, 100};
+	const uint8_t *data = v->opt == OPT_COOKIE ? cookie
+			      : v->opt == OPT_NSID ? nsid
+			      : v->opt == OPT_ECS  ? ecs
+						   : NULL;
+	size_t data_len = v->opt == OPT_COOKIE ? sizeof(cookie)
+			  : v->opt == OPT_NSID ? sizeof(nsid)
+			  : v->opt == OPT_ECS  ? sizeof(ecs)
+					       : 0;
+	put16(o + 9, (unsigned)data_len);
+	if (data_len)
+		memcpy(o + 11, data, data_len);
+	return len + 11 + data_len;
+}
+
+/* The wire form of a presentation name (static buffer). */
+static const uint8_t *wire_of(const char *text, size_t *len)
+{
+	static uint8_t buf[256];
+	ldns_rdf *rdf = ldns_dname_new_frm_str(text);
+	ck_assert_ptr_nonnull(rdf);
+	*len = ldns_rdf_size(rdf);
+	memcpy(buf, ldns_rdf_data(rdf), *len);
+	ldns_rdf_deep_free(rdf);
+	return buf;
+}
+
+/* ---- answering both ways ---- */
+
+static uint8_t out_general[WIRE_MSG_MAX], out_table[WIRE_MSG_MAX];
+static size_t table_answers; /* queries the table answered, over a test */
+
+/* Answers pkt with s's table and without it; both must give the same bytes and the same counters.
+ * Returns whether the table answered. */
+static bool answer_both(struct snapshot *s, const uint8_t *pkt, size_t len, enum query_transport t,
+			const char *what)
+{
+	struct wire_query scratch;
+	struct query_stats general = {0}, table = {0};
+	const struct prepared *p = s->prepared;
+	s->prepared = NULL;
+	size_t n_general =
+	    query_answer(s, pkt, len, NULL, out_general, sizeof(out_general), t, &scratch, &general);
+	s->prepared = p;
+	size_t n_table = query_answer(s, pkt, len, NULL, out_table, sizeof(out_table), t, &scratch, &table);
+	ck_assert_msg(n_general == n_table, "%s: %zu octets from the general path, %zu with the table", what,
+		      n_general, n_table);
+	ck_assert_msg(memcmp(out_general, out_table, n_general) == 0, "%s: the answers differ", what);
+	ck_assert_msg(memcmp(&general, &table, sizeof(general)) == 0, "%s: the counters differ", what);
+	struct query_stats direct = {0};
+	bool answered =
+	    p && prepared_answer(p, s->conf, pkt, len, out_table, sizeof(out_table), t, &direct) > 0;
+	if (answered) {
+		ck_assert_msg(memcmp(out_general, out_table, n_general) == 0,
+			      "%s: the table's own answer differs", what);
+		table_answers++;
+	}
+	return answered;
+}
+
+static const uint16_t qtypes[] = {1, 28, 2, 15, 16, 6, 5, 43, 39, 255, 33, 65, 46, 99};
+#define QTYPES (sizeof(qtypes) / sizeof(qtypes[0]))
+
+/* Every name of every zone of s, and extra names, asked every type in every variant. */
+static void compare_everything(struct snapshot *s, const char *const *extra, size_t extra_count)
+{
+	uint8_t pkt[600];
+	char what[512];
+	for (size_t z = 0; z < s->zones->count; z++) {
+		const struct zone *zone = s->zones->zones[z];
+		for (uint32_t b = 0; b <= zone->table_mask; b++)
+			for (const struct zone_node *node = zone->table[b]; node; node = node->hash_next)
+				for (size_t t = 0; t < QTYPES; t++)
+					for (size_t v = 0; v < VARIANTS; v++) {
+						size_t len = make_query(pkt, node->name, node->name_len,
+									qtypes[t], &variants[v]);
+						char name[300];
+						wire_name_to_text(node->name, node->name_len, name,
+								  sizeof(name));
+						snprintf(what, sizeof(what), "%s type %u variant %zu", name,
+							 qtypes[t], v);
+						answer_both(s, pkt, len, variants[v].transport, what);
+					}
+	}
+	for (size_t i = 0; i < extra_count; i++) {
+		size_t name_len;
+		const uint8_t *name = wire_of(extra[i], &name_len);
+		for (size_t t = 0; t < QTYPES; t++)
+			for (size_t v = 0; v < VARIANTS; v++) {
+				size_t len = make_query(pkt, name, name_len, qtypes[t], &variants[v]);
+				snprintf(what, sizeof(what), "%s type %u variant %zu", extra[i], qtypes[t],
+					 v);
+				ck_assert_msg(!answer_both(s, pkt, len, variants[v].transport, what),
+					      "%s: not a name of the zones, yet answered from the table",
+					      what);
+			}
+	}
+}
+
+/* ---- the query fixture (tests/unit/data/query: CNAME chains and loops, DNAME, delegations, a
+ * child zone beside its parent, a wildcard, an RRset over 512 octets) ---- */
+
+static struct snapshot *snap;
+
+static void setup(void)
+{
+	struct diag d;
+	diag_init(&d);
+	struct conf *c = conf_load("tests/unit/data/query/meridian.conf", &d);
+	ck_assert_ptr_nonnull(c);
+	struct zone *zones[2];
+	for (size_t i = 0; i < 2; i++) {
+		zones[i] = zone_load(c->zones[i].name, c->zones[i].file, &d);
+		ck_assert_ptr_nonnull(zones[i]);
+	}
+	snap = snapshot_new(c, zone_set_new(zones, 2), NULL, NULL);
+	zone_unref(zones[0]);
+	zone_unref(zones[1]);
+	diag_free(&d);
+	snapshot_set_prepared(snap, prepared_build(snap, 1000000));
+	table_answers = 0;
+}
+
+static void teardown(void)
+{
+	snapshot_free(snap);
+}
+
+START_TEST(table_answers_equal_the_general_path)
+{
+	static const char *const elsewhere[] = {"nothere.example.com.", "x.wild.example.com.",
+						"a.b.old.example.com.", "host.deleg.example.com.",
+						"www.example.net.",	"ent.example.com.x."};
+	compare_everything(snap, elsewhere, sizeof(elsewhere) / sizeof(elsewhere[0]));
+	/* the table did answer most of it: every plain question about the names, in every case */
+	ck_assert_uint_gt(table_answers, 500);
+	ck_assert_uint_gt(prepared_count(snap->prepared), 40);
+	ck_assert(!prepared_capped(snap->prepared));
+}
+END_TEST
+
+/* Asks name/qtype as variant v; returns whether the table answered (the answers are compared too). */
+static bool from_table(const char *name, uint16_t qtype, const struct variant *v)
+{
+	uint8_t pkt[600];
+	size_t name_len;
+	const uint8_t *wire = wire_of(name, &name_len);
+	size_t len = make_query(pkt, wire, name_len, qtype, v);
+	return answer_both(snap, pkt, len, v->transport, name);
+}
+
+START_TEST(table_answers_plain_queries)
+{
+	const struct variant plain = {.transport = QUERY_UDP}, edns = {.opt = OPT_PLAIN, .payload = 1232};
+	ck_assert(from_table("www.example.com.", 1, &plain));
+	ck_assert(from_table("WWW.Example.COM.", 28, &edns));
+	ck_assert(from_table("alias.example.com.", 1, &plain)); /* a CNAME chased in the zone */
+	ck_assert(from_table("ns1.example.com.", 28, &plain));	/* NODATA */
+	ck_assert(
+	    !from_table("www.example.com.", 15, &plain)); /* a type the name lacks, other than A or AAAA */
+	ck_assert(from_table("deleg.example.com.", 1, &plain));	     /* a referral with glue */
+	ck_assert(from_table("sub.example.com.", 43, &plain));	     /* DS: the parent's answer */
+	ck_assert(from_table("sub.example.com.", 6, &plain));	     /* SOA: the child's */
+	ck_assert(from_table("dangling.example.com.", 1, &plain));   /* NXDOMAIN at the end of a chain */
+	ck_assert(from_table("big.example.com.", 16, &variants[9])); /* over TCP */
+}
+END_TEST
+
+START_TEST(table_declines_what_it_must)
+{
+	const struct variant plain = {.transport = QUERY_UDP};
+	ck_assert(
+	    !from_table("big.example.com.", 16, &plain)); /* over 512 octets: truncated by the general path */
+	ck_assert(!from_table("www.example.com.", 255, &plain));     /* ANY depends on the transport */
+	ck_assert(!from_table("www.example.com.", 1, &variants[6])); /* NSID */
+	ck_assert(!from_table("www.example.com.", 1, &variants[7])); /* client subnet */
+	ck_assert(!from_table("www.example.com.", 1, &variants[8])); /* EDNS version 1: BADVERS */
+	ck_assert(!from_table("x.wild.example.com.", 1, &plain));    /* synthesized from a wildcard */
+	ck_assert(!from_table("nothere.example.com.", 1, &plain));   /* NXDOMAIN */
+
+	/* Header and question shapes the table leaves to the general path. */
+	uint8_t pkt[600];
+	size_t name_len;
+	const uint8_t *wire = wire_of("www.example.com.", &name_len);
+	size_t len = make_query(pkt, wire, name_len, 1, &plain);
+	struct {
+		size_t at;
+		uint8_t value;
+		const char *what;
+	} changes[] = {
+	    {2, 0x80, "QR set"},      {2, 0x28, "opcode UPDATE"}, {5, 2, "two questions"},
+	    {7, 1, "an answer RR"},   {9, 1, "an authority RR"},  {11, 2, "two additional RRs"},
+	    {len - 1, 3, "class CH"},
+	};
+	for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
+		uint8_t copy[600];
+		memcpy(copy, pkt, len);
+		copy[changes[i].at] = changes[i].value;
+		ck_assert_msg(!answer_both(snap, copy, len, QUERY_UDP, changes[i].what),
+			      "%s: answered from the table", changes[i].what);
+	}
+	/* a question name cut short, and one that is a compression pointer */
+	ck_assert(!answer_both(snap, pkt, 12 + 5, QUERY_UDP, "cut short"));
+	uint8_t pointer[] = {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1};
+	ck_assert(!answer_both(snap, pointer, sizeof(pointer), QUERY_UDP, "pointer"));
+	/* an OPT record cut short, and one whose option overruns it */
+	uint8_t opt[600];
+	size_t opt_len = make_query(opt, wire, name_len, 1, &variants[5]);
+	ck_assert(!answer_both(snap, opt, opt_len - 3, QUERY_UDP, "OPT cut short"));
+	opt[opt_len - 12 + 3] = 40;
+	ck_assert(!answer_both(snap, opt, opt_len, QUERY_UDP, "option overruns"));
+}
+END_TEST
+
+START_TEST(cap_stops_preparing)
+{
+	struct prepared *p = prepared_build(snap, 5);
+	ck_assert_uint_eq(prepared_count(p), 5);
+	ck_assert(prepared_capped(p));
+	ck_assert_uint_gt(prepared_bytes(p), 0);
+	prepared_free(p);
+	ck_assert_ptr_null(prepared_build(snap, 0));
+}
+END_TEST
+
+/* ---- dynamic records: never prepared, neither are the chains that reach them ---- */
+
+START_TEST(dynamic_data_is_never_prepared)
+{
+	unit_write_file("dyn.zone",
+			"$ORIGIN example.com.\n$TTL 300\n"
+			"@ SOA ns1 hostmaster 1 7200 900 1209600 300\n@ NS ns1\nns1 A 192.0.2.53\n"
+			"www A 192.0.2.1\nto-api CNAME api\nto-www CNAME www\n");
+	unit_write_file(
+	    "dyn.conf",
+	    "serial = 1\nlisten = { \"127.0.0.1:5353\" }\n"
+	    "zones = { { name = \"example.com\", file = \"dyn.zone\" } }\n"
+	    "datacenters = { ams = {} }\n"
+	    "pools = { web = { members = { { name = \"a\", addr = \"192.0.2.10\", dc = \"ams\" },\n"
+	    "  { name = \"b\", addr = \"192.0.2.11\", dc = \"ams\" } } } }\n"
+	    "records = { { name = \"api.example.com\", type = \"A\", pool = \"web\", ttl = 20,"
+	    " policy = \"all\", answers = 1 } }\n");
+	char path[256];
+	snprintf(path, sizeof(path), "%s/dyn.conf", unit_tmpdir);
+	struct diag d;
+	diag_init(&d);
+	struct conf *conf = conf_load(path, &d);
+	ck_assert_ptr_nonnull(conf);
+	struct snapshot *s = loader_build(conf, LOADER_ALL_OR_NOTHING, &d);
+	ck_assert_ptr_nonnull(s);
+	diag_free(&d);
+	snapshot_set_prepared(s, prepared_build(s, 1000000));
+
+	struct snapshot *saved = snap;
+	snap = s;
+	const struct variant plain = {.transport = QUERY_UDP};
+	ck_assert(!from_table("api.example.com.", 1, &plain));	  /* the dynamic record */
+	ck_assert(!from_table("to-api.example.com.", 1, &plain)); /* a chain to it */
+	ck_assert(from_table("api.example.com.", 28, &plain));	  /* NODATA beside it reads no dynamic data */
+	ck_assert(from_table("to-www.example.com.", 1, &plain));
+	compare_everything(s, NULL, 0);
+	snap = saved;
+	snapshot_free(s);
+}
+END_TEST
+
+static Suite *prepared_suite(void)
+{
+	Suite *s = suite_create("prepared");
+	TCase *tc = tcase_create("prepared");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, table_answers_equal_the_general_path);
+	tcase_add_test(tc, table_answers_plain_queries);
+	tcase_add_test(tc, table_declines_what_it_must);
+	tcase_add_test(tc, cap_stops_preparing);
+	tcase_add_test(tc, dynamic_data_is_never_prepared);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return unit_run_in_tmpdir(prepared_suite(), "prepared");
+}
