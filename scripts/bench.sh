@@ -24,8 +24,8 @@
 # the zone), BENCH_QUERIES (100000 lines in the query file), BENCH_MIX (kinds of query and their
 # weights, see bench/gen-queries.sh), BENCH_BIG (1; 0 skips figure 3), BENCH_BIG_RECORDS (1000000),
 # BENCH_LOAD_TIMEOUT (300 s), BENCH_SERVERS ("meridian nsd knot gdnsd"; "none" leaves figures 1
-# and 2 out), BENCH_KEEP (0; 1 keeps the temporary directory with configs, zones, logs and dnsperf
-# outputs), and for figure 4:
+# and 2 out, and figure 3 then loads meridian, Knot and NSD), BENCH_KEEP (0; 1 keeps the temporary
+# directory with configs, zones, logs and dnsperf outputs), and for figure 4:
 # BENCH_GEO (1; 0 skips it), BENCH_GEO_NAMES (300 dynamic names), BENCH_GEO_NETS (100000 networks in
 # the synthetic database scripts/gen-geo-db.pl writes), BENCH_GEO_LAYOUT (dense or sparse),
 # BENCH_GEO_DB (a MaxMind-format file to use instead of generating one), BENCH_GEO_CLIENT (the ECS
@@ -492,7 +492,9 @@ figure3() {
 	note "figure 3: loading $BIG_RECORDS records"
 	"$HERE/gen-bench-zone.sh" big "$BIG_ZONE" "$BIG_RECORDS" >"$TMP/$BIG_ZONE.zone"
 	read -r qname _ _ qtype rdata < <(tail -n 1 "$TMP/$BIG_ZONE.zone")
-	for s in $SERVERS; do
+	local servers=$SERVERS
+	[ "$servers" = none ] && servers="meridian knot nsd"
+	for s in $servers; do
 		case $s in meridian | knot | nsd) ;; *) continue ;; esac
 		have_server "$s" || continue
 		if start "big-$s" "$s" "$BIG_ZONE" "$TMP/$BIG_ZONE.zone" "$qname" "$qtype" "$rdata" "$LOAD_TIMEOUT"; then
@@ -797,7 +799,7 @@ report() {
 	echo "load average (1 min; 2 CPUs, other work shares them):$(for s in "at start" "before figure 1" "before figure 2" "before figure 4" "after figure 4"; do [ -n "${LOADAVG_AT[$s]-}" ] && printf ' %s %s;' "$s" "${LOADAVG_AT[$s]}"; done)"
 	[ ${#running[@]} = 0 ] || report_static
 	[ ${#GEO_RUNS[@]} = 0 ] || report_geo
-	if [ "$BIG" != 0 ] && [ ${#LOAD[@]} -gt 0 ]; then
+	if [ "$BIG" != 0 ] && [ -n "${LOAD[*]-}" ]; then
 		echo
 		echo "Figure 3: loading $BIG_RECORDS records (start to first correct answer for the last record)"
 		echo "  memory at that moment: RSS summed over the server's processes, PSS (proportional: pages"

@@ -158,7 +158,7 @@ struct conf {
 	unsigned udp_payload;	   /* our EDNS UDP payload size, 512..4096, default 1232 */
 	unsigned tcp_idle_timeout; /* seconds a TCP connection may stay idle, default 10 */
 	unsigned tcp_clients;	   /* open TCP connections per worker, default 256 */
-	unsigned prepared_answers; /* answers prepared at most (prepared.h), default 1000000; 0: none */
+	unsigned prepared_answers; /* answers prepared at most (prepared.h), default 250000; 0: none */
 	const char *state_dir;	   /* health state and (later) the audit log; default "run" (resolved) */
 	const char *control;	   /* the control socket; default state_dir/meridian.sock (resolved) */
 

@@ -45,7 +45,7 @@ static const struct conf_key conf_keys[] = {
 	{"udp_payload",      key_uint,    .field = F(udp_payload), .min = 512, .max = 4096, .def = 1232},
 	{"tcp_idle_timeout", key_uint,    .field = F(tcp_idle_timeout), .min = 1, .max = 3600, .def = 10},
 	{"tcp_clients",      key_uint,    .field = F(tcp_clients), .min = 1, .max = 65536, .def = 256},
-	{"prepared_answers", key_uint,    .field = F(prepared_answers), .min = 0, .max = 100000000, .def = 1000000},
+	{"prepared_answers", key_uint,    .field = F(prepared_answers), .min = 0, .max = 100000000, .def = 250000},
 	{"state_dir",        key_state_dir, .field = F(state_dir), .phase = 0},
 	{"control",          key_control, .field = F(control), .phase = 1},
 	{"geoip",            conf_key_geoip, .phase = 0},

@@ -240,6 +240,11 @@ struct prepared *prepared_build(const struct snapshot *snap, size_t max_answers)
 	free(query);
 	free(out);
 	free(scratch);
+	uint8_t *fit = realloc(p->pool, p->pool_len); /* the doubling's slack back */
+	if (fit) {
+		p->pool = fit;
+		p->pool_cap = p->pool_len;
+	}
 	return p;
 }
 
