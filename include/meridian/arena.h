@@ -12,8 +12,8 @@ struct arena_block;
 
 struct arena {
 	struct arena_block *head; /* newest block first */
-	size_t block_size;        /* size of ordinary blocks */
-	size_t total;             /* bytes handed out, for statistics */
+	size_t block_size;	  /* size of the next ordinary block (doubles, up to 8 MiB) */
+	size_t total;		  /* bytes handed out, for statistics */
 };
 
 void arena_init(struct arena *a, size_t block_size);

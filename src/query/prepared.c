@@ -8,12 +8,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "meridian/zone.h"
 
 #define QUESTION_TAIL 4	 /* qtype, qclass */
 #define OPT_SIZE      11 /* root owner, type, class, TTL, rdlength: an OPT without options */
 #define EDNS_VERSION  6	 /* offset in the OPT record of the EDNS version octet */
+#define HUGE_PAGE     (2u << 20)
 
 struct prepared_slot {
 	uint32_t hash;
@@ -36,6 +38,7 @@ struct prepared {
 	size_t pool_len, pool_cap;
 	size_t count;
 	bool capped;
+	size_t block_size; /* once built: slots and pool share one block (slots first) */
 };
 
 static inline uint16_t get16(const uint8_t *p)
@@ -206,6 +209,27 @@ static bool prepare_node(struct prepared *p, const struct snapshot *snap, const 
 	return true;
 }
 
+/* Moves slots and pool into one block of memory the size they need, backed by huge pages where the
+ * kernel has them: a lookup lands at a random place in each, and on 4 KiB pages most lookups would
+ * also miss the TLB. */
+static void settle(struct prepared *p)
+{
+	size_t slots_size = ((size_t)p->mask + 1) * sizeof(*p->slots);
+	size_t size = (slots_size + p->pool_len + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+	uint8_t *block = aligned_alloc(HUGE_PAGE, size);
+	if (!block)
+		abort();
+	madvise(block, size, MADV_HUGEPAGE); /* advice only: 4 KiB pages work too */
+	memcpy(block, p->slots, slots_size);
+	memcpy(block + slots_size, p->pool, p->pool_len);
+	free(p->slots);
+	free(p->pool);
+	p->slots = (struct prepared_slot *)block;
+	p->pool = block + slots_size;
+	p->pool_cap = p->pool_len;
+	p->block_size = size;
+}
+
 struct prepared *prepared_build(const struct snapshot *snap, size_t max_answers)
 {
 	if (max_answers == 0)
@@ -240,11 +264,7 @@ struct prepared *prepared_build(const struct snapshot *snap, size_t max_answers)
 	free(query);
 	free(out);
 	free(scratch);
-	uint8_t *fit = realloc(p->pool, p->pool_len); /* the doubling's slack back */
-	if (fit) {
-		p->pool = fit;
-		p->pool_cap = p->pool_len;
-	}
+	settle(p);
 	return p;
 }
 
@@ -252,8 +272,7 @@ void prepared_free(struct prepared *p)
 {
 	if (!p)
 		return;
-	free(p->slots);
-	free(p->pool);
+	free(p->slots); /* the block */
 	free(p);
 }
 
@@ -264,7 +283,7 @@ size_t prepared_count(const struct prepared *p)
 
 size_t prepared_bytes(const struct prepared *p)
 {
-	return p ? p->pool_cap + ((size_t)p->mask + 1) * sizeof(*p->slots) + sizeof(*p) : 0;
+	return p ? p->block_size + sizeof(*p) : 0;
 }
 
 bool prepared_capped(const struct prepared *p)
