@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# test_prepared.sh -- prepared answers, end to end: the daemon says how many it prepared; every reply
+# (header flags, counts and sections, for many names, types and kinds of query, over UDP and TCP) is
+# the same as with prepared_answers = 0; a reload with new zone data is answered with the new data;
+# the cap is honoured and said.
+. "$(dirname "$0")/lib.sh"
+
+write_zone()
+{
+	local serial=$1 www=$2
+	cat >"$DIR/example.com.zone" <<EOF
+\$ORIGIN example.com.
+\$TTL 3600
+@       IN SOA ns1 hostmaster $serial 7200 900 1209600 300
+@       IN NS  ns1
+@       IN MX  10 mail
+ns1     IN A   192.0.2.1
+mail    IN A   192.0.2.25
+www     IN A   $www
+www     IN AAAA 2001:db8::10
+alias   IN CNAME www
+chain   IN CNAME alias
+dangling IN CNAME nothere
+*.wild  IN A   192.0.2.99
+a.b.ent IN A   192.0.2.50
+sub     IN NS  ns.sub
+ns.sub  IN A   192.0.2.53
+EOF
+	for i in $(seq 1 12); do
+		echo "big IN TXT \"$(printf 'text %02d %.0s' "$i" {1..8})\"" >>"$DIR/example.com.zone"
+	done
+}
+
+# The replies to every query below, without the parts that differ between runs (id, timing).
+replies()
+{
+	local name type opts
+	for name in example.com www.example.com WWW.Example.COM alias.example.com chain.example.com \
+		dangling.example.com x.wild.example.com b.ent.example.com ent.example.com \
+		sub.example.com host.sub.example.com ns.sub.example.com big.example.com nothere.example.com; do
+		for type in A AAAA MX TXT NS DS; do
+			for opts in "+noedns" "+edns=0 +bufsize=512" "+dnssec +bufsize=1232" "+tcp" "+noedns +rec" \
+				"+subnet=198.51.100.0/24" "+nsid"; do
+				echo "== $name $type $opts"
+				# shellcheck disable=SC2086
+				q $opts "$name" "$type" 2>&1 | sed -E '/Query time|WHEN|SERVER|MSG SIZE/d; s/id: [0-9]+/id/'
+			done
+		done
+	done
+}
+
+write_config 'zones = { { name = "example.com", file = "example.com.zone" } }' 'nsid = "unit-ns"'
+write_zone 1 192.0.2.10
+start_or_bail "$CONF"
+n=$(sed -nE 's/.*prepared answers: ([0-9]+) .*/\1/p' "$MLOG")
+check "the log says how many answers were prepared (${n:-none})" test "${n:-0}" -gt 20
+with_table=$(replies)
+check "every query got a reply" test "$(grep -c 'status:' <<<"$with_table")" -eq "$(grep -c '^==' <<<"$with_table")"
+
+# A reload with new data for www: the table is rebuilt with the zones.
+write_zone 2 192.0.2.11
+kill -HUP "$MPID"
+wait_log 'prepared answers' 1 10
+ask www.example.com A
+expect_section ANSWER "after a reload, www A is the new address" <<<'www.example.com. 3600 IN A 192.0.2.11'
+ask WWW.EXAMPLE.COM A +noedns
+expect_section ANSWER "after a reload, in any case" <<<'WWW.EXAMPLE.COM. 3600 IN A 192.0.2.11'
+stop_meridian
+
+# The same queries with no table at all give the same replies.
+write_zone 1 192.0.2.10
+sed -i 's/^nsid = .*/&\nprepared_answers = 0/' "$CONF"
+start_or_bail "$CONF"
+check "prepared_answers = 0: nothing is prepared" test "$(log_count 'prepared answers')" -eq 0
+without_table=$(replies)
+if [ "$with_table" = "$without_table" ]; then
+	ok "replies with and without the table are the same ($(grep -c '^==' <<<"$with_table") queries)"
+else
+	not_ok "replies with and without the table are the same"
+	diff <(echo "$with_table") <(echo "$without_table") | head -20 | sed 's/^/#   /'
+fi
+stop_meridian
+
+# The cap: a few answers, the log says the rest take the general path, and they still answer.
+sed -i 's/^prepared_answers = 0/prepared_answers = 3/' "$CONF"
+start_or_bail "$CONF"
+check "prepared_answers = 3: the log says where it stopped" grep -q 'prepared answers: 3 .*stopped at prepared_answers' "$MLOG"
+capped=$(replies)
+if [ "$capped" = "$without_table" ]; then
+	ok "replies with a capped table are the same"
+else
+	not_ok "replies with a capped table are the same"
+	diff <(echo "$capped") <(echo "$without_table") | head -20 | sed 's/^/#   /'
+fi
+
+finish
