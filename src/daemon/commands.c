@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "meridian/prepared.h"
 #include "meridian/explain.h"
 #include "meridian/wire.h"
 #include "meridian/json.h"
@@ -101,6 +102,9 @@ static void status_text(struct request *r, const struct snapshot *s, const struc
 		fprintf(out, "zone:         %s serial %u (%zu records)\n", s->zones->zones[i]->name_text,
 			s->zones->zones[i]->serial, s->zones->zones[i]->rr_count);
 	fprintf(out, "records:      %zu dynamic\n", s->conf->record_count);
+	fprintf(out, "prepared:     %zu answers (%.1f MiB)%s\n", prepared_count(s->prepared),
+		(double)prepared_bytes(s->prepared) / (1024.0 * 1024.0),
+		prepared_capped(s->prepared) ? ", stopped at prepared_answers" : "");
 	fprintf(out, "members:      %u (%u monitored), %u out, %u draining, %u forced%s\n", n->members,
 		n->monitored, n->out, n->draining, n->forced,
 		monitor_frozen(dm->monitor) ? ", FROZEN (every check failing at once)" : "");
@@ -155,6 +159,9 @@ static void status_json(struct request *r, const struct snapshot *s, const struc
 		dm->last_publish_ms);
 	fprintf(out, ",\"reloads\":{\"ok\":%" PRIu64 ",\"failed\":%" PRIu64 "}", dm->reloads,
 		dm->reload_failures);
+	fprintf(out, ",\"prepared\":{\"answers\":%zu,\"bytes\":%zu,\"capped\":%s}",
+		prepared_count(s->prepared), prepared_bytes(s->prepared),
+		prepared_capped(s->prepared) ? "true" : "false");
 	fprintf(out, ",\"guard\":{\"interventions\":%" PRIu64 ",\"refusals\":%" PRIu64 "},\"audit_log\":",
 		dm->guard_interventions, dm->guard_refusals);
 	json_write_string(out, dm->audit ? audit_path(dm->audit) : "");

@@ -5,6 +5,9 @@
 # the cap is honoured and said.
 . "$(dirname "$0")/lib.sh"
 
+CTL=${CTL:-$BUILD_DIR/meridianctl}
+ctl() { "$CTL" -s "$DIR/run/meridian.sock" "$@"; }
+
 write_zone()
 {
 	local serial=$1 www=$2
@@ -54,6 +57,9 @@ write_zone 1 192.0.2.10
 start_or_bail "$CONF"
 n=$(sed -nE 's/.*prepared answers: ([0-9]+) .*/\1/p' "$MLOG")
 check "the log says how many answers were prepared (${n:-none})" test "${n:-0}" -gt 20
+check "status says it too" grep -qE "^prepared: +$n answers" <<<"$(ctl status)"
+json=$(ctl --json status | python3 -c 'import json,sys; p=json.load(sys.stdin)["prepared"]; print(p["answers"], p["capped"])')
+expect_eq "status --json: prepared answers, not capped" "$n False" "$json"
 with_table=$(replies)
 check "every query got a reply" test "$(grep -c 'status:' <<<"$with_table")" -eq "$(grep -c '^==' <<<"$with_table")"
 
@@ -85,6 +91,7 @@ stop_meridian
 sed -i 's/^prepared_answers = 0/prepared_answers = 3/' "$CONF"
 start_or_bail "$CONF"
 check "prepared_answers = 3: the log says where it stopped" grep -q 'prepared answers: 3 .*stopped at prepared_answers' "$MLOG"
+check "status says where it stopped" grep -qE "^prepared: +3 answers .*stopped at prepared_answers" <<<"$(ctl status)"
 capped=$(replies)
 if [ "$capped" = "$without_table" ]; then
 	ok "replies with a capped table are the same"
