@@ -1,18 +1,25 @@
-/* prepared.h -- prepared answers: the complete response, after the question, to every common question
- * about the names a snapshot's zones hold, computed once when the zones are published.
+/* prepared.h -- prepared answers: the complete response, after the question, to the common questions
+ * about a snapshot's zones, computed once when the zones are published.
  *
  * For every node of every zone, for each type it holds and for A and AAAA, the general query path
  * (query_answer_static) is run on a plain query; when that answer needs no dynamic data and is not
  * truncated, its sections, counts, flags and rcode are kept. The sections' compression pointers
  * point into the question, whose layout only the name's length decides, so they hold for every query
- * of that name in any case. A query is answered from the table only when it is a plain one: QUERY
- * opcode, one IN question and nothing else, at most an OPT record of version 0 without NSID or
- * client subnet options; and only when the answer fits the size the query allows. Anything else (and
- * every name not in the table: wildcards, NXDOMAIN, dynamic records) goes to the general path, so
- * both give the same bytes.
+ * of that name in any case. Each zone also gets its negative answer (the SOA in authority, as the
+ * general path writes it for the apex): a plain question the table does not hold is looked up in its
+ * zone, and when that gives NXDOMAIN or NODATA the negative answer is sent with its pointers moved by
+ * the question's extra length, unless the question shares more than the apex with the SOA's MNAME or
+ * RNAME (the general path would compress against that).
  *
- * The table is immutable once built and belongs to the snapshot base (zones and config). Lookup never
- * allocates, locks or writes anything but the caller's buffer and counters: it is on the query path. */
+ * A query is answered here only when it is a plain one: QUERY opcode, one IN question and nothing
+ * else, at most an OPT record of version 0 without NSID or client subnet options; and only when the
+ * answer fits the size the query allows. Anything else (wildcard answers, dynamic records, ANY, DS
+ * outside the table, answers that need truncating) goes to the general path, so both give the same
+ * bytes.
+ *
+ * The table is immutable once built and belongs to the snapshot base (zones and config). Answering
+ * never allocates, locks or writes anything but the caller's buffer and counters: it is on the query
+ * path. */
 #ifndef MERIDIAN_PREPARED_H
 #define MERIDIAN_PREPARED_H
 
@@ -35,8 +42,8 @@ bool prepared_capped(const struct prepared *p);
 
 /* Answers the query in pkt (len bytes) from the table into out (out_cap bytes; the size limit is the
  * one query_answer applies, under config c), counting it in stats as query_answer does. Returns the
- * response length, or 0 when the query is not a plain one with a prepared answer that fits: then
- * nothing was written or counted, and the general path answers. */
+ * response length, or 0 when the query is not a plain one with a prepared or negative answer that
+ * fits: then nothing was written or counted, and the general path answers. */
 size_t prepared_answer(const struct prepared *p, const struct conf *c, const uint8_t *pkt, size_t len,
 		       uint8_t *out, size_t out_cap, enum query_transport transport,
 		       struct query_stats *stats);

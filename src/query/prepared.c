@@ -16,6 +16,8 @@
 #define OPT_SIZE      11 /* root owner, type, class, TTL, rdlength: an OPT without options */
 #define EDNS_VERSION  6	 /* offset in the OPT record of the EDNS version octet */
 #define HUGE_PAGE     (2u << 20)
+/* Pool offsets are 32-bit: past this no record may start (one more always fits below 4 GiB). */
+#define POOL_MAX ((size_t)UINT32_MAX - 2u * WIRE_MSG_MAX)
 
 struct prepared_slot {
 	uint32_t hash;
@@ -31,7 +33,29 @@ struct prepared_record {
 	uint8_t bytes[]; /* the name (lowercased wire form), then the sections */
 };
 
+/* The negative answer of one zone: its SOA in authority, as the general path writes it to a question
+ * about the apex that finds no data there. The same SOA answers every NXDOMAIN and NODATA in the
+ * zone, with the pointers into the question moved by how much longer the question's name is, unless
+ * the question shares more than the apex with the SOA's names (see prepare_negative). */
+#define NEGATIVE_MAX	  (2 * WIRE_NAME_MAX + 64)
+#define NEGATIVE_POINTERS 4
+
+struct prepared_negative {
+	const struct zone *zone;
+	uint16_t flags;
+	uint16_t count[3];
+	uint16_t sections_len;
+	uint16_t pointers;
+	uint16_t pointer_at[NEGATIVE_POINTERS]; /* offsets in sections of its compression pointers */
+	uint8_t guard[2][64]; /* the SOA's MNAME's and RNAME's label just above the apex, or "" */
+	uint8_t sections[NEGATIVE_MAX];
+};
+
 struct prepared {
+	const struct zone_set *zones; /* what the table was prepared from (the same base owns it) */
+	struct prepared_negative *negatives;
+	uint32_t *negative_slots; /* by zone address: index + 1, 0 free */
+	uint32_t negative_mask;
 	struct prepared_slot *slots;
 	uint32_t mask;
 	uint8_t *pool;
@@ -202,11 +226,151 @@ static bool prepare_node(struct prepared *p, const struct snapshot *snap, const 
 		uint16_t t = i == 0 ? WIRE_TYPE_A : i == 1 ? WIRE_TYPE_AAAA : node->rrsets[i - 2].type;
 		if (i >= 2 && !own_type(t))
 			continue;
-		if (p->count == max_answers)
+		if (p->count == max_answers || p->pool_len > POOL_MAX)
 			return false;
 		prepare_one(p, snap, node, t, query, out, scratch);
 	}
 	return true;
+}
+
+/* ---- negative answers ---- */
+
+static uint32_t zone_slot_hash(const struct zone *z)
+{
+	return (uint32_t)(((uintptr_t)z >> 4) * 0x9E3779B1u);
+}
+
+static const struct prepared_negative *negative_of(const struct prepared *p, const struct zone *z)
+{
+	if (!p->negative_slots)
+		return NULL;
+	for (uint32_t i = zone_slot_hash(z) & p->negative_mask;; i = (i + 1) & p->negative_mask) {
+		uint32_t at = p->negative_slots[i];
+		if (!at)
+			return NULL;
+		if (p->negatives[at - 1].zone == z)
+			return &p->negatives[at - 1];
+	}
+}
+
+/* The offsets of the compression pointers in the names of the RRs in sections (len octets, count RRs):
+ * owners, and in SOA rdata MNAME and RNAME (the only names a negative answer carries). False when
+ * there are more than NEGATIVE_POINTERS or the bytes are not such RRs. */
+static bool find_pointers(struct prepared_negative *neg, size_t len, unsigned count)
+{
+	size_t pos = 0;
+	neg->pointers = 0;
+	for (unsigned rr = 0; rr < count; rr++) {
+		for (unsigned name = 0; name < 3; name++) { /* owner, then MNAME and RNAME */
+			while (pos < len && neg->sections[pos] != 0 && neg->sections[pos] < 0xC0)
+				pos += neg->sections[pos] + 1u;
+			if (pos >= len)
+				return false;
+			if (neg->sections[pos] >= 0xC0) {
+				if (neg->pointers == NEGATIVE_POINTERS)
+					return false;
+				neg->pointer_at[neg->pointers++] = (uint16_t)pos;
+				pos += 2;
+			} else {
+				pos++;
+			}
+			if (name == 0) { /* type, class, TTL, rdlength: then the SOA's names */
+				if (len - pos < 10 || get16(neg->sections + pos) != WIRE_TYPE_SOA)
+					return false;
+				pos += 10;
+			}
+		}
+		if (len - pos < 20)
+			return false;
+		pos += 20;
+	}
+	return pos == len;
+}
+
+/* The label of name just above the apex (lowercased, length octet first) into label, or "" when
+ * name is not strictly below the apex. */
+static void label_above(const struct zone *z, const uint8_t *name, size_t len, uint8_t *label)
+{
+	struct wire_name n;
+	label[0] = 0;
+	if (!wire_name_from_wire(&n, name, len) || n.label_count <= z->apex.label_count ||
+	    !wire_name_same(n.data + n.labels[n.label_count - z->apex.label_count], z->apex.data,
+			    z->apex.len))
+		return;
+	const uint8_t *l = n.data + n.labels[n.label_count - z->apex.label_count - 1];
+	memcpy(label, l, l[0] + 1u);
+}
+
+/* Prepares zone z's negative answer: the general path's reply to a question about the apex of a
+ * private-use type (RFC 6895) the apex does not hold. Written that way, the SOA's owner is a pointer
+ * to the question, and MNAME and RNAME are compressed against the apex at most: for a longer question
+ * the general path writes the same, pointers moved by the extra length, as long as the question's
+ * label above the apex is not also MNAME's or RNAME's (then it would compress against more of it:
+ * those questions take the general path). */
+static bool prepare_negative(const struct snapshot *snap, const struct zone *z, struct prepared_negative *neg,
+			     uint8_t *query, uint8_t *out, struct wire_query *scratch)
+{
+	uint16_t qtype = 65280;
+	while (qtype < 65534 && zone_node_rrset(z->apex_node, qtype))
+		qtype++;
+	memset(query, 0, WIRE_HEADER_SIZE);
+	put16(query + 4, 1);
+	memcpy(query + WIRE_HEADER_SIZE, z->apex.data, z->apex.len);
+	size_t qlen = WIRE_HEADER_SIZE + z->apex.len;
+	put16(query + qlen, qtype);
+	put16(query + qlen + 2, WIRE_CLASS_IN);
+	qlen += QUESTION_TAIL;
+
+	bool complete;
+	size_t len = query_answer_static(snap, query, qlen, out, WIRE_MSG_MAX, scratch, &complete);
+	if (!complete || len < qlen || len - qlen > NEGATIVE_MAX || (out[3] & 0xFu) != WIRE_RCODE_NOERROR ||
+	    get16(out + 6) != 0 || get16(out + 8) != 1 || get16(out + 10) != 0)
+		return false;
+	neg->zone = z;
+	neg->flags = get16(out + 2);
+	neg->count[0] = 0;
+	neg->count[1] = 1;
+	neg->count[2] = 0;
+	neg->sections_len = (uint16_t)(len - qlen);
+	memcpy(neg->sections, out + qlen, neg->sections_len);
+	if (!find_pointers(neg, neg->sections_len, 1))
+		return false;
+	const uint8_t *rdata;
+	uint16_t rdlen;
+	size_t pos = 0;
+	if (!zone_rdata_next(z->soa, &pos, &rdata, &rdlen))
+		return false;
+	size_t mname = wire_name_length(rdata, rdlen);
+	size_t rname = mname ? wire_name_length(rdata + mname, rdlen - mname) : 0;
+	if (!rname)
+		return false;
+	label_above(z, rdata, mname, neg->guard[0]);
+	label_above(z, rdata + mname, rname, neg->guard[1]);
+	return true;
+}
+
+static void prepare_negatives(struct prepared *p, const struct snapshot *snap, uint8_t *query, uint8_t *out,
+			      struct wire_query *scratch)
+{
+	size_t count = snap->zones->count;
+	uint32_t slots = 4;
+	while (slots < 2 * count)
+		slots *= 2;
+	p->negatives = calloc(count ? count : 1, sizeof(*p->negatives));
+	p->negative_slots = calloc(slots, sizeof(*p->negative_slots));
+	if (!p->negatives || !p->negative_slots)
+		abort();
+	p->negative_mask = slots - 1;
+	uint32_t used = 0;
+	for (size_t i = 0; i < count; i++) {
+		const struct zone *z = snap->zones->zones[i];
+		if (!prepare_negative(snap, z, &p->negatives[used], query, out, scratch))
+			continue;
+		uint32_t at = zone_slot_hash(z) & p->negative_mask;
+		while (p->negative_slots[at])
+			at = (at + 1) & p->negative_mask;
+		p->negative_slots[at] = ++used;
+	}
 }
 
 /* Moves slots and pool into one block of memory the size they need, backed by huge pages where the
@@ -253,6 +417,8 @@ struct prepared *prepared_build(const struct snapshot *snap, size_t max_answers)
 	if (!p->slots || !p->pool)
 		abort();
 	p->pool_len = 2; /* offset 0 marks a free slot */
+	p->zones = snap->zones;
+	prepare_negatives(p, snap, query, out, scratch);
 
 	for (size_t z = 0; z < snap->zones->count && !p->capped; z++) {
 		const struct zone *zone = snap->zones->zones[z];
@@ -273,6 +439,8 @@ void prepared_free(struct prepared *p)
 	if (!p)
 		return;
 	free(p->slots); /* the block */
+	free(p->negatives);
+	free(p->negative_slots);
 	free(p);
 }
 
@@ -317,56 +485,123 @@ static bool plain_opt(const uint8_t *pkt, size_t len, size_t pos, unsigned *payl
 	return true;
 }
 
-size_t prepared_answer(const struct prepared *p, const struct conf *c, const uint8_t *pkt, size_t len,
-		       uint8_t *out, size_t out_cap, enum query_transport transport,
-		       struct query_stats *stats)
+/* A plain query, as far as answering from the table needs it. */
+struct plain_query {
+	uint16_t qtype;
+	size_t question_len;
+	bool edns, do_bit;
+	unsigned payload;
+	size_t name_len;
+	uint8_t name[NAME_BUF]; /* lowercased, zero-padded */
+};
+
+/* Reads a plain query (see prepared.h); false for anything else. */
+static bool read_plain(const uint8_t *pkt, size_t len, struct plain_query *q)
 {
 	/* Header: a query (QR clear, opcode QUERY), one question, at most one additional RR. */
 	if (len < WIRE_HEADER_SIZE + 1 + QUESTION_TAIL || (pkt[2] & 0xF8u) || get16(pkt + 4) != 1 ||
 	    get16(pkt + 6) || get16(pkt + 8) || get16(pkt + 10) > 1)
-		return 0;
-
+		return false;
 	/* The question name: uncompressed labels (a pointer or an extended label type is over 63). */
 	size_t pos = WIRE_HEADER_SIZE;
 	for (unsigned label; (label = pkt[pos]) != 0; pos += label + 1u)
 		if (label > 63 || pos + label - WIRE_HEADER_SIZE + 2 > WIRE_NAME_MAX ||
 		    len - pos < label + 2u)
-			return 0;
-	size_t n = pos + 1 - WIRE_HEADER_SIZE;
+			return false;
+	q->name_len = pos + 1 - WIRE_HEADER_SIZE;
 	pos++;
 	if (len - pos < QUESTION_TAIL || get16(pkt + pos + 2) != WIRE_CLASS_IN)
-		return 0;
-	uint16_t qtype = get16(pkt + pos);
+		return false;
+	q->qtype = get16(pkt + pos);
 	pos += QUESTION_TAIL;
-	size_t question_len = pos - WIRE_HEADER_SIZE;
-	uint8_t name[NAME_BUF];
-	memcpy(name, pkt + WIRE_HEADER_SIZE, n);
-	memset(name + n, 0, 8);
-	uint32_t h = name_fold(name, n, qtype);
+	q->question_len = pos - WIRE_HEADER_SIZE;
+	q->payload = 0;
+	q->do_bit = false;
+	q->edns = get16(pkt + 10) == 1;
+	if (q->edns && !plain_opt(pkt, len, pos, &q->payload, &q->do_bit))
+		return false;
+	memcpy(q->name, pkt + WIRE_HEADER_SIZE, q->name_len);
+	memset(q->name + q->name_len, 0, 8);
+	return true;
+}
 
-	unsigned payload = 0;
-	bool edns = get16(pkt + 10) == 1, do_bit = false;
-	if (edns && !plain_opt(pkt, len, pos, &payload, &do_bit))
-		return 0;
+/* What a reply holds besides the query's id, RD bit and question. */
+struct reply {
+	uint16_t flags; /* QR, AA, rcode */
+	const uint16_t *count;
+	const uint8_t *sections;
+	size_t sections_len;
+	const uint16_t *pointers; /* where in sections the compression pointers to move by shift are */
+	unsigned pointer_count;
+	unsigned shift;
+};
 
-	const struct prepared_slot *slot = slot_for(p, name, n, qtype, h);
-	if (!slot->offset)
-		return 0;
-	const struct prepared_record *r = record_at(p, slot->offset);
+/* The negative answer for q when the general path would give NXDOMAIN or NODATA with the SOA
+ * exactly as prepared for its zone; false when it would give anything else. */
+static bool negative_reply(const struct prepared *p, const struct plain_query *q, struct reply *r)
+{
+	/* DS may be answered by the parent zone; meta types get their own treatment. */
+	if (q->qtype == WIRE_TYPE_DS || q->qtype == WIRE_TYPE_OPT || (q->qtype >= 128 && q->qtype <= 255))
+		return false;
+	/* q's name is read and lowercased: only its labels need indexing. */
+	struct wire_name name;
+	memcpy(name.data, q->name, q->name_len);
+	name.len = (uint8_t)q->name_len;
+	name.label_count = 0;
+	for (size_t at = 0;; at += name.data[at] + 1u) {
+		if (name.label_count == WIRE_LABELS_MAX)
+			return false;
+		name.labels[name.label_count++] = (uint8_t)at;
+		if (name.data[at] == 0)
+			break;
+	}
+	const struct zone *z = zone_set_find(p->zones, &name);
+	const struct prepared_negative *neg = z ? negative_of(p, z) : NULL;
+	if (!neg)
+		return false;
+	struct zone_result found;
+	zone_lookup_hashed(z, &name, wire_name_hash(name.data, name.len), q->qtype, &found);
+	if (found.kind != ZONE_NXDOMAIN && found.kind != ZONE_NODATA)
+		return false;
+	/* The general path compresses the SOA's names against the question: a longer suffix than the
+	 * apex in common with one of them gives other bytes (see prepare_negative). */
+	if (name.label_count > z->apex.label_count) {
+		const uint8_t *label = name.data + name.labels[name.label_count - z->apex.label_count - 1];
+		for (unsigned i = 0; i < 2; i++)
+			if (neg->guard[i][0] && memcmp(neg->guard[i], label, label[0] + 1u) == 0)
+				return false;
+	}
+	r->flags = (uint16_t)(neg->flags | (found.kind == ZONE_NXDOMAIN ? WIRE_RCODE_NXDOMAIN : 0));
+	r->count = neg->count;
+	r->sections = neg->sections;
+	r->sections_len = neg->sections_len;
+	r->pointers = neg->pointer_at;
+	r->pointer_count = neg->pointers;
+	r->shift = (unsigned)(name.len - z->apex.len);
+	return true;
+}
 
+/* Writes the reply to the query in pkt (read into q) as query_answer would; 0 when it does not fit
+ * the size the query allows (the general path truncates). */
+static size_t write_reply(const struct conf *c, const uint8_t *pkt, const struct plain_query *q,
+			  const struct reply *r, uint8_t *out, size_t out_cap, enum query_transport transport,
+			  struct query_stats *stats)
+{
 	/* The size limit of query_answer: 65535 over TCP; over UDP the requester's payload capped by
 	 * ours and raised to 512, or 512 without EDNS. */
 	size_t limit = WIRE_MSG_MAX;
 	if (transport == QUERY_UDP) {
-		limit = edns && payload < c->udp_payload ? payload : edns ? c->udp_payload : WIRE_UDP_MIN;
+		limit = q->edns && q->payload < c->udp_payload ? q->payload
+			: q->edns			       ? c->udp_payload
+							       : WIRE_UDP_MIN;
 		if (limit < WIRE_UDP_MIN)
 			limit = WIRE_UDP_MIN;
 	}
 	if (limit > out_cap)
 		limit = out_cap;
-	size_t total = WIRE_HEADER_SIZE + question_len + r->sections_len + (edns ? OPT_SIZE : 0);
+	size_t total = WIRE_HEADER_SIZE + q->question_len + r->sections_len + (q->edns ? OPT_SIZE : 0);
 	if (total > limit)
-		return 0; /* the general path truncates */
+		return 0;
 
 	out[0] = pkt[0];
 	out[1] = pkt[1];
@@ -374,27 +609,51 @@ size_t prepared_answer(const struct prepared *p, const struct conf *c, const uin
 	put16(out + 4, 1);
 	put16(out + 6, r->count[0]);
 	put16(out + 8, r->count[1]);
-	put16(out + 10, r->count[2] + (edns ? 1u : 0u));
-	memcpy(out + WIRE_HEADER_SIZE, pkt + WIRE_HEADER_SIZE, question_len);
-	uint8_t *at = out + WIRE_HEADER_SIZE + question_len;
-	memcpy(at, r->bytes + r->name_len, r->sections_len);
-	if (edns) {
+	put16(out + 10, r->count[2] + (q->edns ? 1u : 0u));
+	memcpy(out + WIRE_HEADER_SIZE, pkt + WIRE_HEADER_SIZE, q->question_len);
+	uint8_t *at = out + WIRE_HEADER_SIZE + q->question_len;
+	memcpy(at, r->sections, r->sections_len);
+	for (unsigned i = 0; i < r->pointer_count; i++)
+		put16(at + r->pointers[i], get16(at + r->pointers[i]) + r->shift);
+	if (q->edns) {
 		at += r->sections_len;
 		at[0] = 0;
 		put16(at + 1, WIRE_TYPE_OPT);
 		put16(at + 3, c->udp_payload);
 		at[5] = 0;
 		at[6] = 0;
-		at[7] = do_bit ? 0x80u : 0u;
+		at[7] = q->do_bit ? 0x80u : 0u;
 		at[8] = 0;
 		put16(at + 9, 0);
 	}
 
 	stats->queries++;
-	if (edns)
+	if (q->edns)
 		stats->edns++;
 	unsigned rcode = r->flags & 0xFu;
 	if (rcode < sizeof(stats->rcode) / sizeof(stats->rcode[0]))
 		stats->rcode[rcode]++;
 	return total;
+}
+
+size_t prepared_answer(const struct prepared *p, const struct conf *c, const uint8_t *pkt, size_t len,
+		       uint8_t *out, size_t out_cap, enum query_transport transport,
+		       struct query_stats *stats)
+{
+	struct plain_query q;
+	if (!read_plain(pkt, len, &q))
+		return 0;
+	uint32_t h = name_fold(q.name, q.name_len, q.qtype);
+	const struct prepared_slot *slot = slot_for(p, q.name, q.name_len, q.qtype, h);
+	struct reply r;
+	if (slot->offset) {
+		const struct prepared_record *rec = record_at(p, slot->offset);
+		r = (struct reply){.flags = rec->flags,
+				   .count = rec->count,
+				   .sections = rec->bytes + rec->name_len,
+				   .sections_len = rec->sections_len};
+	} else if (!negative_reply(p, &q, &r)) {
+		return 0;
+	}
+	return write_reply(c, pkt, &q, &r, out, out_cap, transport, stats);
 }

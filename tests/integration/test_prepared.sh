@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_prepared.sh -- prepared answers, end to end: the daemon says how many it prepared; every reply
-# (header flags, counts and sections, for many names, types and kinds of query, over UDP and TCP) is
-# the same as with prepared_answers = 0; a reload with new zone data is answered with the new data;
+# (header flags, counts and sections, for many names, types and kinds of query, over UDP and TCP;
+# NXDOMAIN and NODATA from the zone's negative answer among them) is the same as with
+# prepared_answers = 0; a reload with new zone data is answered with the new data;
 # the cap is honoured and said.
 . "$(dirname "$0")/lib.sh"
 
@@ -40,7 +41,8 @@ replies()
 	local name type opts
 	for name in example.com www.example.com WWW.Example.COM alias.example.com chain.example.com \
 		dangling.example.com x.wild.example.com b.ent.example.com ent.example.com \
-		sub.example.com host.sub.example.com ns.sub.example.com big.example.com nothere.example.com; do
+		sub.example.com host.sub.example.com ns.sub.example.com big.example.com nothere.example.com \
+		x.ns1.example.com hostmaster.example.com; do
 		for type in A AAAA MX TXT NS DS; do
 			for opts in "+noedns" "+edns=0 +bufsize=512" "+dnssec +bufsize=1232" "+tcp" "+noedns +rec" \
 				"+subnet=198.51.100.0/24" "+nsid"; do
