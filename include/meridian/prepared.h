@@ -6,16 +6,18 @@
  * truncated, its sections, counts, flags and rcode are kept. The sections' compression pointers
  * point into the question, whose layout only the name's length decides, so they hold for every query
  * of that name in any case. Each zone also gets its negative answer (the SOA in authority, as the
- * general path writes it for the apex): a plain question the table does not hold is looked up in its
- * zone, and when that gives NXDOMAIN or NODATA the negative answer is sent with its pointers moved by
- * the question's extra length, unless the question shares more than the apex with the SOA's MNAME or
- * RNAME (the general path would compress against that).
+ * general path writes it for the apex). A plain question the table does not hold is looked up in its
+ * zone: NXDOMAIN or NODATA is answered with the negative answer, its pointers moved by the question's
+ * extra length, unless the question shares more than the apex with the SOA's MNAME or RNAME (the
+ * general path would compress against that); a name a wildcard synthesizes gets the wildcard node's
+ * prepared answer when that answer is the same for any name (answer RRs owned by a pointer to the
+ * question, no name compressed in their rdata).
  *
  * A query is answered here only when it is a plain one: QUERY opcode, one IN question and nothing
  * else, at most an OPT record of version 0 without NSID or client subnet options; and only when the
- * answer fits the size the query allows. Anything else (wildcard answers, dynamic records, ANY, DS
- * outside the table, answers that need truncating) goes to the general path, so both give the same
- * bytes.
+ * answer fits the size the query allows. Anything else (dynamic records, ANY, DS outside the table,
+ * wildcard answers with names in their rdata, answers that need truncating) goes to the general
+ * path, so both give the same bytes.
  *
  * The table is immutable once built and belongs to the snapshot base (zones and config). Answering
  * never allocates, locks or writes anything but the caller's buffer and counters: it is on the query

@@ -229,6 +229,8 @@ void wire_build_set_rcode(struct wire_builder *b, unsigned rcode); /* the low 4 
  * others are copied as they are (RFC 3597). Returns false, writing nothing, when it does not fit. */
 bool wire_build_rr(struct wire_builder *b, enum wire_section section, const uint8_t *owner, size_t owner_len,
 		   uint16_t type, uint16_t rclass, uint32_t ttl, const uint8_t *rdata, uint16_t rdlen);
+/* Whether wire_build_rr compresses the names in rdata of this type (the RFC 1035 types above). */
+bool wire_type_compresses(uint16_t type);
 void wire_build_mark(const struct wire_builder *b, struct wire_mark *m);
 void wire_build_rollback(struct wire_builder *b, const struct wire_mark *m);
 

@@ -30,6 +30,10 @@ struct prepared_record {
 	uint16_t count[3];     /* answer, authority, additional */
 	uint16_t sections_len; /* octets after the question */
 	uint8_t name_len;
+	/* the sections are answer RRs owned by the question (a pointer to it) with no name in their
+	 * rdata compressed: the same bytes for any question, so they also answer the names a wildcard
+	 * node (this record's name) synthesizes */
+	uint8_t any_owner;
 	uint8_t bytes[]; /* the name (lowercased wire form), then the sections */
 };
 
@@ -170,6 +174,24 @@ static void pool_append(struct prepared *p, const void *data, size_t len)
 }
 
 /* Keeps the answer the general path wrote to out (len octets) for the question (name, qtype). */
+/* Whether the count[0] answer RRs in sections (len octets) are each owned by a pointer to the
+ * question and carry no compressed name in their rdata, and nothing follows them. */
+static bool owned_by_question(const uint8_t *sections, size_t len, const uint16_t count[3])
+{
+	size_t pos = 0;
+	if (count[1] || count[2])
+		return false;
+	for (unsigned i = 0; i < count[0]; i++) {
+		if (len - pos < 12 || get16(sections + pos) != (0xC000u | WIRE_HEADER_SIZE) ||
+		    wire_type_compresses(get16(sections + pos + 2)))
+			return false;
+		pos += 12u + get16(sections + pos + 10);
+		if (pos > len)
+			return false;
+	}
+	return pos == len;
+}
+
 static void add_record(struct prepared *p, struct prepared_slot *slot, uint32_t hash, const uint8_t *name,
 		       size_t name_len, uint16_t qtype, const uint8_t *out, size_t len)
 {
@@ -181,6 +203,7 @@ static void add_record(struct prepared *p, struct prepared_slot *slot, uint32_t 
 	    .sections_len = (uint16_t)(len - at),
 	    .name_len = (uint8_t)name_len,
 	};
+	r.any_owner = owned_by_question(out + at, len - at, r.count);
 	p->pool_len = (p->pool_len + 1u) & ~(size_t)1u; /* records start 2-aligned */
 	uint32_t offset = (uint32_t)p->pool_len;
 	pool_append(p, &r, offsetof(struct prepared_record, bytes));
@@ -536,9 +559,19 @@ struct reply {
 	unsigned shift;
 };
 
-/* The negative answer for q when the general path would give NXDOMAIN or NODATA with the SOA
- * exactly as prepared for its zone; false when it would give anything else. */
-static bool negative_reply(const struct prepared *p, const struct plain_query *q, struct reply *r)
+static void record_reply(const struct prepared_record *rec, struct reply *r)
+{
+	*r = (struct reply){.flags = rec->flags,
+			    .count = rec->count,
+			    .sections = rec->bytes + rec->name_len,
+			    .sections_len = rec->sections_len};
+}
+
+/* The reply to q from its zone, for a name the table does not hold: the prepared answer of the
+ * wildcard that synthesizes it when that answer is the same for any name (any_owner), or the zone's
+ * negative answer for NXDOMAIN and NODATA when the general path would write the SOA as prepared.
+ * False for anything else. */
+static bool zone_reply(const struct prepared *p, const struct plain_query *q, struct reply *r)
 {
 	/* DS may be answered by the parent zone; meta types get their own treatment. */
 	if (q->qtype == WIRE_TYPE_DS || q->qtype == WIRE_TYPE_OPT || (q->qtype >= 128 && q->qtype <= 255))
@@ -556,12 +589,24 @@ static bool negative_reply(const struct prepared *p, const struct plain_query *q
 			break;
 	}
 	const struct zone *z = zone_set_find(p->zones, &name);
-	const struct prepared_negative *neg = z ? negative_of(p, z) : NULL;
-	if (!neg)
+	if (!z)
 		return false;
 	struct zone_result found;
 	zone_lookup_hashed(z, &name, wire_name_hash(name.data, name.len), q->qtype, &found);
-	if (found.kind != ZONE_NXDOMAIN && found.kind != ZONE_NODATA)
+
+	if (found.kind == ZONE_FOUND && found.wildcard && found.rrset) {
+		uint8_t star[NAME_BUF] = {0};
+		memcpy(star, found.node->name, found.node->name_len);
+		uint32_t h = name_fold(star, found.node->name_len, q->qtype);
+		const struct prepared_slot *slot = slot_for(p, star, found.node->name_len, q->qtype, h);
+		if (!slot->offset || !record_at(p, slot->offset)->any_owner)
+			return false;
+		record_reply(record_at(p, slot->offset), r);
+		return true;
+	}
+
+	const struct prepared_negative *neg = negative_of(p, z);
+	if (!neg || (found.kind != ZONE_NXDOMAIN && found.kind != ZONE_NODATA))
 		return false;
 	/* The general path compresses the SOA's names against the question: a longer suffix than the
 	 * apex in common with one of them gives other bytes (see prepare_negative). */
@@ -646,14 +691,9 @@ size_t prepared_answer(const struct prepared *p, const struct conf *c, const uin
 	uint32_t h = name_fold(q.name, q.name_len, q.qtype);
 	const struct prepared_slot *slot = slot_for(p, q.name, q.name_len, q.qtype, h);
 	struct reply r;
-	if (slot->offset) {
-		const struct prepared_record *rec = record_at(p, slot->offset);
-		r = (struct reply){.flags = rec->flags,
-				   .count = rec->count,
-				   .sections = rec->bytes + rec->name_len,
-				   .sections_len = rec->sections_len};
-	} else if (!negative_reply(p, &q, &r)) {
+	if (slot->offset)
+		record_reply(record_at(p, slot->offset), &r);
+	else if (!zone_reply(p, &q, &r))
 		return 0;
-	}
 	return write_reply(c, pkt, &q, &r, out, out_cap, transport, stats);
 }

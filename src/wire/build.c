@@ -525,6 +525,11 @@ fail:
 	return false;
 }
 
+bool wire_type_compresses(uint16_t type)
+{
+	return has_names(type);
+}
+
 void wire_build_mark(const struct wire_builder *b, struct wire_mark *m)
 {
 	m->len = b->len;

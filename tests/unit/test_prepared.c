@@ -241,7 +241,10 @@ START_TEST(table_answers_plain_queries)
 	ck_assert(from_table("nothere.example.com.", 1, &plain)); /* NXDOMAIN: likewise */
 	ck_assert(from_table("Deep.NotHere.example.COM.", 28, &edns));
 	ck_assert(from_table("x.y.ent.example.com.", 1, &plain));
-	ck_assert(from_table("nope.sub.example.com.", 1, &plain));   /* the child zone's own SOA */
+	ck_assert(from_table("nope.sub.example.com.", 1, &plain)); /* the child zone's own SOA */
+	ck_assert(from_table("x.wild.example.com.", 1, &plain));   /* the wildcard's answer */
+	ck_assert(from_table("A.b.Wild.example.com.", 1, &edns));
+	ck_assert(from_table("x.wild.example.com.", 28, &plain));    /* NODATA through the wildcard */
 	ck_assert(from_table("deleg.example.com.", 1, &plain));	     /* a referral with glue */
 	ck_assert(from_table("sub.example.com.", 43, &plain));	     /* DS: the parent's answer */
 	ck_assert(from_table("sub.example.com.", 6, &plain));	     /* SOA: the child's */
@@ -259,7 +262,6 @@ START_TEST(table_declines_what_it_must)
 	ck_assert(!from_table("www.example.com.", 1, &variants[6])); /* NSID */
 	ck_assert(!from_table("www.example.com.", 1, &variants[7])); /* client subnet */
 	ck_assert(!from_table("www.example.com.", 1, &variants[8])); /* EDNS version 1: BADVERS */
-	ck_assert(!from_table("x.wild.example.com.", 1, &plain));    /* synthesized from a wildcard */
 	/* NXDOMAIN whose label above the apex is the SOA MNAME's (ns1) or RNAME's (hostmaster): the
 	 * general path compresses the SOA against more of the question. */
 	ck_assert(!from_table("x.ns1.example.com.", 1, &plain));
@@ -318,7 +320,8 @@ START_TEST(dynamic_data_is_never_prepared)
 	unit_write_file("dyn.zone",
 			"$ORIGIN example.com.\n$TTL 300\n"
 			"@ SOA ns1 hostmaster 1 7200 900 1209600 300\n@ NS ns1\nns1 A 192.0.2.53\n"
-			"www A 192.0.2.1\nto-api CNAME api\nto-www CNAME www\n");
+			"www A 192.0.2.1\nto-api CNAME api\nto-www CNAME www\n"
+			"*.w A 192.0.2.7\n*.w MX 10 mail.example.com.\n");
 	unit_write_file(
 	    "dyn.conf",
 	    "serial = 1\nlisten = { \"127.0.0.1:5353\" }\n"
@@ -346,7 +349,12 @@ START_TEST(dynamic_data_is_never_prepared)
 	ck_assert(!from_table("to-api.example.com.", 1, &plain)); /* a chain to it */
 	ck_assert(from_table("api.example.com.", 28, &plain));	  /* NODATA beside it reads no dynamic data */
 	ck_assert(from_table("to-www.example.com.", 1, &plain));
-	compare_everything(s, NULL, 0);
+	ck_assert(from_table("x.w.example.com.", 1, &plain));
+	/* a name in the rdata is compressed against the question: the wildcard's answer differs per name */
+	ck_assert(!from_table("x.w.example.com.", 15, &plain));
+	static const char *const synthesized[] = {"x.w.example.com.", "Mail.W.example.com.",
+						  "a.b.w.example.com."};
+	compare_everything(s, synthesized, sizeof(synthesized) / sizeof(synthesized[0]));
 	snap = saved;
 	snapshot_free(s);
 }
