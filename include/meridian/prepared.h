@@ -9,9 +9,11 @@
  * general path writes it for the apex). A plain question the table does not hold is looked up in its
  * zone: NXDOMAIN or NODATA is answered with the negative answer, its pointers moved by the question's
  * extra length, unless the question shares more than the apex with the SOA's MNAME or RNAME (the
- * general path would compress against that); a name a wildcard synthesizes gets the wildcard node's
- * prepared answer when that answer is the same for any name (answer RRs owned by a pointer to the
- * question, no name compressed in their rdata).
+ * general path would compress against that); a name below a zone cut gets the cut's prepared
+ * referral, its pointers moved likewise, unless the question's label below the cut is a node (an NS
+ * target's name lies there, and the general path would compress against it); a name a wildcard
+ * synthesizes gets the wildcard node's prepared answer when that answer is the same for any name
+ * (answer RRs owned by a pointer to the question, no name compressed in their rdata).
  *
  * A query is answered here only when it is a plain one: QUERY opcode, one IN question and nothing
  * else, at most an OPT record of version 0 without NSID or client subnet options; and only when the

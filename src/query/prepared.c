@@ -34,8 +34,13 @@ struct prepared_record {
 	 * rdata compressed: the same bytes for any question, so they also answer the names a wildcard
 	 * node (this record's name) synthesizes */
 	uint8_t any_owner;
-	uint8_t bytes[]; /* the name (lowercased wire form), then the sections */
+	/* for a referral: how many compression pointers its sections hold (their offsets follow the
+	 * sections, two octets each), so that it also answers the names below its cut; else NO_POINTERS */
+	uint8_t pointer_count;
+	uint8_t bytes[]; /* the name (lowercased wire form), then the sections, then pointer offsets */
 };
+#define NO_POINTERS	  0xFFu
+#define REFERRAL_POINTERS 64
 
 /* The negative answer of one zone: its SOA in authority, as the general path writes it to a question
  * about the apex that finds no data there. The same SOA answers every NXDOMAIN and NODATA in the
@@ -50,7 +55,7 @@ struct prepared_negative {
 	uint16_t count[3];
 	uint16_t sections_len;
 	uint16_t pointers;
-	uint16_t pointer_at[NEGATIVE_POINTERS]; /* offsets in sections of its compression pointers */
+	uint8_t pointer_at[2 * NEGATIVE_POINTERS]; /* offsets in sections of its compression pointers */
 	uint8_t guard[2][64]; /* the SOA's MNAME's and RNAME's label just above the apex, or "" */
 	uint8_t sections[NEGATIVE_MAX];
 };
@@ -174,6 +179,8 @@ static void pool_append(struct prepared *p, const void *data, size_t len)
 }
 
 /* Keeps the answer the general path wrote to out (len octets) for the question (name, qtype). */
+static int find_pointers(const uint8_t *sections, size_t len, unsigned count, uint16_t *at, unsigned max);
+
 /* Whether the count[0] answer RRs in sections (len octets) are each owned by a pointer to the
  * question and carry no compressed name in their rdata, and nothing follows them. */
 static bool owned_by_question(const uint8_t *sections, size_t len, const uint16_t count[3])
@@ -204,11 +211,22 @@ static void add_record(struct prepared *p, struct prepared_slot *slot, uint32_t 
 	    .name_len = (uint8_t)name_len,
 	};
 	r.any_owner = owned_by_question(out + at, len - at, r.count);
+	uint16_t pointers[REFERRAL_POINTERS];
+	int n = -1;
+	if (!(r.flags & WIRE_FLAG_AA) && r.count[0] == 0 && r.count[1] > 0)
+		n = find_pointers(out + at, len - at, (unsigned)r.count[1] + r.count[2], pointers,
+				  REFERRAL_POINTERS);
+	r.pointer_count = n < 0 ? NO_POINTERS : (uint8_t)n;
 	p->pool_len = (p->pool_len + 1u) & ~(size_t)1u; /* records start 2-aligned */
 	uint32_t offset = (uint32_t)p->pool_len;
 	pool_append(p, &r, offsetof(struct prepared_record, bytes));
 	pool_append(p, name, name_len);
 	pool_append(p, out + at, len - at);
+	for (int i = 0; i < n; i++) {
+		uint8_t be[2];
+		put16(be, pointers[i]);
+		pool_append(p, be, 2);
+	}
 	slot->hash = hash;
 	slot->offset = offset;
 	p->count++;
@@ -276,38 +294,55 @@ static const struct prepared_negative *negative_of(const struct prepared *p, con
 	}
 }
 
-/* The offsets of the compression pointers in the names of the RRs in sections (len octets, count RRs):
- * owners, and in SOA rdata MNAME and RNAME (the only names a negative answer carries). False when
- * there are more than NEGATIVE_POINTERS or the bytes are not such RRs. */
-static bool find_pointers(struct prepared_negative *neg, size_t len, unsigned count)
+/* Steps over the name at p[*pos] (labels up to the root or a pointer), recording where its pointer is
+ * (at[*n], at most max). False when it runs past end or there are more pointers than max. */
+static bool step_name(const uint8_t *p, size_t end, size_t *pos, uint16_t *at, unsigned *n, unsigned max)
+{
+	while (*pos < end && p[*pos] != 0 && p[*pos] < 0xC0)
+		*pos += p[*pos] + 1u;
+	if (*pos >= end)
+		return false;
+	if (p[*pos] < 0xC0) {
+		(*pos)++;
+		return true;
+	}
+	if (*n == max || end - *pos < 2)
+		return false;
+	at[(*n)++] = (uint16_t)*pos;
+	*pos += 2;
+	return true;
+}
+
+/* Where the compression pointers are in the count RRs of sections (len octets): in owners and in the
+ * names of rdata the builder compresses (wire_type_compresses, with the layouts of build.c's
+ * put_rdata). Returns how many (at most max), or -1 when the bytes are not such RRs or hold more. */
+static int find_pointers(const uint8_t *sections, size_t len, unsigned count, uint16_t *at, unsigned max)
 {
 	size_t pos = 0;
-	neg->pointers = 0;
+	unsigned n = 0;
 	for (unsigned rr = 0; rr < count; rr++) {
-		for (unsigned name = 0; name < 3; name++) { /* owner, then MNAME and RNAME */
-			while (pos < len && neg->sections[pos] != 0 && neg->sections[pos] < 0xC0)
-				pos += neg->sections[pos] + 1u;
-			if (pos >= len)
-				return false;
-			if (neg->sections[pos] >= 0xC0) {
-				if (neg->pointers == NEGATIVE_POINTERS)
-					return false;
-				neg->pointer_at[neg->pointers++] = (uint16_t)pos;
+		if (!step_name(sections, len, &pos, at, &n, max) || len - pos < 10)
+			return -1;
+		uint16_t type = get16(sections + pos);
+		size_t end = pos + 10 + get16(sections + pos + 8);
+		pos += 10;
+		if (end > len)
+			return -1;
+		if (wire_type_compresses(type)) {
+			unsigned names = type == WIRE_TYPE_SOA || type == WIRE_TYPE_MINFO ? 2 : 1;
+			if (type == WIRE_TYPE_MX)
 				pos += 2;
-			} else {
-				pos++;
-			}
-			if (name == 0) { /* type, class, TTL, rdlength: then the SOA's names */
-				if (len - pos < 10 || get16(neg->sections + pos) != WIRE_TYPE_SOA)
-					return false;
-				pos += 10;
-			}
+			for (unsigned i = 0; i < names; i++)
+				if (pos > end || !step_name(sections, end, &pos, at, &n, max))
+					return -1;
+			if (type == WIRE_TYPE_SOA)
+				pos += 20;
+			if (pos != end)
+				return -1;
 		}
-		if (len - pos < 20)
-			return false;
-		pos += 20;
+		pos = end;
 	}
-	return pos == len;
+	return pos == len ? (int)n : -1;
 }
 
 /* The label of name just above the apex (lowercased, length octet first) into label, or "" when
@@ -356,8 +391,13 @@ static bool prepare_negative(const struct snapshot *snap, const struct zone *z, 
 	neg->count[2] = 0;
 	neg->sections_len = (uint16_t)(len - qlen);
 	memcpy(neg->sections, out + qlen, neg->sections_len);
-	if (!find_pointers(neg, neg->sections_len, 1))
+	uint16_t at[NEGATIVE_POINTERS];
+	int pointers = find_pointers(neg->sections, neg->sections_len, 1, at, NEGATIVE_POINTERS);
+	if (pointers < 0)
 		return false;
+	neg->pointers = (uint16_t)pointers;
+	for (int i = 0; i < pointers; i++)
+		put16(neg->pointer_at + 2 * i, at[i]);
 	const uint8_t *rdata;
 	uint16_t rdlen;
 	size_t pos = 0;
@@ -554,7 +594,9 @@ struct reply {
 	const uint16_t *count;
 	const uint8_t *sections;
 	size_t sections_len;
-	const uint16_t *pointers; /* where in sections the compression pointers to move by shift are */
+	/* where in sections the compression pointers to move by shift are: two octets each (network
+	 * order) */
+	const uint8_t *pointer_bytes;
 	unsigned pointer_count;
 	unsigned shift;
 };
@@ -567,10 +609,40 @@ static void record_reply(const struct prepared_record *rec, struct reply *r)
 			    .sections_len = rec->sections_len};
 }
 
+/* The referral for name, below the cut: the cut's own prepared referral (as asked for A; a referral
+ * is the same for every type but DS) with its pointers moved by the extra length. The general path
+ * would compress more of it against the question only if a name in it (an NS target below the cut,
+ * its glue) lay below the question's label above the cut; such a target has glue, so that label
+ * would be a node of the zone: then the general path answers. */
+static bool referral_reply(const struct prepared *p, const struct zone *z, const struct wire_name *name,
+			   const struct zone_node *cut, struct reply *r)
+{
+	if (name->label_count <= cut->label_count)
+		return false;
+	size_t below = name->labels[name->label_count - cut->label_count - 1];
+	if (zone_node_find(z, name->data + below, name->len - below))
+		return false;
+	uint8_t key[NAME_BUF] = {0};
+	memcpy(key, cut->name, cut->name_len);
+	uint32_t h = name_fold(key, cut->name_len, WIRE_TYPE_A);
+	const struct prepared_slot *slot = slot_for(p, key, cut->name_len, WIRE_TYPE_A, h);
+	if (!slot->offset)
+		return false;
+	const struct prepared_record *rec = record_at(p, slot->offset);
+	if (rec->pointer_count == NO_POINTERS)
+		return false;
+	record_reply(rec, r);
+	r->pointer_bytes = rec->bytes + rec->name_len + rec->sections_len;
+	r->pointer_count = rec->pointer_count;
+	r->shift = (unsigned)(name->len - cut->name_len);
+	return true;
+}
+
 /* The reply to q from its zone, for a name the table does not hold: the prepared answer of the
- * wildcard that synthesizes it when that answer is the same for any name (any_owner), or the zone's
- * negative answer for NXDOMAIN and NODATA when the general path would write the SOA as prepared.
- * False for anything else. */
+ * wildcard that synthesizes it when that answer is the same for any name (any_owner); the prepared
+ * referral of the cut above it, pointers moved by the extra length, when the general path would
+ * compress it the same (see below); or the zone's negative answer for NXDOMAIN and NODATA when the
+ * general path would write the SOA as prepared. False for anything else. */
 static bool zone_reply(const struct prepared *p, const struct plain_query *q, struct reply *r)
 {
 	/* DS may be answered by the parent zone; meta types get their own treatment. */
@@ -605,6 +677,9 @@ static bool zone_reply(const struct prepared *p, const struct plain_query *q, st
 		return true;
 	}
 
+	if (found.kind == ZONE_DELEGATION)
+		return referral_reply(p, z, &name, found.node, r);
+
 	const struct prepared_negative *neg = negative_of(p, z);
 	if (!neg || (found.kind != ZONE_NXDOMAIN && found.kind != ZONE_NODATA))
 		return false;
@@ -620,7 +695,7 @@ static bool zone_reply(const struct prepared *p, const struct plain_query *q, st
 	r->count = neg->count;
 	r->sections = neg->sections;
 	r->sections_len = neg->sections_len;
-	r->pointers = neg->pointer_at;
+	r->pointer_bytes = neg->pointer_at;
 	r->pointer_count = neg->pointers;
 	r->shift = (unsigned)(name.len - z->apex.len);
 	return true;
@@ -658,8 +733,10 @@ static size_t write_reply(const struct conf *c, const uint8_t *pkt, const struct
 	memcpy(out + WIRE_HEADER_SIZE, pkt + WIRE_HEADER_SIZE, q->question_len);
 	uint8_t *at = out + WIRE_HEADER_SIZE + q->question_len;
 	memcpy(at, r->sections, r->sections_len);
-	for (unsigned i = 0; i < r->pointer_count; i++)
-		put16(at + r->pointers[i], get16(at + r->pointers[i]) + r->shift);
+	for (unsigned i = 0; i < r->pointer_count; i++) {
+		uint8_t *ptr = at + get16(r->pointer_bytes + 2 * i);
+		put16(ptr, get16(ptr) + r->shift);
+	}
 	if (q->edns) {
 		at += r->sections_len;
 		at[0] = 0;

@@ -207,11 +207,12 @@ START_TEST(table_answers_equal_the_general_path)
 	/* Names that are not nodes: NXDOMAIN (some sharing the label above the apex with the SOA's
 	 * MNAME or RNAME), answers from a wildcard, a DNAME, a delegation, other zones, no zone. */
 	static const char *const elsewhere[] = {
-	    "nothere.example.com.",	   "NotHere.Example.COM.",    "deep.nothere.example.com.",
-	    "x.ns1.example.com.",	   "hostmaster.example.com.", "a.hostmaster.example.com.",
-	    "x.y.ent.example.com.",	   "nope.sub.example.com.",   "x.ns.sub.example.com.",
-	    "hostmaster.sub.example.com.", "x.wild.example.com.",     "a.b.old.example.com.",
-	    "host.deleg.example.com.",	   "www.example.net.",	      "ent.example.com.x."};
+	    "nothere.example.com.",	   "NotHere.Example.COM.",     "deep.nothere.example.com.",
+	    "x.ns1.example.com.",	   "hostmaster.example.com.",  "a.hostmaster.example.com.",
+	    "x.y.ent.example.com.",	   "nope.sub.example.com.",    "x.ns.sub.example.com.",
+	    "hostmaster.sub.example.com.", "x.wild.example.com.",      "a.b.old.example.com.",
+	    "host.deleg.example.com.",	   "www.example.net.",	       "ent.example.com.x.",
+	    "A.B.Deleg.example.COM.",	   "x.ns1.deleg.example.com.", "ns9.deleg.example.com."};
 	compare_everything(snap, elsewhere, sizeof(elsewhere) / sizeof(elsewhere[0]));
 	/* the table did answer most of it: every plain question about the names, in every case */
 	ck_assert_uint_gt(table_answers, 500);
@@ -245,6 +246,8 @@ START_TEST(table_answers_plain_queries)
 	ck_assert(from_table("x.wild.example.com.", 1, &plain));   /* the wildcard's answer */
 	ck_assert(from_table("A.b.Wild.example.com.", 1, &edns));
 	ck_assert(from_table("x.wild.example.com.", 28, &plain));    /* NODATA through the wildcard */
+	ck_assert(from_table("host.deleg.example.com.", 1, &plain)); /* the cut's referral, moved */
+	ck_assert(from_table("A.B.Deleg.example.COM.", 15, &edns));
 	ck_assert(from_table("deleg.example.com.", 1, &plain));	     /* a referral with glue */
 	ck_assert(from_table("sub.example.com.", 43, &plain));	     /* DS: the parent's answer */
 	ck_assert(from_table("sub.example.com.", 6, &plain));	     /* SOA: the child's */
@@ -266,6 +269,8 @@ START_TEST(table_declines_what_it_must)
 	 * general path compresses the SOA against more of the question. */
 	ck_assert(!from_table("x.ns1.example.com.", 1, &plain));
 	ck_assert(!from_table("hostmaster.example.com.", 1, &plain));
+	/* below a cut, under its NS target's name: the general path compresses the target against it */
+	ck_assert(!from_table("x.ns1.deleg.example.com.", 1, &plain));
 	ck_assert(!from_table("nothere.example.com.", 43, &plain)); /* DS: a parent zone may answer */
 
 	/* Header and question shapes the table leaves to the general path. */
