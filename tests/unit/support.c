@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "meridian/snapshot.h"
+
 char unit_tmpdir[64];
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -13,6 +15,26 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	(void)flag;
 	(void)ftw;
 	return remove(path);
+}
+
+struct snapshot *unit_query_fixture(void)
+{
+	struct diag d;
+	diag_init(&d);
+	struct conf *c = conf_load("tests/unit/data/query/meridian.conf", &d);
+	for (size_t i = 0; i < d.count; i++)
+		fprintf(stderr, "%s\n", d.entries[i].text);
+	ck_assert_ptr_nonnull(c);
+	struct zone *zones[2];
+	for (size_t i = 0; i < 2; i++) {
+		zones[i] = zone_load(c->zones[i].name, c->zones[i].file, &d);
+		ck_assert_ptr_nonnull(zones[i]);
+	}
+	struct snapshot *s = snapshot_new(c, zone_set_new(zones, 2), NULL, NULL);
+	zone_unref(zones[0]);
+	zone_unref(zones[1]);
+	diag_free(&d);
+	return s;
 }
 
 void unit_write_file(const char *name, const char *text)

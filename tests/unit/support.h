@@ -11,6 +11,11 @@ extern char unit_tmpdir[64];
 /* Writes text to unit_tmpdir/name (the test fails when it cannot). */
 void unit_write_file(const char *name, const char *text);
 
+struct snapshot;
+/* A snapshot of the query fixture (tests/unit/data/query: example.com and its child zone
+ * sub.example.com), without dynamic records or prepared answers. */
+struct snapshot *unit_query_fixture(void);
+
 /* Makes /tmp/meridian-test-NAME-XXXXXX as unit_tmpdir, runs s (CK_NORMAL output), removes the folder
  * with everything in it. Returns main's exit status: 0 when every test passed. */
 int unit_run_in_tmpdir(Suite *s, const char *name);

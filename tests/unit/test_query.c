@@ -5,26 +5,13 @@
 #include <string.h>
 
 #include "meridian/query.h"
+#include "support.h"
 
 static struct snapshot *snap;
 
 static void setup(void)
 {
-	struct diag d;
-	diag_init(&d);
-	struct conf *c = conf_load("tests/unit/data/query/meridian.conf", &d);
-	for (size_t i = 0; i < d.count; i++)
-		fprintf(stderr, "%s\n", d.entries[i].text);
-	ck_assert_ptr_nonnull(c);
-	struct zone *zones[2];
-	for (size_t i = 0; i < 2; i++) {
-		zones[i] = zone_load(c->zones[i].name, c->zones[i].file, &d);
-		ck_assert_ptr_nonnull(zones[i]);
-	}
-	snap = snapshot_new(c, zone_set_new(zones, 2), NULL, NULL);
-	zone_unref(zones[0]);
-	zone_unref(zones[1]);
-	diag_free(&d);
+	snap = unit_query_fixture();
 }
 
 static void teardown(void)
