@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "meridian/policy.h"
+#include "meridian/prepared.h"
 #include "meridian/query.h"
 
 static const char *policy_name(enum conf_policy p)
@@ -23,6 +24,31 @@ static const char *match_name(enum geo_match_kind k)
 {
 	static const char *const names[] = {"net", "subdivision", "country", "continent", "default region"};
 	return names[k];
+}
+
+/* Which path answers a plain query for name/type (no EDNS, so no client subnet): the prepared
+ * answers or the general path. Said only where the snapshot has prepared answers (the daemon's). */
+static void print_path(const struct snapshot *s, const char *name, ldns_rr_type type, FILE *out)
+{
+	if (!s->prepared)
+		return;
+	ldns_rdf *owner = ldns_dname_new_frm_str(name);
+	if (!owner)
+		return;
+	ldns_pkt *qp = ldns_pkt_query_new(owner, type, LDNS_RR_CLASS_IN, 0);
+	uint8_t *wire = NULL;
+	size_t len = 0;
+	bool ok = ldns_pkt2wire(&wire, qp, &len) == LDNS_STATUS_OK;
+	ldns_pkt_free(qp);
+	static uint8_t resp[WIRE_MSG_MAX];
+	struct query_stats stats = {0};
+	if (ok)
+		fprintf(
+		    out, "path:    %s\n",
+		    prepared_answer(s->prepared, s->conf, wire, len, resp, sizeof(resp), QUERY_UDP, &stats)
+			? "a plain query (no client subnet) is answered from the prepared answers"
+			: "the general path answers (not a prepared answer)");
+	free(wire);
 }
 
 /* A query packet for name/type with an ECS option for the client network; returns its length. */
@@ -221,6 +247,7 @@ bool explain_print(const struct snapshot *s, const char *name, const char *type,
 	} else
 		fprintf(out, "record:  static zone data (no dynamic %s record at this name)\n", type);
 	print_response(resp, rlen, out);
+	print_path(s, name, qtype, out);
 	int scope = response_scope(resp, rlen);
 	if (scope >= 0)
 		fprintf(out, "scope:   /%d%s\n", scope,

@@ -62,6 +62,12 @@ check "the log says how many answers were prepared (${n:-none})" test "${n:-0}" 
 check "status says it too" grep -qE "^prepared: +$n answers" <<<"$(ctl status)"
 json=$(ctl --json status | python3 -c 'import json,sys; p=json.load(sys.stdin)["prepared"]; print(p["answers"], p["capped"])')
 expect_eq "status --json: prepared answers, not capped" "$n False" "$json"
+check "explain: www A is a prepared answer" grep -qE "^path: +a plain query .* prepared answers" \
+	<<<"$(ctl explain www.example.com A 192.0.2.1)"
+check "explain: an NXDOMAIN is one too" grep -qE "^path: +a plain query .* prepared answers" \
+	<<<"$(ctl explain nothere.example.com A 192.0.2.1)"
+check "explain: ANY takes the general path" grep -qE "^path: +the general path" \
+	<<<"$(ctl explain www.example.com ANY 192.0.2.1)"
 with_table=$(replies)
 check "every query got a reply" test "$(grep -c 'status:' <<<"$with_table")" -eq "$(grep -c '^==' <<<"$with_table")"
 
@@ -80,6 +86,7 @@ write_zone 1 192.0.2.10
 sed -i 's/^nsid = .*/&\nprepared_answers = 0/' "$CONF"
 start_or_bail "$CONF"
 check "prepared_answers = 0: nothing is prepared" test "$(log_count 'prepared answers')" -eq 0
+check "prepared_answers = 0: explain names no path" test -z "$(ctl explain www.example.com A 192.0.2.1 | grep '^path:')"
 without_table=$(replies)
 if [ "$with_table" = "$without_table" ]; then
 	ok "replies with and without the table are the same ($(grep -c '^==' <<<"$with_table") queries)"
