@@ -6,10 +6,10 @@
 #include <time.h>
 
 #include "internal.h"
-#include "meridian/prepared.h"
 #include "meridian/explain.h"
-#include "meridian/wire.h"
 #include "meridian/json.h"
+#include "meridian/prepared.h"
+#include "meridian/wire.h"
 
 struct request {
 	struct daemon *dm;

@@ -10,10 +10,10 @@
 #include <time.h>
 
 #include "internal.h"
-#include "meridian/prepared.h"
 #include "meridian/guard.h"
 #include "meridian/loader.h"
 #include "meridian/policy.h"
+#include "meridian/prepared.h"
 
 void daemon_log(const char *fmt, ...)
 {

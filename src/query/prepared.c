@@ -142,6 +142,16 @@ static struct prepared_slot *slot_for(const struct prepared *p, const uint8_t *n
 	}
 }
 
+/* The slot of (a zone node's name, qtype), and the hash it goes by; for names already lowercased. */
+static struct prepared_slot *node_slot(const struct prepared *p, const struct zone_node *node, uint16_t qtype,
+				       uint32_t *hash)
+{
+	uint8_t name[NAME_BUF] = {0};
+	memcpy(name, node->name, node->name_len);
+	*hash = name_fold(name, node->name_len, qtype);
+	return slot_for(p, node->name, node->name_len, qtype, *hash);
+}
+
 /* ---- building (control thread) ---- */
 
 /* Whether a node's type is asked about on its own: A and AAAA are asked about every node anyway;
@@ -237,10 +247,8 @@ static void add_record(struct prepared *p, struct prepared_slot *slot, uint32_t 
 static void prepare_one(struct prepared *p, const struct snapshot *snap, const struct zone_node *node,
 			uint16_t qtype, uint8_t *query, uint8_t *out, struct wire_query *scratch)
 {
-	uint8_t name[NAME_BUF] = {0};
-	memcpy(name, node->name, node->name_len);
-	uint32_t h = name_fold(name, node->name_len, qtype);
-	struct prepared_slot *slot = slot_for(p, node->name, node->name_len, qtype, h);
+	uint32_t h;
+	struct prepared_slot *slot = node_slot(p, node, qtype, &h);
 	if (slot->offset)
 		return;
 
@@ -622,10 +630,8 @@ static bool referral_reply(const struct prepared *p, const struct zone *z, const
 	size_t below = name->labels[name->label_count - cut->label_count - 1];
 	if (zone_node_find(z, name->data + below, name->len - below))
 		return false;
-	uint8_t key[NAME_BUF] = {0};
-	memcpy(key, cut->name, cut->name_len);
-	uint32_t h = name_fold(key, cut->name_len, WIRE_TYPE_A);
-	const struct prepared_slot *slot = slot_for(p, key, cut->name_len, WIRE_TYPE_A, h);
+	uint32_t h;
+	const struct prepared_slot *slot = node_slot(p, cut, WIRE_TYPE_A, &h);
 	if (!slot->offset)
 		return false;
 	const struct prepared_record *rec = record_at(p, slot->offset);
@@ -667,10 +673,8 @@ static bool zone_reply(const struct prepared *p, const struct plain_query *q, st
 	zone_lookup_hashed(z, &name, wire_name_hash(name.data, name.len), q->qtype, &found);
 
 	if (found.kind == ZONE_FOUND && found.wildcard && found.rrset) {
-		uint8_t star[NAME_BUF] = {0};
-		memcpy(star, found.node->name, found.node->name_len);
-		uint32_t h = name_fold(star, found.node->name_len, q->qtype);
-		const struct prepared_slot *slot = slot_for(p, star, found.node->name_len, q->qtype, h);
+		uint32_t h;
+		const struct prepared_slot *slot = node_slot(p, found.node, q->qtype, &h);
 		if (!slot->offset || !record_at(p, slot->offset)->any_owner)
 			return false;
 		record_reply(record_at(p, slot->offset), r);
