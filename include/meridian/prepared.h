@@ -27,6 +27,7 @@
 #ifndef MERIDIAN_PREPARED_H
 #define MERIDIAN_PREPARED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,33 @@ size_t prepared_count(const struct prepared *p);
 size_t prepared_bytes(const struct prepared *p);
 /* True when max_answers stopped the preparation before every name was done. */
 bool prepared_capped(const struct prepared *p);
+
+/* A query as the table reads it. Kept by the caller, so that a batch of queries can be read first,
+ * the table entries they need loaded into the cache while the first ones are answered, and each
+ * then answered without being read again (prepared_answer_read). */
+#define PREPARED_NAME_BUF (WIRE_NAME_MAX + 8)
+struct prepared_query {
+	bool plain; /* false: not a plain query (see above); the general path answers it */
+	bool edns, do_bit;
+	uint16_t qtype;
+	unsigned payload;
+	uint32_t hash;
+	size_t question_len;
+	size_t name_len;
+	uint8_t name[PREPARED_NAME_BUF]; /* lowercased, zero-padded to a multiple of eight */
+};
+
+/* Reads the query in pkt (len bytes) into q. Needs no table: it reads the query alone. */
+void prepared_read(const uint8_t *pkt, size_t len, struct prepared_query *q);
+/* Start loading into the cache what answering q reads: its table slot, then (once the slot had time
+ * to arrive, e.g. after every query of a batch had its slot prefetched) the answer the slot holds.
+ * Hints only: they change nothing but the cache. */
+void prepared_prefetch_slot(const struct prepared *p, const struct prepared_query *q);
+void prepared_prefetch_answer(const struct prepared *p, const struct prepared_query *q);
+/* prepared_answer for a query already read into q from pkt. */
+size_t prepared_answer_read(const struct prepared *p, const struct conf *c, const uint8_t *pkt,
+			    const struct prepared_query *q, uint8_t *out, size_t out_cap,
+			    enum query_transport transport, struct query_stats *stats);
 
 /* Answers the query in pkt (len bytes) from the table into out (out_cap bytes; the size limit is the
  * one query_answer applies, under config c), counting it in stats as query_answer does. Returns the

@@ -36,6 +36,18 @@ size_t query_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len,
 		    uint8_t *out, size_t out_cap, enum query_transport transport, struct wire_query *scratch,
 		    struct query_stats *stats);
 
+/* Answering a batch (a UDP thread's recvmmsg): query_read reads each query as the prepared table needs
+ * it and starts loading its table slot into the cache; query_prefetch, on each query once all were
+ * read, starts loading the answer its slot holds; query_answer_read then answers each as
+ * query_answer would, without reading it again. The cache misses of a batch's queries then overlap
+ * instead of following one another. q must have been read from pkt under the same snapshot. */
+struct prepared_query;
+void query_read(const struct snapshot *snap, const uint8_t *pkt, size_t len, struct prepared_query *q);
+void query_prefetch(const struct snapshot *snap, const struct prepared_query *q);
+size_t query_answer_read(const struct snapshot *snap, const struct prepared_query *q, const uint8_t *pkt,
+			 size_t len, const struct sockaddr_storage *peer, uint8_t *out, size_t out_cap,
+			 enum query_transport transport, struct wire_query *scratch, struct query_stats *stats);
+
 /* For prepared.c: the answer the general path gives to the query in pkt from no particular client,
  * over TCP (no size limit but 65535), computed without reading dynamic data. *complete is true when
  * that answer is the whole truth for every client and transport that gets it within its size limit:

@@ -553,8 +553,30 @@ size_t query_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len,
 		    const struct sockaddr_storage *peer, uint8_t *out, size_t out_cap,
 		    enum query_transport transport, struct wire_query *scratch, struct query_stats *stats)
 {
+	struct prepared_query q;
+	prepared_read(pkt, len, &q);
+	return query_answer_read(snap, &q, pkt, len, peer, out, out_cap, transport, scratch, stats);
+}
+
+void query_read(const struct snapshot *snap, const uint8_t *pkt, size_t len, struct prepared_query *q)
+{
+	prepared_read(pkt, len, q);
+	if (snap->prepared)
+		prepared_prefetch_slot(snap->prepared, q);
+}
+
+void query_prefetch(const struct snapshot *snap, const struct prepared_query *q)
+{
+	if (snap->prepared)
+		prepared_prefetch_answer(snap->prepared, q);
+}
+
+size_t query_answer_read(const struct snapshot *snap, const struct prepared_query *q, const uint8_t *pkt,
+			 size_t len, const struct sockaddr_storage *peer, uint8_t *out, size_t out_cap,
+			 enum query_transport transport, struct wire_query *scratch, struct query_stats *stats)
+{
 	if (snap->prepared) {
-		size_t n = prepared_answer(snap->prepared, snap->conf, pkt, len, out, out_cap, transport, stats);
+		size_t n = prepared_answer_read(snap->prepared, snap->conf, pkt, q, out, out_cap, transport, stats);
 		if (n)
 			return n;
 	}

@@ -2,8 +2,9 @@
  * (name, type), looked up by a parser that reads only what a plain query holds.
  *
  * Layout: one byte pool of records (the name, lowercased, then the response's sections as the
- * general path wrote them) and an open-addressing table of (hash, pool offset) slots, at most half
- * full, so a lookup touches one slot line and the one record it matches. */
+ * general path wrote them) and an open-addressing table of (hash, pool offset) slots, sized once
+ * built to be at most three quarters full, so a lookup touches one slot line (small enough to stay in
+ * cache more often) and the one record it matches. */
 #include "meridian/prepared.h"
 
 #include <stdlib.h>
@@ -88,7 +89,7 @@ static inline void put16(uint8_t *p, unsigned v)
 /* Names are lowercased and hashed eight octets at a time, in a buffer that holds the name followed by
  * zeros up to the next multiple of eight. Length octets (1..63) are never letters, so the whole name
  * is lowercased at once. */
-#define NAME_BUF (WIRE_NAME_MAX + 8)
+#define NAME_BUF PREPARED_NAME_BUF
 
 static inline uint64_t load64(const uint8_t *p)
 {
@@ -444,11 +445,37 @@ static void prepare_negatives(struct prepared *p, const struct snapshot *snap, u
 	}
 }
 
+/* Building sized the table for every candidate answer; a lookup's slot is more often in cache when
+ * the table is no larger than the answers kept need: at most three quarters full. */
+static void shrink_slots(struct prepared *p)
+{
+	uint32_t slots = 16;
+	while (slots < p->count + p->count / 3 + 1)
+		slots *= 2;
+	if (slots >= p->mask + 1)
+		return;
+	struct prepared_slot *table = calloc(slots, sizeof(*table));
+	if (!table)
+		abort();
+	for (uint32_t i = 0; i <= p->mask; i++) {
+		if (!p->slots[i].offset)
+			continue;
+		uint32_t at = p->slots[i].hash & (slots - 1);
+		while (table[at].offset)
+			at = (at + 1) & (slots - 1);
+		table[at] = p->slots[i];
+	}
+	free(p->slots);
+	p->slots = table;
+	p->mask = slots - 1;
+}
+
 /* Moves slots and pool into one block of memory the size they need, backed by huge pages where the
  * kernel has them: a lookup lands at a random place in each, and on 4 KiB pages most lookups would
  * also miss the TLB. */
 static void settle(struct prepared *p)
 {
+	shrink_slots(p);
 	size_t slots_size = ((size_t)p->mask + 1) * sizeof(*p->slots);
 	size_t size = (slots_size + p->pool_len + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
 	uint8_t *block = aligned_alloc(HUGE_PAGE, size);
@@ -556,18 +583,8 @@ static bool plain_opt(const uint8_t *pkt, size_t len, size_t pos, unsigned *payl
 	return true;
 }
 
-/* A plain query, as far as answering from the table needs it. */
-struct plain_query {
-	uint16_t qtype;
-	size_t question_len;
-	bool edns, do_bit;
-	unsigned payload;
-	size_t name_len;
-	uint8_t name[NAME_BUF]; /* lowercased, zero-padded */
-};
-
 /* Reads a plain query (see prepared.h); false for anything else. */
-static bool read_plain(const uint8_t *pkt, size_t len, struct plain_query *q)
+static bool read_plain(const uint8_t *pkt, size_t len, struct prepared_query *q)
 {
 	/* Header: a query (QR clear, opcode QUERY), one question, at most one additional RR. */
 	if (len < WIRE_HEADER_SIZE + 1 + QUESTION_TAIL || (pkt[2] & 0xF8u) || get16(pkt + 4) != 1 ||
@@ -649,7 +666,7 @@ static bool referral_reply(const struct prepared *p, const struct zone *z, const
  * referral of the cut above it, pointers moved by the extra length, when the general path would
  * compress it the same (see below); or the zone's negative answer for NXDOMAIN and NODATA when the
  * general path would write the SOA as prepared. False for anything else. */
-static bool zone_reply(const struct prepared *p, const struct plain_query *q, struct reply *r)
+static bool zone_reply(const struct prepared *p, const struct prepared_query *q, struct reply *r)
 {
 	/* DS may be answered by the parent zone; meta types get their own treatment. */
 	if (q->qtype == WIRE_TYPE_DS || q->qtype == WIRE_TYPE_OPT || (q->qtype >= 128 && q->qtype <= 255))
@@ -707,7 +724,7 @@ static bool zone_reply(const struct prepared *p, const struct plain_query *q, st
 
 /* Writes the reply to the query in pkt (read into q) as query_answer would; 0 when it does not fit
  * the size the query allows (the general path truncates). */
-static size_t write_reply(const struct conf *c, const uint8_t *pkt, const struct plain_query *q,
+static size_t write_reply(const struct conf *c, const uint8_t *pkt, const struct prepared_query *q,
 			  const struct reply *r, uint8_t *out, size_t out_cap, enum query_transport transport,
 			  struct query_stats *stats)
 {
@@ -762,19 +779,51 @@ static size_t write_reply(const struct conf *c, const uint8_t *pkt, const struct
 	return total;
 }
 
+void prepared_read(const uint8_t *pkt, size_t len, struct prepared_query *q)
+{
+	q->plain = read_plain(pkt, len, q);
+	if (q->plain)
+		q->hash = name_fold(q->name, q->name_len, q->qtype);
+}
+
+void prepared_prefetch_slot(const struct prepared *p, const struct prepared_query *q)
+{
+	if (q->plain)
+		__builtin_prefetch(&p->slots[q->hash & p->mask]);
+}
+
+void prepared_prefetch_answer(const struct prepared *p, const struct prepared_query *q)
+{
+	if (!q->plain)
+		return;
+	const struct prepared_slot *slot = &p->slots[q->hash & p->mask];
+	if (slot->offset && slot->hash == q->hash) {
+		const uint8_t *record = p->pool + slot->offset;
+		__builtin_prefetch(record);
+		__builtin_prefetch(record + 64); /* most records are shorter; many cross a line */
+	}
+}
+
+size_t prepared_answer_read(const struct prepared *p, const struct conf *c, const uint8_t *pkt,
+			    const struct prepared_query *q, uint8_t *out, size_t out_cap,
+			    enum query_transport transport, struct query_stats *stats)
+{
+	if (!q->plain)
+		return 0;
+	const struct prepared_slot *slot = slot_for(p, q->name, q->name_len, q->qtype, q->hash);
+	struct reply r;
+	if (slot->offset)
+		record_reply(record_at(p, slot->offset), &r);
+	else if (!zone_reply(p, q, &r))
+		return 0;
+	return write_reply(c, pkt, q, &r, out, out_cap, transport, stats);
+}
+
 size_t prepared_answer(const struct prepared *p, const struct conf *c, const uint8_t *pkt, size_t len,
 		       uint8_t *out, size_t out_cap, enum query_transport transport,
 		       struct query_stats *stats)
 {
-	struct plain_query q;
-	if (!read_plain(pkt, len, &q))
-		return 0;
-	uint32_t h = name_fold(q.name, q.name_len, q.qtype);
-	const struct prepared_slot *slot = slot_for(p, q.name, q.name_len, q.qtype, h);
-	struct reply r;
-	if (slot->offset)
-		record_reply(record_at(p, slot->offset), &r);
-	else if (!zone_reply(p, &q, &r))
-		return 0;
-	return write_reply(c, pkt, &q, &r, out, out_cap, transport, stats);
+	struct prepared_query q;
+	prepared_read(pkt, len, &q);
+	return prepared_answer_read(p, c, pkt, &q, out, out_cap, transport, stats);
 }

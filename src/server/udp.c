@@ -97,11 +97,17 @@ static void send_replies(struct udp_thread *w, int fd, struct mmsghdr *out, unsi
 	}
 }
 
-/* Answers one received batch of n datagrams. */
+/* Answers one received batch of n datagrams: reads them all first, so that the table entries their
+ * answers need load into the cache together (query_read, query.h), then answers each in turn. */
 static void answer_batch(struct udp_thread *u, unsigned n)
 {
 	struct udp_batch *b = u->batch;
 	const struct snapshot *snap = snapshot_current();
+	for (unsigned i = 0; i < n; i++)
+		query_read(snap, b->in_buf[i], b->in[i].msg_len, &b->read[i]);
+	if (n > 1)
+		for (unsigned i = 0; i < n; i++)
+			query_prefetch(snap, &b->read[i]);
 	unsigned m = 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct msghdr *in = &b->in[i].msg_hdr;
@@ -110,8 +116,8 @@ static void answer_batch(struct udp_thread *u, unsigned n)
 			u->stats.dropped++;
 			continue;
 		}
-		size_t len = query_answer(snap, b->in_buf[i], b->in[i].msg_len, &b->peer[i], b->out_buf[m],
-					  UDP_SEND_SIZE, QUERY_UDP, &u->query, &u->stats);
+		size_t len = query_answer_read(snap, &b->read[i], b->in_buf[i], b->in[i].msg_len, &b->peer[i],
+					       b->out_buf[m], UDP_SEND_SIZE, QUERY_UDP, &u->query, &u->stats);
 		if (!len)
 			continue;
 		b->out_iov[m].iov_len = len;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "meridian/prepared.h"
 #include "meridian/query.h"
 #include "meridian/wire.h"
 
@@ -46,6 +47,7 @@ struct udp_batch {
 	struct sockaddr_storage peer[UDP_BATCH];
 	union udp_control in_control[UDP_BATCH];
 	union udp_control out_control[UDP_BATCH];
+	struct prepared_query read[UDP_BATCH]; /* each datagram as query_read left it */
 	uint8_t in_buf[UDP_BATCH][UDP_RECV_SIZE];
 	uint8_t out_buf[UDP_BATCH][UDP_SEND_SIZE];
 };

@@ -125,6 +125,17 @@ static bool answer_both(struct snapshot *s, const uint8_t *pkt, size_t len, enum
 		      n_general, n_table);
 	ck_assert_msg(memcmp(out_general, out_table, n_general) == 0, "%s: the answers differ", what);
 	ck_assert_msg(memcmp(&general, &table, sizeof(general)) == 0, "%s: the counters differ", what);
+	/* read ahead, as the UDP thread answers a batch */
+	struct query_stats ahead = {0};
+	struct prepared_query read;
+	query_read(s, pkt, len, &read);
+	query_prefetch(s, &read);
+	size_t n_ahead =
+	    query_answer_read(s, &read, pkt, len, NULL, out_table, sizeof(out_table), t, &scratch, &ahead);
+	ck_assert_msg(n_ahead == n_general && memcmp(out_general, out_table, n_general) == 0,
+		      "%s: the answer read ahead differs", what);
+	ck_assert_msg(memcmp(&general, &ahead, sizeof(general)) == 0, "%s: the counters read ahead differ",
+		      what);
 	struct query_stats direct = {0};
 	bool answered =
 	    p && prepared_answer(p, s->conf, pkt, len, out_table, sizeof(out_table), t, &direct) > 0;
@@ -295,6 +306,49 @@ START_TEST(table_declines_what_it_must)
 }
 END_TEST
 
+/* A batch read ahead as a whole (each query read, then each prefetched, then each answered) gets
+ * the answers each query gets on its own: nothing read for one query leaks into another. */
+START_TEST(batch_read_ahead_answers_each_query)
+{
+	static const char *const names[] = {"www.example.com.",	  "alias.example.com.", "nothere.example.com.",
+					    "x.wild.example.com.", "host.deleg.example.com.", "ns1.example.com.",
+					    "WWW.EXAMPLE.COM.",	   "www.example.net."};
+	enum { N = sizeof(names) / sizeof(names[0]) };
+	static const uint16_t types[N] = {1, 28, 1, 16, 1, 28, 15, 1};
+	const struct variant v = {.opt = OPT_PLAIN, .payload = 1232};
+	static uint8_t pkts[N][600], expect[N][WIRE_MSG_MAX];
+	size_t lens[N], expect_len[N];
+	struct wire_query scratch;
+	struct query_stats one = {0}, batch = {0};
+	static struct prepared_query read[N];
+	for (size_t i = 0; i < N; i++) {
+		size_t name_len;
+		const uint8_t *wire = wire_of(names[i], &name_len);
+		lens[i] = make_query(pkts[i], wire, name_len, types[i], &v);
+		expect_len[i] = query_answer(snap, pkts[i], lens[i], NULL, expect[i], WIRE_MSG_MAX, QUERY_UDP,
+					     &scratch, &one);
+		ck_assert_uint_gt(expect_len[i], 0);
+	}
+	for (size_t i = 0; i < N; i++)
+		query_read(snap, pkts[i], lens[i], &read[i]);
+	for (size_t i = 0; i < N; i++)
+		query_prefetch(snap, &read[i]);
+	for (size_t i = 0; i < N; i++) {
+		size_t n = query_answer_read(snap, &read[i], pkts[i], lens[i], NULL, out_table, sizeof(out_table),
+					     QUERY_UDP, &scratch, &batch);
+		ck_assert_msg(n == expect_len[i] && memcmp(out_table, expect[i], n) == 0, "%s: batch answer differs",
+			      names[i]);
+	}
+	ck_assert(memcmp(&one, &batch, sizeof(one)) == 0);
+	/* the table itself answers the first six from what was read (www.example.net is in no zone) */
+	struct query_stats direct = {0};
+	for (size_t i = 0; i < 6; i++)
+		ck_assert_msg(prepared_answer_read(snap->prepared, snap->conf, pkts[i], &read[i], out_table,
+						   sizeof(out_table), QUERY_UDP, &direct) == expect_len[i],
+			      "%s: the table did not answer what was read", names[i]);
+}
+END_TEST
+
 START_TEST(cap_stops_preparing)
 {
 	struct prepared *p = prepared_build(snap, 5);
@@ -361,6 +415,7 @@ static Suite *prepared_suite(void)
 	tcase_add_test(tc, table_answers_equal_the_general_path);
 	tcase_add_test(tc, table_answers_plain_queries);
 	tcase_add_test(tc, table_declines_what_it_must);
+	tcase_add_test(tc, batch_read_ahead_answers_each_query);
 	tcase_add_test(tc, cap_stops_preparing);
 	tcase_add_test(tc, dynamic_data_is_never_prepared);
 	suite_add_tcase(s, tc);
