@@ -29,6 +29,30 @@ static void set_option(int fd, int level, int name, int value)
 	setsockopt(fd, level, name, &value, sizeof(value));
 }
 
+/* Replies leave without the don't-fragment bit and at the interface's MTU, whatever path MTU the
+ * kernel has learnt for the client: an ICMP "fragmentation needed" is easily forged, and a resolver
+ * made to receive our answers in fragments can have a forged second fragment spliced into them
+ * (fragment-based cache poisoning). NSD, Knot and gdnsd do the same. Our answers stay within the
+ * payload size the client asked for (1232 octets by default), so a real small path MTU rarely
+ * matters; where it does, the client falls back to TCP as it would after any loss. Kernels before
+ * 3.15 lack OMIT: DONT (DF clear, PMTU still learnt) is the closest. */
+static void ignore_path_mtu(int fd, sa_family_t family)
+{
+	if (family == AF_INET) {
+#ifdef IP_PMTUDISC_OMIT
+		if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &(int){IP_PMTUDISC_OMIT}, sizeof(int)) == 0)
+			return;
+#endif
+		set_option(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT);
+	} else {
+#ifdef IPV6_PMTUDISC_OMIT
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &(int){IPV6_PMTUDISC_OMIT}, sizeof(int)) == 0)
+			return;
+#endif
+		set_option(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DONT);
+	}
+}
+
 /* SO_REUSEPORT lets every worker bind its own socket, but it would also let us silently share a
  * port with another running server. A plain bind first tells whether the address is taken. */
 static bool address_free(const struct conf_listen *l, int type, struct diag *d)
@@ -67,6 +91,7 @@ static int open_socket(const struct conf_listen *l, int type, struct diag *d)
 	if (type == SOCK_DGRAM) {
 		set_option(fd, SOL_SOCKET, SO_RCVBUF, 4 << 20);
 		set_option(fd, SOL_SOCKET, SO_SNDBUF, 4 << 20);
+		ignore_path_mtu(fd, l->addr.ss_family);
 		if (is_wildcard(&l->addr) && l->addr.ss_family == AF_INET)
 			set_option(fd, IPPROTO_IP, IP_PKTINFO, 1);
 		else if (is_wildcard(&l->addr))

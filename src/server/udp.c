@@ -137,7 +137,7 @@ void *udp_thread_main(void *arg)
 	rcu_register_thread();
 	prepare_batch(u->batch);
 	unsigned used = 0; /* headers recvmmsg may have changed since they were prepared */
-	while (!__atomic_load_n(u->stopping, __ATOMIC_ACQUIRE)) {
+	for (;;) {
 		prepare_receive(u->batch, used);
 		/* Blocked in the kernel we hold no snapshot: offline, a publication need not wait for us.
 		 * server_stop wakes us with shutdown(), so the wait needs no timeout (and no timer). */
@@ -145,6 +145,9 @@ void *udp_thread_main(void *arg)
 		int n = recvmmsg(u->fd, u->batch->in, UDP_BATCH, MSG_WAITFORONE, NULL);
 		rcu_thread_online();
 		used = n > 0 ? (unsigned)n : UDP_BATCH;
+		/* A socket shut down by server_stop reads as one empty datagram: not a query. */
+		if (__atomic_load_n(u->stopping, __ATOMIC_ACQUIRE))
+			break;
 		/* No quiescent state after the batch: going offline before the next wait is one. */
 		if (n > 0)
 			answer_batch(u, (unsigned)n);
