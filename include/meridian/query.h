@@ -32,9 +32,9 @@ struct query_stats {
  * scratch holds the parsed query (kept per worker so nothing large lives on the stack). A query the
  * snapshot has a prepared answer for is answered from it (prepared.h), any other by the general
  * path; both give the same bytes. */
-size_t query_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len, const struct sockaddr_storage *peer,
-		    uint8_t *out, size_t out_cap, enum query_transport transport, struct wire_query *scratch,
-		    struct query_stats *stats);
+size_t query_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len,
+		    const struct sockaddr_storage *peer, uint8_t *out, size_t out_cap,
+		    enum query_transport transport, struct wire_query *scratch, struct query_stats *stats);
 
 /* Answering a batch (a UDP thread's recvmmsg): query_read reads each query as the prepared table needs
  * it and starts loading its table slot into the cache; query_prefetch, on each query once all were
@@ -46,7 +46,8 @@ void query_read(const struct snapshot *snap, const uint8_t *pkt, size_t len, str
 void query_prefetch(const struct snapshot *snap, const struct prepared_query *q);
 size_t query_answer_read(const struct snapshot *snap, const struct prepared_query *q, const uint8_t *pkt,
 			 size_t len, const struct sockaddr_storage *peer, uint8_t *out, size_t out_cap,
-			 enum query_transport transport, struct wire_query *scratch, struct query_stats *stats);
+			 enum query_transport transport, struct wire_query *scratch,
+			 struct query_stats *stats);
 
 /* For prepared.c: the answer the general path gives to the query in pkt from no particular client,
  * over TCP (no size limit but 65535), computed without reading dynamic data. *complete is true when

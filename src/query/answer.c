@@ -463,8 +463,8 @@ static void count_rcode(struct query_stats *stats, unsigned rcode)
  * is never read and *needs_dynamic tells whether the answer would have read it. */
 static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size_t len,
 			   const struct sockaddr_storage *peer, uint8_t *out, size_t out_cap,
-			   enum query_transport transport, struct wire_query *scratch, struct query_stats *stats,
-			   bool static_only, bool *needs_dynamic)
+			   enum query_transport transport, struct wire_query *scratch,
+			   struct query_stats *stats, bool static_only, bool *needs_dynamic)
 {
 	stats->queries++;
 	enum wire_parse_status status = wire_parse_query(pkt, len, scratch);
@@ -573,10 +573,12 @@ void query_prefetch(const struct snapshot *snap, const struct prepared_query *q)
 
 size_t query_answer_read(const struct snapshot *snap, const struct prepared_query *q, const uint8_t *pkt,
 			 size_t len, const struct sockaddr_storage *peer, uint8_t *out, size_t out_cap,
-			 enum query_transport transport, struct wire_query *scratch, struct query_stats *stats)
+			 enum query_transport transport, struct wire_query *scratch,
+			 struct query_stats *stats)
 {
 	if (snap->prepared) {
-		size_t n = prepared_answer_read(snap->prepared, snap->conf, pkt, q, out, out_cap, transport, stats);
+		size_t n =
+		    prepared_answer_read(snap->prepared, snap->conf, pkt, q, out, out_cap, transport, stats);
 		if (n)
 			return n;
 	}

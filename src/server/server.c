@@ -46,7 +46,8 @@ static void ignore_path_mtu(int fd, sa_family_t family)
 		set_option(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT);
 	} else {
 #ifdef IPV6_PMTUDISC_OMIT
-		if (setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &(int){IPV6_PMTUDISC_OMIT}, sizeof(int)) == 0)
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &(int){IPV6_PMTUDISC_OMIT},
+			       sizeof(int)) == 0)
 			return;
 #endif
 		set_option(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DONT);

@@ -19,9 +19,9 @@
 #include "meridian/query.h"
 #include "meridian/wire.h"
 
-#define UDP_BATCH 64        /* datagrams per recvmmsg/sendmmsg */
-#define UDP_RECV_SIZE 4096  /* a larger query datagram is dropped (MSG_TRUNC) */
-#define UDP_SEND_SIZE 4096  /* the largest udp_payload the config allows */
+#define UDP_BATCH     64   /* datagrams per recvmmsg/sendmmsg */
+#define UDP_RECV_SIZE 4096 /* a larger query datagram is dropped (MSG_TRUNC) */
+#define UDP_SEND_SIZE 4096 /* the largest udp_payload the config allows */
 
 struct worker;
 
@@ -56,7 +56,7 @@ struct udp_batch {
  * is still being written the connection is not read, so a client that does not read cannot make the
  * worker buffer without bound. */
 struct tcp_conn {
-	int fd; /* -1 when the slot is free */
+	int fd;			      /* -1 when the slot is free */
 	struct sockaddr_storage peer; /* the client, for geo routing without client subnet */
 	ev_io io;
 	struct worker *worker;
@@ -88,7 +88,7 @@ struct worker {
 	ev_async stop;
 	struct udp_thread *udp;
 	struct listener *tcp;
-	size_t listener_count; /* per protocol: one per listen address */
+	size_t listener_count;	/* per protocol: one per listen address */
 	struct tcp_conn *conns; /* tcp_clients slots, allocated once */
 	unsigned conn_count;
 	struct tcp_conn *free_conns;

@@ -47,6 +47,29 @@ void unit_write_file(const char *name, const char *text)
 	fclose(f);
 }
 
+const char *unit_diag_text(const struct diag *d)
+{
+	static char buf[32768];
+	size_t n = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < d->count && n < sizeof(buf) - 1; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\n  %s", d->entries[i].text);
+	return buf;
+}
+
+struct conf *unit_load_conf(const char *name, const char *config)
+{
+	unit_write_file(name, config);
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", unit_tmpdir, name);
+	struct diag d;
+	diag_init(&d);
+	struct conf *c = conf_load(path, &d);
+	ck_assert_msg(c != NULL, "%s did not load:%s", path, unit_diag_text(&d));
+	diag_free(&d);
+	return c;
+}
+
 int unit_run_in_tmpdir(Suite *s, const char *name)
 {
 	snprintf(unit_tmpdir, sizeof(unit_tmpdir), "/tmp/meridian-test-%s-XXXXXX", name);

@@ -11,6 +11,15 @@ extern char unit_tmpdir[64];
 /* Writes text to unit_tmpdir/name (the test fails when it cannot). */
 void unit_write_file(const char *name, const char *text);
 
+struct diag;
+/* The diagnostics in d, one per line, for a failing assertion's message (a static buffer). */
+const char *unit_diag_text(const struct diag *d);
+
+struct conf;
+/* Writes config as unit_tmpdir/name and loads it with conf_load; the test fails, showing the
+ * diagnostics, when it does not load. */
+struct conf *unit_load_conf(const char *name, const char *config);
+
 struct snapshot;
 /* A snapshot of the query fixture (tests/unit/data/query: example.com and its child zone
  * sub.example.com), without dynamic records or prepared answers. */

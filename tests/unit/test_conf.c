@@ -35,16 +35,6 @@ static const char *write_tmp(const char *name, const char *text)
 	return path;
 }
 
-static char *diag_dump(const struct diag *d)
-{
-	static char buf[8192];
-	size_t n = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < d->count && n < sizeof(buf) - 1; i++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\n  %s", d->entries[i].text);
-	return buf;
-}
-
 /* Asserts that d holds exactly "path:line: msg" ("path: msg" for line 0). */
 #define expect_error(d, path, line, msg)                                                                     \
 	do {                                                                                                 \
@@ -56,7 +46,7 @@ static char *diag_dump(const struct diag *d)
 		bool found_ = false;                                                                         \
 		for (size_t i_ = 0; i_ < (d)->count; i_++)                                                   \
 			found_ |= strcmp((d)->entries[i_].text, want_) == 0;                                 \
-		ck_assert_msg(found_, "missing \"%s\" in:%s", want_, diag_dump(d));                          \
+		ck_assert_msg(found_, "missing \"%s\" in:%s", want_, unit_diag_text(d));                     \
 	} while (0)
 
 /* Loads a config that must fail; returns its diag (caller frees). */
@@ -76,7 +66,7 @@ static struct conf *load_ok(const char *path)
 	struct diag d;
 	diag_init(&d);
 	struct conf *c = conf_load(path, &d);
-	ck_assert_msg(c != NULL, "%s failed:%s", path, diag_dump(&d));
+	ck_assert_msg(c != NULL, "%s failed:%s", path, unit_diag_text(&d));
 	ck_assert_uint_eq(d.count, 0);
 	diag_free(&d);
 	return c;
@@ -622,7 +612,7 @@ static const char *stage(const char *fixture)
 
 /* Asserts that the config at path fails with exactly count errors. */
 #define expect_errors(d, count)                                                                              \
-	ck_assert_msg((d)->errors == (count), "%zu errors:%s", (d)->errors, diag_dump(d))
+	ck_assert_msg((d)->errors == (count), "%zu errors:%s", (d)->errors, unit_diag_text(d))
 
 static void expect_codes(const char *const *got, size_t n, const char *const *want, size_t want_n)
 {

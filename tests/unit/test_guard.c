@@ -161,16 +161,6 @@ static const char EMPTY_LUA[] = "return function(ctx)\n"
 
 /* ---- snapshots and messages ---------------------------------------------------------------------- */
 
-static char *diag_dump(const struct diag *d)
-{
-	static char buf[32768];
-	size_t n = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < d->count && n < sizeof(buf) - 1; i++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\n  %s", d->entries[i].text);
-	return buf;
-}
-
 /* Builds the snapshot of dir/meridian.conf as a reload does; it must load. */
 static struct snapshot *build(void)
 {
@@ -178,8 +168,8 @@ static struct snapshot *build(void)
 	diag_init(&d);
 	struct conf *conf = conf_load(path_of("meridian.conf"), &d);
 	struct snapshot *s = conf ? loader_build(conf, LOADER_ALL_OR_NOTHING, &d) : NULL;
-	ck_assert_msg(s != NULL, "%s did not load:%s", dir, diag_dump(&d));
-	ck_assert_msg(d.errors == 0, "%s:%s", dir, diag_dump(&d));
+	ck_assert_msg(s != NULL, "%s did not load:%s", dir, unit_diag_text(&d));
+	ck_assert_msg(d.errors == 0, "%s:%s", dir, unit_diag_text(&d));
 	diag_free(&d);
 	return s;
 }
@@ -206,7 +196,7 @@ __attribute__((format(printf, 2, 3))) static void expect_entry(const struct diag
 	bool found = false;
 	for (size_t i = 0; i < d->count; i++)
 		found |= d->entries[i].level == DIAG_ERROR && strcmp(d->entries[i].text, want) == 0;
-	ck_assert_msg(found, "missing \"%s\" in:%s", want, diag_dump(d));
+	ck_assert_msg(found, "missing \"%s\" in:%s", want, unit_diag_text(d));
 }
 
 /* How many entries of d contain part. */
@@ -347,7 +337,7 @@ START_TEST(agreeing_snapshot_passes)
 	free(guarded);
 	struct diag d;
 	ck_assert_uint_eq(check(s, &d), 0);
-	ck_assert_msg(d.count == 0, "%s", diag_dump(&d));
+	ck_assert_msg(d.count == 0, "%s", unit_diag_text(&d));
 	diag_free(&d);
 	snapshot_free(s);
 }
@@ -443,7 +433,7 @@ START_TEST(static_violations_are_named)
 	    &d, "%sy.wild.example.com. A: the zone file holds 192.0.2.77, which the intent does not list",
 	    static_prefix("y.wild "));
 	/* ns1 (a subset), the MX and NS in other cases, the cut's NS, the CNAME and x.wild pass */
-	ck_assert_msg(n == 9 && d.count == 9 && d.errors == 9, "%zu:%s", n, diag_dump(&d));
+	ck_assert_msg(n == 9 && d.count == 9 && d.errors == 9, "%zu:%s", n, unit_diag_text(&d));
 	ck_assert_uint_eq(count_entries(&d, "x.wild"), 0);
 	ck_assert_uint_eq(count_entries(&d, "ns1.example.com."), 0);
 	ck_assert_uint_eq(count_entries(&d, " MX"), 0);
@@ -554,7 +544,7 @@ START_TEST(dynamic_violations_name_the_scenario)
 	struct diag d;
 	size_t n = check(s, &d);
 	/* one violation per record and region: its first failing scenario */
-	ck_assert_msg(n == 8 && d.count == 8, "%zu:%s", n, diag_dump(&d));
+	ck_assert_msg(n == 8 && d.count == 8, "%zu:%s", n, unit_diag_text(&d));
 	for (size_t i = 0; i < d.count; i++)
 		ck_assert_int_eq(d.entries[i].level, DIAG_ERROR);
 	diag_free(&d);
@@ -614,7 +604,7 @@ START_TEST(fallback_pool_failures_combine_with_its_pool_down)
 						   "pair A 203.0.113.61\n");
 	struct diag d;
 	size_t n = check(s, &d);
-	ck_assert_msg(n == 2, "%zu:%s", n, diag_dump(&d));
+	ck_assert_msg(n == 2, "%zu:%s", n, unit_diag_text(&d));
 	expect_scenario(&d, "pair.example.com", "europe", "pool main down, datacenter sin down",
 			"would serve 203.0.113.62; 203.0.113.62");
 	diag_free(&d);
@@ -683,7 +673,7 @@ START_TEST(report_is_capped_and_counts_the_rest)
 	struct diag d;
 	size_t n = check(s, &d);
 	ck_assert_uint_eq(n, GUARD_REPORT_MAX + 1);
-	ck_assert_msg(d.count == GUARD_REPORT_MAX + 1, "%s", diag_dump(&d));
+	ck_assert_msg(d.count == GUARD_REPORT_MAX + 1, "%s", unit_diag_text(&d));
 	ck_assert_uint_eq(d.errors, GUARD_REPORT_MAX + 1);
 	ck_assert_uint_eq(count_entries(&d, "(NXDOMAIN)"), GUARD_REPORT_MAX - 1);
 	ck_assert_uint_eq(count_entries(&d, "scenario \"every member up\""), 1);
@@ -710,7 +700,7 @@ START_TEST(report_at_the_cap_has_no_count_line)
 	struct snapshot *s = build_many("atcap", GUARD_REPORT_MAX - 2);
 	struct diag d;
 	ck_assert_uint_eq(check(s, &d), GUARD_REPORT_MAX);
-	ck_assert_msg(d.count == GUARD_REPORT_MAX, "%s", diag_dump(&d));
+	ck_assert_msg(d.count == GUARD_REPORT_MAX, "%s", unit_diag_text(&d));
 	ck_assert_uint_eq(count_entries(&d, "more violations"), 0);
 	ck_assert_uint_eq(count_entries(&d, "scenario \"every member up\""), 2);
 	diag_free(&d);
@@ -914,7 +904,7 @@ static struct dyn_table *compute(struct runtime *rt, bool guard, const struct dy
 				   .only = names ? rt->only : NULL};
 	diag_init(d);
 	struct dyn_table *t = policy_compute(c, rt->s->geo, &in, d);
-	ck_assert_msg(t != NULL, "%s", diag_dump(d));
+	ck_assert_msg(t != NULL, "%s", unit_diag_text(d));
 	return t;
 }
 

@@ -12,16 +12,6 @@
 
 #include "support.h"
 
-static char *diag_dump(const struct diag *d)
-{
-	static char buf[8192];
-	size_t n = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < d->count && n < sizeof(buf) - 1; i++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\n  %s", d->entries[i].text);
-	return buf;
-}
-
 /* Builds the snapshot of config text (written as unit_tmpdir/name) as a reload does; it must load. */
 static struct snapshot *load(const char *name, const char *config)
 {
@@ -32,7 +22,7 @@ static struct snapshot *load(const char *name, const char *config)
 	diag_init(&d);
 	struct conf *conf = conf_load(path, &d);
 	struct snapshot *s = conf ? loader_build(conf, LOADER_ALL_OR_NOTHING, &d) : NULL;
-	ck_assert_msg(s != NULL, "%s did not load:%s", path, diag_dump(&d));
+	ck_assert_msg(s != NULL, "%s did not load:%s", path, unit_diag_text(&d));
 	diag_free(&d);
 	return s;
 }
@@ -67,7 +57,7 @@ static void set_intent(struct snapshot *s, const char *apex, const char *file)
 	for (size_t i = 0; i < s->zones->count; i++)
 		if (strcmp(s->zones->zones[i]->name_text, apex) == 0) {
 			intents[i] = intent_load(apex, path, &d);
-			ck_assert_msg(intents[i] != NULL, "%s did not load:%s", path, diag_dump(&d));
+			ck_assert_msg(intents[i] != NULL, "%s did not load:%s", path, unit_diag_text(&d));
 		}
 	diag_free(&d);
 	snapshot_set_intents(s, intents);

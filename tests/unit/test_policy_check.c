@@ -23,23 +23,13 @@
 
 #define DATA "tests/unit/data/policy_check/"
 
-static char *diag_dump(const struct diag *d)
-{
-	static char buf[16384];
-	size_t n = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < d->count && n < sizeof(buf) - 1; i++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\n  %s", d->entries[i].text);
-	return buf;
-}
-
 /* Asserts that d holds exactly the entry text. */
 static void expect_entry(const struct diag *d, const char *text)
 {
 	bool found = false;
 	for (size_t i = 0; i < d->count; i++)
 		found |= strcmp(d->entries[i].text, text) == 0;
-	ck_assert_msg(found, "missing \"%s\" in:%s", text, diag_dump(d));
+	ck_assert_msg(found, "missing \"%s\" in:%s", text, unit_diag_text(d));
 }
 
 /* How many entries of d contain part. */
@@ -58,7 +48,7 @@ static struct snapshot *load(const char *path)
 	diag_init(&d);
 	struct conf *conf = conf_load(path, &d);
 	struct snapshot *s = conf ? loader_build(conf, LOADER_ALL_OR_NOTHING, &d) : NULL;
-	ck_assert_msg(s != NULL, "%s did not load:%s", path, diag_dump(&d));
+	ck_assert_msg(s != NULL, "%s did not load:%s", path, unit_diag_text(&d));
 	diag_free(&d);
 	return s;
 }
@@ -130,12 +120,12 @@ START_TEST(scenarios_pass_correct_policies)
 	struct snapshot *s = load(DATA "check.conf");
 	struct diag d;
 	diag_init(&d);
-	ck_assert_msg(policy_check_scenarios(s, &d), "check.conf:%s", diag_dump(&d));
+	ck_assert_msg(policy_check_scenarios(s, &d), "check.conf:%s", unit_diag_text(&d));
 	ck_assert_uint_eq(d.count, 0);
 	snapshot_free(s);
 	/* every example policy on the example deployment */
 	s = load("zones/meridian.conf");
-	ck_assert_msg(policy_check_scenarios(s, &d), "zones/meridian.conf:%s", diag_dump(&d));
+	ck_assert_msg(policy_check_scenarios(s, &d), "zones/meridian.conf:%s", unit_diag_text(&d));
 	ck_assert_uint_eq(d.count, 0);
 	diag_free(&d);
 	snapshot_free(s);
@@ -164,7 +154,7 @@ START_TEST(test_file_passes)
 	struct diag d;
 	diag_init(&d);
 	char *text;
-	ck_assert_msg(run_file(DATA "good.test.lua", &counts, &d, &text), "%s", diag_dump(&d));
+	ck_assert_msg(run_file(DATA "good.test.lua", &counts, &d, &text), "%s", unit_diag_text(&d));
 	ck_assert_msg(counts.passed == 7 && counts.failed == 0, "%zu passed, %zu failed:\n%s", counts.passed,
 		      counts.failed, text);
 	expect_output(text, "ok - europe: ams\n");
@@ -181,7 +171,7 @@ START_TEST(test_file_reports_wrong_expectations)
 	struct diag d;
 	diag_init(&d);
 	char *text;
-	ck_assert_msg(run_file(DATA "wrong.test.lua", &counts, &d, &text), "%s", diag_dump(&d));
+	ck_assert_msg(run_file(DATA "wrong.test.lua", &counts, &d, &text), "%s", unit_diag_text(&d));
 	ck_assert_msg(counts.passed == 2 && counts.failed == 9, "%zu passed, %zu failed:\n%s", counts.passed,
 		      counts.failed, text);
 	expect_output(text, "ok - right\n");
@@ -390,7 +380,7 @@ static size_t compare_failover(const struct snapshot *s, size_t builtin, size_t 
 			struct diag d;
 			diag_init(&d);
 			struct dyn_table *t = policy_compute(conf, s->geo, &in, &d);
-			ck_assert_msg(t != NULL && d.count == 0, "%s:%s", name, diag_dump(&d));
+			ck_assert_msg(t != NULL && d.count == 0, "%s:%s", name, unit_diag_text(&d));
 			for (unsigned g = 0; g < t->region_count; g++) {
 				char what[256];
 				snprintf(what, sizeof(what), "%s, region %s, %s", conf->records[builtin].name,

@@ -310,9 +310,9 @@ END_TEST
  * the answers each query gets on its own: nothing read for one query leaks into another. */
 START_TEST(batch_read_ahead_answers_each_query)
 {
-	static const char *const names[] = {"www.example.com.",	  "alias.example.com.", "nothere.example.com.",
-					    "x.wild.example.com.", "host.deleg.example.com.", "ns1.example.com.",
-					    "WWW.EXAMPLE.COM.",	   "www.example.net."};
+	static const char *const names[] = {
+	    "www.example.com.",	       "alias.example.com.", "nothere.example.com.", "x.wild.example.com.",
+	    "host.deleg.example.com.", "ns1.example.com.",   "WWW.EXAMPLE.COM.",     "www.example.net."};
 	enum { N = sizeof(names) / sizeof(names[0]) };
 	static const uint16_t types[N] = {1, 28, 1, 16, 1, 28, 15, 1};
 	const struct variant v = {.opt = OPT_PLAIN, .payload = 1232};
@@ -334,10 +334,10 @@ START_TEST(batch_read_ahead_answers_each_query)
 	for (size_t i = 0; i < N; i++)
 		query_prefetch(snap, &read[i]);
 	for (size_t i = 0; i < N; i++) {
-		size_t n = query_answer_read(snap, &read[i], pkts[i], lens[i], NULL, out_table, sizeof(out_table),
-					     QUERY_UDP, &scratch, &batch);
-		ck_assert_msg(n == expect_len[i] && memcmp(out_table, expect[i], n) == 0, "%s: batch answer differs",
-			      names[i]);
+		size_t n = query_answer_read(snap, &read[i], pkts[i], lens[i], NULL, out_table,
+					     sizeof(out_table), QUERY_UDP, &scratch, &batch);
+		ck_assert_msg(n == expect_len[i] && memcmp(out_table, expect[i], n) == 0,
+			      "%s: batch answer differs", names[i]);
 	}
 	ck_assert(memcmp(&one, &batch, sizeof(one)) == 0);
 	/* the table itself answers the first six from what was read (www.example.net is in no zone) */
@@ -369,7 +369,7 @@ START_TEST(dynamic_data_is_never_prepared)
 			"@ SOA ns1 hostmaster 1 7200 900 1209600 300\n@ NS ns1\nns1 A 192.0.2.53\n"
 			"www A 192.0.2.1\nto-api CNAME api\nto-www CNAME www\n"
 			"*.w A 192.0.2.7\n*.w MX 10 mail.example.com.\n");
-	unit_write_file(
+	struct conf *conf = unit_load_conf(
 	    "dyn.conf",
 	    "serial = 1\nlisten = { \"127.0.0.1:5353\" }\n"
 	    "zones = { { name = \"example.com\", file = \"dyn.zone\" } }\n"
@@ -378,12 +378,8 @@ START_TEST(dynamic_data_is_never_prepared)
 	    "  { name = \"b\", addr = \"192.0.2.11\", dc = \"ams\" } } } }\n"
 	    "records = { { name = \"api.example.com\", type = \"A\", pool = \"web\", ttl = 20,"
 	    " policy = \"all\", answers = 1 } }\n");
-	char path[256];
-	snprintf(path, sizeof(path), "%s/dyn.conf", unit_tmpdir);
 	struct diag d;
 	diag_init(&d);
-	struct conf *conf = conf_load(path, &d);
-	ck_assert_ptr_nonnull(conf);
 	struct snapshot *s = loader_build(conf, LOADER_ALL_OR_NOTHING, &d);
 	ck_assert_ptr_nonnull(s);
 	diag_free(&d);

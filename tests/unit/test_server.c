@@ -36,7 +36,7 @@ static bool have_ipv6_loopback(void)
 }
 
 struct udp_seen {
-	unsigned v4, v6;      /* our UDP sockets found, per family */
+	unsigned v4, v6;       /* our UDP sockets found, per family */
 	unsigned v4_ok, v6_ok; /* of them, those that ignore the path MTU */
 };
 
@@ -60,9 +60,11 @@ static void inspect_sockets(unsigned port, struct udp_seen *seen)
 		len = sizeof(mode);
 		if (ss.ss_family == AF_INET && ntohs(((struct sockaddr_in *)&ss)->sin_port) == port) {
 			seen->v4++;
-			if (getsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &mode, &len) == 0 && mode == IP_PMTUDISC_OMIT)
+			if (getsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &mode, &len) == 0 &&
+			    mode == IP_PMTUDISC_OMIT)
 				seen->v4_ok++;
-		} else if (ss.ss_family == AF_INET6 && ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) == port) {
+		} else if (ss.ss_family == AF_INET6 &&
+			   ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) == port) {
 			seen->v6++;
 			if (getsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &mode, &len) == 0 &&
 			    mode == IPV6_PMTUDISC_OMIT)
@@ -86,17 +88,12 @@ START_TEST(udp_sockets_ignore_path_mtu)
 		 "serial = 1\nworkers = 2\nlisten = { \"127.0.0.1:%u\"%s }\n"
 		 "zones = { { name = \"example.com\", file = \"example.com.zone\" } }\n",
 		 port, listen6);
-	unit_write_file("meridian.conf", conf_text);
-	unit_write_file("example.com.zone", "$ORIGIN example.com.\n$TTL 300\n"
-					    "@ SOA ns1 hostmaster 1 7200 3600 1209600 300\n@ NS ns1\nns1 A 192.0.2.53\n");
-	char path[128];
-	snprintf(path, sizeof(path), "%s/meridian.conf", unit_tmpdir);
+	unit_write_file("example.com.zone",
+			"$ORIGIN example.com.\n$TTL 300\n"
+			"@ SOA ns1 hostmaster 1 7200 3600 1209600 300\n@ NS ns1\nns1 A 192.0.2.53\n");
+	struct conf *c = unit_load_conf("meridian.conf", conf_text);
 	struct diag d;
 	diag_init(&d);
-	struct conf *c = conf_load(path, &d);
-	for (size_t i = 0; i < d.count; i++)
-		fprintf(stderr, "%s\n", d.entries[i].text);
-	ck_assert_ptr_nonnull(c);
 	struct server *s = server_start(c, &d);
 	for (size_t i = 0; i < d.count; i++)
 		fprintf(stderr, "%s\n", d.entries[i].text);
