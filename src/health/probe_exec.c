@@ -6,6 +6,9 @@
  * (waitpid(-1) on SIGCHLD), so there only ev_child learns the status, and a killed child needs nothing
  * more from us. On any other loop a pidfd becomes readable when the child exits and waitpid(pid)
  * collects it; children killed before that are kept as orphans of the engine until they are reaped.
+ * The values substituted are inert to the shell by construction, so they need no quoting: addresses
+ * as inet_ntop writes them, member names of letters, digits, '_' and '-' (conf_name_ok), CNAME
+ * targets of letters, digits, '-', '_', '/' and dots (conf_domain_check), ports as digits.
  * The child is started with posix_spawn (vfork semantics: no copy of a large daemon's page tables),
  * default signal dispositions, an empty signal mask, and no descriptor of ours beyond stdio. */
 #include "probe_internal.h"
