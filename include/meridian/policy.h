@@ -90,6 +90,19 @@ bool policy_answer_within(const struct dyn_answer *a, const struct intent_rrset 
 size_t policy_dc_order(const struct conf *conf, const struct geo_map *geo, const struct conf_record *rec,
 		       unsigned region, unsigned *dcs);
 
+/* What policy_inputs says of every member, as arrays by pool and member of conf: its serving state
+ * (an enum health_serving), whether an operator forced it, and for how long (seconds) it has been in
+ * that state. policy_member_states_init makes them all serving, not forced, 0 s (allocates; aborts
+ * when memory is short, like the rest of the control thread). */
+struct policy_member_states {
+	uint8_t **serving;
+	bool **forced;
+	double **since;
+	size_t pools;
+};
+void policy_member_states_init(struct policy_member_states *v, const struct conf *conf);
+void policy_member_states_free(struct policy_member_states *v);
+
 /* Computes every (record, region) answer. geo may be NULL when no regions are configured (one
  * region). Members that are out leave every answer; a draining member stays but lowers the answer's
  * TTL to ttl_degraded, as does any answer that differs from the all-up answer or comes from

@@ -10,7 +10,10 @@
  *       { name = "ams down",                   -- required, unique in the file
  *         region = "europe",                   -- default: the config's default_region
  *         states = { ["web/ams-1"] = "down" }, -- "up", "down" or "drain"; members not listed are up;
- *                                              -- a bare member name means the record's pool
+ *                                              -- a bare member name means the record's pool; or a
+ *                                              -- table { state = "up", since = 90, forced = true }:
+ *                                              -- ctx.members[i].since (seconds in the state, default
+ *                                              -- 0) and .forced (an operator set it, default false)
  *         now = 1700000000,                    -- ctx.now; default: the current time
  *         expect = {
  *           addrs = { "198.51.100.10" },       -- A/AAAA (targets = { "x.example.net" } for CNAME)

@@ -30,43 +30,14 @@ static long running_member(const struct conf_pool *running, const struct conf_po
 	return -1;
 }
 
-struct health_view {
-	uint8_t **serving;
-	bool **forced;
-	double **since;
-	size_t pools;
-};
-
-static void view_free(struct health_view *v)
-{
-	for (size_t p = 0; p < v->pools; p++) {
-		free(v->serving[p]);
-		free(v->forced[p]);
-		free(v->since[p]);
-	}
-	free(v->serving);
-	free(v->forced);
-	free(v->since);
-}
-
 /* The live state of conf's members, matched by pool and member name with the monitor's (the running
  * config's): a member the running config does not have counts as up, as it will when published. */
-static void view_build(struct health_view *v, const struct daemon *dm, const struct conf *conf, double now)
+static void view_build(struct policy_member_states *v, const struct daemon *dm, const struct conf *conf,
+		       double now)
 {
 	const struct conf *running = snapshot_latest() ? snapshot_latest()->conf : conf;
-	v->pools = conf->pool_count;
-	v->serving = calloc(conf->pool_count + 1, sizeof(*v->serving));
-	v->forced = calloc(conf->pool_count + 1, sizeof(*v->forced));
-	v->since = calloc(conf->pool_count + 1, sizeof(*v->since));
-	if (!v->serving || !v->forced || !v->since)
-		abort();
+	policy_member_states_init(v, conf);
 	for (unsigned p = 0; p < conf->pool_count; p++) {
-		size_t n = conf->pools[p].member_count + 1;
-		v->serving[p] = calloc(n, sizeof(**v->serving));
-		v->forced[p] = calloc(n, sizeof(**v->forced));
-		v->since[p] = calloc(n, sizeof(**v->since));
-		if (!v->serving[p] || !v->forced[p] || !v->since[p])
-			abort();
 		long rp = running_pool(running, conf, p);
 		for (unsigned m = 0; rp >= 0 && m < conf->pools[p].member_count; m++) {
 			long rm = running_member(&running->pools[rp], &conf->pools[p], m);
@@ -92,7 +63,7 @@ struct dyn_table *daemon_answers(struct daemon *dm, const struct snapshot *targe
 	if (!conf->record_count)
 		return NULL;
 	double now = daemon_now();
-	struct health_view v;
+	struct policy_member_states v;
 	view_build(&v, dm, conf, now);
 	const struct intent_rrset **intent = guard_record_intents(target);
 	struct policy_inputs in = {.serving = (const uint8_t *const *)v.serving,
@@ -108,7 +79,7 @@ struct dyn_table *daemon_answers(struct daemon *dm, const struct snapshot *targe
 	}
 	struct dyn_table *t = policy_compute(conf, target->geo, &in, d);
 	free(intent);
-	view_free(&v);
+	policy_member_states_free(&v);
 	return t;
 }
 

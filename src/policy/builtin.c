@@ -322,6 +322,36 @@ static const char *type_name(uint16_t type)
 	return type == WIRE_TYPE_A ? "A" : type == WIRE_TYPE_AAAA ? "AAAA" : "CNAME";
 }
 
+void policy_member_states_init(struct policy_member_states *v, const struct conf *conf)
+{
+	v->pools = conf->pool_count;
+	v->serving = calloc(v->pools + 1, sizeof(*v->serving));
+	v->forced = calloc(v->pools + 1, sizeof(*v->forced));
+	v->since = calloc(v->pools + 1, sizeof(*v->since));
+	if (!v->serving || !v->forced || !v->since)
+		abort();
+	for (size_t p = 0; p < v->pools; p++) {
+		size_t n = conf->pools[p].member_count + 1;
+		v->serving[p] = calloc(n, sizeof(**v->serving));
+		v->forced[p] = calloc(n, sizeof(**v->forced));
+		v->since[p] = calloc(n, sizeof(**v->since));
+		if (!v->serving[p] || !v->forced[p] || !v->since[p])
+			abort();
+	}
+}
+
+void policy_member_states_free(struct policy_member_states *v)
+{
+	for (size_t p = 0; p < v->pools; p++) {
+		free(v->serving[p]);
+		free(v->forced[p]);
+		free(v->since[p]);
+	}
+	free(v->serving);
+	free(v->forced);
+	free(v->since);
+}
+
 struct dyn_table *policy_compute(const struct conf *conf, const struct geo_map *geo,
 				 const struct policy_inputs *in, struct diag *d)
 {

@@ -36,6 +36,8 @@ static const char *const tf_select_names[] = {"all", "first", "weighted", "shuff
 struct tf_state {
 	const char *key; /* "pool/member" or "member" (the record's pool), as written */
 	enum health_serving state;
+	bool forced;	       /* ctx.members[i].forced: an operator set this state */
+	double since;	       /* ctx.members[i].since: seconds in this state (0 when not given) */
 	unsigned pool, member; /* resolved */
 };
 
@@ -93,7 +95,6 @@ static void tf_error(struct tf_reader *rd, unsigned line, const char *fmt, ...)
 	diag_error(rd->d, rd->path, line, "%s", msg);
 	rd->ok = false;
 }
-
 
 /* Compiles the file's text alone first, so a syntax error is reported as in the file (the wrapper
  * tf_evaluate adds would otherwise show up in the message: "near 'end'"). Nothing runs. */
@@ -301,10 +302,37 @@ static void tf_expect(struct tf_reader *rd, const char *label, struct tf_case *c
 		tf_error(rd, c->line, "%s: addrs (or targets for a CNAME) is required", elabel);
 }
 
-/* The states table (on top) of case c: member -> "up" | "down" | "drain". */
-static void tf_states(struct tf_reader *rd, const char *label, struct tf_case *c)
+/* A state's name ("up", "drain" or "down") as an enum health_serving, or -1. */
+static int tf_state_name(const char *v)
 {
 	static const char *const names[] = {"up", "drain", "down"}; /* in the order of enum health_serving */
+	for (int i = 0; v && i < 3; i++)
+		if (strcmp(v, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* A member's state written as a table (on top): { state = "up", since = 90, forced = true }. */
+static bool tf_state_table(struct tf_reader *rd, unsigned line, const char *slabel, struct tf_state *st)
+{
+	static const char *const known[] = {"state", "since", "forced", NULL};
+	size_t errors = rd->d->errors;
+	tf_known_keys(rd, line, slabel, known);
+	const char *v = tf_string(rd, line, slabel, "state");
+	int state = tf_state_name(v);
+	if (state < 0)
+		tf_error(rd, line, "%s.state: expected \"up\", \"down\" or \"drain\"", slabel);
+	st->state = (enum health_serving)(state < 0 ? 0 : state);
+	if (!tf_time(rd, line, slabel, "since", &st->since))
+		st->since = 0;
+	st->forced = tf_bool(rd, line, slabel, "forced");
+	return rd->d->errors == errors;
+}
+
+/* The states table (on top) of case c: member -> "up" | "down" | "drain", or a table saying also for
+ * how long and whether an operator forced it. */
+static void tf_states(struct tf_reader *rd, const char *label, struct tf_case *c)
+{
 	lua_State *L = rd->L;
 	size_t n = 0;
 	lua_pushnil(L);
@@ -315,20 +343,31 @@ static void tf_states(struct tf_reader *rd, const char *label, struct tf_case *c
 	c->states = arena_alloc(&rd->f->arena, (n + 1) * sizeof(*c->states));
 	lua_pushnil(L);
 	while (lua_next(L, -2)) {
-		const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-		int state = -1;
-		for (int i = 0; v && i < 3; i++)
-			if (strcmp(v, names[i]) == 0)
-				state = i;
-		if (lua_type(L, -2) != LUA_TSTRING)
+		if (lua_type(L, -2) != LUA_TSTRING) {
 			tf_error(rd, c->line, "%s.states: keys are member names (\"POOL/MEMBER\")", label);
-		else if (state < 0)
-			tf_error(rd, c->line, "%s.states[\"%.64s\"]: expected \"up\", \"down\" or \"drain\"",
-				 label, lua_tostring(L, -2));
-		else
-			c->states[c->state_count++] =
-			    (struct tf_state){.key = arena_strdup(&rd->f->arena, lua_tostring(L, -2)),
-					      .state = (enum health_serving)state};
+			lua_pop(L, 1);
+			continue;
+		}
+		const char *key = lua_tostring(L, -2);
+		char slabel[160];
+		snprintf(slabel, sizeof(slabel), "%s.states[\"%.64s\"]", label, key);
+		struct tf_state st = {.key = arena_strdup(&rd->f->arena, key)};
+		bool ok = true;
+		if (lua_type(L, -1) == LUA_TTABLE) {
+			ok = tf_state_table(rd, c->line, slabel, &st);
+		} else {
+			int state =
+			    tf_state_name(lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL);
+			if ((ok = state >= 0))
+				st.state = (enum health_serving)state;
+			else
+				tf_error(rd, c->line,
+					 "%s: expected \"up\", \"down\", \"drain\" or a table { state = ..., "
+					 "since = SECONDS, forced = BOOL }",
+					 slabel);
+		}
+		if (ok)
+			c->states[c->state_count++] = st;
 		lua_pop(L, 1);
 	}
 }
@@ -695,10 +734,23 @@ static void tf_compare(const struct tf_case *c, const struct dyn_answer *a, bool
 	free(got);
 }
 
+/* What the case says of every member, as the daemon gives it to policy_compute. */
+static void tf_member_states(const struct conf *conf, const struct tf_case *c, struct policy_member_states *h)
+{
+	policy_member_states_init(h, conf);
+	for (size_t j = 0; j < c->state_count; j++) {
+		const struct tf_state *st = &c->states[j];
+		h->serving[st->pool][st->member] = (uint8_t)st->state;
+		h->forced[st->pool][st->member] = st->forced;
+		h->since[st->pool][st->member] = st->since;
+	}
+}
+
 /* The case's Lua policy run once more directly, with the input policy_compute gives it: for what the
  * published answer does not keep, the recheck it asks for and why it failed. */
-static bool tf_run_policy(const struct snapshot *s, const struct tf_case *c, uint8_t **serving, double now,
-			  struct lua_policy_output *out, char *err, size_t size)
+static bool tf_run_policy(const struct snapshot *s, const struct tf_case *c,
+			  const struct policy_member_states *h, double now, struct lua_policy_output *out,
+			  char *err, size_t size)
 {
 	const struct conf *conf = s->conf;
 	const struct conf_record *rec = &conf->records[c->rec];
@@ -708,8 +760,11 @@ static bool tf_run_policy(const struct snapshot *s, const struct tf_case *c, uin
 	struct lua_policy_dc *dcs = calloc(conf->datacenter_count + 1, sizeof(*dcs));
 	if (!members || !dist || !dcs)
 		abort();
-	for (unsigned m = 0; m < pool->member_count; m++)
-		members[m].state = (enum health_serving)serving[rec->pool][m];
+	for (unsigned m = 0; m < pool->member_count; m++) {
+		members[m].state = (enum health_serving)h->serving[rec->pool][m];
+		members[m].forced = h->forced[rec->pool][m];
+		members[m].since = h->since[rec->pool][m];
+	}
 	size_t n = policy_dc_distances(conf, s->geo, c->region_index, dist);
 	for (size_t i = 0; i < n; i++)
 		dcs[i] = (struct lua_policy_dc){.dc = dist[i].dc, .km = dist[i].km};
@@ -727,27 +782,6 @@ static bool tf_run_policy(const struct snapshot *s, const struct tf_case *c, uin
 	return ok;
 }
 
-/* serving[pool][member] for the case's states; free with tf_free_serving. */
-static uint8_t **tf_serving(const struct conf *conf, const struct tf_case *c)
-{
-	uint8_t **serving = calloc(conf->pool_count + 1, sizeof(*serving));
-	if (!serving)
-		abort();
-	for (size_t p = 0; p < conf->pool_count; p++)
-		if (!(serving[p] = calloc(conf->pools[p].member_count + 1, 1)))
-			abort();
-	for (size_t j = 0; j < c->state_count; j++)
-		serving[c->states[j].pool][c->states[j].member] = (uint8_t)c->states[j].state;
-	return serving;
-}
-
-static void tf_free_serving(const struct conf *conf, uint8_t **serving)
-{
-	for (size_t p = 0; p < conf->pool_count; p++)
-		free(serving[p]);
-	free(serving);
-}
-
 static double tf_wall_now(void)
 {
 	struct timespec ts;
@@ -759,16 +793,21 @@ static double tf_wall_now(void)
 static bool tf_run_case(const struct snapshot *s, const struct tf_file *f, const struct tf_case *c, FILE *out)
 {
 	const struct conf *conf = s->conf;
-	uint8_t **serving = tf_serving(conf, c);
+	struct policy_member_states h;
+	tf_member_states(conf, c, &h);
 	double now = c->has_now ? c->now : tf_wall_now();
-	struct policy_inputs in = {.serving = (const uint8_t *const *)serving, .lua = s->lua, .now = now};
+	struct policy_inputs in = {.serving = (const uint8_t *const *)h.serving,
+				   .forced = (const bool *const *)h.forced,
+				   .since = (const double *const *)h.since,
+				   .lua = s->lua,
+				   .now = now};
 	struct diag cd;
 	diag_init(&cd);
 	struct tf_verdict v = {.len = 0};
 	struct lua_policy_output lo = {.recheck = 0};
 	char err[512] = "the policy failed";
 	bool lua = conf->records[c->rec].policy == CONF_POLICY_LUA;
-	bool ran = lua && tf_run_policy(s, c, serving, now, &lo, err, sizeof(err));
+	bool ran = lua && tf_run_policy(s, c, &h, now, &lo, err, sizeof(err));
 	struct dyn_table *t = policy_compute(conf, s->geo, &in, &cd);
 	if (!t) {
 		tf_say(&v, "#   no answers: %s\n", cd.count ? cd.entries[0].text : "policy_compute failed");
@@ -786,7 +825,7 @@ static bool tf_run_case(const struct snapshot *s, const struct tf_file *f, const
 	fputs(v.text, out);
 	dyn_table_free(t);
 	diag_free(&cd);
-	tf_free_serving(conf, serving);
+	policy_member_states_free(&h);
 	return v.len == 0;
 }
 

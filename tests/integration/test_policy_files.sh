@@ -2,7 +2,7 @@
 # test_policy_files.sh -- testing Lua policies before they serve, from the command line:
 #   `meridianctl test-policy` runs the example policies' test files (zones/policies/*.test.lua) without
 #   a server and passes; a wrong expectation fails with exit 1 and names the case; a file that cannot
-#   be run exits 2;
+#   be run exits 2; a state given as a table sets since and forced for the policy;
 #   `meridiand --check` runs every policy through the failure scenarios: a policy that errors with a
 #   datacenter down fails the check, naming record, region and scenario; the example deployment passes;
 #   the example deployment served live answers its Lua records as their test files say.
@@ -74,6 +74,30 @@ test_policy "$ROOT/zones/policies/canary.test.lua" "$T/wrong.test.lua"
 expect_rc "a wrong expectation among good files: exit 1" 1
 check "a wrong expectation among good files: counted together" \
 	grep -qE '^[1-9][0-9]* passed, 1 failed$' <<<"$TP_OUT"
+
+# ---- a state given as a table: how long, and forced ------------------------------------------------------
+# warm.lua (a unit-test fixture) prefers members an operator forced up, then members up for a minute.
+cp "$ROOT"/tests/unit/data/policy_check/{warm.conf,warm.lua,example.com.zone} "$T/"
+cat >"$T/warm.test.lua" <<EOF
+return {
+  config = "warm.conf", record = "warm.example.com", type = "A",
+  cases = {
+    { name = "iad-2 up for 90 s", states = { ["iad-2"] = { state = "up", since = 90 } },
+      expect = { addrs = { "198.51.100.11" } } },
+    { name = "ams-1 forced up", states = { ["web/ams-1"] = { state = "up", forced = true } },
+      expect = { addrs = { "192.0.2.10" } } },
+    { name = "iad-2 up for 90 s, said of the wrong member",
+      states = { ["iad-1"] = { state = "up", since = 90 } }, expect = { addrs = { "198.51.100.11" } } },
+  },
+}
+EOF
+test_policy "$T/warm.test.lua"
+expect_rc "states with since and forced: exit 1 (one case is wrong on purpose)" 1
+check "states with since: the case passes" grep -qx "ok - iad-2 up for 90 s" <<<"$TP_OUT"
+check "states with forced: the case passes" grep -qx "ok - ams-1 forced up" <<<"$TP_OUT"
+check "states with since: said of the wrong member, it fails" \
+	grep -qx "not ok - iad-2 up for 90 s, said of the wrong member" <<<"$TP_OUT"
+expect_eq "states with since and forced: the last line" "2 passed, 1 failed" "$(tail -n 1 <<<"$TP_OUT")"
 
 # ---- files that cannot be run: exit 2 ----------------------------------------------------------------
 cat >"$T/unknown.test.lua" <<EOF

@@ -148,20 +148,38 @@ static void expect_output(const char *text, const char *part)
 	ck_assert_msg(strstr(text, part) != NULL, "missing \"%s\" in the output:\n%s", part, text);
 }
 
-START_TEST(test_file_passes)
+/* Runs test file path, whose passed cases must all pass; returns its output (free it). */
+static char *expect_all_pass(const char *path, size_t passed)
 {
 	struct policy_test_counts counts = {0, 0};
 	struct diag d;
 	diag_init(&d);
 	char *text;
-	ck_assert_msg(run_file(DATA "good.test.lua", &counts, &d, &text), "%s", unit_diag_text(&d));
-	ck_assert_msg(counts.passed == 7 && counts.failed == 0, "%zu passed, %zu failed:\n%s", counts.passed,
-		      counts.failed, text);
+	ck_assert_msg(run_file(path, &counts, &d, &text), "%s", unit_diag_text(&d));
+	ck_assert_msg(counts.passed == passed && counts.failed == 0, "%zu passed, %zu failed:\n%s",
+		      counts.passed, counts.failed, text);
+	ck_assert_ptr_null(strstr(text, "not ok"));
+	diag_free(&d);
+	return text;
+}
+
+START_TEST(test_file_passes)
+{
+	char *text = expect_all_pass(DATA "good.test.lua", 7);
 	expect_output(text, "ok - europe: ams\n");
 	expect_output(text, "ok - a failed policy serves the members up (no last good answer offline)\n");
-	ck_assert_ptr_null(strstr(text, "not ok"));
 	free(text);
-	diag_free(&d);
+}
+END_TEST
+
+/* Cases may say how long a member has been in its state and whether an operator forced it: the
+ * policy sees both as ctx.members[i].since and .forced, in its own run and in the published answer. */
+START_TEST(test_file_sets_since_and_forced)
+{
+	char *text = expect_all_pass(DATA "warm.test.lua", 5);
+	expect_output(text, "ok - iad-1 up for two minutes: only it is warm\n");
+	expect_output(text, "ok - forced up beats warm\n");
+	free(text);
 }
 END_TEST
 
@@ -275,7 +293,24 @@ START_TEST(test_file_unusable)
 	    "3: cases[1].states: {conf} has no member 'web/ams-9'");
 	expect_unusable(write_test("state.lua",
 				   ONE_CASE("states = { ['web/ams-1'] = 'off' }, expect = { error = true }")),
-			"3: cases[1].states[\"web/ams-1\"]: expected \"up\", \"down\" or \"drain\"");
+			"3: cases[1].states[\"web/ams-1\"]: expected \"up\", \"down\", \"drain\" or a table "
+			"{ state = ..., since = SECONDS, forced = BOOL }");
+	expect_unusable(
+	    write_test("statetable.lua", ONE_CASE("states = { ['web/ams-1'] = { state = 'off' } }, "
+						  "expect = { error = true }")),
+	    "3: cases[1].states[\"web/ams-1\"].state: expected \"up\", \"down\" or \"drain\"");
+	expect_unusable(write_test("statekey.lua",
+				   ONE_CASE("states = { ['web/ams-1'] = { state = 'up', duration = 3 } }, "
+					    "expect = { error = true }")),
+			"3: cases[1].states[\"web/ams-1\"]: unknown key 'duration'");
+	expect_unusable(
+	    write_test("since.lua", ONE_CASE("states = { ['web/ams-1'] = { state = 'up', since = -1 } }, "
+					     "expect = { error = true }")),
+	    "3: cases[1].states[\"web/ams-1\"].since: expected a number of seconds >= 0");
+	expect_unusable(
+	    write_test("forced.lua", ONE_CASE("states = { ['web/ams-1'] = { state = 'up', forced = 1 } }, "
+					      "expect = { error = true }")),
+	    "3: cases[1].states[\"web/ams-1\"].forced: expected true or false, got number");
 	expect_unusable(write_test("addr.lua", ONE_CASE("expect = { addrs = { '192.0.2.300' } }")),
 			"3: cases[1].expect.addrs[1]: \"192.0.2.300\" is not an IPv4 address");
 	expect_unusable(write_test("targets.lua", ONE_CASE("expect = { targets = { 'x.example.net' } }")),
@@ -423,6 +458,7 @@ static Suite *policy_check_suite(void)
 	tcase_add_test(tc, scenarios_without_regions);
 	tcase_add_test(tc, scenarios_pass_correct_policies);
 	tcase_add_test(tc, test_file_passes);
+	tcase_add_test(tc, test_file_sets_since_and_forced);
 	tcase_add_test(tc, test_file_reports_wrong_expectations);
 	tcase_add_test(tc, test_file_unusable);
 	tcase_add_test(tc, test_file_config_problems);
