@@ -7,7 +7,9 @@
 # worker thread and a free loopback port of its own:
 #   1. saturated throughput: dnsperf -c 1 -T 1 -l SECONDS, ROUNDS rounds taken in turn, median qps;
 #   2. CPU per query at a fixed offered load (dnsperf -Q QPS): the server's user+system time, all
-#      threads and processes, from /proc/PID/stat, divided by the queries answered;
+#      threads and processes, from /proc/PID/stat, divided by the queries answered; the ratio of the
+#      medians, and beside it the median of the per-round ratios (each round runs the servers one
+#      after the other, so a change in the machine's load between rounds moves both alike);
 #   3. loading a zone of BIG_RECORDS records: time from start to the first correct answer for the
 #      last record of the file, and memory at that moment (meridian, Knot, NSD);
 #   4. geo routing (issue 3): meridian serving dynamic A records answered per region, every query
@@ -362,6 +364,7 @@ sanity() {
 
 running=()
 declare -A QPS_R LOST LOST_Q FAILED SHORT CPU_R CPU_U LOAD MEM_RSS MEM_PSS
+declare -A CPU_AT # "server round" -> that round's CPU us/query, for ratios paired by round
 
 prepare() {
 	T_START=$(date +%s)
@@ -467,6 +470,7 @@ fixed_load() {
 					SHORT[$s]=$((${SHORT[$s]-0} + 1))
 				fi
 				CPU_R[$s]+="$us " CPU_U[$s]+="$uu "
+				CPU_AT["$s $r"]=$us
 				LOST_Q[$s]=$((${LOST_Q[$s]-0} + l))
 				break
 			done
@@ -754,6 +758,20 @@ gdnsd_version() { gdnsd -V 2>&1 | sed -n 's/^gdnsd version /gdnsd /p' | head -n 
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || a == "nan" || b == "nan" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
 
+# paired_ratio A B -- the median over rounds of A's CPU per query divided by B's in the same round
+# (interleaved rounds run close in time, so a change in the machine's load moves both alike), and
+# the rounds' min..max; "-" when no round has both
+paired_ratio() {
+	local r v all=""
+	for ((r = 1; r <= ROUNDS; r++)); do
+		[ -n "${CPU_AT["$1 $r"]-}" ] && [ -n "${CPU_AT["$2 $r"]-}" ] || continue
+		v=$(ratio "${CPU_AT["$1 $r"]}" "${CPU_AT["$2 $r"]}")
+		[ "$v" = - ] || all+="$v "
+	done
+	[ -n "$all" ] || { echo "-"; return; }
+	printf '%.2f (rounds %s)\n' "$(median "$all")" "$(spread %.2f "$all")"
+}
+
 # best LIST_OF "server value" lines, highest (max) or lowest (min) value among peers
 best_peer() {
 	local mode=$1
@@ -787,6 +805,7 @@ report_static() {
 	done
 	read -r best bv < <(for s in "${running[@]}"; do echo "$s ${MC[$s]}"; done | best_peer min) || true
 	target_line "<= 0.90" "${MC[meridian]-}" "$best" "$bv" le
+	[ -z "$best" ] || echo "  paired by round, meridian/$best: $(paired_ratio meridian "$best")"
 	lost_notes LOST_Q "${running[@]}"
 }
 
@@ -872,6 +891,7 @@ report_geo() {
 		echo "  meridian geo / gdnsd geo, saturated qps: $r (bounded by the client, see BENCHMARKING.md)"
 		r=$(ratio "${GC[meridian-geo]}" "${GC[gdnsd-geo]}")
 		echo "  meridian geo / gdnsd geo, CPU per query: $r (target >= 1.2x gdnsd as efficiency, i.e. <= 0.83: $(verdict "$r" 0.8333 le))"
+		echo "  meridian geo / gdnsd geo, CPU per query paired by round: $(paired_ratio meridian-geo gdnsd-geo)"
 	fi
 	lost_notes LOST "${GEO_RUNS[@]}"
 	lost_notes LOST_Q "${GEO_RUNS[@]}"
