@@ -244,6 +244,35 @@ wait_log()
 	return 1
 }
 
+# write_mixed_zone DIR SERIAL WWW_ADDR: DIR/example.com.zone with one of each kind of name: CNAME chains
+# (one dangling), a wildcard, an empty non-terminal, a delegation with glue, an RRset too big for 512
+# octets (big TXT).
+write_mixed_zone()
+{
+	local dir=$1 serial=$2 www=$3
+	cat >"$dir/example.com.zone" <<EOF
+\$ORIGIN example.com.
+\$TTL 3600
+@       IN SOA ns1 hostmaster $serial 7200 900 1209600 300
+@       IN NS  ns1
+@       IN MX  10 mail
+ns1     IN A   192.0.2.1
+mail    IN A   192.0.2.25
+www     IN A   $www
+www     IN AAAA 2001:db8::10
+alias   IN CNAME www
+chain   IN CNAME alias
+dangling IN CNAME nothere
+*.wild  IN A   192.0.2.99
+a.b.ent IN A   192.0.2.50
+sub     IN NS  ns.sub
+ns.sub  IN A   192.0.2.53
+EOF
+	for i in $(seq 1 12); do
+		echo "big IN TXT \"$(printf 'text %02d %.0s' "$i" {1..8})\"" >>"$dir/example.com.zone"
+	done
+}
+
 # ---- dig --------------------------------------------------------------------------------------------
 
 # q DIG_ARGS...: dig against the server, no recursion, hex not split, one try of 2 s.

@@ -9,32 +9,6 @@
 CTL=${CTL:-$BUILD_DIR/meridianctl}
 ctl() { "$CTL" -s "$DIR/run/meridian.sock" "$@"; }
 
-write_zone()
-{
-	local serial=$1 www=$2
-	cat >"$DIR/example.com.zone" <<EOF
-\$ORIGIN example.com.
-\$TTL 3600
-@       IN SOA ns1 hostmaster $serial 7200 900 1209600 300
-@       IN NS  ns1
-@       IN MX  10 mail
-ns1     IN A   192.0.2.1
-mail    IN A   192.0.2.25
-www     IN A   $www
-www     IN AAAA 2001:db8::10
-alias   IN CNAME www
-chain   IN CNAME alias
-dangling IN CNAME nothere
-*.wild  IN A   192.0.2.99
-a.b.ent IN A   192.0.2.50
-sub     IN NS  ns.sub
-ns.sub  IN A   192.0.2.53
-EOF
-	for i in $(seq 1 12); do
-		echo "big IN TXT \"$(printf 'text %02d %.0s' "$i" {1..8})\"" >>"$DIR/example.com.zone"
-	done
-}
-
 # The replies to every query below, without the parts that differ between runs (id, timing).
 replies()
 {
@@ -55,7 +29,7 @@ replies()
 }
 
 write_config 'zones = { { name = "example.com", file = "example.com.zone" } }' 'nsid = "unit-ns"'
-write_zone 1 192.0.2.10
+write_mixed_zone "$DIR" 1 192.0.2.10
 start_or_bail "$CONF"
 n=$(sed -nE 's/.*prepared answers: ([0-9]+) .*/\1/p' "$MLOG")
 check "the log says how many answers were prepared (${n:-none})" test "${n:-0}" -gt 20
@@ -72,7 +46,7 @@ with_table=$(replies)
 check "every query got a reply" test "$(grep -c 'status:' <<<"$with_table")" -eq "$(grep -c '^==' <<<"$with_table")"
 
 # A reload with new data for www: the table is rebuilt with the zones.
-write_zone 2 192.0.2.11
+write_mixed_zone "$DIR" 2 192.0.2.11
 kill -HUP "$MPID"
 wait_log 'prepared answers' 1 10
 ask www.example.com A
@@ -82,7 +56,7 @@ expect_section ANSWER "after a reload, in any case" <<<'WWW.EXAMPLE.COM. 3600 IN
 stop_meridian
 
 # The same queries with no table at all give the same replies.
-write_zone 1 192.0.2.10
+write_mixed_zone "$DIR" 1 192.0.2.10
 sed -i 's/^nsid = .*/&\nprepared_answers = 0/' "$CONF"
 start_or_bail "$CONF"
 check "prepared_answers = 0: nothing is prepared" test "$(log_count 'prepared answers')" -eq 0

@@ -10,30 +10,14 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BURST=$ROOT/tests/tools/burst.py
 
 write_config 'zones = { { name = "example.com", file = "example.com.zone" } }' 'nsid = "batch-ns"'
-cat >"$DIR/example.com.zone" <<'ZONE'
-$ORIGIN example.com.
-$TTL 3600
-@       IN SOA ns1 hostmaster 1 7200 900 1209600 300
-@       IN NS  ns1
-@       IN MX  10 mail
-ns1     IN A   192.0.2.1
-mail    IN A   192.0.2.25
-www     IN A   192.0.2.10
-www     IN AAAA 2001:db8::10
-alias   IN CNAME www
-*.wild  IN A   192.0.2.99
-sub     IN NS  ns.sub
-ns.sub  IN A   192.0.2.53
-ZONE
-for i in $(seq 1 12); do
-	echo "big IN TXT \"$(printf 'text %02d %.0s' "$i" {1..8})\"" >>"$DIR/example.com.zone"
-done
+write_mixed_zone "$DIR" 1 192.0.2.10
 start_or_bail "$CONF"
 
 # names x types x kinds of query: hits, CNAME, wildcard, referral, NXDOMAIN, NODATA, other zones,
 # ANY and DS (general path), a TXT RRset too big for 512 octets (TC), DO, mixed case
 Q=$DIR/queries
-for name in example.com www.example.com alias.example.com x.wild.example.com host.sub.example.com \
+for name in example.com www.example.com alias.example.com chain.example.com dangling.example.com \
+	x.wild.example.com b.ent.example.com host.sub.example.com \
 	nothere.example.com mail.example.com big.example.com www.example.net; do
 	for type in A AAAA MX TXT ANY DS; do
 		for opts in "" "edns=1232" "edns=512 do" "case"; do
