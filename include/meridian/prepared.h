@@ -16,10 +16,12 @@
  * (answer RRs owned by a pointer to the question, no name compressed in their rdata).
  *
  * A query is answered here only when it is a plain one: QUERY opcode, one IN question and nothing
- * else, at most an OPT record of version 0 without NSID or client subnet options; and only when the
- * answer fits the size the query allows. Anything else (dynamic records, ANY, DS outside the table,
- * wildcard answers with names in their rdata, answers that need truncating) goes to the general
- * path, so both give the same bytes.
+ * else, at most an OPT record of version 0 without NSID and with at most one client subnet option,
+ * well formed (the general path answers a malformed one with FORMERR); and only when the answer
+ * fits the size the query allows. A table answer is the same for every client, so a client subnet
+ * option is echoed with scope 0 (RFC 7871 7.2.1), or not at all when the config sets ecs = false.
+ * Anything else (dynamic records, ANY, DS outside the table, wildcard answers with names in their
+ * rdata, answers that need truncating) goes to the general path, so both give the same bytes.
  *
  * The table is immutable once built and belongs to the snapshot base (zones and config). Answering
  * never allocates, locks or writes anything but the caller's buffer and counters: it is on the query
@@ -54,6 +56,8 @@ struct prepared_query {
 	bool edns, do_bit;
 	uint16_t qtype;
 	unsigned payload;
+	uint16_t ecs_at, ecs_len; /* a client subnet option: its offset in the query, its length (header
+				   * included); ecs_len 0 when there is none */
 	uint32_t hash;
 	size_t question_len;
 	size_t name_len;

@@ -559,15 +559,29 @@ bool prepared_capped(const struct prepared *p)
 
 /* ---- answering (query path) ---- */
 
-/* A plain query's OPT record at pkt[pos] (len - pos octets left): version 0, options well framed and
- * none the answer depends on (NSID, client subnet). Sets *payload and *do_bit. */
-static bool plain_opt(const uint8_t *pkt, size_t len, size_t pos, unsigned *payload, bool *do_bit)
+/* Whether the client subnet option data at p (len octets) is well formed as the general path judges
+ * it (wire/parse.c): a known family, a source prefix within it, exactly the address octets the
+ * prefix needs with no bit set beyond it, scope 0. */
+static bool ecs_well_formed(const uint8_t *p, unsigned len)
+{
+	if (len < 4)
+		return false;
+	unsigned family = get16(p), source = p[2], max = family == 1 ? 32 : family == 2 ? 128 : 0;
+	if (!max || source > max || p[3] != 0 || len - 4 != (source + 7) / 8)
+		return false;
+	return !(source & 7) || !(p[4 + (source + 7) / 8 - 1] & (0xFFu >> (source & 7)));
+}
+
+/* A plain query's OPT record at pkt[pos] (len - pos octets left): version 0, options well framed,
+ * no NSID, at most one client subnet option and that one well formed. Sets q->payload, q->do_bit
+ * and, for a client subnet, q->ecs_at and q->ecs_len (the whole option, header included). */
+static bool plain_opt(const uint8_t *pkt, size_t len, size_t pos, struct prepared_query *q)
 {
 	if (len - pos < OPT_SIZE || pkt[pos] != 0 || get16(pkt + pos + 1) != WIRE_TYPE_OPT ||
 	    pkt[pos + EDNS_VERSION] != 0)
 		return false;
-	*payload = get16(pkt + pos + 3);
-	*do_bit = (pkt[pos + 7] & 0x80u) != 0;
+	q->payload = get16(pkt + pos + 3);
+	q->do_bit = (pkt[pos + 7] & 0x80u) != 0;
 	size_t rdlen = get16(pkt + pos + 9);
 	pos += OPT_SIZE;
 	if (len - pos < rdlen)
@@ -576,8 +590,14 @@ static bool plain_opt(const uint8_t *pkt, size_t len, size_t pos, unsigned *payl
 		if (end - pos < 4)
 			return false;
 		unsigned code = get16(pkt + pos), olen = get16(pkt + pos + 2);
-		if (code == WIRE_EDNS_NSID || code == WIRE_EDNS_ECS || end - pos - 4 < olen)
+		if (code == WIRE_EDNS_NSID || end - pos - 4 < olen)
 			return false;
+		if (code == WIRE_EDNS_ECS) {
+			if (q->ecs_len || !ecs_well_formed(pkt + pos + 4, olen))
+				return false;
+			q->ecs_at = (uint16_t)pos;
+			q->ecs_len = (uint16_t)(4 + olen);
+		}
 		pos += 4u + olen;
 	}
 	return true;
@@ -605,8 +625,9 @@ static bool read_plain(const uint8_t *pkt, size_t len, struct prepared_query *q)
 	q->question_len = pos - WIRE_HEADER_SIZE;
 	q->payload = 0;
 	q->do_bit = false;
+	q->ecs_at = q->ecs_len = 0;
 	q->edns = get16(pkt + 10) == 1;
-	if (q->edns && !plain_opt(pkt, len, pos, &q->payload, &q->do_bit))
+	if (q->edns && !plain_opt(pkt, len, pos, q))
 		return false;
 	memcpy(q->name, pkt + WIRE_HEADER_SIZE, q->name_len);
 	memset(q->name + q->name_len, 0, 8);
@@ -740,7 +761,10 @@ static size_t write_reply(const struct conf *c, const uint8_t *pkt, const struct
 	}
 	if (limit > out_cap)
 		limit = out_cap;
-	size_t total = WIRE_HEADER_SIZE + q->question_len + r->sections_len + (q->edns ? OPT_SIZE : 0);
+	/* A client subnet option is echoed with scope 0 (a table answer is the same for every client),
+	 * unless the config ignores the option; the query's option is that echo, byte for byte. */
+	size_t ecs = c->ecs ? q->ecs_len : 0;
+	size_t total = WIRE_HEADER_SIZE + q->question_len + r->sections_len + (q->edns ? OPT_SIZE + ecs : 0);
 	if (total > limit)
 		return 0;
 
@@ -767,7 +791,8 @@ static size_t write_reply(const struct conf *c, const uint8_t *pkt, const struct
 		at[6] = 0;
 		at[7] = q->do_bit ? 0x80u : 0u;
 		at[8] = 0;
-		put16(at + 9, 0);
+		put16(at + 9, (unsigned)ecs);
+		memcpy(at + OPT_SIZE, pkt + q->ecs_at, ecs);
 	}
 
 	stats->queries++;

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # test_udp_batch.sh -- many queries in one UDP burst: a UDP thread reads a whole recvmmsg batch ahead
 # (query_read, query_prefetch) before answering each; every query of a burst (table hits, zone
-# lookups, the general path, truncation, EDNS and not, mixed case) gets the same reply as when it
-# is sent alone, and oversized datagrams mixed into the burst are dropped without disturbing the
-# queries around them (tests/tools/burst.py).
+# lookups, the general path, truncation, EDNS and not, client subnet, mixed case) gets the same reply
+# as when it is sent alone, and oversized datagrams mixed into the burst are dropped without
+# disturbing the queries around them (tests/tools/burst.py).
 . "$(dirname "$0")/lib.sh"
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -14,13 +14,13 @@ write_mixed_zone "$DIR" 1 192.0.2.10
 start_or_bail "$CONF"
 
 # names x types x kinds of query: hits, CNAME, wildcard, referral, NXDOMAIN, NODATA, other zones,
-# ANY and DS (general path), a TXT RRset too big for 512 octets (TC), DO, mixed case
+# ANY and DS (general path), a TXT RRset too big for 512 octets (TC), DO, client subnet, mixed case
 Q=$DIR/queries
 for name in example.com www.example.com alias.example.com chain.example.com dangling.example.com \
 	x.wild.example.com b.ent.example.com host.sub.example.com \
 	nothere.example.com mail.example.com big.example.com www.example.net; do
 	for type in A AAAA MX TXT ANY DS; do
-		for opts in "" "edns=1232" "edns=512 do" "case"; do
+		for opts in "" "edns=1232" "edns=512 do" "edns=1232 ecs" "case"; do
 			echo "$name $type $opts"
 		done
 	done

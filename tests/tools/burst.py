@@ -3,7 +3,8 @@
 
     burst.py PORT QUERIES_FILE [TRUNCATED]
 
-QUERIES_FILE has one query per line: NAME TYPE [edns=PAYLOAD] [do] [case]. Each query is first sent
+QUERIES_FILE has one query per line: NAME TYPE [edns=PAYLOAD] [do] [ecs] [case] (ecs: a client subnet
+option for 198.51.100.0/24, with edns). Each query is first sent
 alone and its reply awaited; then every query is sent again in one burst, without waiting, so that
 the server receives many in one recvmmsg, and the replies are collected. TRUNCATED extra datagrams
 of 5,000 octets (larger than the server's receive buffer) are mixed into the burst. Prints one
@@ -38,7 +39,8 @@ def query(qid, line):
     if edns:
         payload = int(edns[0][5:])
         flags = 0x8000 if "do" in opts else 0
-        msg += b"\0" + struct.pack("!HHIH", 41, payload, flags, 0)
+        option = struct.pack("!HHHBB", 8, 7, 1, 24, 0) + bytes([198, 51, 100]) if "ecs" in opts else b""
+        msg += b"\0" + struct.pack("!HHIH", 41, payload, flags, len(option)) + option
     return msg
 
 

@@ -13,7 +13,9 @@
 
 /* ---- queries ---- */
 
-enum opt_kind { OPT_NONE, OPT_PLAIN, OPT_COOKIE, OPT_NSID, OPT_ECS, OPT_VERSION1 };
+/* OPT_ECS: 198.51.100.0/24; OPT_ECS6: 2001:db8:a8::/45 (a prefix ending inside an octet); OPT_ECS0:
+ * IPv4 /0, no address octets */
+enum opt_kind { OPT_NONE, OPT_PLAIN, OPT_COOKIE, OPT_NSID, OPT_ECS, OPT_VERSION1, OPT_ECS6, OPT_ECS0 };
 
 /* How a test query is made. */
 struct variant {
@@ -35,6 +37,8 @@ static const struct variant variants[] = {
     {.opt = OPT_NSID, .payload = 1232, .transport = QUERY_UDP},
     {.opt = OPT_ECS, .payload = 1232, .transport = QUERY_UDP},
     {.opt = OPT_VERSION1, .payload = 1232, .transport = QUERY_UDP},
+    {.opt = OPT_ECS6, .payload = 512, .do_bit = true, .mixed_case = true, .transport = QUERY_UDP},
+    {.opt = OPT_ECS0, .payload = 1232, .transport = QUERY_UDP},
     {.transport = QUERY_TCP},
     {.opt = OPT_PLAIN, .payload = 1232, .mixed_case = true, .transport = QUERY_TCP},
 };
@@ -77,13 +81,19 @@ static size_t make_query(uint8_t *pkt, const uint8_t *name, size_t name_len, uin
 	static const uint8_t cookie[] = {0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8};
 	static const uint8_t nsid[] = {0, 3, 0, 0};
 	static const uint8_t ecs[] = {0, 8, 0, 7, 0, 1, 24, 0, 198, 51, 100};
+	static const uint8_t ecs6[] = {0, 8, 0, 10, 0, 2, 45, 0, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0xa8};
+	static const uint8_t ecs0[] = {0, 8, 0, 4, 0, 1, 0, 0};
 	const uint8_t *data = v->opt == OPT_COOKIE ? cookie
 			      : v->opt == OPT_NSID ? nsid
 			      : v->opt == OPT_ECS  ? ecs
+			      : v->opt == OPT_ECS6 ? ecs6
+			      : v->opt == OPT_ECS0 ? ecs0
 						   : NULL;
 	size_t data_len = v->opt == OPT_COOKIE ? sizeof(cookie)
 			  : v->opt == OPT_NSID ? sizeof(nsid)
 			  : v->opt == OPT_ECS  ? sizeof(ecs)
+			  : v->opt == OPT_ECS6 ? sizeof(ecs6)
+			  : v->opt == OPT_ECS0 ? sizeof(ecs0)
 					       : 0;
 	put16(o + 9, (unsigned)data_len);
 	if (data_len)
@@ -247,13 +257,42 @@ START_TEST(table_answers_plain_queries)
 	ck_assert(from_table("x.wild.example.com.", 28, &plain));    /* NODATA through the wildcard */
 	ck_assert(from_table("host.deleg.example.com.", 1, &plain)); /* the cut's referral, moved */
 	ck_assert(from_table("A.B.Deleg.example.COM.", 15, &edns));
-	ck_assert(from_table("deleg.example.com.", 1, &plain));	     /* a referral with glue */
-	ck_assert(from_table("sub.example.com.", 43, &plain));	     /* DS: the parent's answer */
-	ck_assert(from_table("sub.example.com.", 6, &plain));	     /* SOA: the child's */
-	ck_assert(from_table("dangling.example.com.", 1, &plain));   /* NXDOMAIN at the end of a chain */
-	ck_assert(from_table("big.example.com.", 16, &variants[9])); /* over TCP */
+	ck_assert(from_table("deleg.example.com.", 1, &plain));	      /* a referral with glue */
+	ck_assert(from_table("sub.example.com.", 43, &plain));	      /* DS: the parent's answer */
+	ck_assert(from_table("sub.example.com.", 6, &plain));	      /* SOA: the child's */
+	ck_assert(from_table("dangling.example.com.", 1, &plain));    /* NXDOMAIN at the end of a chain */
+	ck_assert(from_table("big.example.com.", 16, &variants[11])); /* over TCP */
+	/* a client subnet: a table answer is the same for every client, the option echoed with scope 0 */
+	ck_assert(from_table("www.example.com.", 1, &variants[7]));
+	ck_assert(from_table("nothere.example.com.", 1, &variants[9]));
+	ck_assert(from_table("host.deleg.example.com.", 1, &variants[10]));
+	/* with ecs = false the option is ignored: no echo, by either path */
+	struct conf *c = snap->conf;
+	c->ecs = false;
+	ck_assert(from_table("www.example.com.", 1, &variants[7]));
+	ck_assert(from_table("www.example.com.", 28, &variants[9]));
+	c->ecs = true;
 }
 END_TEST
+
+/* One octet of a query changed, and what that makes of it. */
+struct octet_change {
+	size_t at;
+	uint8_t value;
+	const char *what;
+};
+
+/* Each change applied alone to the query in pkt (len octets) must leave it to the general path. */
+static void expect_declined(const uint8_t *pkt, size_t len, const struct octet_change *changes, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t copy[600];
+		memcpy(copy, pkt, len);
+		copy[changes[i].at] = changes[i].value;
+		ck_assert_msg(!answer_both(snap, copy, len, QUERY_UDP, changes[i].what),
+			      "%s: answered from the table", changes[i].what);
+	}
+}
 
 START_TEST(table_declines_what_it_must)
 {
@@ -262,7 +301,6 @@ START_TEST(table_declines_what_it_must)
 	    !from_table("big.example.com.", 16, &plain)); /* over 512 octets: truncated by the general path */
 	ck_assert(!from_table("www.example.com.", 255, &plain));     /* ANY depends on the transport */
 	ck_assert(!from_table("www.example.com.", 1, &variants[6])); /* NSID */
-	ck_assert(!from_table("www.example.com.", 1, &variants[7])); /* client subnet */
 	ck_assert(!from_table("www.example.com.", 1, &variants[8])); /* EDNS version 1: BADVERS */
 	/* NXDOMAIN whose label above the apex is the SOA MNAME's (ns1) or RNAME's (hostmaster): the
 	 * general path compresses the SOA against more of the question. */
@@ -277,22 +315,12 @@ START_TEST(table_declines_what_it_must)
 	size_t name_len;
 	const uint8_t *wire = wire_of("www.example.com.", &name_len);
 	size_t len = make_query(pkt, wire, name_len, 1, &plain);
-	struct {
-		size_t at;
-		uint8_t value;
-		const char *what;
-	} changes[] = {
+	const struct octet_change changes[] = {
 	    {2, 0x80, "QR set"},      {2, 0x28, "opcode UPDATE"}, {5, 2, "two questions"},
 	    {7, 1, "an answer RR"},   {9, 1, "an authority RR"},  {11, 2, "two additional RRs"},
 	    {len - 1, 3, "class CH"},
 	};
-	for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
-		uint8_t copy[600];
-		memcpy(copy, pkt, len);
-		copy[changes[i].at] = changes[i].value;
-		ck_assert_msg(!answer_both(snap, copy, len, QUERY_UDP, changes[i].what),
-			      "%s: answered from the table", changes[i].what);
-	}
+	expect_declined(pkt, len, changes, sizeof(changes) / sizeof(changes[0]));
 	/* a question name cut short, and one that is a compression pointer */
 	ck_assert(!answer_both(snap, pkt, 12 + 5, QUERY_UDP, "cut short"));
 	uint8_t pointer[] = {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1};
@@ -303,6 +331,31 @@ START_TEST(table_declines_what_it_must)
 	ck_assert(!answer_both(snap, opt, opt_len - 3, QUERY_UDP, "OPT cut short"));
 	opt[opt_len - 12 + 3] = 40;
 	ck_assert(!answer_both(snap, opt, opt_len, QUERY_UDP, "option overruns"));
+}
+END_TEST
+
+/* A client subnet option the general path refuses (FORMERR) is its to answer. */
+START_TEST(table_declines_malformed_client_subnets)
+{
+	uint8_t pkt[600];
+	size_t name_len;
+	const uint8_t *name = wire_of("www.example.com.", &name_len);
+	size_t len = make_query(pkt, name, name_len, 1, &variants[7]);
+	size_t opt = len - 11; /* the option: code, length, family, source, scope, 3 octets */
+	ck_assert(answer_both(snap, pkt, len, QUERY_UDP, "client subnet 198.51.100.0/24"));
+	const struct octet_change bad[] = {
+	    {opt + 5, 3, "client subnet family 3"},
+	    {opt + 6, 33, "client subnet source /33 of IPv4"},
+	    {opt + 6, 21, "client subnet address bits beyond /21"},
+	    {opt + 6, 16, "client subnet /16 with three address octets"},
+	    {opt + 7, 8, "client subnet scope set in the query"},
+	};
+	expect_declined(pkt, len, bad, sizeof(bad) / sizeof(bad[0]));
+	uint8_t two[600];
+	memcpy(two, pkt, len);
+	memcpy(two + len, pkt + opt, 11);
+	two[opt - 1] = 22; /* OPT rdlength: both options */
+	ck_assert(!answer_both(snap, two, len + 11, QUERY_UDP, "two client subnet options"));
 }
 END_TEST
 
@@ -388,9 +441,10 @@ START_TEST(dynamic_data_is_never_prepared)
 	struct snapshot *saved = snap;
 	snap = s;
 	const struct variant plain = {.transport = QUERY_UDP};
-	ck_assert(!from_table("api.example.com.", 1, &plain));	  /* the dynamic record */
-	ck_assert(!from_table("to-api.example.com.", 1, &plain)); /* a chain to it */
-	ck_assert(from_table("api.example.com.", 28, &plain));	  /* NODATA beside it reads no dynamic data */
+	ck_assert(!from_table("api.example.com.", 1, &plain));	     /* the dynamic record */
+	ck_assert(!from_table("api.example.com.", 1, &variants[7])); /* ... asked with a client subnet */
+	ck_assert(!from_table("to-api.example.com.", 1, &plain));    /* a chain to it */
+	ck_assert(from_table("api.example.com.", 28, &plain)); /* NODATA beside it reads no dynamic data */
 	ck_assert(from_table("to-www.example.com.", 1, &plain));
 	ck_assert(from_table("x.w.example.com.", 1, &plain));
 	/* a name in the rdata is compressed against the question: the wildcard's answer differs per name */
@@ -411,6 +465,7 @@ static Suite *prepared_suite(void)
 	tcase_add_test(tc, table_answers_equal_the_general_path);
 	tcase_add_test(tc, table_answers_plain_queries);
 	tcase_add_test(tc, table_declines_what_it_must);
+	tcase_add_test(tc, table_declines_malformed_client_subnets);
 	tcase_add_test(tc, batch_read_ahead_answers_each_query);
 	tcase_add_test(tc, cap_stops_preparing);
 	tcase_add_test(tc, dynamic_data_is_never_prepared);
