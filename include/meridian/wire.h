@@ -77,6 +77,12 @@ enum wire_opcode { WIRE_OPCODE_QUERY = 0 };
 
 enum wire_edns_option { WIRE_EDNS_NSID = 3, WIRE_EDNS_ECS = 8, WIRE_EDNS_COOKIE = 10 };
 
+/* Whether the data of a client subnet option (len octets at p, after the option's code and length)
+ * is well formed in a query (RFC 7871 6): a known family, a source prefix within its address
+ * length, exactly the address octets the prefix needs with no bit set beyond it, scope 0. A query
+ * with any other gets FORMERR (see parse.c). */
+bool wire_ecs_well_formed(const uint8_t *p, size_t len);
+
 enum wire_section { WIRE_SECTION_ANSWER = 0, WIRE_SECTION_AUTHORITY = 1, WIRE_SECTION_ADDITIONAL = 2 };
 
 /* A domain name in uncompressed wire form, lowercased, with the offset of every label.

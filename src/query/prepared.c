@@ -559,19 +559,6 @@ bool prepared_capped(const struct prepared *p)
 
 /* ---- answering (query path) ---- */
 
-/* Whether the client subnet option data at p (len octets) is well formed as the general path judges
- * it (wire/parse.c): a known family, a source prefix within it, exactly the address octets the
- * prefix needs with no bit set beyond it, scope 0. */
-static bool ecs_well_formed(const uint8_t *p, unsigned len)
-{
-	if (len < 4)
-		return false;
-	unsigned family = get16(p), source = p[2], max = family == 1 ? 32 : family == 2 ? 128 : 0;
-	if (!max || source > max || p[3] != 0 || len - 4 != (source + 7) / 8)
-		return false;
-	return !(source & 7) || !(p[4 + (source + 7) / 8 - 1] & (0xFFu >> (source & 7)));
-}
-
 /* A plain query's OPT record at pkt[pos] (len - pos octets left): version 0, options well framed,
  * no NSID, at most one client subnet option and that one well formed. Sets q->payload, q->do_bit
  * and, for a client subnet, q->ecs_at and q->ecs_len (the whole option, header included). */
@@ -593,7 +580,7 @@ static bool plain_opt(const uint8_t *pkt, size_t len, size_t pos, struct prepare
 		if (code == WIRE_EDNS_NSID || end - pos - 4 < olen)
 			return false;
 		if (code == WIRE_EDNS_ECS) {
-			if (q->ecs_len || !ecs_well_formed(pkt + pos + 4, olen))
+			if (q->ecs_len || !wire_ecs_well_formed(pkt + pos + 4, olen))
 				return false;
 			q->ecs_at = (uint16_t)pos;
 			q->ecs_len = (uint16_t)(4 + olen);

@@ -48,9 +48,9 @@ static void query_reset(struct wire_query *q)
 	q->ecs_scope_prefix = 0;
 }
 
-static bool parse_ecs(const uint8_t *p, uint16_t len, struct wire_query *q)
+bool wire_ecs_well_formed(const uint8_t *p, size_t len)
 {
-	if (q->has_ecs || len < ECS_FIXED)
+	if (len < ECS_FIXED)
 		return false;
 	uint16_t family = get16(p);
 	unsigned source = p[2], scope = p[3];
@@ -58,15 +58,21 @@ static bool parse_ecs(const uint8_t *p, uint16_t len, struct wire_query *q)
 	if (max_bits == 0 || source > max_bits || scope != 0)
 		return false;
 	unsigned addr_len = (source + 7) / 8;
-	if ((unsigned)len - ECS_FIXED != addr_len)
+	if (len - ECS_FIXED != addr_len)
 		return false;
 	const uint8_t *addr = p + ECS_FIXED;
-	if ((source & 7) && (addr[addr_len - 1] & (0xFFu >> (source & 7))))
+	return !(source & 7) || !(addr[addr_len - 1] & (0xFFu >> (source & 7)));
+}
+
+static bool parse_ecs(const uint8_t *p, uint16_t len, struct wire_query *q)
+{
+	if (q->has_ecs || !wire_ecs_well_formed(p, len))
 		return false;
+	unsigned source = p[2];
 	memset(q->ecs_addr, 0, sizeof(q->ecs_addr));
-	memcpy(q->ecs_addr, addr, addr_len);
+	memcpy(q->ecs_addr, p + ECS_FIXED, (source + 7) / 8);
 	q->has_ecs = true;
-	q->ecs_family = family;
+	q->ecs_family = get16(p);
 	q->ecs_source_prefix = (uint8_t)source;
 	q->ecs_scope_prefix = 0;
 	return true;
