@@ -15,13 +15,22 @@
  * synthesizes gets the wildcard node's prepared answer when that answer is the same for any name
  * (answer RRs owned by a pointer to the question, no name compressed in their rdata).
  *
+ * A question whose whole answer is the values of one dynamic A or AAAA RRset at the name (a dynamic
+ * record asked for its own type, not through a CNAME or a wildcard) is kept as that record's index:
+ * per query, the client's network and region are found as the general path finds them (client.h),
+ * the region's values are picked from the snapshot's dyn_table with the seed the general path would
+ * use, and each is written as an RR owned by a pointer to the question, the client subnet option
+ * echoed with the scope of the map entry that decided. So the answers follow every publication of
+ * new dynamic answers (health, policies) without the table being rebuilt.
+ *
  * A query is answered here only when it is a plain one: QUERY opcode, one IN question and nothing
  * else, at most an OPT record of version 0 without NSID and with at most one client subnet option,
  * well formed (the general path answers a malformed one with FORMERR); and only when the answer
- * fits the size the query allows. A table answer is the same for every client, so a client subnet
- * option is echoed with scope 0 (RFC 7871 7.2.1), or not at all when the config sets ecs = false.
- * Anything else (dynamic records, ANY, DS outside the table, wildcard answers with names in their
- * rdata, answers that need truncating) goes to the general path, so both give the same bytes.
+ * fits the size the query allows. A static table answer is the same for every client, so a client
+ * subnet option is echoed with scope 0 (RFC 7871 7.2.1), or not at all when the config sets
+ * ecs = false. Anything else (chains to dynamic data, dynamic CNAMEs, ANY, DS outside the table,
+ * wildcard answers with names in their rdata, answers that need truncating) goes to the general
+ * path, so both give the same bytes.
  *
  * The table is immutable once built and belongs to the snapshot base (zones and config). Answering
  * never allocates, locks or writes anything but the caller's buffer and counters: it is on the query
@@ -72,16 +81,17 @@ void prepared_read(const uint8_t *pkt, size_t len, struct prepared_query *q);
 void prepared_prefetch_slot(const struct prepared *p, const struct prepared_query *q);
 void prepared_prefetch_answer(const struct prepared *p, const struct prepared_query *q);
 /* prepared_answer for a query already read into q from pkt. */
-size_t prepared_answer_read(const struct prepared *p, const struct conf *c, const uint8_t *pkt,
-			    const struct prepared_query *q, uint8_t *out, size_t out_cap,
+size_t prepared_answer_read(const struct snapshot *snap, const struct prepared_query *q, const uint8_t *pkt,
+			    const struct sockaddr_storage *peer, uint8_t *out, size_t out_cap,
 			    enum query_transport transport, struct query_stats *stats);
 
-/* Answers the query in pkt (len bytes) from the table into out (out_cap bytes; the size limit is the
- * one query_answer applies, under config c), counting it in stats as query_answer does. Returns the
- * response length, or 0 when the query is not a plain one with a prepared or negative answer that
- * fits: then nothing was written or counted, and the general path answers. */
-size_t prepared_answer(const struct prepared *p, const struct conf *c, const uint8_t *pkt, size_t len,
-		       uint8_t *out, size_t out_cap, enum query_transport transport,
-		       struct query_stats *stats);
+/* Answers the query in pkt (len bytes) from client peer (NULL: none known) with snap's prepared
+ * answers into out (out_cap bytes; the size limit is the one query_answer applies), counting it in
+ * stats as query_answer does. Returns the response length, or 0 when the query is not a plain one
+ * with a prepared or negative answer that fits: then nothing was written or counted, and the general
+ * path answers. */
+size_t prepared_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len,
+		       const struct sockaddr_storage *peer, uint8_t *out, size_t out_cap,
+		       enum query_transport transport, struct query_stats *stats);
 
 #endif

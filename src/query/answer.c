@@ -9,9 +9,9 @@
  * from the source address, with one lookup in the compiled geo map, made at most once per query. */
 #include "meridian/query.h"
 
-#include <netinet/in.h>
 #include <string.h>
 
+#include "meridian/client.h"
 #include "meridian/prepared.h"
 #include "meridian/zone.h"
 
@@ -29,91 +29,36 @@ struct answer {
 	uint32_t seed;	       /* varies per query: rotation and weighted choice of dynamic values */
 	bool static_only;      /* preparing (prepared.c): dynamic data is not to be read */
 	bool needs_dynamic;    /* static_only, and the answer would have read dynamic data */
+	bool client_known;     /* client_valid and client below are set */
+	bool client_valid;     /* client holds the client's network */
 	bool region_known;     /* region and scope below are set */
 	bool client_dependent; /* a dynamic answer was served: the ECS scope applies */
 	unsigned region;
 	unsigned scope; /* RFC 7871 scope prefix of the map entry that decided */
+	struct client_net client;
 };
 
-static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-/* The client's network in the geo map's 128-bit space: the ECS source network when present and
- * enabled, else the source address. *v4 tells the family the client used, which is the family the
- * scope is counted in: an IPv6 network that holds an IPv4-mapped address (::ffff:a.b.c.d/120) is
- * still IPv6. False when there is nothing to look up. */
-static bool client_network(const struct answer *a, uint8_t addr[16], unsigned *prefix, bool *v4)
+/* The client's network (client.h), read from the query once, when a dynamic answer first needs it;
+ * NULL when neither a client subnet nor the source address gives one. */
+static const struct client_net *answer_client(struct answer *a)
 {
-	const struct wire_query *q = a->q;
-	if (q->has_ecs && a->snap->conf->ecs && q->ecs_source_prefix > 0) {
-		*v4 = q->ecs_family == 1;
-		memcpy(addr, *v4 ? v4_mapped : q->ecs_addr, *v4 ? 12 : 16);
-		if (*v4)
-			memcpy(addr + 12, q->ecs_addr, 4);
-		*prefix = (*v4 ? 96u : 0u) + q->ecs_source_prefix;
-		return true;
+	if (!a->client_known) {
+		const struct wire_query *q = a->q;
+		bool ecs = q->has_ecs && a->snap->conf->ecs;
+		a->client_known = true;
+		a->client_valid = client_net_of(&a->client, ecs ? q->ecs_family : 0, q->ecs_source_prefix,
+						q->ecs_addr, a->peer);
 	}
-	if (!a->peer)
-		return false;
-	*v4 = a->peer->ss_family == AF_INET;
-	if (*v4) {
-		memcpy(addr, v4_mapped, 12);
-		memcpy(addr + 12, &((const struct sockaddr_in *)a->peer)->sin_addr, 4);
-	} else if (a->peer->ss_family == AF_INET6) {
-		memcpy(addr, &((const struct sockaddr_in6 *)a->peer)->sin6_addr, 16);
-	} else {
-		return false;
-	}
-	*prefix = 128;
-	return true;
+	return a->client_valid ? &a->client : NULL;
 }
 
-/* Whether addr/prefix lies in the IPv4 part of the 128-bit space (an IPv4 client, or an IPv6 one
- * whose network holds an IPv4-mapped address). */
-static bool v4_space(const uint8_t addr[16], unsigned prefix)
+static unsigned answer_region(struct answer *a)
 {
-	return prefix >= 96 && memcmp(addr, v4_mapped, 12) == 0;
-}
-
-static unsigned client_region(struct answer *a)
-{
-	if (a->region_known)
-		return a->region;
-	a->region_known = true;
-	a->scope = 0;
-	a->region = a->snap->conf->geo.region_count ? a->snap->conf->geo.default_region : 0;
-	uint8_t addr[16];
-	unsigned prefix;
-	bool v4;
-	unsigned scope;
-	if (a->snap->geo && client_network(a, addr, &prefix, &v4)) {
-		a->region = geo_map_lookup(a->snap->geo, addr, prefix, &scope);
-		a->scope = !v4 ? scope : scope > 96 ? scope - 96 : 0; /* the map's scope is 128-bit */
+	if (!a->region_known) {
+		a->region_known = true;
+		a->region = client_region(a->snap, a->snap->geo ? answer_client(a) : NULL, &a->scope);
 	}
 	return a->region;
-}
-
-/* For DYN_SELECT_HASH: a hash of the client's network, cut to /24 (IPv4, mapped or not) or /56
- * (IPv6) so a resolver's clients behind one network share the answer; the scope grows to say so. */
-static uint32_t client_hash(struct answer *a)
-{
-	uint8_t addr[16];
-	unsigned prefix;
-	bool v4;
-	if (!client_network(a, addr, &prefix, &v4))
-		return 0;
-	unsigned cut = v4_space(addr, prefix) ? 96 + 24 : 56;
-	if (prefix > cut)
-		prefix = cut;
-	uint32_t h = 2166136261u;
-	for (unsigned i = 0; i < 16; i++) {
-		unsigned bits = prefix > i * 8 ? prefix - i * 8 : 0;
-		uint8_t byte = bits >= 8 ? addr[i] : (uint8_t)(addr[i] & (0xff00 >> bits));
-		h = (h ^ byte) * 16777619u;
-	}
-	unsigned scope = prefix - (v4 ? 96 : 0);
-	if (a->scope < scope)
-		a->scope = scope;
-	return h;
 }
 
 /* The values of a dynamic RRset for this query: its region's answer and the picked indexes; NULL
@@ -126,8 +71,9 @@ static const struct dyn_answer *dynamic_values(struct answer *a, const struct zo
 		a->needs_dynamic = true;
 		return NULL;
 	}
-	const struct dyn_answer *d = dyn_answer_get(a->snap->dyn, rrset->ttl, client_region(a));
-	*count = dyn_select(d, a->seed, d->select == DYN_SELECT_HASH ? client_hash(a) : 0, picked);
+	const struct dyn_answer *d = dyn_answer_get(a->snap->dyn, rrset->ttl, answer_region(a));
+	*count = dyn_select(d, a->seed, d->select == DYN_SELECT_HASH ? client_hash(answer_client(a), &a->scope) : 0,
+			    picked);
 	return d;
 }
 
@@ -489,6 +435,7 @@ static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size
 	a.seed = (uint32_t)stats->queries;
 	a.static_only = static_only;
 	a.needs_dynamic = false;
+	a.client_known = false;
 	a.region_known = false;
 	a.client_dependent = false;
 	a.region = a.scope = 0;
@@ -576,12 +523,9 @@ size_t query_answer_read(const struct snapshot *snap, const struct prepared_quer
 			 enum query_transport transport, struct wire_query *scratch,
 			 struct query_stats *stats)
 {
-	if (snap->prepared) {
-		size_t n =
-		    prepared_answer_read(snap->prepared, snap->conf, pkt, q, out, out_cap, transport, stats);
-		if (n)
-			return n;
-	}
+	size_t n = prepared_answer_read(snap, q, pkt, peer, out, out_cap, transport, stats);
+	if (n)
+		return n;
 	return answer_built(snap, pkt, len, peer, out, out_cap, transport, scratch, stats, false, NULL);
 }
 

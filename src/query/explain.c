@@ -45,7 +45,7 @@ static void print_path(const struct snapshot *s, const char *name, ldns_rr_type 
 	if (ok)
 		fprintf(
 		    out, "path:    %s\n",
-		    prepared_answer(s->prepared, s->conf, wire, len, resp, sizeof(resp), QUERY_UDP, &stats)
+		    prepared_answer(s, wire, len, NULL, resp, sizeof(resp), QUERY_UDP, &stats)
 			? "a plain query (no client subnet) is answered from the prepared answers"
 			: "the general path answers (not a prepared answer)");
 	free(wire);

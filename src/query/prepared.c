@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "meridian/client.h"
 #include "meridian/zone.h"
 
 #define QUESTION_TAIL 4	 /* qtype, qclass */
@@ -31,10 +32,7 @@ struct prepared_record {
 	uint16_t count[3];     /* answer, authority, additional */
 	uint16_t sections_len; /* octets after the question */
 	uint8_t name_len;
-	/* the sections are answer RRs owned by the question (a pointer to it) with no name in their
-	 * rdata compressed: the same bytes for any question, so they also answer the names a wildcard
-	 * node (this record's name) synthesizes */
-	uint8_t any_owner;
+	uint8_t shape; /* enum record_shape */
 	/* for a referral: how many compression pointers its sections hold (their offsets follow the
 	 * sections, two octets each), so that it also answers the names below its cut; else NO_POINTERS */
 	uint8_t pointer_count;
@@ -42,6 +40,20 @@ struct prepared_record {
 };
 #define NO_POINTERS	  0xFFu
 #define REFERRAL_POINTERS 64
+
+/* What a record's sections are. */
+enum record_shape {
+	/* the response's sections, for this name */
+	SHAPE_FIXED,
+	/* answer RRs owned by the question (a pointer to it) with no name in their rdata compressed:
+	 * the same bytes for any question, so they also answer the names a wildcard node (this
+	 * record's name) synthesizes */
+	SHAPE_ANY_OWNER,
+	/* the answer is the values of one dynamic A or AAAA RRset at this name and nothing else: the
+	 * sections hold its dyn_table record index (4 octets), and the values are picked per query
+	 * for the client's region, as the general path picks them (see dynamic_reply) */
+	SHAPE_DYNAMIC,
+};
 
 /* The negative answer of one zone: its SOA in authority, as the general path writes it to a question
  * about the apex that finds no data there. The same SOA answers every NXDOMAIN and NODATA in the
@@ -221,7 +233,7 @@ static void add_record(struct prepared *p, struct prepared_slot *slot, uint32_t 
 	    .sections_len = (uint16_t)(len - at),
 	    .name_len = (uint8_t)name_len,
 	};
-	r.any_owner = owned_by_question(out + at, len - at, r.count);
+	r.shape = owned_by_question(out + at, len - at, r.count) ? SHAPE_ANY_OWNER : SHAPE_FIXED;
 	uint16_t pointers[REFERRAL_POINTERS];
 	int n = -1;
 	if (!(r.flags & WIRE_FLAG_AA) && r.count[0] == 0 && r.count[1] > 0)
@@ -241,6 +253,57 @@ static void add_record(struct prepared *p, struct prepared_slot *slot, uint32_t 
 	slot->hash = hash;
 	slot->offset = offset;
 	p->count++;
+}
+
+/* Keeps (name, qtype) as answered by the values of dynamic record `record`: flags as the general
+ * path sets them (out: its static run). */
+static void add_dynamic(struct prepared *p, struct prepared_slot *slot, uint32_t hash, const uint8_t *name,
+			size_t name_len, uint16_t qtype, const uint8_t *out, uint32_t record)
+{
+	struct prepared_record r = {
+	    .qtype = qtype,
+	    .flags = get16(out + 2),
+	    .sections_len = 4,
+	    .name_len = (uint8_t)name_len,
+	    .shape = SHAPE_DYNAMIC,
+	    .pointer_count = NO_POINTERS,
+	};
+	uint8_t index[4] = {(uint8_t)(record >> 24), (uint8_t)(record >> 16), (uint8_t)(record >> 8),
+			    (uint8_t)record};
+	p->pool_len = (p->pool_len + 1u) & ~(size_t)1u;
+	uint32_t offset = (uint32_t)p->pool_len;
+	pool_append(p, &r, offsetof(struct prepared_record, bytes));
+	pool_append(p, name, name_len);
+	pool_append(p, index, sizeof(index));
+	slot->hash = hash;
+	slot->offset = offset;
+	p->count++;
+}
+
+/* The dynamic A or AAAA RRset that alone answers (node's name, qtype), or NULL. The general path's
+ * static run (out, len octets; query qlen octets) stopped where it needed dynamic data and wrote
+ * nothing: an authoritative NOERROR with empty sections. It answers qtype from the name's zone as
+ * found by the general path, at this very node (not a wildcard's, not another zone's), so the
+ * values are the whole answer. */
+static const struct zone_rrset *dynamic_answer(const struct snapshot *snap, const struct zone_node *node,
+					       uint16_t qtype, const uint8_t *out, size_t len, size_t qlen)
+{
+	if ((qtype != WIRE_TYPE_A && qtype != WIRE_TYPE_AAAA) || len != qlen ||
+	    (get16(out + 2) & (WIRE_FLAG_AA | WIRE_FLAG_TC | 0xFu)) != WIRE_FLAG_AA || get16(out + 6) ||
+	    get16(out + 8) || get16(out + 10))
+		return NULL;
+	const struct zone_rrset *rrset = zone_node_rrset(node, qtype);
+	struct wire_name name;
+	if (!rrset || rrset->count != 0 || !snap->dyn || rrset->ttl >= snap->dyn->record_count ||
+	    !wire_name_from_wire(&name, node->name, node->name_len))
+		return NULL;
+	const struct zone *z = zone_set_find(snap->zones, &name);
+	struct zone_result found;
+	if (!z)
+		return NULL;
+	zone_lookup(z, &name, qtype, &found);
+	return found.kind == ZONE_FOUND && !found.wildcard && found.node == node && found.rrset == rrset ? rrset
+													 : NULL;
 }
 
 /* Prepares the answer to (node's name, qtype) unless the table has it (a name two zones hold: the
@@ -263,8 +326,13 @@ static void prepare_one(struct prepared *p, const struct snapshot *snap, const s
 
 	bool complete;
 	size_t len = query_answer_static(snap, query, qlen, out, WIRE_MSG_MAX, scratch, &complete);
-	if (complete && len >= qlen && get16(out + 4) == 1)
+	if (complete && len >= qlen && get16(out + 4) == 1) {
 		add_record(p, slot, h, node->name, node->name_len, qtype, out, len);
+		return;
+	}
+	const struct zone_rrset *dynamic = len >= qlen ? dynamic_answer(snap, node, qtype, out, len, qlen) : NULL;
+	if (dynamic)
+		add_dynamic(p, slot, h, node->name, node->name_len, qtype, out, dynamic->ttl);
 }
 
 /* Every question about a node: A and AAAA (the questions most clients ask, whatever the node holds),
@@ -700,7 +768,7 @@ static bool zone_reply(const struct prepared *p, const struct prepared_query *q,
 	if (found.kind == ZONE_FOUND && found.wildcard && found.rrset) {
 		uint32_t h;
 		const struct prepared_slot *slot = node_slot(p, found.node, q->qtype, &h);
-		if (!slot->offset || !record_at(p, slot->offset)->any_owner)
+		if (!slot->offset || record_at(p, slot->offset)->shape != SHAPE_ANY_OWNER)
 			return false;
 		record_reply(record_at(p, slot->offset), r);
 		return true;
@@ -730,14 +798,11 @@ static bool zone_reply(const struct prepared *p, const struct prepared_query *q,
 	return true;
 }
 
-/* Writes the reply to the query in pkt (read into q) as query_answer would; 0 when it does not fit
- * the size the query allows (the general path truncates). */
-static size_t write_reply(const struct conf *c, const uint8_t *pkt, const struct prepared_query *q,
-			  const struct reply *r, uint8_t *out, size_t out_cap, enum query_transport transport,
-			  struct query_stats *stats)
+/* The size limit of query_answer: 65535 over TCP; over UDP the requester's payload capped by ours
+ * and raised to 512, or 512 without EDNS; never more than out_cap. */
+static size_t reply_limit(const struct conf *c, const struct prepared_query *q, enum query_transport transport,
+			  size_t out_cap)
 {
-	/* The size limit of query_answer: 65535 over TCP; over UDP the requester's payload capped by
-	 * ours and raised to 512, or 512 without EDNS. */
 	size_t limit = WIRE_MSG_MAX;
 	if (transport == QUERY_UDP) {
 		limit = q->edns && q->payload < c->udp_payload ? q->payload
@@ -746,48 +811,134 @@ static size_t write_reply(const struct conf *c, const uint8_t *pkt, const struct
 		if (limit < WIRE_UDP_MIN)
 			limit = WIRE_UDP_MIN;
 	}
-	if (limit > out_cap)
-		limit = out_cap;
-	/* A client subnet option is echoed with scope 0 (a table answer is the same for every client),
-	 * unless the config ignores the option; the query's option is that echo, byte for byte. */
-	size_t ecs = c->ecs ? q->ecs_len : 0;
-	size_t total = WIRE_HEADER_SIZE + q->question_len + r->sections_len + (q->edns ? OPT_SIZE + ecs : 0);
-	if (total > limit)
-		return 0;
+	return limit > out_cap ? out_cap : limit;
+}
 
+/* The client subnet option a reply echoes: the query's, unless the config ignores the option. */
+static size_t ecs_echo_len(const struct conf *c, const struct prepared_query *q)
+{
+	return q->edns && c->ecs ? q->ecs_len : 0;
+}
+
+/* Writes the header (the query's id and RD bit, flags and counts; one more additional RR for the
+ * OPT) and the question as received; returns where the sections go. */
+static uint8_t *write_head(const uint8_t *pkt, const struct prepared_query *q, unsigned flags, unsigned answers,
+			   unsigned authority, unsigned additional, uint8_t *out)
+{
 	out[0] = pkt[0];
 	out[1] = pkt[1];
-	put16(out + 2, r->flags | (get16(pkt + 2) & WIRE_FLAG_RD));
+	put16(out + 2, flags | (get16(pkt + 2) & WIRE_FLAG_RD));
 	put16(out + 4, 1);
-	put16(out + 6, r->count[0]);
-	put16(out + 8, r->count[1]);
-	put16(out + 10, r->count[2] + (q->edns ? 1u : 0u));
+	put16(out + 6, answers);
+	put16(out + 8, authority);
+	put16(out + 10, additional + (q->edns ? 1u : 0u));
 	memcpy(out + WIRE_HEADER_SIZE, pkt + WIRE_HEADER_SIZE, q->question_len);
-	uint8_t *at = out + WIRE_HEADER_SIZE + q->question_len;
+	return out + WIRE_HEADER_SIZE + q->question_len;
+}
+
+/* Writes the OPT record at `at` when the query has EDNS: our payload, the DO bit echoed, and the
+ * query's client subnet option (ecs octets of it: 0 for none) echoed with scope. */
+static void write_opt(const struct conf *c, const uint8_t *pkt, const struct prepared_query *q, size_t ecs,
+		      unsigned scope, uint8_t *at)
+{
+	if (!q->edns)
+		return;
+	at[0] = 0;
+	put16(at + 1, WIRE_TYPE_OPT);
+	put16(at + 3, c->udp_payload);
+	at[5] = 0;
+	at[6] = 0;
+	at[7] = q->do_bit ? 0x80u : 0u;
+	at[8] = 0;
+	put16(at + 9, (unsigned)ecs);
+	if (ecs) {
+		memcpy(at + OPT_SIZE, pkt + q->ecs_at, ecs);
+		at[OPT_SIZE + 7] = (uint8_t)scope; /* code, length, family, source, then scope */
+	}
+}
+
+static void count_reply(const struct prepared_query *q, unsigned flags, struct query_stats *stats)
+{
+	stats->queries++;
+	if (q->edns)
+		stats->edns++;
+	unsigned rcode = flags & 0xFu;
+	if (rcode < sizeof(stats->rcode) / sizeof(stats->rcode[0]))
+		stats->rcode[rcode]++;
+}
+
+/* Writes the reply to the query in pkt (read into q) as query_answer would; 0 when it does not fit
+ * the size the query allows (the general path truncates). A table answer is the same for every
+ * client: a client subnet option is echoed with scope 0 (RFC 7871 7.2.1). */
+static size_t write_reply(const struct conf *c, const uint8_t *pkt, const struct prepared_query *q,
+			  const struct reply *r, uint8_t *out, size_t out_cap, enum query_transport transport,
+			  struct query_stats *stats)
+{
+	size_t ecs = ecs_echo_len(c, q);
+	size_t total = WIRE_HEADER_SIZE + q->question_len + r->sections_len + (q->edns ? OPT_SIZE + ecs : 0);
+	if (total > reply_limit(c, q, transport, out_cap))
+		return 0;
+	uint8_t *at = write_head(pkt, q, r->flags, r->count[0], r->count[1], r->count[2], out);
 	memcpy(at, r->sections, r->sections_len);
 	for (unsigned i = 0; i < r->pointer_count; i++) {
 		uint8_t *ptr = at + get16(r->pointer_bytes + 2 * i);
 		put16(ptr, get16(ptr) + r->shift);
 	}
-	if (q->edns) {
-		at += r->sections_len;
-		at[0] = 0;
-		put16(at + 1, WIRE_TYPE_OPT);
-		put16(at + 3, c->udp_payload);
-		at[5] = 0;
-		at[6] = 0;
-		at[7] = q->do_bit ? 0x80u : 0u;
-		at[8] = 0;
-		put16(at + 9, (unsigned)ecs);
-		memcpy(at + OPT_SIZE, pkt + q->ecs_at, ecs);
-	}
+	write_opt(c, pkt, q, ecs, 0, at + r->sections_len);
+	count_reply(q, r->flags, stats);
+	return total;
+}
 
-	stats->queries++;
-	if (q->edns)
-		stats->edns++;
-	unsigned rcode = r->flags & 0xFu;
-	if (rcode < sizeof(stats->rcode) / sizeof(stats->rcode[0]))
-		stats->rcode[rcode]++;
+#define RR_FIXED 12 /* an answer RR's owner (a pointer to the question), type, class, TTL, rdlength */
+
+/* The reply to a question a dynamic record answers (SHAPE_DYNAMIC), as the general path writes it:
+ * the client's network and region (client.h), the region's values picked with the seed the general
+ * path would use (its query count), each an RR owned by a pointer to the question, and the client
+ * subnet option echoed with the scope of the map entry that decided. 0, with nothing written or
+ * counted, when it does not fit (the general path truncates). */
+static size_t dynamic_reply(const struct snapshot *snap, const uint8_t *pkt, const struct prepared_query *q,
+			    const struct prepared_record *rec, const struct sockaddr_storage *peer, uint8_t *out,
+			    size_t out_cap, enum query_transport transport, struct query_stats *stats)
+{
+	const struct conf *c = snap->conf;
+	const uint8_t *index = rec->bytes + rec->name_len;
+	uint32_t record = (uint32_t)index[0] << 24 | (uint32_t)index[1] << 16 | (uint32_t)index[2] << 8 | index[3];
+	if (!snap->dyn || record >= snap->dyn->record_count)
+		return 0;
+	size_t ecs = ecs_echo_len(c, q);
+	const uint8_t *option = ecs ? pkt + q->ecs_at + 4 : NULL; /* family, source, scope, address */
+	struct client_net net;
+	bool known = client_net_of(&net, option ? get16(option) : 0, option ? option[2] : 0,
+				   option ? option + 4 : NULL, peer);
+	unsigned scope;
+	unsigned region = client_region(snap, snap->geo && known ? &net : NULL, &scope);
+	const struct dyn_answer *d = dyn_answer_get(snap->dyn, record, region);
+	if (d->type != q->qtype)
+		return 0;
+	uint8_t picked[DYN_VALUES_MAX];
+	uint32_t client = d->select == DYN_SELECT_HASH ? client_hash(known ? &net : NULL, &scope) : 0;
+	unsigned count = dyn_select(d, (uint32_t)(stats->queries + 1), client, picked);
+	size_t total = WIRE_HEADER_SIZE + q->question_len + (q->edns ? OPT_SIZE + ecs : 0);
+	for (unsigned i = 0; i < count; i++)
+		total += RR_FIXED + get16(d->rdata + d->offsets[picked[i]]);
+	if (total > reply_limit(c, q, transport, out_cap))
+		return 0;
+	uint8_t *at = write_head(pkt, q, rec->flags, count, 0, 0, out);
+	for (unsigned i = 0; i < count; i++) {
+		const uint8_t *v = d->rdata + d->offsets[picked[i]];
+		unsigned rdlen = get16(v);
+		put16(at, 0xC000u | WIRE_HEADER_SIZE);
+		put16(at + 2, d->type);
+		put16(at + 4, WIRE_CLASS_IN);
+		put16(at + 6, d->ttl >> 16);
+		put16(at + 8, d->ttl & 0xFFFFu);
+		put16(at + 10, rdlen);
+		memcpy(at + RR_FIXED, v + 2, rdlen);
+		at += RR_FIXED + rdlen;
+	}
+	/* scope 0 unless the option had a source prefix (the general path looked the client up by it) */
+	write_opt(c, pkt, q, ecs, option && option[2] > 0 ? scope : 0, at);
+	count_reply(q, rec->flags, stats);
 	return total;
 }
 
@@ -816,26 +967,31 @@ void prepared_prefetch_answer(const struct prepared *p, const struct prepared_qu
 	}
 }
 
-size_t prepared_answer_read(const struct prepared *p, const struct conf *c, const uint8_t *pkt,
-			    const struct prepared_query *q, uint8_t *out, size_t out_cap,
+size_t prepared_answer_read(const struct snapshot *snap, const struct prepared_query *q, const uint8_t *pkt,
+			    const struct sockaddr_storage *peer, uint8_t *out, size_t out_cap,
 			    enum query_transport transport, struct query_stats *stats)
 {
-	if (!q->plain)
+	const struct prepared *p = snap->prepared;
+	if (!p || !q->plain)
 		return 0;
 	const struct prepared_slot *slot = slot_for(p, q->name, q->name_len, q->qtype, q->hash);
 	struct reply r;
-	if (slot->offset)
-		record_reply(record_at(p, slot->offset), &r);
-	else if (!zone_reply(p, q, &r))
+	if (slot->offset) {
+		const struct prepared_record *rec = record_at(p, slot->offset);
+		if (rec->shape == SHAPE_DYNAMIC)
+			return dynamic_reply(snap, pkt, q, rec, peer, out, out_cap, transport, stats);
+		record_reply(rec, &r);
+	} else if (!zone_reply(p, q, &r)) {
 		return 0;
-	return write_reply(c, pkt, q, &r, out, out_cap, transport, stats);
+	}
+	return write_reply(snap->conf, pkt, q, &r, out, out_cap, transport, stats);
 }
 
-size_t prepared_answer(const struct prepared *p, const struct conf *c, const uint8_t *pkt, size_t len,
-		       uint8_t *out, size_t out_cap, enum query_transport transport,
-		       struct query_stats *stats)
+size_t prepared_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len,
+		       const struct sockaddr_storage *peer, uint8_t *out, size_t out_cap,
+		       enum query_transport transport, struct query_stats *stats)
 {
 	struct prepared_query q;
 	prepared_read(pkt, len, &q);
-	return prepared_answer_read(p, c, pkt, &q, out, out_cap, transport, stats);
+	return prepared_answer_read(snap, &q, pkt, peer, out, out_cap, transport, stats);
 }

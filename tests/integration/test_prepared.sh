@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # test_prepared.sh -- prepared answers, end to end: the daemon says how many it prepared; every reply
 # (header flags, counts and sections, for many names, types and kinds of query, over UDP and TCP;
-# NXDOMAIN and NODATA from the zone's negative answer among them) is the same as with
-# prepared_answers = 0; a reload with new zone data is answered with the new data;
-# the cap is honoured and said.
+# NXDOMAIN and NODATA from the zone's negative answer among them; dynamic records asked from each
+# region, by client subnet, with the scope echoed) is the same as with prepared_answers = 0; a reload
+# with new zone data is answered with the new data; the cap is honoured and said.
 . "$(dirname "$0")/lib.sh"
 
 CTL=${CTL:-$BUILD_DIR/meridianctl}
@@ -26,9 +26,53 @@ replies()
 			done
 		done
 	done
+	# dynamic records: the members picked for the client's region; the records of a reply sorted,
+	# since failover and all rotate their values per query
+	for name in fo.example.com near.example.com all.example.com sticky.example.com; do
+		for type in A AAAA; do
+			for opts in "+noedns" "+subnet=192.0.2.0/24" "+subnet=198.51.100.0/24" \
+				"+subnet=198.51.100.128/25" "+subnet=10.9.0.0/17" "+subnet=2001:db8:e::/48" \
+				"+subnet=0.0.0.0/0" "+tcp +subnet=198.51.100.130/32" "+dnssec +bufsize=512"; do
+				echo "== $name $type $opts"
+				# shellcheck disable=SC2086
+				q $opts "$name" "$type" 2>&1 | sed -E '/Query time|WHEN|SERVER|MSG SIZE/d; s/id: [0-9]+/id/' |
+					sort
+			done
+		done
+	done
 }
 
-write_config 'zones = { { name = "example.com", file = "example.com.zone" } }' 'nsid = "unit-ns"'
+# Regions from nets (office splits asia's /24), one pool in three datacenters, and a dynamic record
+# for each policy whose values do not depend on the query count (weighted draws by it: the unit
+# tests compare those answer by answer with the same count).
+cat >"$T_TMP/hash.lua" <<'EOF'
+return function(ctx) return { members = meridian.up(ctx.members), select = "hash", answers = 2 } end
+EOF
+GEO=$(cat <<EOF
+regions = {
+  europe = { nets = { "192.0.2.0/24", "2001:db8:e::/48" }, lat = 50, lon = 8 },
+  asia = { nets = { "198.51.100.0/24" }, lat = 10, lon = 105 },
+  office = { nets = { "198.51.100.128/26" }, lat = 40, lon = -75 },
+  americas = { nets = { "10.0.0.0/8" }, lat = 40, lon = -100 },
+}
+default_region = "americas"
+datacenters = { ams = { lat = 52.37, lon = 4.90 }, iad = { lat = 38.95, lon = -77.45 },
+                sin = { lat = 1.35, lon = 103.99 } }
+pools = { web = { members = {
+  { name = "ams-1", addr = "192.0.2.10", dc = "ams" }, { name = "ams-2", addr = "192.0.2.11", dc = "ams" },
+  { name = "iad-1", addr = "198.51.100.10", dc = "iad" }, { name = "iad-2", addr = "198.51.100.11", dc = "iad" },
+  { name = "sin-1", addr = "203.0.113.10", dc = "sin" } } } }
+local order = { europe = { "ams", "iad" }, americas = { "iad", "ams" }, asia = { "sin", "ams" },
+                office = { "sin", "iad" } }
+records = {
+  { name = "fo.example.com", type = "A", pool = "web", ttl = 30, policy = "failover", order = order },
+  { name = "near.example.com", type = "A", pool = "web", ttl = 50, policy = "nearest", answers = 2 },
+  { name = "all.example.com", type = "A", pool = "web", ttl = 70, policy = "all" },
+  { name = "sticky.example.com", type = "A", pool = "web", ttl = 80, policy = "$T_TMP/hash.lua" },
+}
+EOF
+)
+write_config 'zones = { { name = "example.com", file = "example.com.zone" } }' 'nsid = "unit-ns"' "$GEO"
 write_mixed_zone "$DIR" 1 192.0.2.10
 start_or_bail "$CONF"
 n=$(sed -nE 's/.*prepared answers: ([0-9]+) .*/\1/p' "$MLOG")
@@ -40,6 +84,8 @@ check "explain: www A is a prepared answer" grep -qE "^path: +a plain query .* p
 	<<<"$(ctl explain www.example.com A 192.0.2.1)"
 check "explain: an NXDOMAIN is one too" grep -qE "^path: +a plain query .* prepared answers" \
 	<<<"$(ctl explain nothere.example.com A 192.0.2.1)"
+check "explain: a dynamic record is one too (picked per query)" grep -qE "^path: +a plain query .* prepared answers" \
+	<<<"$(ctl explain fo.example.com A 192.0.2.1)"
 check "explain: ANY takes the general path" grep -qE "^path: +the general path" \
 	<<<"$(ctl explain www.example.com ANY 192.0.2.1)"
 with_table=$(replies)

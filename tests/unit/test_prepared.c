@@ -2,6 +2,7 @@
  * general path's, for every name of the fixtures, many types and many kinds of query; the table
  * declines what it must; dynamic data is never prepared; the cap holds. */
 #include <check.h>
+#include <arpa/inet.h>
 #include <ldns/ldns.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,38 +118,41 @@ static const uint8_t *wire_of(const char *text, size_t *len)
 
 static uint8_t out_general[WIRE_MSG_MAX], out_table[WIRE_MSG_MAX];
 static size_t table_answers; /* queries the table answered, over a test */
+/* Who asks (NULL: no source address) and the query count both paths start from: it seeds the
+ * per-query choice of dynamic values (rotation, weighted draws). */
+static const struct sockaddr_storage *asker;
+static uint64_t queries_before;
 
-/* Answers pkt with s's table and without it; both must give the same bytes and the same counters.
- * Returns whether the table answered. */
+/* Answers pkt from asker with s's table and without it; both must give the same bytes and the same
+ * counters. Returns whether the table answered. */
 static bool answer_both(struct snapshot *s, const uint8_t *pkt, size_t len, enum query_transport t,
 			const char *what)
 {
 	struct wire_query scratch;
-	struct query_stats general = {0}, table = {0};
+	struct query_stats general = {.queries = queries_before}, table = {.queries = queries_before};
 	const struct prepared *p = s->prepared;
 	s->prepared = NULL;
 	size_t n_general =
-	    query_answer(s, pkt, len, NULL, out_general, sizeof(out_general), t, &scratch, &general);
+	    query_answer(s, pkt, len, asker, out_general, sizeof(out_general), t, &scratch, &general);
 	s->prepared = p;
-	size_t n_table = query_answer(s, pkt, len, NULL, out_table, sizeof(out_table), t, &scratch, &table);
+	size_t n_table = query_answer(s, pkt, len, asker, out_table, sizeof(out_table), t, &scratch, &table);
 	ck_assert_msg(n_general == n_table, "%s: %zu octets from the general path, %zu with the table", what,
 		      n_general, n_table);
 	ck_assert_msg(memcmp(out_general, out_table, n_general) == 0, "%s: the answers differ", what);
 	ck_assert_msg(memcmp(&general, &table, sizeof(general)) == 0, "%s: the counters differ", what);
 	/* read ahead, as the UDP thread answers a batch */
-	struct query_stats ahead = {0};
+	struct query_stats ahead = {.queries = queries_before};
 	struct prepared_query read;
 	query_read(s, pkt, len, &read);
 	query_prefetch(s, &read);
 	size_t n_ahead =
-	    query_answer_read(s, &read, pkt, len, NULL, out_table, sizeof(out_table), t, &scratch, &ahead);
+	    query_answer_read(s, &read, pkt, len, asker, out_table, sizeof(out_table), t, &scratch, &ahead);
 	ck_assert_msg(n_ahead == n_general && memcmp(out_general, out_table, n_general) == 0,
 		      "%s: the answer read ahead differs", what);
 	ck_assert_msg(memcmp(&general, &ahead, sizeof(general)) == 0, "%s: the counters read ahead differ",
 		      what);
-	struct query_stats direct = {0};
-	bool answered =
-	    p && prepared_answer(p, s->conf, pkt, len, out_table, sizeof(out_table), t, &direct) > 0;
+	struct query_stats direct = {.queries = queries_before};
+	bool answered = p && prepared_answer(s, pkt, len, asker, out_table, sizeof(out_table), t, &direct) > 0;
 	if (answered) {
 		ck_assert_msg(memcmp(out_general, out_table, n_general) == 0,
 			      "%s: the table's own answer differs", what);
@@ -396,8 +400,8 @@ START_TEST(batch_read_ahead_answers_each_query)
 	/* the table itself answers the first six from what was read (www.example.net is in no zone) */
 	struct query_stats direct = {0};
 	for (size_t i = 0; i < 6; i++)
-		ck_assert_msg(prepared_answer_read(snap->prepared, snap->conf, pkts[i], &read[i], out_table,
-						   sizeof(out_table), QUERY_UDP, &direct) == expect_len[i],
+		ck_assert_msg(prepared_answer_read(snap, &read[i], pkts[i], NULL, out_table, sizeof(out_table),
+						   QUERY_UDP, &direct) == expect_len[i],
 			      "%s: the table did not answer what was read", names[i]);
 }
 END_TEST
@@ -413,9 +417,10 @@ START_TEST(cap_stops_preparing)
 }
 END_TEST
 
-/* ---- dynamic records: never prepared, neither are the chains that reach them ---- */
+/* ---- dynamic records: answered per query from the table when they alone are the answer; the
+ * chains that reach them are never prepared ---- */
 
-START_TEST(dynamic_data_is_never_prepared)
+START_TEST(chains_to_dynamic_data_are_never_prepared)
 {
 	unit_write_file("dyn.zone",
 			"$ORIGIN example.com.\n$TTL 300\n"
@@ -441,9 +446,9 @@ START_TEST(dynamic_data_is_never_prepared)
 	struct snapshot *saved = snap;
 	snap = s;
 	const struct variant plain = {.transport = QUERY_UDP};
-	ck_assert(!from_table("api.example.com.", 1, &plain));	     /* the dynamic record */
-	ck_assert(!from_table("api.example.com.", 1, &variants[7])); /* ... asked with a client subnet */
-	ck_assert(!from_table("to-api.example.com.", 1, &plain));    /* a chain to it */
+	ck_assert(from_table("api.example.com.", 1, &plain));	    /* the dynamic record, picked per query */
+	ck_assert(from_table("api.example.com.", 1, &variants[7])); /* ... asked with a client subnet */
+	ck_assert(!from_table("to-api.example.com.", 1, &plain));   /* a chain to it */
 	ck_assert(from_table("api.example.com.", 28, &plain)); /* NODATA beside it reads no dynamic data */
 	ck_assert(from_table("to-www.example.com.", 1, &plain));
 	ck_assert(from_table("x.w.example.com.", 1, &plain));
@@ -452,6 +457,225 @@ START_TEST(dynamic_data_is_never_prepared)
 	static const char *const synthesized[] = {"x.w.example.com.", "Mail.W.example.com.",
 						  "a.b.w.example.com."};
 	compare_everything(s, synthesized, sizeof(synthesized) / sizeof(synthesized[0]));
+	snap = saved;
+	snapshot_free(s);
+}
+END_TEST
+
+/* A deployment with regions from nets (one of which splits another's /24), and a dynamic record for
+ * each way of picking values: failover (all of a datacenter, rotating), nearest (the first N),
+ * weighted, all with a cap, a Lua policy picking by client hash (its scope widens to /24 or /56), A
+ * and AAAA at one name, 50 values that fit only over TCP, and a dynamic CNAME. */
+static struct snapshot *geo_deployment(void)
+{
+	unit_write_file("geo.zone", "$ORIGIN example.com.\n$TTL 300\n"
+				    "@ SOA ns1 hostmaster 1 7200 900 1209600 300\n@ NS ns1\nns1 A 192.0.2.53\n"
+				    "www A 192.0.2.1\nto-fo CNAME fo\nfo TXT \"beside\"\n");
+	unit_write_file("hash.lua", "return function(ctx) return { members = meridian.up(ctx.members),"
+				    " select = \"hash\", answers = 2 } end\n");
+	struct conf *conf = unit_load_conf(
+	    "geo.conf",
+	    "serial = 1\nlisten = { \"127.0.0.1:5353\" }\n"
+	    "zones = { { name = \"example.com\", file = \"geo.zone\" } }\n"
+	    "regions = {\n"
+	    "  europe = { nets = { \"192.0.2.0/24\", \"2001:db8:e::/48\" }, lat = 50, lon = 8 },\n"
+	    "  asia = { nets = { \"198.51.100.0/24\", \"2001:db8:a::/48\" }, lat = 10, lon = 105 },\n"
+	    "  office = { nets = { \"198.51.100.128/26\", \"::ffff:203.0.113.0/120\" }, lat = 40, lon = -75 },\n"
+	    "  americas = { nets = { \"10.0.0.0/8\" }, lat = 40, lon = -100 },\n"
+	    "}\ndefault_region = \"americas\"\n"
+	    "datacenters = { ams = { lat = 52.37, lon = 4.90 }, iad = { lat = 38.95, lon = -77.45 },\n"
+	    "  sin = { lat = 1.35, lon = 103.99 } }\n"
+	    "pools = {\n"
+	    "  web = { members = {\n"
+	    "    { name = \"ams-1\", addr = \"192.0.2.10\", dc = \"ams\" },\n"
+	    "    { name = \"ams-2\", addr = \"192.0.2.11\", dc = \"ams\" },\n"
+	    "    { name = \"iad-1\", addr = \"198.51.100.10\", dc = \"iad\", weight = 3 },\n"
+	    "    { name = \"iad-2\", addr = \"198.51.100.11\", dc = \"iad\" },\n"
+	    "    { name = \"sin-1\", addr = \"203.0.113.10\", dc = \"sin\", weight = 2 } } },\n"
+	    "  web6 = { members = {\n"
+	    "    { name = \"ams-1\", addr = \"2001:db8:1::10\", dc = \"ams\" },\n"
+	    "    { name = \"iad-1\", addr = \"2001:db8:2::10\", dc = \"iad\" },\n"
+	    "    { name = \"iad-2\", addr = \"2001:db8:2::11\", dc = \"iad\" } } },\n"
+	    "  edge = { members = {\n"
+	    "    { name = \"ams\", target = \"www.example.com\", dc = \"ams\" },\n"
+	    "    { name = \"iad\", target = \"edge.example.net\", dc = \"iad\" } } },\n"
+	    "}\n"
+	    "pools.many = { members = {} }\n"
+	    "for i = 1, 50 do pools.many.members[i] = { name = \"m\" .. i, addr = \"2001:db8:3::\" .. i,"
+	    " dc = \"ams\" } end\n"
+	    "local order = { europe = { \"ams\", \"iad\" }, americas = { \"iad\", \"ams\" },\n"
+	    "  asia = { \"sin\", \"ams\" }, office = { \"sin\", \"iad\" } }\n"
+	    "records = {\n"
+	    "  { name = \"fo.example.com\", type = \"A\", pool = \"web\", ttl = 30, policy = \"failover\", order = order },\n"
+	    "  { name = \"fo.example.com\", type = \"AAAA\", pool = \"web6\", ttl = 40, policy = \"failover\","
+	    " order = order },\n"
+	    "  { name = \"near.example.com\", type = \"A\", pool = \"web\", ttl = 50, policy = \"nearest\", answers = 2 },\n"
+	    "  { name = \"wt.example.com\", type = \"A\", pool = \"web\", ttl = 60, policy = \"weighted\", answers = 2 },\n"
+	    "  { name = \"all.example.com\", type = \"A\", pool = \"web\", ttl = 70, policy = \"all\", answers = 3 },\n"
+	    "  { name = \"sticky.example.com\", type = \"A\", pool = \"web\", ttl = 80, policy = \"hash.lua\" },\n"
+	    "  { name = \"big.example.com\", type = \"AAAA\", pool = \"many\", ttl = 99, policy = \"all\" },\n"
+	    "  { name = \"cdn.example.com\", type = \"CNAME\", pool = \"edge\", ttl = 90, policy = \"failover\","
+	    " order = order },\n"
+	    "}\n");
+	struct diag d;
+	diag_init(&d);
+	struct snapshot *s = loader_build(conf, LOADER_ALL_OR_NOTHING, &d);
+	ck_assert_msg(s != NULL, "%s", unit_diag_text(&d));
+	diag_free(&d);
+	snapshot_set_prepared(s, prepared_build(s, 1000000));
+	return s;
+}
+
+/* A source address (IPv4 or IPv6 text). */
+static struct sockaddr_storage address(const char *text)
+{
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, text, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+	} else {
+		ck_assert_int_eq(inet_pton(AF_INET6, text, &in6->sin6_addr), 1);
+		in6->sin6_family = AF_INET6;
+	}
+	return ss;
+}
+
+/* Appends a client subnet option for net (text address, prefix) to the query in pkt (len octets,
+ * with an OPT record last and no option yet); returns the new length. */
+static size_t with_subnet(uint8_t *pkt, size_t len, const char *text, unsigned prefix)
+{
+	struct sockaddr_storage ss = address(text);
+	bool v4 = ss.ss_family == AF_INET;
+	const uint8_t *addr = v4 ? (const uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr
+				 : (const uint8_t *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
+	size_t octets = (prefix + 7) / 8;
+	uint8_t *o = pkt + len;
+	put16(o, 8);
+	put16(o + 2, (unsigned)(4 + octets));
+	put16(o + 4, v4 ? 1 : 2);
+	o[6] = (uint8_t)prefix;
+	o[7] = 0;
+	memcpy(o + 8, addr, octets);
+	if (prefix & 7)
+		o[8 + octets - 1] &= (uint8_t)(0xFF00u >> (prefix & 7));
+	put16(pkt + len - 2, (unsigned)(8 + octets)); /* the OPT's rdlength */
+	return len + 8 + octets;
+}
+
+static const char *const dynamic_names[] = {"fo.example.com.", "near.example.com.", "wt.example.com.",
+					    "all.example.com.", "sticky.example.com."};
+#define DYNAMIC_NAMES (sizeof(dynamic_names) / sizeof(dynamic_names[0]))
+
+/* Source addresses: each region over IPv4 and IPv6, the office net that splits asia's /24, an
+ * IPv4-mapped IPv6 source, an address in no net (the default region). */
+static const char *const sources[] = {"192.0.2.7",	 "198.51.100.5", "198.51.100.130", "10.1.2.3",
+				      "2001:db8:e::1",	 "2001:db8:a::9", "::ffff:203.0.113.4",
+				      "::ffff:192.0.2.9", "172.16.0.1",	  "2001:db8:ff::1"};
+#define SOURCES (sizeof(sources) / sizeof(sources[0]))
+
+/* Client subnets: inside one entry, spanning entries of different regions (the scope grows past
+ * the source prefix), ending inside an octet, longer than the hash's /24 and /56 cut, IPv4-mapped
+ * in an IPv6 option, /0 (the source address decides). */
+static const struct {
+	const char *addr;
+	unsigned prefix;
+} subnets[] = {{"192.0.2.0", 24},	  {"198.51.100.0", 24}, {"198.51.100.128", 25}, {"198.51.100.160", 27},
+	       {"10.9.0.0", 17},	  {"192.0.2.77", 32},	{"2001:db8:e::", 48},	{"2001:db8:a::", 40},
+	       {"2001:db8:a:1::", 64}, {"::ffff:203.0.113.0", 120}, {"0.0.0.0", 0},    {"::", 0}};
+#define SUBNETS (sizeof(subnets) / sizeof(subnets[0]))
+
+START_TEST(dynamic_answers_equal_the_general_path)
+{
+	struct snapshot *s = geo_deployment();
+	ck_assert_ptr_nonnull(s->dyn);
+	struct snapshot *saved = snap;
+	snap = s;
+	static const uint16_t types[] = {1, 28, 16, 5, 15};
+	static const uint64_t counts[] = {0, 1, 2, 7, 41, 1000003};
+	const struct variant kinds[] = {
+	    {.transport = QUERY_UDP},
+	    {.rd = true, .mixed_case = true, .opt = OPT_PLAIN, .payload = 1232, .do_bit = true},
+	    {.opt = OPT_PLAIN, .payload = 512, .transport = QUERY_TCP},
+	};
+	size_t dynamic_answers = 0, asked = 0;
+	uint8_t pkt[600];
+	char what[512];
+	for (int ecs_on = 1; ecs_on >= 0; ecs_on--) {
+		s->conf->ecs = ecs_on;
+		for (size_t n = 0; n < DYNAMIC_NAMES + 1; n++) {
+			const char *name = n < DYNAMIC_NAMES ? dynamic_names[n] : "cdn.example.com.";
+			size_t name_len;
+			const uint8_t *wire = wire_of(name, &name_len);
+			for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++)
+				for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+					for (size_t src = 0; src <= SOURCES; src++)
+						for (size_t e = 0; e <= (kinds[k].opt ? SUBNETS : 0); e++)
+							for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]);
+							     c++) {
+								struct sockaddr_storage from;
+								if (src < SOURCES)
+									from = address(sources[src]);
+								asker = src < SOURCES ? &from : NULL;
+								queries_before = counts[c];
+								size_t len = make_query(pkt, wire, name_len, types[t],
+											&kinds[k]);
+								if (e < SUBNETS && kinds[k].opt)
+									len = with_subnet(pkt, len, subnets[e].addr,
+											  subnets[e].prefix);
+								snprintf(what, sizeof(what),
+									 "%s type %u kind %zu from %s subnet %s/%u "
+									 "count %llu ecs %d",
+									 name, types[t], k,
+									 src < SOURCES ? sources[src] : "-",
+									 e < SUBNETS ? subnets[e].addr : "-",
+									 e < SUBNETS ? subnets[e].prefix : 0,
+									 (unsigned long long)counts[c], ecs_on);
+								bool table = answer_both(s, pkt, len,
+											 kinds[k].transport, what);
+								asked++;
+								if (table && n < DYNAMIC_NAMES &&
+								    (types[t] == 1 || (types[t] == 28 && n == 0)))
+									dynamic_answers++;
+							}
+		}
+	}
+	s->conf->ecs = true;
+	asker = NULL;
+	queries_before = 0;
+	/* every A question about the dynamic names, and fo's AAAA, came from the table */
+	ck_assert_uint_gt(asked, 10000);
+	ck_assert_uint_eq(dynamic_answers,
+			  2 /* ecs */ * (DYNAMIC_NAMES + 1) * (1 + 2 * (SUBNETS + 1)) * (SOURCES + 1) * 6);
+	snap = saved;
+	snapshot_free(s);
+}
+END_TEST
+
+/* What a dynamic answer leaves to the general path: a chain's start, a dynamic CNAME, values that
+ * do not fit (TC), and a client subnet the general path refuses. */
+START_TEST(dynamic_answers_decline_what_they_must)
+{
+	struct snapshot *s = geo_deployment();
+	struct snapshot *saved = snap;
+	snap = s;
+	const struct variant plain = {.transport = QUERY_UDP}, edns = {.opt = OPT_PLAIN, .payload = 1232};
+	ck_assert(from_table("fo.example.com.", 1, &plain));
+	ck_assert(from_table("fo.example.com.", 16, &plain)); /* the static TXT beside it */
+	ck_assert(!from_table("to-fo.example.com.", 1, &plain));
+	ck_assert(!from_table("cdn.example.com.", 1, &plain));
+	ck_assert(!from_table("cdn.example.com.", 5, &edns));
+	ck_assert(!from_table("fo.example.com.", 255, &plain));
+	ck_assert(!from_table("big.example.com.", 28, &plain)); /* 50 AAAA: over 512 octets */
+	ck_assert(!from_table("big.example.com.", 28, &edns));	 /* and over 1232 */
+	ck_assert(from_table("big.example.com.", 28, &variants[11])); /* over TCP they fit */
+	uint8_t pkt[600];
+	size_t name_len;
+	const uint8_t *wire = wire_of("fo.example.com.", &name_len);
+	size_t len = with_subnet(pkt, make_query(pkt, wire, name_len, 1, &edns), "192.0.2.0", 23);
+	ck_assert(answer_both(s, pkt, len, QUERY_UDP, "fo with a client subnet"));
+	pkt[len - 1] |= 1; /* an address bit beyond the /23: FORMERR from the general path */
+	ck_assert(!answer_both(s, pkt, len, QUERY_UDP, "fo with a malformed client subnet"));
 	snap = saved;
 	snapshot_free(s);
 }
@@ -468,7 +692,9 @@ static Suite *prepared_suite(void)
 	tcase_add_test(tc, table_declines_malformed_client_subnets);
 	tcase_add_test(tc, batch_read_ahead_answers_each_query);
 	tcase_add_test(tc, cap_stops_preparing);
-	tcase_add_test(tc, dynamic_data_is_never_prepared);
+	tcase_add_test(tc, chains_to_dynamic_data_are_never_prepared);
+	tcase_add_test(tc, dynamic_answers_equal_the_general_path);
+	tcase_add_test(tc, dynamic_answers_decline_what_they_must);
 	suite_add_tcase(s, tc);
 	return s;
 }
