@@ -10,7 +10,10 @@
  *    a data record (first database decides) whose region is the alias's own (GEO_ALIAS_FIRST + k),
  *    and the lookup reads the IPv4 address out of the client's address (map.c). The IPv4 data is
  *    not copied there: 2^32 networks per alias would not fit, and the scope would be dishonest
- *    where nets or other databases decide an IPv4 address differently from this one.
+ *    where nets or other databases decide an IPv4 address differently from this one. The
+ *    IPv4-compatible block ::/96 (RFC 4291 2.5.5.1, deprecated) is such an alias whatever the
+ *    databases: ::a.b.c.d stands for a.b.c.d, as in the databases themselves (their ::/96 subtree
+ *    is the IPv4 data) and in gdnsd.
  *    Database records are interned by data-section offset (networks share few distinct records)
  *    and classified once each.
  * 2. Config nets are set on trie nodes (created below database leaves where needed); the deepest
@@ -340,6 +343,34 @@ static bool walk_db(struct build *b, struct geo_db *db)
 	return !b->failed;
 }
 
+/* Whether anything may decide an IPv4 client other than the default region does: a database, or
+ * a net of another region in the IPv4 space. Otherwise ::/96 is the default region like all of
+ * IPv4 already, and an alias entry would only split the map (and shorten IPv6 scopes). */
+static bool ipv4_decided(const struct build *b, size_t db_count)
+{
+	if (db_count)
+		return true;
+	for (size_t i = 0; i < b->rules->net_count; i++) {
+		const struct geo_net_rule *n = &b->rules->nets[i];
+		if (n->net.prefix >= 96 && geo_is_v4mapped(n->net.addr) && n->region != b->rules->default_region)
+			return true;
+	}
+	return false;
+}
+
+/* Makes ::/96 the IPv4-compatible alias (see the top): before the databases, so that no record
+ * of a wider network covering it takes it (fill keeps what is set), and it is always alias 0. */
+static void compatible_alias(struct build *b)
+{
+	static const uint8_t none[16];
+	uint32_t t = 0;
+	for (unsigned i = 0; i < 96; i++)
+		t = child(b, t, 0);
+	uint32_t rec = alias_rec(b, none, 96);
+	if (rec != GEO_NONE)
+		fill(b, t, rec);
+}
+
 static void add_nets(struct build *b)
 {
 	for (size_t i = 0; i < b->rules->net_count; i++) {
@@ -485,6 +516,8 @@ static bool compile(struct build *b, struct geo_map *m, const struct geo_spec *s
 		fixed[r] = spec->regions[r].has_location;
 	b->fixed_location = fixed;
 	node_new(b);
+	if (ipv4_decided(b, m->db_count))
+		compatible_alias(b);
 	for (size_t i = 0; i < m->db_count; i++)
 		if (!walk_db(b, &m->dbs[i]))
 			return false;

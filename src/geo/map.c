@@ -308,6 +308,13 @@ static void explain_source(const struct geo_map *m, const uint8_t a[16], unsigne
 		*kind = GEO_MATCH_NET;
 		return;
 	}
+	/* the IPv4-compatible alias ::/96, alias 0 when the map has it (build.c) */
+	static const uint8_t zero[12];
+	if (m->alias_count && m->aliases[0].prefix == 96 && !m->aliases[0].net.hi && !m->aliases[0].net.lo &&
+	    memcmp(a, zero, sizeof(zero)) == 0) {
+		explain_alias(m, &m->aliases[0], a, prefix, kind, what, what_size);
+		return;
+	}
 	for (size_t i = 0; i < m->db_count; i++) {
 		MMDB_entry_s e;
 		struct geo_alias via;
@@ -329,10 +336,12 @@ static void explain_source(const struct geo_map *m, const uint8_t a[16], unsigne
 	}
 }
 
-/* "6to4", "Teredo", or "the IPv4 alias N/d" for any other alias a database has. */
+/* "6to4", "Teredo", "IPv4-compatible", or "the IPv4 alias N/d" for any other alias a database has. */
 static void alias_name(const struct geo_alias *a, char *out, size_t size)
 {
-	if (a->prefix == 16 && a->net.hi == UINT64_C(0x2002) << 48)
+	if (a->prefix == 96 && a->net.hi == 0 && a->net.lo == 0)
+		snprintf(out, size, "IPv4-compatible");
+	else if (a->prefix == 16 && a->net.hi == UINT64_C(0x2002) << 48)
 		snprintf(out, size, "6to4");
 	else if (a->prefix == 32 && a->net.hi == UINT64_C(0x20010000) << 32)
 		snprintf(out, size, "Teredo");

@@ -528,10 +528,17 @@ explain "--explain www A 2002:c000:200::/48: europe through the 6to4 alias of 19
 explain "--explain who A 2001:0:cb00:7100::/56: office through the Teredo alias of 203.0.113.0/24" \
 	who.example.com A 2001:0:cb00:7100::/56 '^region: +office \(net 203\.0\.113\.0/24 via Teredo 203\.0\.113\.0/24\)' \
 	'A[[:space:]]+192\.0\.2\.105$' '^scope: +/56( |$)'
+explain "--explain www A ::203.0.113.9: an IPv4-compatible client stands for 203.0.113.9, office by net" \
+	www.example.com A ::203.0.113.9 '^region: +office \(net 203\.0\.113\.0/24 via IPv4-compatible 203\.0\.113\.9/32\)' \
+	'^scope: +/120( |$)'
 explain "--explain mail A 192.0.2.7: static data, scope 0" \
 	mail.example.com A 192.0.2.7 '^record: +static' 'A[[:space:]]+192\.0\.2\.25$' '^scope: +/0'
 out=$(timeout 20 "$MERIDIAND" -c "$CONF" --explain www.example.com A not-an-address 2>&1)
 expect_eq "--explain with a bad client address: exit 1" 1 "$?"
+out=$(timeout 20 "$MERIDIAND" -c "$CONF" --explain www.example.com A 203.0.113.200/24 2>&1)
+expect_eq "--explain with host bits beyond the prefix: exit 1" 1 "$?"
+check "--explain with host bits beyond the prefix: says which network" \
+	grep -q "address bits set beyond /24; the network is 203.0.113.0/24" <<<"$out"
 
 check "meridiand still running after the geo queries" alive
 

@@ -358,9 +358,10 @@ START_TEST(test_ipv4_mapped_and_ipv6)
 	expect(&f, "2001:db8:1::1", "europe", 48, GEO_MATCH_CONTINENT, "EU");
 	expect(&f, "2001:db8:1::/48", "europe", 48, GEO_MATCH_CONTINENT, "EU");
 	expect(&f, "2001:db8:2:ff00::/56", "us_west", 48, GEO_MATCH_SUBDIVISION, "US-CA");
-	/* The database's own IPv4 subtree (::/96) is not seen again: IPv4-compatible addresses
-	 * (deprecated, RFC 4291) get the default region. Its aliases are followed (test_aliases). */
-	expect(&f, "::192.0.2.1", "americas", 81, GEO_MATCH_DEFAULT, "");
+	/* An IPv4-compatible address (deprecated, RFC 4291) stands for its IPv4 address, as in the
+	 * database, whose ::/96 subtree is the IPv4 data: an alias like 6to4 and Teredo (test_aliases),
+	 * the scope 96 + the IPv4 entry's. */
+	expect(&f, "::192.0.2.1", "europe", 120, GEO_MATCH_CONTINENT, "EU via IPv4-compatible 192.0.2.1/32");
 	expect(&f, "2002:c000:0201::1", "europe", 40, GEO_MATCH_CONTINENT, "EU via 6to4 192.0.2.1/32");
 	expect(&f, "2001:0:c000:201::1", "europe", 56, GEO_MATCH_CONTINENT, "EU via Teredo 192.0.2.1/32");
 	/* Prefix longer than 128 is clamped. */
@@ -512,14 +513,18 @@ START_TEST(test_merging)
 	done(&f);
 
 	/* Two sibling nets of one region merge, and so do the default entries beside them: one entry
-	 * per level on the path to 10.0.0.0/8 plus the net itself. */
+	 * per level on the path to 10.0.0.0/8 plus the net itself; and, the net being another region
+	 * than the default, the IPv4-compatible alias ::/96 splits ::/81 into 15 entries and itself. */
 	static const struct rdef halves[] = {
 	    {"x", {0}, {0}, {0}, {"10.0.0.0/9", "10.128.0.0/9"}, false, 0, 0},
 	    {"dflt", {0}, {0}, {0}, {0}, false, 0, 0}};
 	build_ok(&f, halves, 2, "dflt", NULL);
 	expect(&f, "10.200.0.1", "x", 8, GEO_MATCH_NET, "10.128.0.0/9");
 	expect(&f, "11.0.0.1", "dflt", 8, GEO_MATCH_DEFAULT, "");
-	ck_assert_uint_eq(geo_map_entries(f.m), 96 + 8 + 1);
+	ck_assert_uint_eq(geo_map_entries(f.m), 96 + 8 + 1 + 15);
+	expect(&f, "::10.200.0.1", "x", 96 + 8, GEO_MATCH_NET, "10.128.0.0/9 via IPv4-compatible 10.200.0.1/32");
+	expect(&f, "::11.0.0.0/104", "dflt", 96 + 8, GEO_MATCH_DEFAULT, "via IPv4-compatible 11.0.0.0/8");
+	expect(&f, "::1", "dflt", 96 + 5, GEO_MATCH_DEFAULT, "via IPv4-compatible 0.0.0.1/32");
 	done(&f);
 
 	/* Nets of the default region's own kind merge away entirely. */
@@ -622,7 +627,8 @@ START_TEST(test_ipv4_only_database)
 	build_ok(&f, STD, NSTD, "asia", dbs);
 	expect(&f, "192.0.2.1", "europe", 24, GEO_MATCH_CONTINENT, "AF");
 	expect(&f, "198.51.100.255", "us_west", 24, GEO_MATCH_SUBDIVISION, "US-CA");
-	expect(&f, "::192.0.2.1", "asia", 81, GEO_MATCH_DEFAULT, "");
+	/* an IPv4-only database has no ::/96 subtree: the IPv4-compatible alias reads its IPv4 data */
+	expect(&f, "::192.0.2.1", "europe", 120, GEO_MATCH_CONTINENT, "AF via IPv4-compatible 192.0.2.1/32");
 	expect(&f, "2001:db8::1", "asia", 42, GEO_MATCH_DEFAULT, ""); /* beside office's 2001:db8:42::/48 */
 	done(&f);
 }

@@ -22,9 +22,10 @@
 # 16..47) and Teredo (2001::/32, bits 32..63) in MaxMind's files; libmaxminddb follows them without
 # knowing. The deployment's rules then apply as meridian documents them: a configured net containing
 # the address itself wins; otherwise the address gets the answer of the IPv4 address it stands for,
-# configured IPv4 nets included. Not aliases: ::ffff:0:0/96 (the IPv4 clients themselves), ::/96
-# (IPv4-compatible addresses, deprecated: no data), and NAT64's 64:ff9b::/96, which no MaxMind
-# writer aliases (whatever the tree holds there decides).
+# configured IPv4 nets included. ::/96 itself, the IPv4 subtree, is such an alias too when reached
+# from the root: an IPv4-compatible address ::a.b.c.d (deprecated, RFC 4291) stands for a.b.c.d, as
+# the database's own data there says. Not aliases: ::ffff:0:0/96 (the IPv4 clients themselves),
+# and NAT64's 64:ff9b::/96, which no MaxMind writer aliases (whatever the tree holds there decides).
 import ipaddress
 import re
 import subprocess
@@ -94,6 +95,8 @@ class Tree:
         if value == self.v4root:
             if depth == 96 and start == V4BASE:
                 return "node", value  # ::ffff:0:0/96: IPv4 clients, walked in the IPv4 subtree
+            if depth == 96 and start == 0:
+                return "alias", depth  # ::/96: IPv4-compatible ::a.b.c.d stands for a.b.c.d
             holds = [v >> (128 - depth) << (128 - depth) == start for v in (0, V4BASE)]
             if depth > 96 or any(holds):
                 return "none", None  # a cycle, or a network holding ::/96 or ::ffff:0:0/96
