@@ -352,7 +352,8 @@ static bool ipv4_decided(const struct build *b, size_t db_count)
 		return true;
 	for (size_t i = 0; i < b->rules->net_count; i++) {
 		const struct geo_net_rule *n = &b->rules->nets[i];
-		if (n->net.prefix >= 96 && geo_is_v4mapped(n->net.addr) && n->region != b->rules->default_region)
+		if (n->net.prefix >= 96 && geo_is_v4mapped(n->net.addr) &&
+		    n->region != b->rules->default_region)
 			return true;
 	}
 	return false;

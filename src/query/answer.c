@@ -72,8 +72,8 @@ static const struct dyn_answer *dynamic_values(struct answer *a, const struct zo
 		return NULL;
 	}
 	const struct dyn_answer *d = dyn_answer_get(a->snap->dyn, rrset->ttl, answer_region(a));
-	*count = dyn_select(d, a->seed, d->select == DYN_SELECT_HASH ? client_hash(answer_client(a), &a->scope) : 0,
-			    picked);
+	*count = dyn_select(
+	    d, a->seed, d->select == DYN_SELECT_HASH ? client_hash(answer_client(a), &a->scope) : 0, picked);
 	return d;
 }
 

@@ -43,11 +43,10 @@ static void print_path(const struct snapshot *s, const char *name, ldns_rr_type 
 	static uint8_t resp[WIRE_MSG_MAX];
 	struct query_stats stats = {0};
 	if (ok)
-		fprintf(
-		    out, "path:    %s\n",
-		    prepared_answer(s, wire, len, NULL, resp, sizeof(resp), QUERY_UDP, &stats)
-			? "a plain query (no client subnet) is answered from the prepared answers"
-			: "the general path answers (not a prepared answer)");
+		fprintf(out, "path:    %s\n",
+			prepared_answer(s, wire, len, NULL, resp, sizeof(resp), QUERY_UDP, &stats)
+			    ? "a plain query (no client subnet) is answered from the prepared answers"
+			    : "the general path answers (not a prepared answer)");
 	free(wire);
 }
 
@@ -224,8 +223,8 @@ static void network_hint(const char *client, char *hint, size_t size)
 	net.prefix = (uint8_t)prefix;
 	char text[GEO_NET_TEXT_MAX];
 	geo_net_format(&net, text, sizeof(text));
-	snprintf(hint, size, ": it has address bits set beyond /%lu; the network is %s", prefix - (v4 ? 96 : 0),
-		 text);
+	snprintf(hint, size, ": it has address bits set beyond /%lu; the network is %s",
+		 prefix - (v4 ? 96 : 0), text);
 }
 
 bool explain_print(const struct snapshot *s, const char *name, const char *type, const char *client,
@@ -243,9 +242,10 @@ bool explain_print(const struct snapshot *s, const char *name, const char *type,
 		if (hint[0])
 			diag_error(d, NULL, 0, "explain: '%s'%s", client, hint);
 		else
-			diag_error(d, NULL, 0,
-				   "explain: '%s' is not an address or a network (203.0.113.7, 2001:db8::/48)",
-				   client);
+			diag_error(
+			    d, NULL, 0,
+			    "explain: '%s' is not an address or a network (203.0.113.7, 2001:db8::/48)",
+			    client);
 		return false;
 	}
 	static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};

@@ -302,8 +302,9 @@ static const struct zone_rrset *dynamic_answer(const struct snapshot *snap, cons
 	if (!z)
 		return NULL;
 	zone_lookup(z, &name, qtype, &found);
-	return found.kind == ZONE_FOUND && !found.wildcard && found.node == node && found.rrset == rrset ? rrset
-													 : NULL;
+	return found.kind == ZONE_FOUND && !found.wildcard && found.node == node && found.rrset == rrset
+		   ? rrset
+		   : NULL;
 }
 
 /* Prepares the answer to (node's name, qtype) unless the table has it (a name two zones hold: the
@@ -330,7 +331,8 @@ static void prepare_one(struct prepared *p, const struct snapshot *snap, const s
 		add_record(p, slot, h, node->name, node->name_len, qtype, out, len);
 		return;
 	}
-	const struct zone_rrset *dynamic = len >= qlen ? dynamic_answer(snap, node, qtype, out, len, qlen) : NULL;
+	const struct zone_rrset *dynamic =
+	    len >= qlen ? dynamic_answer(snap, node, qtype, out, len, qlen) : NULL;
 	if (dynamic)
 		add_dynamic(p, slot, h, node->name, node->name_len, qtype, out, dynamic->ttl);
 }
@@ -800,8 +802,8 @@ static bool zone_reply(const struct prepared *p, const struct prepared_query *q,
 
 /* The size limit of query_answer: 65535 over TCP; over UDP the requester's payload capped by ours
  * and raised to 512, or 512 without EDNS; never more than out_cap. */
-static size_t reply_limit(const struct conf *c, const struct prepared_query *q, enum query_transport transport,
-			  size_t out_cap)
+static size_t reply_limit(const struct conf *c, const struct prepared_query *q,
+			  enum query_transport transport, size_t out_cap)
 {
 	size_t limit = WIRE_MSG_MAX;
 	if (transport == QUERY_UDP) {
@@ -822,8 +824,8 @@ static size_t ecs_echo_len(const struct conf *c, const struct prepared_query *q)
 
 /* Writes the header (the query's id and RD bit, flags and counts; one more additional RR for the
  * OPT) and the question as received; returns where the sections go. */
-static uint8_t *write_head(const uint8_t *pkt, const struct prepared_query *q, unsigned flags, unsigned answers,
-			   unsigned authority, unsigned additional, uint8_t *out)
+static uint8_t *write_head(const uint8_t *pkt, const struct prepared_query *q, unsigned flags,
+			   unsigned answers, unsigned authority, unsigned additional, uint8_t *out)
 {
 	out[0] = pkt[0];
 	out[1] = pkt[1];
@@ -897,12 +899,14 @@ static size_t write_reply(const struct conf *c, const uint8_t *pkt, const struct
  * subnet option echoed with the scope of the map entry that decided. 0, with nothing written or
  * counted, when it does not fit (the general path truncates). */
 static size_t dynamic_reply(const struct snapshot *snap, const uint8_t *pkt, const struct prepared_query *q,
-			    const struct prepared_record *rec, const struct sockaddr_storage *peer, uint8_t *out,
-			    size_t out_cap, enum query_transport transport, struct query_stats *stats)
+			    const struct prepared_record *rec, const struct sockaddr_storage *peer,
+			    uint8_t *out, size_t out_cap, enum query_transport transport,
+			    struct query_stats *stats)
 {
 	const struct conf *c = snap->conf;
 	const uint8_t *index = rec->bytes + rec->name_len;
-	uint32_t record = (uint32_t)index[0] << 24 | (uint32_t)index[1] << 16 | (uint32_t)index[2] << 8 | index[3];
+	uint32_t record =
+	    (uint32_t)index[0] << 24 | (uint32_t)index[1] << 16 | (uint32_t)index[2] << 8 | index[3];
 	if (!snap->dyn || record >= snap->dyn->record_count)
 		return 0;
 	size_t ecs = ecs_echo_len(c, q);

@@ -522,7 +522,8 @@ START_TEST(test_merging)
 	expect(&f, "10.200.0.1", "x", 8, GEO_MATCH_NET, "10.128.0.0/9");
 	expect(&f, "11.0.0.1", "dflt", 8, GEO_MATCH_DEFAULT, "");
 	ck_assert_uint_eq(geo_map_entries(f.m), 96 + 8 + 1 + 15);
-	expect(&f, "::10.200.0.1", "x", 96 + 8, GEO_MATCH_NET, "10.128.0.0/9 via IPv4-compatible 10.200.0.1/32");
+	expect(&f, "::10.200.0.1", "x", 96 + 8, GEO_MATCH_NET,
+	       "10.128.0.0/9 via IPv4-compatible 10.200.0.1/32");
 	expect(&f, "::11.0.0.0/104", "dflt", 96 + 8, GEO_MATCH_DEFAULT, "via IPv4-compatible 11.0.0.0/8");
 	expect(&f, "::1", "dflt", 96 + 5, GEO_MATCH_DEFAULT, "via IPv4-compatible 0.0.0.1/32");
 	done(&f);
