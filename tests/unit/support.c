@@ -1,6 +1,7 @@
 /* support.c -- the unit tests' shared temporary folder and suite runner (support.h). */
 #include "support.h"
 
+#include <arpa/inet.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,4 +84,18 @@ int unit_run_in_tmpdir(Suite *s, const char *name)
 	srunner_free(sr);
 	nftw(unit_tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return failed ? 1 : 0;
+}
+
+struct sockaddr_storage unit_address(const char *text)
+{
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, text, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+	} else {
+		ck_assert_msg(inet_pton(AF_INET6, text, &in6->sin6_addr) == 1, "%s is not an address", text);
+		in6->sin6_family = AF_INET6;
+	}
+	return ss;
 }

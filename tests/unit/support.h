@@ -4,6 +4,7 @@
 #define MERIDIAN_TESTS_UNIT_SUPPORT_H
 
 #include <check.h>
+#include <sys/socket.h>
 
 /* The folder unit_run_in_tmpdir made; empty outside it. */
 extern char unit_tmpdir[64];
@@ -19,6 +20,9 @@ struct conf;
 /* Writes config as unit_tmpdir/name and loads it with conf_load; the test fails, showing the
  * diagnostics, when it does not load. */
 struct conf *unit_load_conf(const char *name, const char *config);
+
+/* A socket address for an IPv4 or IPv6 address in text (port 0); the test fails on anything else. */
+struct sockaddr_storage unit_address(const char *text);
 
 struct snapshot;
 /* A snapshot of the query fixture (tests/unit/data/query: example.com and its child zone

@@ -9,20 +9,6 @@
 #include "meridian/loader.h"
 #include "support.h"
 
-static struct sockaddr_storage address(const char *text)
-{
-	struct sockaddr_storage ss = {0};
-	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, text, &in->sin_addr) == 1) {
-		in->sin_family = AF_INET;
-	} else {
-		ck_assert_int_eq(inet_pton(AF_INET6, text, &in6->sin6_addr), 1);
-		in6->sin6_family = AF_INET6;
-	}
-	return ss;
-}
-
 /* n's address as text (IPv6 notation, so IPv4 shows as ::ffff:a.b.c.d). */
 static const char *text_of(const struct client_net *n)
 {
@@ -34,7 +20,7 @@ static const char *text_of(const struct client_net *n)
 START_TEST(network_from_a_client_subnet)
 {
 	struct client_net n;
-	struct sockaddr_storage peer = address("192.0.2.1");
+	struct sockaddr_storage peer = unit_address("192.0.2.1");
 	static const uint8_t v4[] = {198, 51, 100};
 	ck_assert(client_net_of(&n, 1, 24, v4, &peer));
 	ck_assert_str_eq(text_of(&n), "::ffff:198.51.100.0");
@@ -58,7 +44,7 @@ END_TEST
 START_TEST(network_from_the_source_address)
 {
 	struct client_net n;
-	struct sockaddr_storage peer = address("192.0.2.1");
+	struct sockaddr_storage peer = unit_address("192.0.2.1");
 	/* no option, or one with source prefix 0: the source address decides, whole */
 	ck_assert(client_net_of(&n, 0, 0, NULL, &peer));
 	ck_assert_str_eq(text_of(&n), "::ffff:192.0.2.1");
@@ -66,7 +52,7 @@ START_TEST(network_from_the_source_address)
 	ck_assert(n.v4);
 	ck_assert(client_net_of(&n, 1, 0, NULL, &peer));
 	ck_assert_str_eq(text_of(&n), "::ffff:192.0.2.1");
-	peer = address("2001:db8::7");
+	peer = unit_address("2001:db8::7");
 	ck_assert(client_net_of(&n, 2, 0, NULL, &peer));
 	ck_assert_str_eq(text_of(&n), "2001:db8::7");
 	ck_assert_uint_eq(n.prefix, 128);
@@ -81,7 +67,7 @@ END_TEST
 START_TEST(hash_cuts_the_network)
 {
 	struct client_net a, b;
-	struct sockaddr_storage pa = address("198.51.100.1"), pb = address("198.51.100.254");
+	struct sockaddr_storage pa = unit_address("198.51.100.1"), pb = unit_address("198.51.100.254");
 	ck_assert(client_net_of(&a, 0, 0, NULL, &pa));
 	ck_assert(client_net_of(&b, 0, 0, NULL, &pb));
 	/* IPv4: cut to /24, and the scope says so */
@@ -89,7 +75,7 @@ START_TEST(hash_cuts_the_network)
 	uint32_t h = client_hash(&a, &scope);
 	ck_assert_uint_eq(scope, 24);
 	ck_assert_uint_eq(client_hash(&b, &scope), h);
-	pb = address("198.51.101.1");
+	pb = unit_address("198.51.101.1");
 	ck_assert(client_net_of(&b, 0, 0, NULL, &pb));
 	ck_assert_uint_ne(client_hash(&b, &scope), h);
 	/* a longer scope already set is kept */
@@ -97,14 +83,14 @@ START_TEST(hash_cuts_the_network)
 	client_hash(&a, &scope);
 	ck_assert_uint_eq(scope, 28);
 	/* IPv6: cut to /56 */
-	pa = address("2001:db8:0:ff::1");
-	pb = address("2001:db8:0:1::1");
+	pa = unit_address("2001:db8:0:ff::1");
+	pb = unit_address("2001:db8:0:1::1");
 	ck_assert(client_net_of(&a, 0, 0, NULL, &pa));
 	ck_assert(client_net_of(&b, 0, 0, NULL, &pb));
 	scope = 0;
 	ck_assert_uint_eq(client_hash(&a, &scope), client_hash(&b, &scope));
 	ck_assert_uint_eq(scope, 56);
-	pb = address("2001:db8:0:100::1");
+	pb = unit_address("2001:db8:0:100::1");
 	ck_assert(client_net_of(&b, 0, 0, NULL, &pb));
 	ck_assert_uint_ne(client_hash(&a, &scope), client_hash(&b, &scope));
 	/* an IPv6 client holding an IPv4-mapped address: cut at the IPv4 /24, scope in IPv6 bits */
@@ -156,12 +142,12 @@ START_TEST(region_and_scope)
 	ck_assert(client_net_of(&n, 1, 24, net24, NULL));
 	ck_assert_uint_eq(client_region(s, &n, &scope), asia);
 	ck_assert_uint_eq(scope, 25);
-	struct sockaddr_storage peer = address("198.51.100.130");
+	struct sockaddr_storage peer = unit_address("198.51.100.130");
 	ck_assert(client_net_of(&n, 0, 0, NULL, &peer));
 	ck_assert_uint_eq(client_region(s, &n, &scope), office);
 	ck_assert_uint_eq(scope, 26);
 	/* IPv6: the scope counts IPv6 bits */
-	peer = address("2001:db8:a::1");
+	peer = unit_address("2001:db8:a::1");
 	ck_assert(client_net_of(&n, 0, 0, NULL, &peer));
 	ck_assert_uint_eq(client_region(s, &n, &scope), asia);
 	ck_assert_uint_eq(scope, 48);

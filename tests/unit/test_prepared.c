@@ -534,26 +534,11 @@ static struct snapshot *geo_deployment(void)
 	return s;
 }
 
-/* A source address (IPv4 or IPv6 text). */
-static struct sockaddr_storage address(const char *text)
-{
-	struct sockaddr_storage ss = {0};
-	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, text, &in->sin_addr) == 1) {
-		in->sin_family = AF_INET;
-	} else {
-		ck_assert_int_eq(inet_pton(AF_INET6, text, &in6->sin6_addr), 1);
-		in6->sin6_family = AF_INET6;
-	}
-	return ss;
-}
-
 /* Appends a client subnet option for net (text address, prefix) to the query in pkt (len octets,
  * with an OPT record last and no option yet); returns the new length. */
 static size_t with_subnet(uint8_t *pkt, size_t len, const char *text, unsigned prefix)
 {
-	struct sockaddr_storage ss = address(text);
+	struct sockaddr_storage ss = unit_address(text);
 	bool v4 = ss.ss_family == AF_INET;
 	const uint8_t *addr = v4 ? (const uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr
 				 : (const uint8_t *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
@@ -610,7 +595,7 @@ static size_t ask_everywhere(struct snapshot *s, const char *name, uint16_t type
 			for (size_t c = 0; c < COUNTS; c++) {
 				struct sockaddr_storage from;
 				if (src < SOURCES)
-					from = address(sources[src]);
+					from = unit_address(sources[src]);
 				asker = src < SOURCES ? &from : NULL;
 				queries_before = counts[c];
 				size_t name_len;
