@@ -95,8 +95,9 @@ void geo_map_free(struct geo_map *m);
 /* Query path (no allocation, no locks): the region of the client network addr/prefix (prefix in the
  * 128-bit space: 128 for a plain IPv6 source address, 96 + n for an IPv4 /n). *scope receives the
  * prefix length, in the 128-bit space, of the map entry that decided (may be longer than the
- * given prefix when the client network spans entries of different regions; for a 6to4 or Teredo
- * client, the alias prefix + the scope of its IPv4 address, at least the alias entry's). */
+ * given prefix when the client network spans entries of different regions; for a 6to4, Teredo or
+ * IPv4-compatible (::a.b.c.d) client, the alias prefix + the scope of its IPv4 address, at least
+ * the alias entry's). */
 unsigned geo_map_lookup(const struct geo_map *m, const uint8_t addr[16], unsigned prefix, unsigned *scope);
 
 /* The region's location; false when neither the config nor the database gives one. */

@@ -18,10 +18,10 @@
  * A poptrie or DIR-24-8 table would save one line more but costs 16M slots for IPv4 alone or a
  * far more intricate build; the sorted tiling also keeps the scope trivially correct.
  *
- * Aliases of the IPv4 data (6to4 2002::/16, Teredo 2001::/32: build.c) are entries whose region
- * value is above every real region. A lookup landing on one reads the IPv4 address out of the
- * client's bits and looks that up under ::ffff:0:0/96: one compare on the value the common path
- * reads anyway, and a second index walk for those clients only. */
+ * Aliases of the IPv4 data (6to4 2002::/16, Teredo 2001::/32, IPv4-compatible ::/96: build.c) are
+ * entries whose region value is above every real region. A lookup landing on one reads the IPv4
+ * address out of the client's bits and looks that up under ::ffff:0:0/96: one compare on the value
+ * the common path reads anyway, and a second index walk for those clients only. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
