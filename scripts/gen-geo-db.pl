@@ -52,6 +52,9 @@
 #   tree, aliases on, record size 24
 #   192.0.2.0/24 FR EU   10.0.0.0/15 KR AS (overlaps city's 10.1.0.0/16)   10.7.0.0/16 IN AS
 #   198.18.0.0/15 CA NA   2001:db8:4::/48 AU OC
+#   10.9.0.0/16 traits only (is_anycast: places the network nowhere; overlaps city's TO)
+#   2001:db8:9::/48 IN AS with 2001:db8:9::2/127 JP AS and 2001:db8:9::1/128 KR AS inside it
+#   (host-sized networks nested in a larger one, as in MaxMind's own test data)
 #
 # tests/unit/data/geo/dbip-city-lite.mmdb  DB-IP City Lite shape: subdivisions carry names, no
 #   iso_code; IPv6 tree without aliases, IPv4 under ::/96, plus one IPv4-mapped network stored
@@ -98,6 +101,8 @@ my %types = (
 	accuracy_radius      => 'uint16',
 	time_zone            => 'utf8_string',
 	en                   => 'utf8_string',
+	traits               => 'map',
+	is_anycast           => 'boolean',
 );
 
 my %continent_name = (
@@ -252,6 +257,10 @@ sub unit_dbs {
 		['10.7.0.0/16',     record('IN', undef, undef, undef, country_only => 1)],
 		['198.18.0.0/15',   record('CA', undef, undef, undef, country_only => 1)],
 		['2001:db8:4::/48', record('AU', undef, undef, undef, country_only => 1)],
+		['10.9.0.0/16',     { traits => { is_anycast => 1 } }],
+		['2001:db8:9::/48', record('IN', undef, undef, undef, country_only => 1)],
+		['2001:db8:9::2/127', record('JP', undef, undef, undef, country_only => 1)],
+		['2001:db8:9::1/128', record('KR', undef, undef, undef, country_only => 1)],
 	]);
 	write_tree(tree(type => 'DBIP-City-Lite', record_size => 24, alias => 0), "$dir/dbip-city-lite.mmdb", [
 		['192.0.2.0/24',           dbip_record('DE', 'Berlin', 'Berlin', @BER)],

@@ -4,7 +4,8 @@
  * 1. Each database is walked depth-first from the root of its search tree, in lockstep with the
  *    trie, so a network costs one trie step per tree node, not one descent from the root. A data
  *    record fills the trie only where no earlier database has data: the first database that has
- *    data for an address decides it. The IPv4 subtree (::/96 of an IPv6 database, or the whole
+ *    data for an address decides it (a record that places its network nowhere, traits only, is no
+ *    data: geo_record_places). The IPv4 subtree (::/96 of an IPv6 database, or the whole
  *    tree of an IPv4 one) is grafted at ::ffff:0:0/96. Any other record pointing back at that
  *    subtree (6to4 2002::/16, Teredo 2001::/32) makes its network an alias: it fills the trie like
  *    a data record (first database decides) whose region is the alias's own (GEO_ALIAS_FIRST + k),
@@ -187,13 +188,17 @@ static uint32_t intern(struct build *b, MMDB_entry_s *entry)
 			      "cannot match its networks, which fall back to country and continent rules");
 		b->warned_no_subdivision_codes = true;
 	}
+	*k = entry->offset + 1;
+	b->offsets.used++;
+	if (!geo_record_places(&r)) {
+		b->offsets.val[k - b->offsets.key] = GEO_NONE;
+		return GEO_NONE;
+	}
 	struct geo_class c;
 	geo_rules_classify(b->rules, &r, &c);
 	b->recs = grow(b->recs, &b->rec_cap, b->rec_count + 1, sizeof(*b->recs));
 	b->recs[b->rec_count] = (struct rec){c.region, r.has_location, r.lat, r.lon};
-	*k = entry->offset + 1;
 	b->offsets.val[k - b->offsets.key] = (uint32_t)b->rec_count;
-	b->offsets.used++;
 	return (uint32_t)b->rec_count++;
 }
 

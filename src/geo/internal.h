@@ -54,6 +54,14 @@ struct geo_record {
 	double lat, lon;
 };
 
+/* Whether a record places its network anywhere: a continent, country, subdivision or location.
+ * One that does not (MaxMind's anycast networks carry only traits) is no data: the next database,
+ * or the default region, decides its addresses. */
+static inline bool geo_record_places(const struct geo_record *r)
+{
+	return r->continent[0] || r->country[0] || r->sub_count || r->sub_without_code || r->has_location;
+}
+
 /* How a record is classified: region, rule kind and the matching value ("US-CA", "US", "NA"). */
 struct geo_class {
 	uint32_t region;

@@ -326,7 +326,10 @@ static void explain_source(const struct geo_map *m, const uint8_t a[16], unsigne
 		}
 		if (found != 1)
 			continue;
-		if (geo_db_read_record(&e, &rec) == MMDB_SUCCESS) {
+		bool read = geo_db_read_record(&e, &rec) == MMDB_SUCCESS;
+		if (read && !geo_record_places(&rec))
+			continue; /* no data: the next database decides, as in the build */
+		if (read) {
 			struct geo_class c;
 			geo_rules_classify(&m->rules, &rec, &c);
 			*kind = c.kind;

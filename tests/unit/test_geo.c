@@ -564,6 +564,9 @@ START_TEST(test_several_databases)
 	expect(&f, "10.1.0.1", "korea", 15, GEO_MATCH_COUNTRY, "KR");
 	expect(&f, "192.0.2.1", "france", 24, GEO_MATCH_COUNTRY, "FR");
 	expect(&f, "10.3.0.1", "us_west", 16, GEO_MATCH_SUBDIVISION, "US-OR"); /* not in country.mmdb */
+	/* country.mmdb's 10.9.0.0/16 carries traits only: it places the network nowhere, so it is no
+	 * data, and city.mmdb's TO decides (merged with NZ: /15) */
+	expect(&f, "10.9.0.1", "asia", 15, GEO_MATCH_CONTINENT, "OC");
 	done(&f);
 }
 END_TEST
@@ -572,13 +575,27 @@ END_TEST
 
 START_TEST(test_country_schema)
 {
-	const struct rdef defs[] = {
-	    STD[0], STD[1], STD[2], STD[3], {"france", {0}, {"FR"}, {0}, {0}, false, 0, 0}};
+	const struct rdef defs[] = {STD[0],
+				    STD[1],
+				    STD[2],
+				    STD[3],
+				    {"france", {0}, {"FR"}, {0}, {0}, false, 0, 0},
+				    {"korea", {0}, {"KR"}, {0}, {0}, false, 0, 0}};
 	static const char *const dbs[] = {DATA "country.mmdb", NULL};
 	struct fixture f;
-	build_ok(&f, defs, 5, "americas", dbs);
+	build_ok(&f, defs, 6, "americas", dbs);
 	expect(&f, "192.0.2.1", "france", 24, GEO_MATCH_COUNTRY, "FR");
-	expect(&f, "10.1.2.3", "asia", 15, GEO_MATCH_CONTINENT, "AS");
+	expect(&f, "10.1.2.3", "korea", 15, GEO_MATCH_COUNTRY, "KR");
+	/* a traits-only record, alone: the default region, like no data */
+	expect(&f, "10.9.0.1", "americas", 13, GEO_MATCH_DEFAULT, "");
+	/* host-sized networks nested in a /48 (IN): KR at ::1/128, JP at ::2/127; IN and JP are both
+	 * asia, KR is korea, so each piece keeps its own prefix and no scope spans ::1 */
+	expect(&f, "2001:db8:9::1", "korea", 128, GEO_MATCH_COUNTRY, "KR");
+	expect(&f, "2001:db8:9::", "asia", 128, GEO_MATCH_CONTINENT, "AS");
+	expect(&f, "2001:db8:9::3", "asia", 127, GEO_MATCH_CONTINENT, "AS");
+	expect(&f, "2001:db8:9::4", "asia", 126, GEO_MATCH_CONTINENT, "AS");
+	expect(&f, "2001:db8:9::/127", "asia", 128, GEO_MATCH_CONTINENT, "AS");
+	expect(&f, "2001:db8:9:8000::/49", "asia", 49, GEO_MATCH_CONTINENT, "AS");
 	/* A Country database has no coordinates. */
 	double lat, lon;
 	ck_assert(!geo_map_region_location(f.m, region_index(&f, "france"), &lat, &lon));
