@@ -27,8 +27,9 @@ static const char *match_name(enum geo_match_kind k)
 }
 
 /* Which path answers a plain query for name/type (no EDNS, so no client subnet): the prepared
- * answers or the general path. Said only where the snapshot has prepared answers (the daemon's). */
-static void print_path(const struct snapshot *s, const char *name, ldns_rr_type type, FILE *out)
+ * answers or the general path; dynamic: name/type is a dynamic record. Said only where the snapshot
+ * has prepared answers (the daemon's). */
+static void print_path(const struct snapshot *s, const char *name, ldns_rr_type type, bool dynamic, FILE *out)
 {
 	if (!s->prepared)
 		return;
@@ -45,7 +46,10 @@ static void print_path(const struct snapshot *s, const char *name, ldns_rr_type 
 	if (ok)
 		fprintf(out, "path:    %s\n",
 			prepared_answer(s, wire, len, NULL, resp, sizeof(resp), QUERY_UDP, &stats)
-			    ? "a plain query (no client subnet) is answered from the prepared answers"
+			    ? (dynamic
+				   ? "a plain query is answered from the prepared answers (this record's "
+				     "values for the client's region, picked per query)"
+				   : "a plain query (no client subnet) is answered from the prepared answers")
 			    : "the general path answers (not a prepared answer)");
 	free(wire);
 }
@@ -285,7 +289,7 @@ bool explain_print(const struct snapshot *s, const char *name, const char *type,
 	} else
 		fprintf(out, "record:  static zone data (no dynamic %s record at this name)\n", type);
 	print_response(resp, rlen, out);
-	print_path(s, name, qtype, out);
+	print_path(s, name, qtype, rec != NULL, out);
 	int scope = response_scope(resp, rlen);
 	if (scope >= 0)
 		fprintf(out, "scope:   /%d%s\n", scope,

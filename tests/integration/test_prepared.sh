@@ -84,8 +84,11 @@ check "explain: www A is a prepared answer" grep -qE "^path: +a plain query .* p
 	<<<"$(ctl explain www.example.com A 192.0.2.1)"
 check "explain: an NXDOMAIN is one too" grep -qE "^path: +a plain query .* prepared answers" \
 	<<<"$(ctl explain nothere.example.com A 192.0.2.1)"
-check "explain: a dynamic record is one too (picked per query)" grep -qE "^path: +a plain query .* prepared answers" \
+check "explain: a dynamic record is one too, picked per query" \
+	grep -qE "^path: +a plain query .* prepared answers \(this record's values .* picked per query\)" \
 	<<<"$(ctl explain fo.example.com A 192.0.2.1)"
+check "explain: a static answer does not say so" grep -qvE "picked per query" \
+	<<<"$(ctl explain www.example.com A 192.0.2.1 | grep '^path:')"
 check "explain: ANY takes the general path" grep -qE "^path: +the general path" \
 	<<<"$(ctl explain www.example.com ANY 192.0.2.1)"
 with_table=$(replies)
