@@ -1,0 +1,397 @@
+/* prepared_reply.c -- answering from prepared answers (see prepared.h): a parser that reads only
+ * what a plain query holds, a table lookup, and the reply copied or (for a dynamic record) written
+ * for the client. Query path: no allocation, no locks. */
+#include "meridian/prepared.h"
+
+#include <string.h>
+
+#include "meridian/client.h"
+#include "prepared_internal.h"
+
+#define OPT_SIZE     11 /* root owner, type, class, TTL, rdlength: an OPT without options */
+#define EDNS_VERSION 6	/* offset in the OPT record of the EDNS version octet */
+
+/* Zone z's negative answer (prepared.c, prepare_negatives), or NULL. */
+static const struct prepared_negative *negative_of(const struct prepared *p, const struct zone *z)
+{
+	if (!p->negative_slots)
+		return NULL;
+	for (uint32_t i = zone_slot_hash(z) & p->negative_mask;; i = (i + 1) & p->negative_mask) {
+		uint32_t at = p->negative_slots[i];
+		if (!at)
+			return NULL;
+		if (p->negatives[at - 1].zone == z)
+			return &p->negatives[at - 1];
+	}
+}
+
+/* A plain query's OPT record at pkt[pos] (len - pos octets left): version 0, options well framed,
+ * no NSID, at most one client subnet option and that one well formed. Sets q->payload, q->do_bit
+ * and, for a client subnet, q->ecs_at and q->ecs_len (the whole option, header included). */
+static bool plain_opt(const uint8_t *pkt, size_t len, size_t pos, struct prepared_query *q)
+{
+	if (len - pos < OPT_SIZE || pkt[pos] != 0 || get16(pkt + pos + 1) != WIRE_TYPE_OPT ||
+	    pkt[pos + EDNS_VERSION] != 0)
+		return false;
+	q->payload = get16(pkt + pos + 3);
+	q->do_bit = (pkt[pos + 7] & 0x80u) != 0;
+	size_t rdlen = get16(pkt + pos + 9);
+	pos += OPT_SIZE;
+	if (len - pos < rdlen)
+		return false;
+	for (size_t end = pos + rdlen; pos < end;) {
+		if (end - pos < 4)
+			return false;
+		unsigned code = get16(pkt + pos), olen = get16(pkt + pos + 2);
+		if (code == WIRE_EDNS_NSID || end - pos - 4 < olen)
+			return false;
+		if (code == WIRE_EDNS_ECS) {
+			if (q->ecs_len || !wire_ecs_well_formed(pkt + pos + 4, olen))
+				return false;
+			q->ecs_at = (uint16_t)pos;
+			q->ecs_len = (uint16_t)(4 + olen);
+		}
+		pos += 4u + olen;
+	}
+	return true;
+}
+
+/* Reads a plain query (see prepared.h); false for anything else. */
+static bool read_plain(const uint8_t *pkt, size_t len, struct prepared_query *q)
+{
+	/* Header: a query (QR clear, opcode QUERY), one question, at most one additional RR. */
+	if (len < WIRE_HEADER_SIZE + 1 + QUESTION_TAIL || (pkt[2] & 0xF8u) || get16(pkt + 4) != 1 ||
+	    get16(pkt + 6) || get16(pkt + 8) || get16(pkt + 10) > 1)
+		return false;
+	/* The question name: uncompressed labels (a pointer or an extended label type is over 63). */
+	size_t pos = WIRE_HEADER_SIZE;
+	for (unsigned label; (label = pkt[pos]) != 0; pos += label + 1u)
+		if (label > 63 || pos + label - WIRE_HEADER_SIZE + 2 > WIRE_NAME_MAX ||
+		    len - pos < label + 2u)
+			return false;
+	q->name_len = pos + 1 - WIRE_HEADER_SIZE;
+	pos++;
+	if (len - pos < QUESTION_TAIL || get16(pkt + pos + 2) != WIRE_CLASS_IN)
+		return false;
+	q->qtype = get16(pkt + pos);
+	pos += QUESTION_TAIL;
+	q->question_len = pos - WIRE_HEADER_SIZE;
+	q->payload = 0;
+	q->do_bit = false;
+	q->ecs_at = q->ecs_len = 0;
+	q->edns = get16(pkt + 10) == 1;
+	if (q->edns && !plain_opt(pkt, len, pos, q))
+		return false;
+	memcpy(q->name, pkt + WIRE_HEADER_SIZE, q->name_len);
+	memset(q->name + q->name_len, 0, 8);
+	return true;
+}
+
+/* What a reply holds besides the query's id, RD bit and question. */
+struct reply {
+	uint16_t flags; /* QR, AA, rcode */
+	const uint16_t *count;
+	const uint8_t *sections;
+	size_t sections_len;
+	/* where in sections the compression pointers to move by shift are: two octets each (network
+	 * order) */
+	const uint8_t *pointer_bytes;
+	unsigned pointer_count;
+	unsigned shift;
+};
+
+static void record_reply(const struct prepared_record *rec, struct reply *r)
+{
+	*r = (struct reply){.flags = rec->flags,
+			    .count = rec->count,
+			    .sections = rec->bytes + rec->name_len,
+			    .sections_len = rec->sections_len};
+}
+
+/* The referral for name, below the cut: the cut's own prepared referral (as asked for A; a referral
+ * is the same for every type but DS) with its pointers moved by the extra length. The general path
+ * would compress more of it against the question only if a name in it (an NS target below the cut,
+ * its glue) lay below the question's label above the cut; such a target has glue, so that label
+ * would be a node of the zone: then the general path answers. */
+static bool referral_reply(const struct prepared *p, const struct zone *z, const struct wire_name *name,
+			   const struct zone_node *cut, struct reply *r)
+{
+	if (name->label_count <= cut->label_count)
+		return false;
+	size_t below = name->labels[name->label_count - cut->label_count - 1];
+	if (zone_node_find(z, name->data + below, name->len - below))
+		return false;
+	uint32_t h;
+	const struct prepared_slot *slot = node_slot(p, cut, WIRE_TYPE_A, &h);
+	if (!slot->offset)
+		return false;
+	const struct prepared_record *rec = record_at(p, slot->offset);
+	if (rec->pointer_count == NO_POINTERS)
+		return false;
+	record_reply(rec, r);
+	r->pointer_bytes = rec->bytes + rec->name_len + rec->sections_len;
+	r->pointer_count = rec->pointer_count;
+	r->shift = (unsigned)(name->len - cut->name_len);
+	return true;
+}
+
+/* The reply to q from its zone, for a name the table does not hold: the prepared answer of the
+ * wildcard that synthesizes it when that answer is the same for any name (any_owner); the prepared
+ * referral of the cut above it, pointers moved by the extra length, when the general path would
+ * compress it the same (see below); or the zone's negative answer for NXDOMAIN and NODATA when the
+ * general path would write the SOA as prepared. False for anything else. */
+static bool zone_reply(const struct prepared *p, const struct prepared_query *q, struct reply *r)
+{
+	/* DS may be answered by the parent zone; meta types get their own treatment. */
+	if (q->qtype == WIRE_TYPE_DS || q->qtype == WIRE_TYPE_OPT || (q->qtype >= 128 && q->qtype <= 255))
+		return false;
+	/* q's name is read and lowercased: only its labels need indexing. */
+	struct wire_name name;
+	memcpy(name.data, q->name, q->name_len);
+	name.len = (uint8_t)q->name_len;
+	name.label_count = 0;
+	for (size_t at = 0;; at += name.data[at] + 1u) {
+		if (name.label_count == WIRE_LABELS_MAX)
+			return false;
+		name.labels[name.label_count++] = (uint8_t)at;
+		if (name.data[at] == 0)
+			break;
+	}
+	const struct zone *z = zone_set_find(p->zones, &name);
+	if (!z)
+		return false;
+	struct zone_result found;
+	zone_lookup_hashed(z, &name, wire_name_hash(name.data, name.len), q->qtype, &found);
+
+	if (found.kind == ZONE_FOUND && found.wildcard && found.rrset) {
+		uint32_t h;
+		const struct prepared_slot *slot = node_slot(p, found.node, q->qtype, &h);
+		if (!slot->offset || record_at(p, slot->offset)->shape != SHAPE_ANY_OWNER)
+			return false;
+		record_reply(record_at(p, slot->offset), r);
+		return true;
+	}
+
+	if (found.kind == ZONE_DELEGATION)
+		return referral_reply(p, z, &name, found.node, r);
+
+	const struct prepared_negative *neg = negative_of(p, z);
+	if (!neg || (found.kind != ZONE_NXDOMAIN && found.kind != ZONE_NODATA))
+		return false;
+	/* The general path compresses the SOA's names against the question: a longer suffix than the
+	 * apex in common with one of them gives other bytes (see prepare_negative). */
+	if (name.label_count > z->apex.label_count) {
+		const uint8_t *label = name.data + name.labels[name.label_count - z->apex.label_count - 1];
+		for (unsigned i = 0; i < 2; i++)
+			if (neg->guard[i][0] && memcmp(neg->guard[i], label, label[0] + 1u) == 0)
+				return false;
+	}
+	r->flags = (uint16_t)(neg->flags | (found.kind == ZONE_NXDOMAIN ? WIRE_RCODE_NXDOMAIN : 0));
+	r->count = neg->count;
+	r->sections = neg->sections;
+	r->sections_len = neg->sections_len;
+	r->pointer_bytes = neg->pointer_at;
+	r->pointer_count = neg->pointers;
+	r->shift = (unsigned)(name.len - z->apex.len);
+	return true;
+}
+
+/* The size limit of query_answer: 65535 over TCP; over UDP the requester's payload capped by ours
+ * and raised to 512, or 512 without EDNS; never more than out_cap. */
+static size_t reply_limit(const struct conf *c, const struct prepared_query *q,
+			  enum query_transport transport, size_t out_cap)
+{
+	size_t limit = WIRE_MSG_MAX;
+	if (transport == QUERY_UDP) {
+		limit = q->edns && q->payload < c->udp_payload ? q->payload
+			: q->edns			       ? c->udp_payload
+							       : WIRE_UDP_MIN;
+		if (limit < WIRE_UDP_MIN)
+			limit = WIRE_UDP_MIN;
+	}
+	return limit > out_cap ? out_cap : limit;
+}
+
+/* The client subnet option a reply echoes: the query's, unless the config ignores the option. */
+static size_t ecs_echo_len(const struct conf *c, const struct prepared_query *q)
+{
+	return q->edns && c->ecs ? q->ecs_len : 0;
+}
+
+/* Writes the header (the query's id and RD bit, flags and counts; one more additional RR for the
+ * OPT) and the question as received; returns where the sections go. */
+static uint8_t *write_head(const uint8_t *pkt, const struct prepared_query *q, unsigned flags,
+			   unsigned answers, unsigned authority, unsigned additional, uint8_t *out)
+{
+	out[0] = pkt[0];
+	out[1] = pkt[1];
+	put16(out + 2, flags | (get16(pkt + 2) & WIRE_FLAG_RD));
+	put16(out + 4, 1);
+	put16(out + 6, answers);
+	put16(out + 8, authority);
+	put16(out + 10, additional + (q->edns ? 1u : 0u));
+	memcpy(out + WIRE_HEADER_SIZE, pkt + WIRE_HEADER_SIZE, q->question_len);
+	return out + WIRE_HEADER_SIZE + q->question_len;
+}
+
+/* Writes the OPT record at `at` when the query has EDNS: our payload, the DO bit echoed, and the
+ * query's client subnet option (ecs octets of it: 0 for none) echoed with scope. */
+static void write_opt(const struct conf *c, const uint8_t *pkt, const struct prepared_query *q, size_t ecs,
+		      unsigned scope, uint8_t *at)
+{
+	if (!q->edns)
+		return;
+	at[0] = 0;
+	put16(at + 1, WIRE_TYPE_OPT);
+	put16(at + 3, c->udp_payload);
+	at[5] = 0;
+	at[6] = 0;
+	at[7] = q->do_bit ? 0x80u : 0u;
+	at[8] = 0;
+	put16(at + 9, (unsigned)ecs);
+	if (ecs) {
+		memcpy(at + OPT_SIZE, pkt + q->ecs_at, ecs);
+		at[OPT_SIZE + 7] = (uint8_t)scope; /* code, length, family, source, then scope */
+	}
+}
+
+static void count_reply(const struct prepared_query *q, unsigned flags, struct query_stats *stats)
+{
+	stats->queries++;
+	if (q->edns)
+		stats->edns++;
+	unsigned rcode = flags & 0xFu;
+	if (rcode < sizeof(stats->rcode) / sizeof(stats->rcode[0]))
+		stats->rcode[rcode]++;
+}
+
+/* Writes the reply to the query in pkt (read into q) as query_answer would; 0 when it does not fit
+ * the size the query allows (the general path truncates). A table answer is the same for every
+ * client: a client subnet option is echoed with scope 0 (RFC 7871 7.2.1). */
+static size_t write_reply(const struct conf *c, const uint8_t *pkt, const struct prepared_query *q,
+			  const struct reply *r, uint8_t *out, size_t out_cap, enum query_transport transport,
+			  struct query_stats *stats)
+{
+	size_t ecs = ecs_echo_len(c, q);
+	size_t total = WIRE_HEADER_SIZE + q->question_len + r->sections_len + (q->edns ? OPT_SIZE + ecs : 0);
+	if (total > reply_limit(c, q, transport, out_cap))
+		return 0;
+	uint8_t *at = write_head(pkt, q, r->flags, r->count[0], r->count[1], r->count[2], out);
+	memcpy(at, r->sections, r->sections_len);
+	for (unsigned i = 0; i < r->pointer_count; i++) {
+		uint8_t *ptr = at + get16(r->pointer_bytes + 2 * i);
+		put16(ptr, get16(ptr) + r->shift);
+	}
+	write_opt(c, pkt, q, ecs, 0, at + r->sections_len);
+	count_reply(q, r->flags, stats);
+	return total;
+}
+
+#define RR_FIXED 12 /* an answer RR's owner (a pointer to the question), type, class, TTL, rdlength */
+
+/* The reply to a question a dynamic record answers (SHAPE_DYNAMIC), as the general path writes it:
+ * the client's network and region (client.h), the region's values picked with the seed the general
+ * path would use (its query count), each an RR owned by a pointer to the question, and the client
+ * subnet option echoed with the scope of the map entry that decided. 0, with nothing written or
+ * counted, when it does not fit (the general path truncates). */
+static size_t dynamic_reply(const struct snapshot *snap, const uint8_t *pkt, const struct prepared_query *q,
+			    const struct prepared_record *rec, const struct sockaddr_storage *peer,
+			    uint8_t *out, size_t out_cap, enum query_transport transport,
+			    struct query_stats *stats)
+{
+	const struct conf *c = snap->conf;
+	const uint8_t *index = rec->bytes + rec->name_len;
+	uint32_t record =
+	    (uint32_t)index[0] << 24 | (uint32_t)index[1] << 16 | (uint32_t)index[2] << 8 | index[3];
+	if (!snap->dyn || record >= snap->dyn->record_count)
+		return 0;
+	size_t ecs = ecs_echo_len(c, q);
+	const uint8_t *option = ecs ? pkt + q->ecs_at + 4 : NULL; /* family, source, scope, address */
+	struct client_net net;
+	bool known = client_net_of(&net, option ? get16(option) : 0, option ? option[2] : 0,
+				   option ? option + 4 : NULL, peer);
+	unsigned scope;
+	unsigned region = client_region(snap, snap->geo && known ? &net : NULL, &scope);
+	const struct dyn_answer *d = dyn_answer_get(snap->dyn, record, region);
+	if (d->type != q->qtype)
+		return 0;
+	uint8_t picked[DYN_VALUES_MAX];
+	uint32_t client = d->select == DYN_SELECT_HASH ? client_hash(known ? &net : NULL, &scope) : 0;
+	unsigned count = dyn_select(d, (uint32_t)(stats->queries + 1), client, picked);
+	size_t total = WIRE_HEADER_SIZE + q->question_len + (q->edns ? OPT_SIZE + ecs : 0);
+	for (unsigned i = 0; i < count; i++)
+		total += RR_FIXED + get16(d->rdata + d->offsets[picked[i]]);
+	if (total > reply_limit(c, q, transport, out_cap))
+		return 0;
+	uint8_t *at = write_head(pkt, q, rec->flags, count, 0, 0, out);
+	for (unsigned i = 0; i < count; i++) {
+		const uint8_t *v = d->rdata + d->offsets[picked[i]];
+		unsigned rdlen = get16(v);
+		put16(at, 0xC000u | WIRE_HEADER_SIZE);
+		put16(at + 2, d->type);
+		put16(at + 4, WIRE_CLASS_IN);
+		put16(at + 6, d->ttl >> 16);
+		put16(at + 8, d->ttl & 0xFFFFu);
+		put16(at + 10, rdlen);
+		memcpy(at + RR_FIXED, v + 2, rdlen);
+		at += RR_FIXED + rdlen;
+	}
+	/* scope 0 unless the option had a source prefix (the general path looked the client up by it) */
+	write_opt(c, pkt, q, ecs, option && option[2] > 0 ? scope : 0, at);
+	count_reply(q, rec->flags, stats);
+	return total;
+}
+
+void prepared_read(const uint8_t *pkt, size_t len, struct prepared_query *q)
+{
+	q->plain = read_plain(pkt, len, q);
+	if (q->plain)
+		q->hash = name_fold(q->name, q->name_len, q->qtype);
+}
+
+void prepared_prefetch_slot(const struct prepared *p, const struct prepared_query *q)
+{
+	if (q->plain)
+		__builtin_prefetch(&p->slots[q->hash & p->mask]);
+}
+
+void prepared_prefetch_answer(const struct prepared *p, const struct prepared_query *q)
+{
+	if (!q->plain)
+		return;
+	const struct prepared_slot *slot = &p->slots[q->hash & p->mask];
+	if (slot->offset && slot->hash == q->hash) {
+		const uint8_t *record = p->pool + slot->offset;
+		__builtin_prefetch(record);
+		__builtin_prefetch(record + 64); /* most records are shorter; many cross a line */
+	}
+}
+
+size_t prepared_answer_read(const struct snapshot *snap, const struct prepared_query *q, const uint8_t *pkt,
+			    const struct sockaddr_storage *peer, uint8_t *out, size_t out_cap,
+			    enum query_transport transport, struct query_stats *stats)
+{
+	const struct prepared *p = snap->prepared;
+	if (!p || !q->plain)
+		return 0;
+	const struct prepared_slot *slot = slot_for(p, q->name, q->name_len, q->qtype, q->hash);
+	struct reply r;
+	if (slot->offset) {
+		const struct prepared_record *rec = record_at(p, slot->offset);
+		if (rec->shape == SHAPE_DYNAMIC)
+			return dynamic_reply(snap, pkt, q, rec, peer, out, out_cap, transport, stats);
+		record_reply(rec, &r);
+	} else if (!zone_reply(p, q, &r)) {
+		return 0;
+	}
+	return write_reply(snap->conf, pkt, q, &r, out, out_cap, transport, stats);
+}
+
+size_t prepared_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len,
+		       const struct sockaddr_storage *peer, uint8_t *out, size_t out_cap,
+		       enum query_transport transport, struct query_stats *stats)
+{
+	struct prepared_query q;
+	prepared_read(pkt, len, &q);
+	return prepared_answer_read(snap, &q, pkt, peer, out, out_cap, transport, stats);
+}
