@@ -15,22 +15,25 @@
  * synthesizes gets the wildcard node's prepared answer when that answer is the same for any name
  * (answer RRs owned by a pointer to the question, no name compressed in their rdata).
  *
- * A question whose whole answer is the values of one dynamic A or AAAA RRset at the name (a dynamic
- * record asked for its own type, not through a CNAME or a wildcard) is kept as that record's index:
- * per query, the client's network and region are found as the general path finds them (client.h),
- * the region's values are picked from the snapshot's dyn_table with the seed the general path would
- * use, and each is written as an RR owned by a pointer to the question, the client subnet option
- * echoed with the scope of the map entry that decided. So the answers follow every publication of
- * new dynamic answers (health, policies) without the table being rebuilt.
+ * A question whose whole answer is the values of one dynamic RRset at the name (a dynamic A or AAAA
+ * asked for its own type, or a dynamic CNAME asked for CNAME, A or AAAA; not through a static CNAME
+ * or a wildcard) is kept as that record's index: per query, the client's network and region are
+ * found as the general path finds them (client.h), the region's values are picked from the
+ * snapshot's dyn_table with the seed the general path would use, and each is written as an RR owned
+ * by a pointer to the question (a CNAME target compressed against the question as the builder
+ * does), the client subnet option echoed with the scope of the map entry that decided. A CNAME
+ * asked for another type whose target lies in the zone is left to the general path, which follows
+ * the chain. So the answers follow every publication of new dynamic answers (health, policies)
+ * without the table being rebuilt.
  *
  * A query is answered here only when it is a plain one: QUERY opcode, one IN question and nothing
  * else, at most an OPT record of version 0 without NSID and with at most one client subnet option,
  * well formed (the general path answers a malformed one with FORMERR); and only when the answer
  * fits the size the query allows. A static table answer is the same for every client, so a client
  * subnet option is echoed with scope 0 (RFC 7871 7.2.1), or not at all when the config sets
- * ecs = false. Anything else (chains to dynamic data, dynamic CNAMEs, ANY, DS outside the table,
- * wildcard answers with names in their rdata, answers that need truncating) goes to the general
- * path, so both give the same bytes.
+ * ecs = false. Anything else (chains through static CNAMEs to dynamic data, ANY, DS outside the
+ * table, wildcard answers with names in their rdata, answers that need truncating) goes to the
+ * general path, so both give the same bytes.
  *
  * The table is immutable once built and belongs to the snapshot base (zones and config). Answering
  * never allocates, locks or writes anything but the caller's buffer and counters: it is on the query

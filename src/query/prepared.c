@@ -101,56 +101,63 @@ static void add_record(struct prepared *p, struct prepared_slot *slot, uint32_t 
 	p->count++;
 }
 
-/* Keeps (name, qtype) as answered by the values of dynamic record `record`: flags as the general
- * path sets them (out: its static run). */
+/* Keeps (name, qtype) as answered by the values of a dynamic record: flags as the general path
+ * sets them (out: its static run), and the sections' DYNAMIC_* fields. */
 static void add_dynamic(struct prepared *p, struct prepared_slot *slot, uint32_t hash, const uint8_t *name,
-			size_t name_len, uint16_t qtype, const uint8_t *out, uint32_t record)
+			size_t name_len, uint16_t qtype, const uint8_t *out, const struct dynamic_ref *ref)
 {
 	struct prepared_record r = {
 	    .qtype = qtype,
 	    .flags = get16(out + 2),
-	    .sections_len = 4,
+	    .sections_len = DYNAMIC_SIZE,
 	    .name_len = (uint8_t)name_len,
 	    .shape = SHAPE_DYNAMIC,
 	    .pointer_count = NO_POINTERS,
 	};
-	uint8_t index[4] = {(uint8_t)(record >> 24), (uint8_t)(record >> 16), (uint8_t)(record >> 8),
-			    (uint8_t)record};
+	uint8_t fields[DYNAMIC_SIZE] = {(uint8_t)(ref->record >> 24),
+					(uint8_t)(ref->record >> 16),
+					(uint8_t)(ref->record >> 8),
+					(uint8_t)ref->record,
+					ref->apex_len,
+					ref->chase};
 	p->pool_len = (p->pool_len + 1u) & ~(size_t)1u;
 	uint32_t offset = (uint32_t)p->pool_len;
 	pool_append(p, &r, offsetof(struct prepared_record, bytes));
 	pool_append(p, name, name_len);
-	pool_append(p, index, sizeof(index));
+	pool_append(p, fields, sizeof(fields));
 	slot->hash = hash;
 	slot->offset = offset;
 	p->count++;
 }
 
-/* The dynamic A or AAAA RRset that alone answers (node's name, qtype), or NULL. The general path's
- * static run (out, len octets; query qlen octets) stopped where it needed dynamic data and wrote
- * nothing: an authoritative NOERROR with empty sections. It answers qtype from the name's zone as
- * found by the general path, at this very node (not a wildcard's, not another zone's), so the
- * values are the whole answer. */
-static const struct zone_rrset *dynamic_answer(const struct snapshot *snap, const struct zone_node *node,
-					       uint16_t qtype, const uint8_t *out, size_t len, size_t qlen)
+/* Whether the dynamic RRset of node that (node's name, qtype) reads alone answers it: the general
+ * path's static run (out, len octets; query qlen octets) stopped where it needed dynamic data and
+ * wrote nothing (an authoritative NOERROR with empty sections), and the general path finds it
+ * from the name's zone at this very node (not a wildcard's, not another zone's): a dynamic A or
+ * AAAA asked for its own type, or a dynamic CNAME asked for CNAME (its values are the answer) or
+ * for A or AAAA (its values, then the chain when the target lies in the zone: *ref says so). */
+static bool dynamic_answer(const struct snapshot *snap, const struct zone_node *node, uint16_t qtype,
+			   const uint8_t *out, size_t len, size_t qlen, struct dynamic_ref *ref)
 {
-	if ((qtype != WIRE_TYPE_A && qtype != WIRE_TYPE_AAAA) || len != qlen ||
-	    (get16(out + 2) & (WIRE_FLAG_AA | WIRE_FLAG_TC | 0xFu)) != WIRE_FLAG_AA || get16(out + 6) ||
-	    get16(out + 8) || get16(out + 10))
-		return NULL;
-	const struct zone_rrset *rrset = zone_node_rrset(node, qtype);
+	if (len != qlen || (get16(out + 2) & (WIRE_FLAG_AA | WIRE_FLAG_TC | 0xFu)) != WIRE_FLAG_AA ||
+	    get16(out + 6) || get16(out + 8) || get16(out + 10))
+		return false;
+	bool address = qtype == WIRE_TYPE_A || qtype == WIRE_TYPE_AAAA;
+	const struct zone_rrset *rrset = address ? zone_node_rrset(node, qtype) : NULL;
+	if (!rrset && (address || qtype == WIRE_TYPE_CNAME))
+		rrset = zone_node_rrset(node, WIRE_TYPE_CNAME);
 	struct wire_name name;
 	if (!rrset || rrset->count != 0 || !snap->dyn || rrset->ttl >= snap->dyn->record_count ||
 	    !wire_name_from_wire(&name, node->name, node->name_len))
-		return NULL;
+		return false;
 	const struct zone *z = zone_set_find(snap->zones, &name);
 	struct zone_result found;
 	if (!z)
-		return NULL;
+		return false;
 	zone_lookup(z, &name, qtype, &found);
-	return found.kind == ZONE_FOUND && !found.wildcard && found.node == node && found.rrset == rrset
-		   ? rrset
-		   : NULL;
+	*ref = (struct dynamic_ref){rrset->ttl, (uint8_t)z->apex.len, found.kind == ZONE_CNAME};
+	return (found.kind == ZONE_FOUND || found.kind == ZONE_CNAME) && !found.wildcard &&
+	       found.node == node && found.rrset == rrset;
 }
 
 /* Prepares the answer to (node's name, qtype) unless the table has it (a name two zones hold: the
@@ -177,10 +184,9 @@ static void prepare_one(struct prepared *p, const struct snapshot *snap, const s
 		add_record(p, slot, h, node->name, node->name_len, qtype, out, len);
 		return;
 	}
-	const struct zone_rrset *dynamic =
-	    len >= qlen ? dynamic_answer(snap, node, qtype, out, len, qlen) : NULL;
-	if (dynamic)
-		add_dynamic(p, slot, h, node->name, node->name_len, qtype, out, dynamic->ttl);
+	struct dynamic_ref ref;
+	if (len >= qlen && dynamic_answer(snap, node, qtype, out, len, qlen, &ref))
+		add_dynamic(p, slot, h, node->name, node->name_len, qtype, out, &ref);
 }
 
 /* Every question about a node: A and AAAA (the questions most clients ask, whatever the node holds),

@@ -44,10 +44,23 @@ enum record_shape {
 	 * the same bytes for any question, so they also answer the names a wildcard node (this
 	 * record's name) synthesizes */
 	SHAPE_ANY_OWNER,
-	/* the answer is the values of one dynamic A or AAAA RRset at this name and nothing else: the
-	 * sections hold its dyn_table record index (4 octets), and the values are picked per query
-	 * for the client's region, as the general path picks them (see dynamic_reply) */
+	/* the answer is the values of one dynamic RRset at this name, picked per query for the
+	 * client's region as the general path picks them (prepared_reply.c, dynamic_reply): a dynamic
+	 * A or AAAA, or a dynamic CNAME whose target lies outside the zone (within it, the general
+	 * path chases the chain). The sections hold the DYNAMIC_* fields. */
 	SHAPE_DYNAMIC,
+};
+
+/* The sections of a SHAPE_DYNAMIC record. */
+#define DYNAMIC_RECORD	 0 /* the dyn_table record index, 4 octets */
+#define DYNAMIC_APEX_LEN 4 /* the length of the zone's apex name */
+#define DYNAMIC_CHASE	 5 /* 1: a CNAME asked for another type: a target in the zone is chased */
+#define DYNAMIC_SIZE	 6
+
+struct dynamic_ref {
+	uint32_t record;
+	uint8_t apex_len;
+	uint8_t chase;
 };
 
 /* The negative answer of one zone: its SOA in authority, as the general path writes it to a question

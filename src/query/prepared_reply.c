@@ -289,20 +289,98 @@ static size_t write_reply(const struct conf *c, const uint8_t *pkt, const struct
 
 #define RR_FIXED 12 /* an answer RR's owner (a pointer to the question), type, class, TTL, rdlength */
 
+/* The label offsets of the wire name at name (len octets, the root last); how many, or -1 when the
+ * octets are not exactly one such name. */
+static int label_offsets(const uint8_t *name, size_t len, uint8_t *offs)
+{
+	int n = 0;
+	size_t at = 0;
+	while (at < len && name[at] != 0) {
+		if (name[at] > 63 || n == WIRE_LABELS_MAX)
+			return -1;
+		offs[n++] = (uint8_t)at;
+		at += name[at] + 1u;
+	}
+	return at + 1 == len ? n : -1;
+}
+
+/* How the general path writes a CNAME target (len octets at t) right after the question and an
+ * owner that points at it: compressed against the question (build.c, find_suffix), the labels
+ * before the longest suffix the two share, then a pointer to that suffix in the question, or the
+ * whole name when they share none. The general path matches labels in any case; here both names
+ * are lowercase (dynamic values are stored canonical, and q->name is read lowercased), so octets
+ * compare. Sets *head (octets written as labels) and *pointer (0: none);
+ * false when the general path is to answer (not a name, or a question longer than the builder's
+ * table of its suffixes). */
+static bool target_form(const struct prepared_query *q, const uint8_t *t, size_t len, size_t *head,
+			unsigned *pointer)
+{
+	uint8_t toffs[WIRE_LABELS_MAX], qoffs[WIRE_LABELS_MAX];
+	int tn = label_offsets(t, len, toffs), qn = label_offsets(q->name, q->name_len, qoffs);
+	if (tn < 0 || qn < 0 || qn > WIRE_COMPRESS_MAX)
+		return false;
+	int i = tn - 1, k = qn - 1;
+	while (i >= 0 && k >= 0 && memcmp(t + toffs[i], q->name + qoffs[k], t[toffs[i]] + 1u) == 0) {
+		i--;
+		k--;
+	}
+	bool shared = i < tn - 1;
+	*head = shared ? (i >= 0 ? toffs[i + 1] : 0) : len;
+	*pointer = shared ? 0xC000u | (WIRE_HEADER_SIZE + qoffs[k + 1]) : 0;
+	return true;
+}
+
+/* Whether a CNAME target (len octets at t) lies in the question's zone, whose apex is the last
+ * apex_len octets of the question's name: the general path follows the chain there. */
+static bool target_in_zone(const struct prepared_query *q, const uint8_t *t, size_t len, size_t apex_len)
+{
+	if (len < apex_len || apex_len > q->name_len)
+		return false;
+	size_t from = len - apex_len;
+	size_t at = 0;
+	while (at < from && t[at] != 0)
+		at += t[at] + 1u;
+	if (at != from)
+		return false;
+	return memcmp(t + from, q->name + q->name_len - apex_len, apex_len) == 0; /* both lowercase */
+}
+
+/* Writes an answer RR owned by a pointer to the question at at: type, TTL, and the rdata (rdlen
+ * octets at v, or for a CNAME its first head octets and then pointer when not 0). */
+static uint8_t *write_rr(uint8_t *at, uint16_t type, uint32_t ttl, const uint8_t *v, size_t rdlen,
+			 unsigned pointer)
+{
+	put16(at, 0xC000u | WIRE_HEADER_SIZE);
+	put16(at + 2, type);
+	put16(at + 4, WIRE_CLASS_IN);
+	put16(at + 6, ttl >> 16);
+	put16(at + 8, ttl & 0xFFFFu);
+	put16(at + 10, (unsigned)rdlen + (pointer ? 2u : 0u));
+	memcpy(at + RR_FIXED, v, rdlen);
+	at += RR_FIXED + rdlen;
+	if (pointer) {
+		put16(at, pointer);
+		at += 2;
+	}
+	return at;
+}
+
 /* The reply to a question a dynamic record answers (SHAPE_DYNAMIC), as the general path writes it:
  * the client's network and region (client.h), the region's values picked with the seed the general
- * path would use (its query count), each an RR owned by a pointer to the question, and the client
- * subnet option echoed with the scope of the map entry that decided. 0, with nothing written or
- * counted, when it does not fit (the general path truncates). */
+ * path would use (its query count), each an RR owned by a pointer to the question (a CNAME target
+ * compressed as the general path compresses it), and the client subnet option echoed with the
+ * scope of the map entry that decided. 0, with nothing written or counted, when the general path
+ * is to answer: it does not fit (the general path truncates), or a CNAME's target is to be chased
+ * in the zone. */
 static size_t dynamic_reply(const struct snapshot *snap, const uint8_t *pkt, const struct prepared_query *q,
 			    const struct prepared_record *rec, const struct sockaddr_storage *peer,
 			    uint8_t *out, size_t out_cap, enum query_transport transport,
 			    struct query_stats *stats)
 {
 	const struct conf *c = snap->conf;
-	const uint8_t *index = rec->bytes + rec->name_len;
-	uint32_t record =
-	    (uint32_t)index[0] << 24 | (uint32_t)index[1] << 16 | (uint32_t)index[2] << 8 | index[3];
+	const uint8_t *f = rec->bytes + rec->name_len; /* the DYNAMIC_* fields */
+	uint32_t record = (uint32_t)f[DYNAMIC_RECORD] << 24 | (uint32_t)f[DYNAMIC_RECORD + 1] << 16 |
+			  (uint32_t)f[DYNAMIC_RECORD + 2] << 8 | f[DYNAMIC_RECORD + 3];
 	if (!snap->dyn || record >= snap->dyn->record_count)
 		return 0;
 	size_t ecs = ecs_echo_len(c, q);
@@ -313,28 +391,31 @@ static size_t dynamic_reply(const struct snapshot *snap, const uint8_t *pkt, con
 	unsigned scope;
 	unsigned region = client_region(snap, snap->geo && known ? &net : NULL, &scope);
 	const struct dyn_answer *d = dyn_answer_get(snap->dyn, record, region);
-	if (d->type != q->qtype)
+	bool cname = d->type == WIRE_TYPE_CNAME;
+	if (d->type != q->qtype && !cname)
 		return 0;
 	uint8_t picked[DYN_VALUES_MAX];
 	uint32_t client = d->select == DYN_SELECT_HASH ? client_hash(known ? &net : NULL, &scope) : 0;
 	unsigned count = dyn_select(d, (uint32_t)(stats->queries + 1), client, picked);
 	size_t total = WIRE_HEADER_SIZE + q->question_len + (q->edns ? OPT_SIZE + ecs : 0);
-	for (unsigned i = 0; i < count; i++)
-		total += RR_FIXED + get16(d->rdata + d->offsets[picked[i]]);
+	size_t head = 0;
+	unsigned pointer = 0;
+	if (cname) { /* one target: the general path chases it when it lies in the zone */
+		const uint8_t *v = d->rdata + d->offsets[picked[0]];
+		if (count != 1 || !target_form(q, v + 2, get16(v), &head, &pointer) ||
+		    (f[DYNAMIC_CHASE] && target_in_zone(q, v + 2, get16(v), f[DYNAMIC_APEX_LEN])))
+			return 0;
+		total += RR_FIXED + head + (pointer ? 2 : 0);
+	} else {
+		for (unsigned i = 0; i < count; i++)
+			total += RR_FIXED + get16(d->rdata + d->offsets[picked[i]]);
+	}
 	if (total > reply_limit(c, q, transport, out_cap))
 		return 0;
 	uint8_t *at = write_head(pkt, q, rec->flags, count, 0, 0, out);
 	for (unsigned i = 0; i < count; i++) {
 		const uint8_t *v = d->rdata + d->offsets[picked[i]];
-		unsigned rdlen = get16(v);
-		put16(at, 0xC000u | WIRE_HEADER_SIZE);
-		put16(at + 2, d->type);
-		put16(at + 4, WIRE_CLASS_IN);
-		put16(at + 6, d->ttl >> 16);
-		put16(at + 8, d->ttl & 0xFFFFu);
-		put16(at + 10, rdlen);
-		memcpy(at + RR_FIXED, v + 2, rdlen);
-		at += RR_FIXED + rdlen;
+		at = write_rr(at, d->type, d->ttl, v + 2, cname ? head : get16(v), pointer);
 	}
 	/* scope 0 unless the option had a source prefix (the general path looked the client up by it) */
 	write_opt(c, pkt, q, ecs, option && option[2] > 0 ? scope : 0, at);

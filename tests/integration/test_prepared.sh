@@ -28,8 +28,8 @@ replies()
 	done
 	# dynamic records: the members picked for the client's region; the records of a reply sorted,
 	# since failover and all rotate their values per query
-	for name in fo.example.com near.example.com all.example.com sticky.example.com; do
-		for type in A AAAA; do
+	for name in fo.example.com near.example.com all.example.com sticky.example.com cdn.example.com; do
+		for type in A AAAA CNAME; do
 			for opts in "+noedns" "+subnet=192.0.2.0/24" "+subnet=198.51.100.0/24" \
 				"+subnet=198.51.100.128/25" "+subnet=10.9.0.0/17" "+subnet=2001:db8:e::/48" \
 				"+subnet=0.0.0.0/0" "+tcp +subnet=198.51.100.130/32" "+dnssec +bufsize=512"; do
@@ -42,9 +42,10 @@ replies()
 	done
 }
 
-# Regions from nets (office splits asia's /24), one pool in three datacenters, and a dynamic record
+# Regions from nets (office splits asia's /24), one pool in three datacenters, a dynamic record
 # for each policy whose values do not depend on the query count (weighted draws by it: the unit
-# tests compare those answer by answer with the same count).
+# tests compare those answer by answer with the same count), and a dynamic CNAME whose target is in
+# the zone (the chain is followed) for europe and outside it for the others.
 cat >"$T_TMP/hash.lua" <<'EOF'
 return function(ctx) return { members = meridian.up(ctx.members), select = "hash", answers = 2 } end
 EOF
@@ -61,7 +62,10 @@ datacenters = { ams = { lat = 52.37, lon = 4.90 }, iad = { lat = 38.95, lon = -7
 pools = { web = { members = {
   { name = "ams-1", addr = "192.0.2.10", dc = "ams" }, { name = "ams-2", addr = "192.0.2.11", dc = "ams" },
   { name = "iad-1", addr = "198.51.100.10", dc = "iad" }, { name = "iad-2", addr = "198.51.100.11", dc = "iad" },
-  { name = "sin-1", addr = "203.0.113.10", dc = "sin" } } } }
+  { name = "sin-1", addr = "203.0.113.10", dc = "sin" } } },
+  edge = { members = { { name = "ams-e", target = "www.example.com", dc = "ams" },
+    { name = "iad-e", target = "edge.example.net", dc = "iad" },
+    { name = "sin-e", target = "cdn.edge.com", dc = "sin" } } } }
 local order = { europe = { "ams", "iad" }, americas = { "iad", "ams" }, asia = { "sin", "ams" },
                 office = { "sin", "iad" } }
 records = {
@@ -69,6 +73,7 @@ records = {
   { name = "near.example.com", type = "A", pool = "web", ttl = 50, policy = "nearest", answers = 2 },
   { name = "all.example.com", type = "A", pool = "web", ttl = 70, policy = "all" },
   { name = "sticky.example.com", type = "A", pool = "web", ttl = 80, policy = "$T_TMP/hash.lua" },
+  { name = "cdn.example.com", type = "CNAME", pool = "edge", ttl = 90, policy = "failover", order = order },
 }
 EOF
 )

@@ -501,7 +501,8 @@ static struct snapshot *geo_deployment(void)
 	    "    { name = \"iad-2\", addr = \"2001:db8:2::11\", dc = \"iad\" } } },\n"
 	    "  edge = { members = {\n"
 	    "    { name = \"ams\", target = \"www.example.com\", dc = \"ams\" },\n"
-	    "    { name = \"iad\", target = \"edge.example.net\", dc = \"iad\" } } },\n"
+	    "    { name = \"iad\", target = \"edge.example.net\", dc = \"iad\" },\n"
+	    "    { name = \"sin\", target = \"cdn.edge.com\", dc = \"sin\" } } },\n"
 	    "}\n"
 	    "pools.many = { members = {} }\n"
 	    "for i = 1, 50 do\n"
@@ -627,7 +628,7 @@ START_TEST(dynamic_answers_equal_the_general_path)
 	    {.rd = true, .mixed_case = true, .opt = OPT_PLAIN, .payload = 1232, .do_bit = true},
 	    {.opt = OPT_PLAIN, .payload = 512, .transport = QUERY_TCP},
 	};
-	size_t dynamic_answers = 0;
+	size_t dynamic_answers = 0, cname_answers = 0;
 	for (int ecs_on = 1; ecs_on >= 0; ecs_on--) {
 		s->conf->ecs = ecs_on;
 		for (size_t n = 0; n <= DYNAMIC_NAMES; n++) {
@@ -639,6 +640,8 @@ START_TEST(dynamic_answers_equal_the_general_path)
 					if (n < DYNAMIC_NAMES &&
 					    (types[t] == 1 || (types[t] == 28 && n == 0)))
 						dynamic_answers += answered;
+					if (n == DYNAMIC_NAMES && types[t] == 5) /* cdn's CNAME */
+						cname_answers += answered;
 				}
 		}
 	}
@@ -646,13 +649,16 @@ START_TEST(dynamic_answers_equal_the_general_path)
 	/* every one of them came from the table */
 	ck_assert_uint_eq(dynamic_answers, 2 /* ecs */ * (DYNAMIC_NAMES + 1) * (1 + 2 * (SUBNETS + 1)) *
 					       (SOURCES + 1) * COUNTS);
+	/* and every CNAME question about cdn, whichever the target */
+	ck_assert_uint_eq(cname_answers, 2 * (1 + 2 * (SUBNETS + 1)) * (SOURCES + 1) * COUNTS);
 	snap = saved;
 	snapshot_free(s);
 }
 END_TEST
 
-/* What a dynamic answer leaves to the general path: a chain's start, a dynamic CNAME, values that
- * do not fit (TC), and a client subnet the general path refuses. */
+/* What a dynamic answer leaves to the general path, and what it answers: a chain's start, a dynamic
+ * CNAME whose target the general path chases, values that do not fit (TC), and a client subnet
+ * the general path refuses. */
 START_TEST(dynamic_answers_decline_what_they_must)
 {
 	struct snapshot *s = geo_deployment();
@@ -662,9 +668,26 @@ START_TEST(dynamic_answers_decline_what_they_must)
 	ck_assert(from_table("fo.example.com.", 1, &plain));
 	ck_assert(from_table("fo.example.com.", 16, &plain)); /* the static TXT beside it */
 	ck_assert(!from_table("to-fo.example.com.", 1, &plain));
-	ck_assert(!from_table("cdn.example.com.", 1, &plain));
-	ck_assert(!from_table("cdn.example.com.", 5, &edns));
 	ck_assert(!from_table("fo.example.com.", 255, &plain));
+	/* A dynamic CNAME: europe's target (www.example.com) is in the zone, and asked for A the
+	 * general path chases it; americas' (edge.example.net) and asia's (cdn.edge.com, sharing
+	 * "com" with the question) are not: the CNAME is the answer. Asked for CNAME it always
+	 * is. */
+	struct sockaddr_storage europe = unit_address("192.0.2.7"), americas = unit_address("10.1.1.1"),
+				asia = unit_address("198.51.100.5");
+	asker = &europe;
+	ck_assert(!from_table("cdn.example.com.", 1, &plain));
+	ck_assert(!from_table("cdn.example.com.", 28, &edns));
+	ck_assert(from_table("cdn.example.com.", 5, &plain));
+	ck_assert(from_table("CDN.Example.COM.", 5, &edns));
+	asker = &americas;
+	ck_assert(from_table("cdn.example.com.", 1, &plain));
+	ck_assert(from_table("cdn.example.com.", 28, &edns));
+	asker = &asia;
+	ck_assert(from_table("cdn.example.com.", 1, &plain));
+	ck_assert(from_table("cDn.eXample.cOm.", 1, &edns));
+	asker = NULL;
+	ck_assert(!from_table("cdn.example.com.", 255, &plain));
 	ck_assert(!from_table("big.example.com.", 28, &plain));	      /* 50 AAAA: over 512 octets */
 	ck_assert(!from_table("big.example.com.", 28, &edns));	      /* and over 1232 */
 	ck_assert(from_table("big.example.com.", 28, &variants[11])); /* over TCP they fit */
