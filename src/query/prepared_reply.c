@@ -401,8 +401,10 @@ static size_t dynamic_reply(const struct snapshot *snap, const uint8_t *pkt, con
 	size_t head = 0;
 	unsigned pointer = 0;
 	if (cname) { /* one target: the general path chases it when it lies in the zone */
+		if (count != 1)
+			return 0;
 		const uint8_t *v = d->rdata + d->offsets[picked[0]];
-		if (count != 1 || !target_form(q, v + 2, get16(v), &head, &pointer) ||
+		if (!target_form(q, v + 2, get16(v), &head, &pointer) ||
 		    (f[DYNAMIC_CHASE] && target_in_zone(q, v + 2, get16(v), f[DYNAMIC_APEX_LEN])))
 			return 0;
 		total += RR_FIXED + head + (pointer ? 2 : 0);
