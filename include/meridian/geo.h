@@ -53,6 +53,9 @@ struct geo_net {
 /* Parses "203.0.113.0/24" or "2001:db8::/32" (or a bare address: /32, /128) into the 128-bit
  * space. False when malformed or when bits beyond the prefix are set. */
 bool geo_net_parse(const char *text, struct geo_net *out);
+/* geo_net_parse, with bits beyond the prefix cleared instead of refused ("203.0.113.7/24" is
+ * 203.0.113.0/24); *had_host_bits says whether there were any. False only when malformed. */
+bool geo_net_parse_masked(const char *text, struct geo_net *out, bool *had_host_bits);
 
 #define GEO_NET_TEXT_MAX 52 /* "ffff:...:ffff/128" with its NUL, rounded up */
 

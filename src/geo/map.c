@@ -293,6 +293,12 @@ static void put(char *what, size_t size, const char *s)
 static void explain_alias(const struct geo_map *m, const struct geo_alias *a, const uint8_t addr[16],
 			  unsigned prefix, enum geo_match_kind *kind, char *what, size_t what_size);
 
+/* Whether a is the IPv4-compatible alias ::/96 (build.c: alias 0 when the map has it). */
+static bool compatible(const struct geo_alias *a)
+{
+	return a->prefix == 96 && a->net.hi == 0 && a->net.lo == 0;
+}
+
 /* How the client network a/prefix (a cut to prefix) was decided, by the build's rules: the
  * longest configured net, else the first database with data or an alias there, else none. */
 static void explain_source(const struct geo_map *m, const uint8_t a[16], unsigned prefix,
@@ -308,10 +314,8 @@ static void explain_source(const struct geo_map *m, const uint8_t a[16], unsigne
 		*kind = GEO_MATCH_NET;
 		return;
 	}
-	/* the IPv4-compatible alias ::/96, alias 0 when the map has it (build.c) */
 	static const uint8_t zero[12];
-	if (m->alias_count && m->aliases[0].prefix == 96 && !m->aliases[0].net.hi && !m->aliases[0].net.lo &&
-	    memcmp(a, zero, sizeof(zero)) == 0) {
+	if (m->alias_count && compatible(&m->aliases[0]) && memcmp(a, zero, sizeof(zero)) == 0) {
 		explain_alias(m, &m->aliases[0], a, prefix, kind, what, what_size);
 		return;
 	}
@@ -342,7 +346,7 @@ static void explain_source(const struct geo_map *m, const uint8_t a[16], unsigne
 /* "6to4", "Teredo", "IPv4-compatible", or "the IPv4 alias N/d" for any other alias a database has. */
 static void alias_name(const struct geo_alias *a, char *out, size_t size)
 {
-	if (a->prefix == 96 && a->net.hi == 0 && a->net.lo == 0)
+	if (compatible(a))
 		snprintf(out, size, "IPv4-compatible");
 	else if (a->prefix == 16 && a->net.hi == UINT64_C(0x2002) << 48)
 		snprintf(out, size, "6to4");

@@ -51,6 +51,12 @@ static bool parse_prefix(const char *s, unsigned max, unsigned *out)
 
 bool geo_net_parse(const char *text, struct geo_net *out)
 {
+	bool host_bits;
+	return geo_net_parse_masked(text, out, &host_bits) && !host_bits;
+}
+
+bool geo_net_parse_masked(const char *text, struct geo_net *out, bool *had_host_bits)
+{
 	char buf[INET6_ADDRSTRLEN + 8];
 	if (!text || strlen(text) >= sizeof(buf))
 		return false;
@@ -79,8 +85,8 @@ bool geo_net_parse(const char *text, struct geo_net *out)
 	uint8_t masked[16];
 	memcpy(masked, n.addr, 16);
 	geo_mask(masked, n.prefix);
-	if (memcmp(masked, n.addr, 16) != 0)
-		return false;
+	*had_host_bits = memcmp(masked, n.addr, 16) != 0;
+	memcpy(n.addr, masked, 16);
 	*out = n;
 	return true;
 }

@@ -198,39 +198,6 @@ static int response_scope(const uint8_t *resp, size_t len)
 	return scope;
 }
 
-/* For a client that did not parse: when it is an address and a prefix with address bits set beyond
- * the prefix ("203.0.113.7/24"), the network it lies in ("203.0.113.0/24") into hint; else "". A
- * client subnet option may not carry such bits (RFC 7871 6: FORMERR), so explain does not guess. */
-static void network_hint(const char *client, char *hint, size_t size)
-{
-	hint[0] = '\0';
-	char addr[INET6_ADDRSTRLEN + 8];
-	const char *slash = strchr(client, '/');
-	struct geo_net net;
-	if (!slash || (size_t)(slash - client) >= sizeof(addr))
-		return;
-	memcpy(addr, client, (size_t)(slash - client));
-	addr[slash - client] = '\0';
-	char *end;
-	unsigned long prefix = strtoul(slash + 1, &end, 10);
-	if (!geo_net_parse(addr, &net) || *end || end == slash + 1)
-		return;
-	bool v4 = !strchr(addr, ':');
-	if (prefix > (v4 ? 32u : 128u))
-		return;
-	prefix += v4 ? 96 : 0;
-	for (unsigned i = 0; i < 16; i++) {
-		unsigned bits = prefix > i * 8 ? (unsigned)prefix - i * 8 : 0;
-		if (bits < 8)
-			net.addr[i] &= (uint8_t)(0xFF00u >> bits);
-	}
-	net.prefix = (uint8_t)prefix;
-	char text[GEO_NET_TEXT_MAX];
-	geo_net_format(&net, text, sizeof(text));
-	snprintf(hint, size, ": it has address bits set beyond /%lu; the network is %s",
-		 prefix - (v4 ? 96 : 0), text);
-}
-
 bool explain_print(const struct snapshot *s, const char *name, const char *type, const char *client,
 		   const struct explain_health *health, FILE *out, struct diag *d)
 {
@@ -240,16 +207,20 @@ bool explain_print(const struct snapshot *s, const char *name, const char *type,
 		diag_error(d, NULL, 0, "explain: unknown type '%s'", type);
 		return false;
 	}
-	if (!geo_net_parse(client, &net)) {
-		char hint[GEO_NET_TEXT_MAX + 64];
-		network_hint(client, hint, sizeof(hint));
-		if (hint[0])
-			diag_error(d, NULL, 0, "explain: '%s'%s", client, hint);
-		else
-			diag_error(
-			    d, NULL, 0,
-			    "explain: '%s' is not an address or a network (203.0.113.7, 2001:db8::/48)",
-			    client);
+	/* A client subnet option may not carry bits beyond its prefix (RFC 7871 6: FORMERR), so
+	 * explain names the network instead of guessing. */
+	bool host_bits = false;
+	if (!geo_net_parse_masked(client, &net, &host_bits)) {
+		diag_error(d, NULL, 0,
+			   "explain: '%s' is not an address or a network (203.0.113.7, 2001:db8::/48)",
+			   client);
+		return false;
+	}
+	if (host_bits) {
+		char text[GEO_NET_TEXT_MAX];
+		geo_net_format(&net, text, sizeof(text));
+		diag_error(d, NULL, 0, "explain: '%s': it has address bits set beyond /%u; the network is %s",
+			   client, net.prefix - (strchr(client, ':') ? 0u : 96u), text);
 		return false;
 	}
 	static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};

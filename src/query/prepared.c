@@ -118,7 +118,7 @@ static void add_dynamic(struct prepared *p, struct prepared_slot *slot, uint32_t
 					(uint8_t)(ref->record >> 16),
 					(uint8_t)(ref->record >> 8),
 					(uint8_t)ref->record,
-					ref->apex_len,
+					ref->apex_labels,
 					ref->chase};
 	p->pool_len = (p->pool_len + 1u) & ~(size_t)1u;
 	uint32_t offset = (uint32_t)p->pool_len;
@@ -155,7 +155,7 @@ static bool dynamic_answer(const struct snapshot *snap, const struct zone_node *
 	if (!z)
 		return false;
 	zone_lookup(z, &name, qtype, &found);
-	*ref = (struct dynamic_ref){rrset->ttl, (uint8_t)z->apex.len, found.kind == ZONE_CNAME};
+	*ref = (struct dynamic_ref){rrset->ttl, z->apex.label_count, found.kind == ZONE_CNAME};
 	return (found.kind == ZONE_FOUND || found.kind == ZONE_CNAME) && !found.wildcard &&
 	       found.node == node && found.rrset == rrset;
 }

@@ -52,14 +52,14 @@ enum record_shape {
 };
 
 /* The sections of a SHAPE_DYNAMIC record. */
-#define DYNAMIC_RECORD	 0 /* the dyn_table record index, 4 octets */
-#define DYNAMIC_APEX_LEN 4 /* the length of the zone's apex name */
-#define DYNAMIC_CHASE	 5 /* 1: a CNAME asked for another type: a target in the zone is chased */
-#define DYNAMIC_SIZE	 6
+#define DYNAMIC_RECORD	    0 /* the dyn_table record index, 4 octets */
+#define DYNAMIC_APEX_LABELS 4 /* the labels of the zone's apex name, root included */
+#define DYNAMIC_CHASE	    5 /* 1: a CNAME asked for another type: a target in the zone is chased */
+#define DYNAMIC_SIZE	    6
 
 struct dynamic_ref {
 	uint32_t record;
-	uint8_t apex_len;
+	uint8_t apex_labels;
 	uint8_t chase;
 };
 

@@ -145,18 +145,9 @@ static bool zone_reply(const struct prepared *p, const struct prepared_query *q,
 	/* DS may be answered by the parent zone; meta types get their own treatment. */
 	if (q->qtype == WIRE_TYPE_DS || q->qtype == WIRE_TYPE_OPT || (q->qtype >= 128 && q->qtype <= 255))
 		return false;
-	/* q's name is read and lowercased: only its labels need indexing. */
 	struct wire_name name;
-	memcpy(name.data, q->name, q->name_len);
-	name.len = (uint8_t)q->name_len;
-	name.label_count = 0;
-	for (size_t at = 0;; at += name.data[at] + 1u) {
-		if (name.label_count == WIRE_LABELS_MAX)
-			return false;
-		name.labels[name.label_count++] = (uint8_t)at;
-		if (name.data[at] == 0)
-			break;
-	}
+	if (!wire_name_from_wire(&name, q->name, q->name_len))
+		return false;
 	const struct zone *z = zone_set_find(p->zones, &name);
 	if (!z)
 		return false;
@@ -289,60 +280,47 @@ static size_t write_reply(const struct conf *c, const uint8_t *pkt, const struct
 
 #define RR_FIXED 12 /* an answer RR's owner (a pointer to the question), type, class, TTL, rdlength */
 
-/* The label offsets of the wire name at name (len octets, the root last); how many, or -1 when the
- * octets are not exactly one such name. */
-static int label_offsets(const uint8_t *name, size_t len, uint8_t *offs)
+/* How the general path writes a CNAME target t right after the question q and an owner that points
+ * at it: compressed against the question (build.c, find_suffix), the labels before the longest
+ * suffix the two share, then a pointer to that suffix in the question, or the whole name when they
+ * share none. Both names are lowercase (wire_name_from_wire), so labels compare as octets. Sets
+ * *head (octets written as labels) and *pointer (0: none). */
+static void target_form(const struct wire_name *q, const struct wire_name *t, size_t *head, unsigned *pointer)
 {
-	int n = 0;
-	size_t at = 0;
-	while (at < len && name[at] != 0) {
-		if (name[at] > 63 || n == WIRE_LABELS_MAX)
-			return -1;
-		offs[n++] = (uint8_t)at;
-		at += name[at] + 1u;
-	}
-	return at + 1 == len ? n : -1;
-}
-
-/* How the general path writes a CNAME target (len octets at t) right after the question and an
- * owner that points at it: compressed against the question (build.c, find_suffix), the labels
- * before the longest suffix the two share, then a pointer to that suffix in the question, or the
- * whole name when they share none. The general path matches labels in any case; here both names
- * are lowercase (dynamic values are stored canonical, and q->name is read lowercased), so octets
- * compare. Sets *head (octets written as labels) and *pointer (0: none);
- * false when the general path is to answer (not a name, or a question longer than the builder's
- * table of its suffixes). */
-static bool target_form(const struct prepared_query *q, const uint8_t *t, size_t len, size_t *head,
-			unsigned *pointer)
-{
-	uint8_t toffs[WIRE_LABELS_MAX], qoffs[WIRE_LABELS_MAX];
-	int tn = label_offsets(t, len, toffs), qn = label_offsets(q->name, q->name_len, qoffs);
-	if (tn < 0 || qn < 0 || qn > WIRE_COMPRESS_MAX)
-		return false;
-	int i = tn - 1, k = qn - 1;
-	while (i >= 0 && k >= 0 && memcmp(t + toffs[i], q->name + qoffs[k], t[toffs[i]] + 1u) == 0) {
+	int i = t->label_count - 2, k = q->label_count - 2; /* the last labels before the root */
+	while (i >= 0 && k >= 0 &&
+	       memcmp(t->data + t->labels[i], q->data + q->labels[k], t->data[t->labels[i]] + 1u) == 0) {
 		i--;
 		k--;
 	}
-	bool shared = i < tn - 1;
-	*head = shared ? (i >= 0 ? toffs[i + 1] : 0) : len;
-	*pointer = shared ? 0xC000u | (WIRE_HEADER_SIZE + qoffs[k + 1]) : 0;
-	return true;
+	bool shared = i < t->label_count - 2;
+	*head = shared ? t->labels[i + 1] : t->len;
+	*pointer = shared ? 0xC000u | (WIRE_HEADER_SIZE + q->labels[k + 1]) : 0;
 }
 
-/* Whether a CNAME target (len octets at t) lies in the question's zone, whose apex is the last
- * apex_len octets of the question's name: the general path follows the chain there. */
-static bool target_in_zone(const struct prepared_query *q, const uint8_t *t, size_t len, size_t apex_len)
+/* Whether a CNAME target t lies in the zone of the question q, whose apex is q's last apex_labels
+ * labels: the general path follows the chain there. */
+static bool target_in_zone(const struct wire_name *q, const struct wire_name *t, unsigned apex_labels)
 {
-	if (len < apex_len || apex_len > q->name_len)
+	if (t->label_count < apex_labels || q->label_count < apex_labels)
 		return false;
-	size_t from = len - apex_len;
-	size_t at = 0;
-	while (at < from && t[at] != 0)
-		at += t[at] + 1u;
-	if (at != from)
+	unsigned tf = t->labels[t->label_count - apex_labels], qf = q->labels[q->label_count - apex_labels];
+	return t->len - tf == q->len - qf && memcmp(t->data + tf, q->data + qf, t->len - tf) == 0;
+}
+
+/* The CNAME a dynamic answer gives (v: its value, rdlength first) as the general path writes it
+ * (target_form); false when the general path is to answer: not a name, a question longer than the
+ * builder's table of its suffixes, or (chase) a target in the zone, whose chain it follows. */
+static bool cname_form(const struct prepared_query *q, const uint8_t *v, bool chase, unsigned apex_labels,
+		       size_t *head, unsigned *pointer)
+{
+	struct wire_name name, target;
+	if (!wire_name_from_wire(&name, q->name, q->name_len) || name.label_count - 1u > WIRE_COMPRESS_MAX ||
+	    !wire_name_from_wire(&target, v + 2, get16(v)) || target.len != get16(v) ||
+	    (chase && target_in_zone(&name, &target, apex_labels)))
 		return false;
-	return memcmp(t + from, q->name + q->name_len - apex_len, apex_len) == 0; /* both lowercase */
+	target_form(&name, &target, head, pointer);
+	return true;
 }
 
 /* Writes an answer RR owned by a pointer to the question at at: type, TTL, and the rdata (rdlen
@@ -403,9 +381,8 @@ static size_t dynamic_reply(const struct snapshot *snap, const uint8_t *pkt, con
 	if (cname) { /* one target: the general path chases it when it lies in the zone */
 		if (count != 1)
 			return 0;
-		const uint8_t *v = d->rdata + d->offsets[picked[0]];
-		if (!target_form(q, v + 2, get16(v), &head, &pointer) ||
-		    (f[DYNAMIC_CHASE] && target_in_zone(q, v + 2, get16(v), f[DYNAMIC_APEX_LEN])))
+		if (!cname_form(q, d->rdata + d->offsets[picked[0]], f[DYNAMIC_CHASE], f[DYNAMIC_APEX_LABELS],
+				&head, &pointer))
 			return 0;
 		total += RR_FIXED + head + (pointer ? 2 : 0);
 	} else {

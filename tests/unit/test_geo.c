@@ -227,7 +227,22 @@ START_TEST(test_net_parse)
 		ck_assert_msg(!geo_net_parse(bad[i], &n), "accepted '%s'", bad[i]);
 	ck_assert(!geo_net_parse(NULL, &n));
 
+	/* masked: bits beyond the prefix are cleared and said, anything malformed is still refused */
 	char text[GEO_NET_TEXT_MAX];
+	bool host_bits = false;
+	ck_assert(geo_net_parse_masked("203.0.113.77/24", &n, &host_bits));
+	ck_assert(host_bits);
+	geo_net_format(&n, text, sizeof(text));
+	ck_assert_str_eq(text, "203.0.113.0/24");
+	ck_assert(geo_net_parse_masked("2001:db8:42:7::1/45", &n, &host_bits));
+	ck_assert(host_bits);
+	geo_net_format(&n, text, sizeof(text));
+	ck_assert_str_eq(text, "2001:db8:40::/45");
+	ck_assert(geo_net_parse_masked("203.0.113.0/24", &n, &host_bits));
+	ck_assert(!host_bits);
+	ck_assert(!geo_net_parse_masked("1.2.3.4/33", &n, &host_bits));
+	ck_assert(!geo_net_parse_masked("example", &n, &host_bits));
+
 	static const char *const round[] = {"203.0.113.0/24", "10.0.0.0/8",   "2001:db8:42::/48",
 					    "::/0",	      "192.0.2.1/32", "0.0.0.0/0"};
 	for (size_t i = 0; i < sizeof(round) / sizeof(round[0]); i++) {
