@@ -145,9 +145,19 @@ static bool zone_reply(const struct prepared *p, const struct prepared_query *q,
 	/* DS may be answered by the parent zone; meta types get their own treatment. */
 	if (q->qtype == WIRE_TYPE_DS || q->qtype == WIRE_TYPE_OPT || (q->qtype >= 128 && q->qtype <= 255))
 		return false;
+	/* q's name is read and lowercased: only its labels need indexing (not wire_name_from_wire's
+	 * second lowercasing pass, on the path of every NXDOMAIN, NODATA and referral). */
 	struct wire_name name;
-	if (!wire_name_from_wire(&name, q->name, q->name_len))
-		return false;
+	memcpy(name.data, q->name, q->name_len);
+	name.len = (uint8_t)q->name_len;
+	name.label_count = 0;
+	for (size_t at = 0;; at += name.data[at] + 1u) {
+		if (name.label_count == WIRE_LABELS_MAX)
+			return false;
+		name.labels[name.label_count++] = (uint8_t)at;
+		if (name.data[at] == 0)
+			break;
+	}
 	const struct zone *z = zone_set_find(p->zones, &name);
 	if (!z)
 		return false;
