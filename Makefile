@@ -5,6 +5,7 @@
 #   make test     install what is missing, build, run every test ("N passed, N failed")
 #   make asan     the whole suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench    dnsperf against meridian and the peers installed here (scripts/bench.sh)
+#   make fuzz     libFuzzer on the query path for FUZZ_SECONDS (tests/fuzz/answer.h)
 
 BUILD   ?= build
 CC      ?= cc
@@ -27,7 +28,7 @@ UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOLS     := $(BUILD)/tests/freeport
 
-.PHONY: all deps run test unit asan bench format clean
+.PHONY: all deps run test unit asan bench fuzz format clean
 .SECONDARY:
 all: $(PROGS) $(UNIT_BIN) $(TOOLS)
 
@@ -50,6 +51,13 @@ $(BUILD)/meridianctl: $(BUILD)/obj/src/meridianctl.o $(BUILD)/libmeridian.a
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(BUILD)/obj/tests/unit/support.o $(BUILD)/libmeridian.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+
+# the fuzz target's corpus replays with the normal build
+$(BUILD)/tests/test_fuzz_corpus: $(BUILD)/obj/tests/unit/test_fuzz_corpus.o $(BUILD)/obj/tests/fuzz/answer.o \
+		$(BUILD)/obj/tests/unit/support.o $(BUILD)/libmeridian.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
@@ -82,10 +90,26 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/bench.sh $(BUILD)
 
+# libFuzzer on the query path (tests/fuzz/answer.h) for FUZZ_SECONDS, from the committed corpus; new
+# inputs go to build/fuzz/corpus, a failing one is written to build/fuzz/ and should be added to
+# tests/fuzz/corpus/ with its fix.
+FUZZ_SECONDS ?= 300
+FUZZ_SRC     := $(LIB_SRC) tests/fuzz/answer.c tests/fuzz/fuzzer.c
+fuzz: deps
+	@scripts/deps.sh fuzz
+	@mkdir -p build/fuzz/corpus
+	@echo "  CC      build/fuzz/fuzz_answer"
+	@clang -O1 -g -std=c11 -D_GNU_SOURCE -Iinclude $(shell pkg-config --cflags $(PKGS)) \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-o build/fuzz/fuzz_answer $(FUZZ_SRC) $(LDLIBS)
+	@UBSAN_OPTIONS=print_stacktrace=1 build/fuzz/fuzz_answer -max_total_time=$(FUZZ_SECONDS) \
+		-max_len=1500 -artifact_prefix=build/fuzz/ build/fuzz/corpus tests/fuzz/corpus
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/obj/src/meridiand.d $(UNIT_SRC:%.c=$(BUILD)/obj/%.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/obj/src/meridiand.d $(UNIT_SRC:%.c=$(BUILD)/obj/%.d) \
+	$(BUILD)/obj/tests/fuzz/answer.d

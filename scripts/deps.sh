@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # deps.sh -- install the Debian packages meridian needs to build, test and benchmark.
 #
-#   scripts/deps.sh [build|test|bench|all]...     (default: all)
+#   scripts/deps.sh [build|test|bench|fuzz|all]...     (default: all; fuzz is only for make fuzz)
 #
 # Silent when everything is installed. As root it runs `apt-get update` once and installs what is
 # missing without prompts; otherwise it prints the apt-get line to run and exits 1. Package
@@ -19,10 +19,12 @@ BUILD_PKGS=(gcc make pkg-config libldns-dev libev-dev libmaxminddb-dev liblua5.4
 TEST_PKGS=("dnsutils|bind9-dnsutils" nsd libmaxmind-db-writer-perl mmdb-bin python3 openssl
 	gdnsd knot knot-module-geoip)
 BENCH_PKGS=(dnsperf gdnsd knot nsd)
+# make fuzz: libFuzzer comes with clang
+FUZZ_PKGS=(clang)
 DAEMONS=(nsd knotd gdnsd)
 
 usage() {
-	echo "usage: $0 [build|test|bench|all]..." >&2
+	echo "usage: $0 [build|test|bench|fuzz|all]..." >&2
 	exit 2
 }
 
@@ -33,6 +35,7 @@ for group in "$@"; do
 	build) wanted+=("${BUILD_PKGS[@]}") ;;
 	test) wanted+=("${TEST_PKGS[@]}") ;;
 	bench) wanted+=("${BENCH_PKGS[@]}") ;;
+	fuzz) wanted+=("${FUZZ_PKGS[@]}") ;;
 	all) wanted+=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${BENCH_PKGS[@]}") ;;
 	*) usage ;;
 	esac

@@ -175,7 +175,10 @@ enum wire_parse_status wire_parse_query(const uint8_t *pkt, size_t len, struct w
  * label from its end. Entries 0 .. n-1 are the question's suffixes (longest first); their chain is
  * implicit (matched against the qname directly), so only their offset and child are set, and only
  * later entries sit in child lists. */
-#define WIRE_COMPRESS_MAX  64
+#define WIRE_COMPRESS_ANSWER 64 /* entries for the names written after the question */
+/* Every suffix of the longest qname has an entry, whatever its depth (a question's suffixes are what
+ * answers share: the zone's apex, a CNAME's parent), and 64 more are left for the rest. */
+#define WIRE_COMPRESS_MAX  (WIRE_LABELS_MAX - 1 + WIRE_COMPRESS_ANSWER)
 #define WIRE_COMPRESS_NONE 0xFFu /* no entry: the root as a parent, the end of a list */
 
 struct wire_compress_entry {

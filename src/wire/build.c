@@ -182,8 +182,9 @@ static unsigned find_suffix(struct wire_builder *b, const struct name_ref *n, un
 			j--;
 			k--;
 		}
-		/* A question suffix beyond the table (a qname of more than WIRE_COMPRESS_MAX labels) is
-		 * not in the message as far as compression knows: match from the root instead. */
+		/* A question suffix beyond the table is not in the message as far as compression knows:
+		 * match from the root instead (the table holds every suffix of a parsed qname, so this
+		 * only guards a qname that did not come from wire_parse_query). */
 		if (k + 1 < (int)b->question_entries)
 			cur = (unsigned)(k + 1);
 		else

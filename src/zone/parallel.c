@@ -30,12 +30,13 @@
 
 #define ZB_MAX_THREADS 8
 
-static const struct zone_build_tuning zb_defaults = {
-    .threads = 0,
-    .min_size = 4u << 20,
-    .chunk_size = 1u << 20,
-};
-static struct zone_build_tuning zb_tuning = zb_defaults;
+/* A macro, not a const object: C only allows constant expressions as a static's initializer. */
+#define ZB_DEFAULTS                                                                                          \
+	{                                                                                                    \
+		.threads = 0, .min_size = 4u << 20, .chunk_size = 1u << 20                                   \
+	}
+static const struct zone_build_tuning zb_defaults = ZB_DEFAULTS;
+static struct zone_build_tuning zb_tuning = ZB_DEFAULTS;
 static _Thread_local struct zone_build_stats zb_stats;
 
 void zone_build_tune(const struct zone_build_tuning *t)

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""make-corpus.py -- writes the seed corpus of the query path's fuzz target (tests/fuzz/answer.h)
+into tests/fuzz/corpus/: queries for names of tests/fuzz/fuzz.conf's zones (hits, CNAME and DNAME
+chains, wildcards, referrals, negative answers, dynamic records, CHAOS, other zones), asked over UDP
+and TCP, with and without EDNS, DO, NSID, cookies and client subnets, from no client, IPv4, IPv6 and
+IPv4-mapped clients, plus a few malformed packets. Deterministic: run it again to get the same files.
+
+usage: tests/fuzz/make-corpus.py [FOLDER]   (default: tests/fuzz/corpus)"""
+import hashlib
+import os
+import struct
+import sys
+
+NAMES = [
+    "example.com", "www.example.com", "WwW.ExAmPlE.cOm", "alias.example.com", "loop1.example.com",
+    "long0.example.com", "nothere.example.com", "y.z.ent.example.com", "foo.wild.example.com",
+    "a.b.c.wild.example.com", "foo.wc.example.com", "www.old.example.com", "a.dnloop.example.com",
+    "www.deleg.example.com", "deleg.example.com", "host.child.example.com", "big.example.com",
+    "medium.example.com", "x.ns1.example.com", "www.example.net", "geo.example.net",
+    "wt.example.net", "all.example.net", "cdn.example.net", "nothere.example.net", "www.example.org",
+    "id.server", "version.bind",
+]
+TYPES = [1, 28, 5, 2, 6, 15, 16, 39, 43, 255, 65280]
+
+
+def wire_name(text):
+    out = b""
+    for label in text.rstrip(".").split("."):
+        if label:
+            out += bytes([len(label)]) + label.encode()
+    return out + b"\0"
+
+
+def query(name, qtype, qclass=1, rd=False, opt=None, ident=0x4D52):
+    head = struct.pack(">HHHHHH", ident, 0x0100 if rd else 0, 1, 0, 0, 1 if opt is not None else 0)
+    body = wire_name(name) + struct.pack(">HH", qtype, qclass)
+    if opt is not None:
+        payload, do, options = opt
+        data = b"".join(struct.pack(">HH", code, len(v)) + v for code, v in options)
+        body += b"\0" + struct.pack(">HHBBHH", 41, payload, 0, 0, 0x8000 if do else 0, len(data)) + data
+    return head + body
+
+
+def ecs(family, prefix, addr):
+    octets = (prefix + 7) // 8
+    return (8, struct.pack(">HBB", family, prefix, 0) + addr[:octets])
+
+
+CLIENTS = [
+    b"\x00",
+    b"\x02" + bytes([192, 0, 2, 7]),
+    b"\x02" + bytes([198, 51, 100, 200]),
+    b"\x04" + bytes.fromhex("20010db8000e00000000000000000001"),
+    b"\x06" + bytes([203, 0, 113, 9]),
+]
+OPTS = [
+    None,
+    (1232, False, []),
+    (4096, True, []),
+    (512, False, [(3, b"")]),
+    (1232, False, [(10, bytes(range(8)))]),
+    (1232, False, [ecs(1, 24, bytes([192, 0, 2, 0]))]),
+    (1232, False, [ecs(2, 48, bytes.fromhex("20010db8000a"))]),
+    (1232, False, [ecs(1, 0, b"")]),
+]
+
+
+def inputs():
+    for n, name in enumerate(NAMES):
+        for t, qtype in enumerate(TYPES):
+            # a spread of variants per (name, type), not all of them: the fuzzer combines the rest
+            k = n * len(TYPES) + t
+            client = CLIENTS[k % len(CLIENTS)]
+            opt = OPTS[(k // len(CLIENTS)) % len(OPTS)]
+            tcp = (k // 3) % 4 == 0
+            qclass = 3 if name in ("id.server", "version.bind") else 1
+            head = bytes([client[0] | (1 if tcp else 0) | ((k % 32) << 3)]) + client[1:]
+            yield head + query(name, qtype, qclass, rd=k % 2 == 0, opt=opt)
+    plain = query("www.example.com", 1, opt=(1232, False, []))
+    yield b"\x00" + plain[:11]  # short header
+    yield b"\x00" + plain[:12] + b"\x3f" + b"a" * 10  # label past the end
+    yield b"\x00" + plain[:12] + b"\xc0\x0c\x00\x01\x00\x01"  # compression loop
+    yield b"\x00" + query("www.example.com", 1, opt=(1232, False, []))[:-11] + b"\0\0\x29" * 2
+    yield b"\x00" + struct.pack(">HHHHHH", 1, 0x2800, 1, 0, 0, 0) + wire_name("example.com") + b"\0\6\0\1"
+    yield b"\x00" + query("www.example.com", 1, opt=(1232, False, [(8, b"\0\1\x21\0\1\2\3\4\5")]))
+
+
+def main():
+    folder = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")
+    os.makedirs(folder, exist_ok=True)
+    for data in inputs():
+        name = hashlib.sha1(data).hexdigest()
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(data)
+
+
+if __name__ == "__main__":
+    main()
