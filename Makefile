@@ -5,7 +5,7 @@
 #   make test     install what is missing, build, run every test ("N passed, N failed")
 #   make asan     the whole suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench    dnsperf against meridian and the peers installed here (scripts/bench.sh)
-#   make fuzz     libFuzzer on the query path for FUZZ_SECONDS (tests/fuzz/answer.h)
+#   make fuzz     libFuzzer on the query path or the zone loader (FUZZ_TARGET=answer|zone, tests/fuzz/)
 
 BUILD   ?= build
 CC      ?= cc
@@ -57,7 +57,7 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(BUILD)/obj/tests/unit/
 
 # the fuzz target's corpus replays with the normal build
 $(BUILD)/tests/test_fuzz_corpus: $(BUILD)/obj/tests/unit/test_fuzz_corpus.o $(BUILD)/obj/tests/fuzz/answer.o \
-		$(BUILD)/obj/tests/unit/support.o $(BUILD)/libmeridian.a
+		$(BUILD)/obj/tests/fuzz/zone.o $(BUILD)/obj/tests/unit/support.o $(BUILD)/libmeridian.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
@@ -90,20 +90,30 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/bench.sh $(BUILD)
 
-# libFuzzer on the query path (tests/fuzz/answer.h) for FUZZ_SECONDS, from the committed corpus; new
-# inputs go to build/fuzz/corpus, a failing one is written to build/fuzz/ and should be added to
-# tests/fuzz/corpus/ with its fix.
+# libFuzzer for FUZZ_SECONDS from the committed corpus: FUZZ_TARGET=answer (the query path,
+# tests/fuzz/answer.h) or zone (the zone loader, tests/fuzz/zone.h). New inputs go to
+# build/fuzz/TARGET/corpus; a failing one is written to build/fuzz/TARGET/ and belongs in the committed
+# corpus with its fix.
 FUZZ_SECONDS ?= 300
-FUZZ_SRC     := $(LIB_SRC) tests/fuzz/answer.c tests/fuzz/fuzzer.c
+FUZZ_TARGET  ?= answer
+FUZZ_DIR     := build/fuzz/$(FUZZ_TARGET)
+FUZZ_SRC     := $(LIB_SRC) tests/fuzz/answer.c tests/fuzz/zone.c tests/fuzz/fuzzer.c
+FUZZ_CORPUS_answer := tests/fuzz/corpus
+FUZZ_CORPUS_zone   := tests/fuzz/corpus-zone
+FUZZ_FLAGS_answer  := -max_len=1500
+FUZZ_FLAGS_zone    := -max_len=4096 -DFUZZ_ZONE
 fuzz: deps
 	@scripts/deps.sh fuzz
-	@mkdir -p build/fuzz/corpus
-	@echo "  CC      build/fuzz/fuzz_answer"
+	@test -n "$(FUZZ_CORPUS_$(FUZZ_TARGET))" || { echo "FUZZ_TARGET is answer or zone" >&2; exit 2; }
+	@mkdir -p $(FUZZ_DIR)/corpus
+	@echo "  CC      $(FUZZ_DIR)/fuzz"
 	@clang -O1 -g -std=c11 -D_GNU_SOURCE -Iinclude $(shell pkg-config --cflags $(PKGS)) \
+		$(filter -D%,$(FUZZ_FLAGS_$(FUZZ_TARGET))) \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-o build/fuzz/fuzz_answer $(FUZZ_SRC) $(LDLIBS)
-	@UBSAN_OPTIONS=print_stacktrace=1 build/fuzz/fuzz_answer -max_total_time=$(FUZZ_SECONDS) \
-		-max_len=1500 -artifact_prefix=build/fuzz/ build/fuzz/corpus tests/fuzz/corpus
+		-o $(FUZZ_DIR)/fuzz $(FUZZ_SRC) $(LDLIBS)
+	@UBSAN_OPTIONS=print_stacktrace=1 $(FUZZ_DIR)/fuzz -max_total_time=$(FUZZ_SECONDS) \
+		$(filter -max%,$(FUZZ_FLAGS_$(FUZZ_TARGET))) -artifact_prefix=$(FUZZ_DIR)/ \
+		$(FUZZ_DIR)/corpus $(FUZZ_CORPUS_$(FUZZ_TARGET))
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
@@ -112,4 +122,4 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/obj/src/meridiand.d $(UNIT_SRC:%.c=$(BUILD)/obj/%.d) \
-	$(BUILD)/obj/tests/fuzz/answer.d
+	$(BUILD)/obj/tests/fuzz/answer.d $(BUILD)/obj/tests/fuzz/zone.d

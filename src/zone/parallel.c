@@ -180,6 +180,8 @@ static void zb_wait_chunk(struct zb_job *j, size_t k)
 
 static void zb_feed(struct zb *b, const struct zb_items *it)
 {
+	if (it->len == 0)
+		return; /* a chunk with nothing in it: data is NULL, and NULL + 0 is undefined */
 	const uint8_t *p = it->data, *end = it->data + it->len;
 	while (p < end && !b->gave_up) {
 		struct zb_item h;

@@ -1,40 +1,55 @@
-/* test_fuzz_corpus.c -- replays the query path fuzz target's corpus (tests/fuzz/corpus/: the seeds
- * tests/fuzz/make-corpus.py writes and every input a fuzzing run found wrong, kept as regressions)
- * with the normal build: each input is answered every way the server answers, and all must agree
- * and be well-formed (tests/fuzz/answer.h). `make fuzz` searches for new inputs. */
+/* test_fuzz_corpus.c -- replays the fuzz targets' corpora with the normal build (`make fuzz` searches
+ * for new inputs): tests/fuzz/corpus/ through the query path target, where every input is answered
+ * every way the server answers and all must agree and be well-formed (tests/fuzz/answer.h), and
+ * tests/fuzz/corpus-zone/ through the zone loader target, where sequential and chunked loading must
+ * agree (tests/fuzz/zone.h). Each corpus holds the seeds its make-corpus script writes and every
+ * input a fuzzing run found wrong, kept as a regression. */
 #include <check.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "../fuzz/answer.h"
+#include "../fuzz/zone.h"
 #include "support.h"
 
-#define CORPUS "tests/fuzz/corpus"
-
-START_TEST(corpus_answers_agree)
+/* Runs every file of folder through one; returns how many there were. */
+static size_t replay(const char *folder, const char *(*one)(const uint8_t *, size_t))
 {
-	ck_assert_msg(fuzz_answer_setup("tests/fuzz/fuzz.conf"), "tests/fuzz/fuzz.conf loads");
-	DIR *dir = opendir(CORPUS);
-	ck_assert_msg(dir != NULL, "%s exists", CORPUS);
+	DIR *dir = opendir(folder);
+	ck_assert_msg(dir != NULL, "%s exists", folder);
 	static uint8_t data[70000];
 	size_t inputs = 0;
 	for (struct dirent *e; (e = readdir(dir));) {
 		if (e->d_name[0] == '.')
 			continue;
 		char path[512];
-		snprintf(path, sizeof(path), "%s/%s", CORPUS, e->d_name);
+		snprintf(path, sizeof(path), "%s/%s", folder, e->d_name);
 		FILE *f = fopen(path, "rb");
 		ck_assert_msg(f != NULL, "cannot read %s", path);
 		size_t size = fread(data, 1, sizeof(data), f);
 		fclose(f);
-		const char *bad = fuzz_answer_one(data, size);
+		const char *bad = one(data, size);
 		ck_assert_msg(bad == NULL, "%s: %s", path, bad);
 		inputs++;
 	}
 	closedir(dir);
+	return inputs;
+}
+
+START_TEST(query_path_corpus)
+{
+	ck_assert_msg(fuzz_answer_setup("tests/fuzz/fuzz.conf"), "tests/fuzz/fuzz.conf loads");
 	/* make-corpus.py writes 314 seeds; fewer means the folder was not read */
-	ck_assert_uint_ge(inputs, 314);
+	ck_assert_uint_ge(replay("tests/fuzz/corpus", fuzz_answer_one), 314);
+}
+END_TEST
+
+START_TEST(zone_loader_corpus)
+{
+	ck_assert(fuzz_zone_setup());
+	/* make-corpus-zone.py writes 35 seeds */
+	ck_assert_uint_ge(replay("tests/fuzz/corpus-zone", fuzz_zone_one), 35);
 }
 END_TEST
 
@@ -43,7 +58,8 @@ static Suite *fuzz_corpus_suite(void)
 	Suite *s = suite_create("fuzz_corpus");
 	TCase *tc = tcase_create("fuzz_corpus");
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, corpus_answers_agree);
+	tcase_add_test(tc, query_path_corpus);
+	tcase_add_test(tc, zone_loader_corpus);
 	suite_add_tcase(s, tc);
 	return s;
 }
