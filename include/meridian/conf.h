@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "meridian/arena.h"
+#include "meridian/cookie.h"
 #include "meridian/diag.h"
 #include "meridian/geo.h"
 
@@ -161,6 +162,9 @@ struct conf {
 	unsigned prepared_answers; /* answers prepared at most (prepared.h), default 250000; 0: none */
 	const char *state_dir;	   /* health state and (later) the audit log; default "run" (resolved) */
 	const char *control;	   /* the control socket; default state_dir/meridian.sock (resolved) */
+	bool cookies;		   /* answer DNS Cookies (RFC 7873), default true */
+	/* cookie_secrets as configured, or one random secret per process (cookie_process_secret) */
+	struct cookie_secrets cookie_secrets;
 
 	/* Geo routing (all optional; records need regions only for "failover" orders). */
 	struct geo_spec geo; /* databases (resolved paths), regions, default_region */

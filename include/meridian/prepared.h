@@ -70,6 +70,9 @@ struct prepared_query {
 	unsigned payload;
 	uint16_t ecs_at, ecs_len; /* a client subnet option: its offset in the query, its length (header
 				   * included); ecs_len 0 when there is none */
+	uint16_t cookie_at;	  /* a COOKIE option's data: its offset in the query, its length (0: none) */
+	uint8_t cookie_len;
+	bool cookie_bad; /* a malformed or second COOKIE option (FORMERR when cookies are on) */
 	uint32_t hash;
 	size_t question_len;
 	size_t name_len;

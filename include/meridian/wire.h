@@ -59,8 +59,9 @@ enum wire_rcode {
 	WIRE_RCODE_NXDOMAIN = 3,
 	WIRE_RCODE_NOTIMP = 4,
 	WIRE_RCODE_REFUSED = 5,
-	WIRE_RCODE_YXDOMAIN = 6, /* a DNAME substitution would make a name over 255 octets */
-	WIRE_RCODE_BADVERS = 16, /* extended: upper 8 bits go in the OPT record */
+	WIRE_RCODE_YXDOMAIN = 6,   /* a DNAME substitution would make a name over 255 octets */
+	WIRE_RCODE_BADVERS = 16,   /* extended: upper 8 bits go in the OPT record */
+	WIRE_RCODE_BADCOOKIE = 23, /* extended (RFC 7873) */
 };
 
 enum wire_opcode { WIRE_OPCODE_QUERY = 0 };
@@ -157,6 +158,16 @@ struct wire_query {
 	uint8_t ecs_source_prefix;
 	uint8_t ecs_scope_prefix;
 	uint8_t ecs_addr[16]; /* address bits beyond the prefix are zero */
+
+	/* DNS Cookie (RFC 7873): the option's data in the packet (NULL: none). Malformed when a second
+	 * one came or its length is not a client cookie with an optional 8 to 32 octet server cookie
+	 * (cookie_len is then at most 40). */
+	const uint8_t *cookie;
+	uint8_t cookie_len;
+	bool cookie_malformed;
+	/* QDCOUNT 0 in a QUERY whose other sections were walked (FORMERR, but for a cookie query, RFC
+	 * 7873 5.4: the client asks for a server cookie). */
+	bool empty_question;
 };
 
 /* Parses a query. Order of checks: length < 12 or QR=1 -> DROP; opcode -> NOTIMP; QDCOUNT != 1,
@@ -168,6 +179,10 @@ struct wire_query {
  * query, or one with QDCOUNT 0, is still walked: when that finds a valid OPT, has_edns is set, so the
  * error carries an OPT as RFC 6891 7 asks (the EDNS version is not checked then). */
 enum wire_parse_status wire_parse_query(const uint8_t *pkt, size_t len, struct wire_query *q);
+
+/* Whether a COOKIE option of len octets is well formed: an 8-octet client cookie alone, or with a
+ * server cookie of 8 to 32 octets (RFC 7873 5.2.2; the server answers anything else with FORMERR). */
+bool wire_cookie_well_formed(size_t len);
 
 /* Name compression: the builder remembers where each suffix of every name it wrote starts, so later
  * names point to the longest suffix already in the message. The entries form a tree of suffixes read
@@ -255,6 +270,8 @@ struct wire_edns_reply {
 	uint8_t ecs_source_prefix;
 	uint8_t ecs_scope_prefix;
 	const uint8_t *ecs_addr;
+	const uint8_t *cookie; /* COOKIE option data to send (after NSID and ECS), or NULL */
+	uint16_t cookie_len;
 };
 
 /* Bytes the OPT record for r will take (to reserve before writing the sections). */

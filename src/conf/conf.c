@@ -28,7 +28,7 @@
 #include "schema.h"
 
 static conf_parse_fn key_u64, key_uint, key_workers, key_text, key_bytes, key_bool, key_listen, key_zones,
-    key_state_dir, key_control;
+    key_state_dir, key_control, key_cookie_secrets;
 
 /* The schema. A new key is a field in struct conf plus one entry here, with a parser from below (or a
  * new one for a new kind of value). */
@@ -52,6 +52,8 @@ static const struct conf_key conf_keys[] = {
 	{"regions",          conf_key_regions, .phase = 0},
 	{"default_region",   conf_key_default_region, .phase = 1},
 	{"ecs",              key_bool,    .field = F(ecs), .def = true},
+	{"cookies",          key_bool,    .field = F(cookies), .def = true},
+	{"cookie_secrets",   key_cookie_secrets, .field = F(cookie_secrets)},
 	{"datacenters",      conf_key_datacenters, .phase = 0},
 	{"pools",            conf_key_pools, .phase = 1},
 	{"records",          conf_key_records, .phase = 2},
@@ -338,6 +340,45 @@ static void key_bytes(struct loader *ld, const struct conf_key *k, const struct 
 		return;
 	*(const uint8_t **)conf_field(ld, k->field) = arena_memdup(&ld->c->arena, s, len);
 	*(size_t *)conf_field(ld, k->len_field) = len;
+}
+
+/* A list of 1 to COOKIE_SECRETS_MAX secrets, 32 hex digits each (the first makes cookies); when
+ * absent, the process's random secret, so cookies stay valid across reloads of one process. */
+static void key_cookie_secrets(struct loader *ld, const struct conf_key *k, const struct site *at)
+{
+	lua_State *L = ld->L;
+	struct cookie_secrets *out = conf_field(ld, k->field);
+	out->count = 0;
+	if (lua_isnil(L, -1)) {
+		if (cookie_process_secret(out->key[0]))
+			out->count = 1;
+		else
+			conf_error(ld, at->line, "no random secret for DNS cookies could be drawn");
+		return;
+	}
+	lua_Integer n = conf_list(ld, k->name, at->line, "a list of secrets (32 hex digits each)");
+	if (n < 0)
+		return;
+	if (n < 1 || n > COOKIE_SECRETS_MAX) {
+		conf_error(ld, at->line, "%s: expected 1 to %d secrets, got %lld", k->name,
+			   COOKIE_SECRETS_MAX, (long long)n);
+		return;
+	}
+	for (lua_Integer i = 1; i <= n; i++) {
+		char label[64];
+		size_t len;
+		snprintf(label, sizeof(label), "%s[%lld]", k->name, (long long)i);
+		lua_rawgeti(L, -1, i);
+		const char *hex = conf_string(ld, label, at->line, 1, 256, false, &len);
+		if (hex && !cookie_secret_parse(hex, len, out->key[out->count]))
+			conf_error(ld, at->line,
+				   "%s: expected %d hex digits (a 128-bit secret, RFC 9018), got %zu "
+				   "characters",
+				   label, COOKIE_HEX_LEN, len);
+		else if (hex)
+			out->count++;
+		lua_pop(L, 1);
+	}
 }
 
 /* The folder for health state: a path resolved like zone files, "run" by default. It need not exist yet

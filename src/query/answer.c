@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "meridian/client.h"
+#include "meridian/cookie.h"
 #include "meridian/prepared.h"
 #include "meridian/zone.h"
 
@@ -444,6 +445,8 @@ static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size
 		return 0;
 	}
 	struct wire_edns_reply edns = {.payload = (uint16_t)c->udp_payload, .do_bit = scratch->edns_do};
+	uint8_t cookie[COOKIE_REPLY_LEN];
+	enum cookie_verdict cookie_verdict = COOKIE_CLIENT_ONLY;
 	if (scratch->has_edns) {
 		stats->edns++;
 		if (scratch->edns_nsid && c->nsid) {
@@ -457,6 +460,16 @@ static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size
 			edns.ecs_source_prefix = scratch->ecs_source_prefix;
 			edns.ecs_addr = scratch->ecs_addr;
 		}
+		/* RFC 7873 5.2: a malformed cookie is a FORMERR (without cookies); any other gets our
+		 * server cookie, a valid one or not (5.2.4: an invalid one counts as none). */
+		if (scratch->cookie && c->cookies && scratch->cookie_malformed && status == WIRE_PARSE_OK) {
+			status = WIRE_PARSE_FORMERR;
+		} else if (scratch->cookie && c->cookies && !scratch->cookie_malformed) {
+			cookie_verdict = cookie_answer(&c->cookie_secrets, scratch->cookie,
+						       scratch->cookie_len, peer, cookie_now(), cookie);
+			edns.cookie = cookie;
+			edns.cookie_len = COOKIE_REPLY_LEN;
+		}
 		wire_build_reserve(&a.b, wire_edns_size(&edns));
 	}
 	struct wire_mark empty;
@@ -468,6 +481,13 @@ static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size
 		break;
 	case WIRE_PARSE_FORMERR:
 		a.rcode = WIRE_RCODE_FORMERR;
+		/* RFC 7873 5.4: no question, only a cookie: the client asks for a server cookie */
+		if (scratch->empty_question && edns.cookie && scratch->edns_version == 0) {
+			a.rcode = cookie_verdict == COOKIE_INVALID ? WIRE_RCODE_BADCOOKIE & 0xF
+								   : WIRE_RCODE_NOERROR;
+			if (cookie_verdict == COOKIE_INVALID)
+				edns.ext_rcode = WIRE_RCODE_BADCOOKIE >> 4;
+		}
 		break;
 	case WIRE_PARSE_NOTIMP:
 		a.rcode = WIRE_RCODE_NOTIMP;

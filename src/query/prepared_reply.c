@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "meridian/client.h"
+#include "meridian/cookie.h"
 #include "prepared_internal.h"
 
 #define OPT_SIZE     11 /* root owner, type, class, TTL, rdlength: an OPT without options */
@@ -50,6 +51,10 @@ static bool plain_opt(const uint8_t *pkt, size_t len, size_t pos, struct prepare
 				return false;
 			q->ecs_at = (uint16_t)pos;
 			q->ecs_len = (uint16_t)(4 + olen);
+		} else if (code == WIRE_EDNS_COOKIE) {
+			q->cookie_bad |= q->cookie_len || !wire_cookie_well_formed(olen);
+			q->cookie_at = (uint16_t)(pos + 4);
+			q->cookie_len = (uint8_t)(olen > 40 ? 40 : olen);
 		}
 		pos += 4u + olen;
 	}
@@ -79,6 +84,8 @@ static bool read_plain(const uint8_t *pkt, size_t len, struct prepared_query *q)
 	q->payload = 0;
 	q->do_bit = false;
 	q->ecs_at = q->ecs_len = 0;
+	q->cookie_at = q->cookie_len = 0;
+	q->cookie_bad = false;
 	q->edns = get16(pkt + 10) == 1;
 	if (q->edns && !plain_opt(pkt, len, pos, q))
 		return false;
@@ -219,6 +226,19 @@ static size_t ecs_echo_len(const struct conf *c, const struct prepared_query *q)
 	return q->edns && c->ecs ? q->ecs_len : 0;
 }
 
+/* The COOKIE option a reply carries (header included): a client and a server cookie when cookies are
+ * on and the query sent one (cookie_refused: a malformed one, which the general path answers with FORMERR).
+ */
+static size_t cookie_echo_len(const struct conf *c, const struct prepared_query *q)
+{
+	return q->edns && c->cookies && q->cookie_len ? 4u + COOKIE_REPLY_LEN : 0;
+}
+
+static bool cookie_refused(const struct conf *c, const struct prepared_query *q)
+{
+	return q->edns && c->cookies && q->cookie_bad;
+}
+
 /* Writes the header (the query's id and RD bit, flags and counts; one more additional RR for the
  * OPT) and the question as received; returns where the sections go. */
 static uint8_t *write_head(const uint8_t *pkt, const struct prepared_query *q, unsigned flags,
@@ -235,10 +255,11 @@ static uint8_t *write_head(const uint8_t *pkt, const struct prepared_query *q, u
 	return out + WIRE_HEADER_SIZE + q->question_len;
 }
 
-/* Writes the OPT record at `at` when the query has EDNS: our payload, the DO bit echoed, and the
- * query's client subnet option (ecs octets of it: 0 for none) echoed with scope. */
+/* Writes the OPT record at `at` when the query has EDNS: our payload, the DO bit echoed, the query's
+ * client subnet option (ecs octets of it: 0 for none) echoed with scope, then the cookies for peer
+ * (cookie octets: 0 for none), as the general path orders its options. */
 static void write_opt(const struct conf *c, const uint8_t *pkt, const struct prepared_query *q, size_t ecs,
-		      unsigned scope, uint8_t *at)
+		      unsigned scope, size_t cookie, const struct sockaddr_storage *peer, uint8_t *at)
 {
 	if (!q->edns)
 		return;
@@ -249,10 +270,17 @@ static void write_opt(const struct conf *c, const uint8_t *pkt, const struct pre
 	at[6] = 0;
 	at[7] = q->do_bit ? 0x80u : 0u;
 	at[8] = 0;
-	put16(at + 9, (unsigned)ecs);
+	put16(at + 9, (unsigned)(ecs + cookie));
 	if (ecs) {
 		memcpy(at + OPT_SIZE, pkt + q->ecs_at, ecs);
 		at[OPT_SIZE + 7] = (uint8_t)scope; /* code, length, family, source, then scope */
+	}
+	if (cookie) {
+		uint8_t *o = at + OPT_SIZE + ecs;
+		put16(o, WIRE_EDNS_COOKIE);
+		put16(o + 2, COOKIE_REPLY_LEN);
+		cookie_answer(&c->cookie_secrets, pkt + q->cookie_at, q->cookie_len, peer, cookie_now(),
+			      o + 4);
 	}
 }
 
@@ -270,12 +298,13 @@ static void count_reply(const struct prepared_query *q, unsigned flags, struct q
  * the size the query allows (the general path truncates). A table answer is the same for every
  * client: a client subnet option is echoed with scope 0 (RFC 7871 7.2.1). */
 static size_t write_reply(const struct conf *c, const uint8_t *pkt, const struct prepared_query *q,
-			  const struct reply *r, uint8_t *out, size_t out_cap, enum query_transport transport,
-			  struct query_stats *stats)
+			  const struct reply *r, const struct sockaddr_storage *peer, uint8_t *out,
+			  size_t out_cap, enum query_transport transport, struct query_stats *stats)
 {
-	size_t ecs = ecs_echo_len(c, q);
-	size_t total = WIRE_HEADER_SIZE + q->question_len + r->sections_len + (q->edns ? OPT_SIZE + ecs : 0);
-	if (total > reply_limit(c, q, transport, out_cap))
+	size_t ecs = ecs_echo_len(c, q), cookie = cookie_echo_len(c, q);
+	size_t total =
+	    WIRE_HEADER_SIZE + q->question_len + r->sections_len + (q->edns ? OPT_SIZE + ecs + cookie : 0);
+	if (total > reply_limit(c, q, transport, out_cap) || cookie_refused(c, q))
 		return 0;
 	uint8_t *at = write_head(pkt, q, r->flags, r->count[0], r->count[1], r->count[2], out);
 	memcpy(at, r->sections, r->sections_len);
@@ -283,7 +312,7 @@ static size_t write_reply(const struct conf *c, const uint8_t *pkt, const struct
 		uint8_t *ptr = at + get16(r->pointer_bytes + 2 * i);
 		put16(ptr, get16(ptr) + r->shift);
 	}
-	write_opt(c, pkt, q, ecs, 0, at + r->sections_len);
+	write_opt(c, pkt, q, ecs, 0, cookie, peer, at + r->sections_len);
 	count_reply(q, r->flags, stats);
 	return total;
 }
@@ -369,9 +398,9 @@ static size_t dynamic_reply(const struct snapshot *snap, const uint8_t *pkt, con
 	const uint8_t *f = rec->bytes + rec->name_len; /* the DYNAMIC_* fields */
 	uint32_t record = (uint32_t)f[DYNAMIC_RECORD] << 24 | (uint32_t)f[DYNAMIC_RECORD + 1] << 16 |
 			  (uint32_t)f[DYNAMIC_RECORD + 2] << 8 | f[DYNAMIC_RECORD + 3];
-	if (!snap->dyn || record >= snap->dyn->record_count)
+	if (!snap->dyn || record >= snap->dyn->record_count || cookie_refused(c, q))
 		return 0;
-	size_t ecs = ecs_echo_len(c, q);
+	size_t ecs = ecs_echo_len(c, q), cookie = cookie_echo_len(c, q);
 	const uint8_t *option = ecs ? pkt + q->ecs_at + 4 : NULL; /* family, source, scope, address */
 	struct client_net net;
 	bool known = client_net_of(&net, option ? get16(option) : 0, option ? option[2] : 0,
@@ -385,7 +414,7 @@ static size_t dynamic_reply(const struct snapshot *snap, const uint8_t *pkt, con
 	uint8_t picked[DYN_VALUES_MAX];
 	uint32_t client = d->select == DYN_SELECT_HASH ? client_hash(known ? &net : NULL, &scope) : 0;
 	unsigned count = dyn_select(d, (uint32_t)(stats->queries + 1), client, picked);
-	size_t total = WIRE_HEADER_SIZE + q->question_len + (q->edns ? OPT_SIZE + ecs : 0);
+	size_t total = WIRE_HEADER_SIZE + q->question_len + (q->edns ? OPT_SIZE + ecs + cookie : 0);
 	size_t head = 0;
 	unsigned pointer = 0;
 	if (cname) { /* one target: the general path chases it when it lies in the zone */
@@ -407,7 +436,7 @@ static size_t dynamic_reply(const struct snapshot *snap, const uint8_t *pkt, con
 		at = write_rr(at, d->type, d->ttl, v + 2, cname ? head : get16(v), pointer);
 	}
 	/* scope 0 unless the option had a source prefix (the general path looked the client up by it) */
-	write_opt(c, pkt, q, ecs, option && option[2] > 0 ? scope : 0, at);
+	write_opt(c, pkt, q, ecs, option && option[2] > 0 ? scope : 0, cookie, peer, at);
 	count_reply(q, rec->flags, stats);
 	return total;
 }
@@ -454,7 +483,7 @@ size_t prepared_answer_read(const struct snapshot *snap, const struct prepared_q
 	} else if (!zone_reply(p, q, &r)) {
 		return 0;
 	}
-	return write_reply(snap->conf, pkt, q, &r, out, out_cap, transport, stats);
+	return write_reply(snap->conf, pkt, q, &r, peer, out, out_cap, transport, stats);
 }
 
 size_t prepared_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len,

@@ -564,6 +564,8 @@ size_t wire_edns_size(const struct wire_edns_reply *r)
 		n += 4u + r->nsid_len;
 	if (r->ecs)
 		n += 4u + 4u + ecs_addr_len(r);
+	if (r->cookie)
+		n += 4u + r->cookie_len;
 	return n;
 }
 
@@ -587,6 +589,12 @@ static void put_options(uint8_t *p, const struct wire_edns_reply *r)
 			memcpy(p + 8, r->ecs_addr, alen);
 		if (r->ecs_source_prefix & 7) /* address bits beyond the source prefix MUST be zero */
 			p[8 + alen - 1] &= (uint8_t)(0xFFu << (8 - (r->ecs_source_prefix & 7)));
+		p += 8u + alen;
+	}
+	if (r->cookie) {
+		put16(p, WIRE_EDNS_COOKIE);
+		put16(p + 2, r->cookie_len);
+		memcpy(p + 4, r->cookie, r->cookie_len);
 	}
 }
 

@@ -46,6 +46,10 @@ static void query_reset(struct wire_query *q)
 	q->ecs_family = 0;
 	q->ecs_source_prefix = 0;
 	q->ecs_scope_prefix = 0;
+	q->cookie = NULL;
+	q->cookie_len = 0;
+	q->cookie_malformed = false;
+	q->empty_question = false;
 }
 
 bool wire_ecs_well_formed(const uint8_t *p, size_t len)
@@ -78,6 +82,11 @@ static bool parse_ecs(const uint8_t *p, uint16_t len, struct wire_query *q)
 	return true;
 }
 
+bool wire_cookie_well_formed(size_t len)
+{
+	return len == 8 || (len >= 16 && len <= 40);
+}
+
 /* Walks the options of the OPT rdata; false on a truncated or malformed option. */
 static bool parse_options(const uint8_t *p, size_t len, struct wire_query *q)
 {
@@ -94,7 +103,13 @@ static bool parse_options(const uint8_t *p, size_t len, struct wire_query *q)
 			q->edns_nsid = true;
 		else if (code == WIRE_EDNS_ECS && !parse_ecs(p, olen, q))
 			return false;
-		/* Cookies and unknown options are ignored (RFC 6891 6.1.2). */
+		else if (code == WIRE_EDNS_COOKIE) {
+			/* kept for the answer to judge: with cookies off it is ignored, malformed or not */
+			q->cookie_malformed |= q->cookie != NULL || !wire_cookie_well_formed(olen);
+			q->cookie = p;
+			q->cookie_len = (uint8_t)(olen > 40 ? 40 : olen);
+		}
+		/* Unknown options are ignored (RFC 6891 6.1.2). */
 		p += olen;
 	}
 	return true;
@@ -177,6 +192,10 @@ static enum wire_parse_status finish_early(const uint8_t *pkt, size_t len, size_
 		q->has_edns = false;
 		q->edns_nsid = false;
 		q->has_ecs = false;
+		q->cookie = NULL;
+		q->cookie_malformed = false;
+	} else if (status == WIRE_PARSE_FORMERR && get16(pkt + 4) == 0) {
+		q->empty_question = true;
 	}
 	return status;
 }

@@ -62,6 +62,9 @@ OPTS = [
     (1232, False, [ecs(1, 24, bytes([192, 0, 2, 0]))]),
     (1232, False, [ecs(2, 48, bytes.fromhex("20010db8000a"))]),
     (1232, False, [ecs(1, 0, b"")]),
+    # a server cookie (RFC 9018 A.1's: valid for 198.51.100.100 at the moment the target fixes)
+    (1232, False, [(10, bytes.fromhex("2464c4abcf10c957010000005cf79f111f8130c3eee29480"))]),
+    (1232, True, [ecs(1, 24, bytes([198, 51, 100, 0])), (10, bytes.fromhex("2464c4abcf10c957"))]),
 ]
 
 
@@ -83,6 +86,14 @@ def inputs():
     yield b"\x00" + query("www.example.com", 1, opt=(1232, False, []))[:-11] + b"\0\0\x29" * 2
     yield b"\x00" + struct.pack(">HHHHHH", 1, 0x2800, 1, 0, 0, 0) + wire_name("example.com") + b"\0\6\0\1"
     yield b"\x00" + query("www.example.com", 1, opt=(1232, False, [(8, b"\0\1\x21\0\1\2\3\4\5")]))
+    # cookies: malformed lengths, two of them, and a query without a question asking for one
+    yield b"\x00" + query("www.example.com", 1, opt=(1232, False, [(10, bytes(12))]))
+    yield b"\x00" + query("www.example.com", 1, opt=(1232, False, [(10, bytes(8)), (10, bytes(8))]))
+    a1 = bytes.fromhex("2464c4abcf10c957010000005cf79f111f8130c3eee29480")
+    for cookie in (a1[:8], a1, a1[:-1] + b"\x81"):
+        empty = query("x", 1, opt=(1232, False, [(10, cookie)]))
+        empty = empty[:4] + b"\0\0" + empty[6:12] + empty[12 + 3 + 4:]
+        yield b"\x02" + bytes([198, 51, 100, 100]) + empty
 
 
 def main():
