@@ -19,10 +19,9 @@ static void hash(uint8_t out[8], const uint8_t client[COOKIE_CLIENT_LEN], const 
 		 const struct sockaddr_storage *peer, const uint8_t key[COOKIE_SECRET_LEN])
 {
 	uint8_t in[COOKIE_CLIENT_LEN + 8 + 16];
-	size_t n = 0;
+	size_t n = COOKIE_CLIENT_LEN + 8;
 	memcpy(in, client, COOKIE_CLIENT_LEN);
 	memcpy(in + COOKIE_CLIENT_LEN, head, 8);
-	n = COOKIE_CLIENT_LEN + 8;
 	if (peer && peer->ss_family == AF_INET) {
 		memcpy(in + n, &((const struct sockaddr_in *)peer)->sin_addr, 4);
 		n += 4;

@@ -244,6 +244,20 @@ wait_log()
 	return 1
 }
 
+# write_basic_zone: $DIR/example.com.zone with an SOA, an NS with its address and www A 192.0.2.1;
+# a test that needs more appends to it.
+write_basic_zone()
+{
+	cat >"$DIR/example.com.zone" <<'EOF'
+$ORIGIN example.com.
+$TTL 3600
+@     SOA   ns1 hostmaster 2024010101 7200 3600 1209600 300
+      NS    ns1
+ns1   A     192.0.2.53
+www   A     192.0.2.1
+EOF
+}
+
 # write_mixed_zone DIR SERIAL WWW_ADDR: DIR/example.com.zone with one of each kind of name: CNAME chains
 # (one dangling), a wildcard, an empty non-terminal, a delegation with glue, an RRset too big for 512
 # octets (big TXT).

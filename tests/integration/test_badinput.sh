@@ -8,14 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 write_config "$(zones_lua example.com)"
-cat >"$DIR/example.com.zone" <<'EOF'
-$ORIGIN example.com.
-$TTL 3600
-@     SOA   ns1 hostmaster 2024010101 7200 3600 1209600 300
-      NS    ns1
-ns1   A     192.0.2.53
-www   A     192.0.2.1
-EOF
+write_basic_zone
 start_or_bail "$CONF"
 
 WWW=$(question www.example.com 1 1)

@@ -6,24 +6,12 @@
 # accept each other's cookies, and cookies = false ignores the option.
 . "$(dirname "$0")/lib.sh"
 
-write_zone()
-{
-	cat >"$DIR/example.com.zone" <<'Z'
-$ORIGIN example.com.
-$TTL 3600
-@     SOA   ns1 hostmaster 2024010101 7200 3600 1209600 300
-      NS    ns1
-ns1   A     192.0.2.53
-www   A     192.0.2.1
-Z
-}
-
 # start_another CONFIG_LINE...: a second meridiand with the zone and these lines, the first one kept
 # running (start_meridian stops the one in MPID); back_to_first stops it and asks the first again.
 start_another()
 {
 	write_config "$(zones_lua example.com)" "$@"
-	write_zone
+	write_basic_zone
 	MPID_FIRST=$MPID
 	MPID=""
 	start_or_bail "$CONF"
@@ -45,7 +33,7 @@ cookie_of()
 }
 
 write_config "$(zones_lua example.com)" "cookie_secrets = { \"$SECRET\" }"
-write_zone
+write_basic_zone
 start_or_bail "$CONF"
 FIRST_PORT=$PORT
 

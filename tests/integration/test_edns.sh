@@ -19,19 +19,12 @@ txt_rrset()
 
 write_zone()
 {
+	write_basic_zone
 	{
-		cat <<'EOF'
-$ORIGIN example.com.
-$TTL 3600
-@     SOA   ns1 hostmaster 2024010101 7200 3600 1209600 300
-      NS    ns1
-ns1   A     192.0.2.53
-www   A     192.0.2.1
-EOF
 		txt_rrset big 16   # about 3.4 kB: more than 1232
 		txt_rrset medium 4 # about 860 bytes: more than 512, less than 1232
 		txt_rrset small 2  # about 440 bytes: less than 512
-	} >"$DIR/example.com.zone"
+	} >>"$DIR/example.com.zone"
 }
 
 write_config "$(zones_lua example.com)" 'nsid = "meridian-test-1"' 'udp_payload = 1232'

@@ -5,15 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 
 write_config "$(zones_lua example.com)" 'tcp_idle_timeout = 1' 'tcp_clients = 2'
-cat >"$DIR/example.com.zone" <<'EOF'
-$ORIGIN example.com.
-$TTL 3600
-@     SOA   ns1 hostmaster 2024010101 7200 3600 1209600 300
-      NS    ns1
-ns1   A     192.0.2.53
-www   A     192.0.2.1
-www   AAAA  2001:db8::1
-EOF
+write_basic_zone
+echo 'www   AAAA  2001:db8::1' >>"$DIR/example.com.zone"
 for ((i = 1; i <= 16; i++)); do
 	printf 'big TXT "%03d%0197d"\n' "$i" 0 >>"$DIR/example.com.zone"
 done
