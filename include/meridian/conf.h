@@ -17,6 +17,7 @@
 
 #include "meridian/arena.h"
 #include "meridian/cookie.h"
+#include "meridian/ratelimit.h"
 #include "meridian/diag.h"
 #include "meridian/geo.h"
 
@@ -165,6 +166,7 @@ struct conf {
 	bool cookies;		   /* answer DNS Cookies (RFC 7873), default true */
 	/* cookie_secrets as configured, or one random secret per process (cookie_process_secret) */
 	struct cookie_secrets cookie_secrets;
+	struct ratelimit_spec rate_limit; /* per-client UDP response limit; rate 0 (the default): none */
 
 	/* Geo routing (all optional; records need regions only for "failover" orders). */
 	struct geo_spec geo; /* databases (resolved paths), regions, default_region */

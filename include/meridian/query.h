@@ -24,6 +24,8 @@ struct query_stats {
 	uint64_t rcode[6]; /* NOERROR .. REFUSED */
 	uint64_t badvers;
 	uint64_t edns;
+	uint64_t rate_limited; /* UDP queries over their client's rate limit left unanswered */
+	uint64_t slipped;      /* and those answered with a bare truncated reply */
 };
 
 /* Answers the query in pkt (len bytes) from client peer (its source address as the transport saw it;

@@ -54,6 +54,7 @@ static const struct conf_key conf_keys[] = {
 	{"ecs",              key_bool,    .field = F(ecs), .def = true},
 	{"cookies",          key_bool,    .field = F(cookies), .def = true},
 	{"cookie_secrets",   key_cookie_secrets, .field = F(cookie_secrets)},
+	{"rate_limit",       conf_key_rate_limit, .phase = 0},
 	{"datacenters",      conf_key_datacenters, .phase = 0},
 	{"pools",            conf_key_pools, .phase = 1},
 	{"records",          conf_key_records, .phase = 2},

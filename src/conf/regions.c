@@ -149,8 +149,7 @@ static lua_Integer region_codes(struct loader *ld, struct region_walk *w, const 
 	return n;
 }
 
-/* Reports why s is not a net: bits beyond its prefix (naming the net probably meant) or malformed. */
-static void region_net_error(struct loader *ld, const char *label, unsigned line, const char *s)
+void conf_net_error(struct loader *ld, const char *label, unsigned line, const char *s)
 {
 	char text[INET6_ADDRSTRLEN], fixed[INET6_ADDRSTRLEN];
 	uint8_t addr[16] = {0};
@@ -200,7 +199,7 @@ static lua_Integer region_nets(struct loader *ld, struct region_walk *w, const c
 		snprintf(ilabel, sizeof(ilabel), "%s[%lld]", label, (long long)i);
 		const char *s = conf_string(ld, ilabel, line, 0, 64, false, &len);
 		if (s && !geo_net_parse(s, &out[count])) {
-			region_net_error(ld, ilabel, line, s);
+			conf_net_error(ld, ilabel, line, s);
 		} else if (s) {
 			/* The same net however it is spelt ("192.0.2.0/24" or "::ffff:192.0.2.0/120"). */
 			key[0] = 'n';

@@ -164,5 +164,10 @@ bool conf_member_check(struct loader *ld, const char *mlabel, const struct conf_
 /* The geo routing keys. */
 conf_parse_fn conf_key_geoip, conf_key_regions, conf_key_default_region, conf_key_datacenters, conf_key_pools,
     conf_key_records;
+/* limits.c: rate_limit (ratelimit.h). */
+conf_parse_fn conf_key_rate_limit;
+/* regions.c: reports why s is not a net ("address/prefix"): malformed, or bits set beyond its prefix
+ * (naming the net probably meant). */
+void conf_net_error(struct loader *ld, const char *label, unsigned line, const char *s);
 
 #endif

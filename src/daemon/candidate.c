@@ -25,7 +25,7 @@ static const char *restart_only_change(const struct daemon *dm, const struct con
 				       const struct conf *c)
 {
 	if (!server_same_sockets(running, c))
-		return "listen, workers, tcp_clients and tcp_idle_timeout";
+		return "listen, workers, tcp_clients, tcp_idle_timeout and rate_limit.table_size";
 	if (!same_path(dm->state_dir, c->state_dir) || !same_path(dm->control_path, c->control))
 		return "state_dir and control";
 	return NULL;

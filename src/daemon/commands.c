@@ -128,6 +128,14 @@ static void status_text(struct request *r, const struct snapshot *s, const struc
 	for (int i = 0; i < 6; i++)
 		fprintf(out, "%s%s %" PRIu64, i ? ", " : "", rcode_names[i], q->rcode[i]);
 	fprintf(out, "), %" PRIu64 " dropped, %" PRIu64 " truncated\n", q->dropped, q->truncated);
+	const struct ratelimit_spec *rl = &s->conf->rate_limit;
+	if (rl->rate)
+		fprintf(out,
+			"rate limit:   %u/s per client network (burst %u, slip %u): %" PRIu64
+			" unanswered, %" PRIu64 " sent truncated\n",
+			rl->rate, rl->burst, rl->slip, q->rate_limited, q->slipped);
+	else
+		fputs("rate limit:   off\n", out);
 }
 
 static void status_json(struct request *r, const struct snapshot *s, const struct health_counts *n,
@@ -173,7 +181,13 @@ static void status_json(struct request *r, const struct snapshot *s, const struc
 	fprintf(out, ",\"queries\":{\"total\":%" PRIu64, q->queries);
 	for (int i = 0; i < 6; i++)
 		fprintf(out, ",\"%s\":%" PRIu64, rcode_names[i], q->rcode[i]);
-	fprintf(out, ",\"dropped\":%" PRIu64 ",\"truncated\":%" PRIu64 "}}\n", q->dropped, q->truncated);
+	fprintf(out,
+		",\"dropped\":%" PRIu64 ",\"truncated\":%" PRIu64 ",\"rate_limited\":%" PRIu64
+		",\"slipped\":%" PRIu64 "}",
+		q->dropped, q->truncated, q->rate_limited, q->slipped);
+	const struct ratelimit_spec *rl = &s->conf->rate_limit;
+	fprintf(out, ",\"rate_limit\":{\"rate\":%u,\"burst\":%u,\"slip\":%u}}\n", rl->rate, rl->burst,
+		rl->slip);
 }
 
 static enum control_status cmd_status(struct request *r)

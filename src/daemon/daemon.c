@@ -2,6 +2,7 @@
 #include "meridian/daemon.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -275,6 +276,7 @@ static void stop_all(struct daemon *dm)
 	control_close(dm->control);
 	server_stop(dm->server);
 	ev_timer_stop(dm->loop, &dm->recheck);
+	ev_timer_stop(dm->loop, &dm->limit_report);
 	monitor_free(dm->monitor);
 	snapshot_free(snapshot_latest());
 	audit_close(dm->audit);
@@ -282,8 +284,30 @@ static void stop_all(struct daemon *dm)
 	free(dm->control_path);
 }
 
+#define RATE_REPORT_INTERVAL 10.0 /* seconds */
+
+/* The workers count what the rate limit did; the control thread says so in the log, once per
+ * interval in which it did anything (the query path never writes a log line). */
+static void on_limit_report(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	struct daemon *dm = w->data;
+	struct query_stats q;
+	server_stats(dm->server, &q);
+	uint64_t dropped = q.rate_limited - dm->limit_reported[0],
+		 slipped = q.slipped - dm->limit_reported[1];
+	if (dropped || slipped)
+		daemon_log("rate limit: %" PRIu64 " responses unanswered and %" PRIu64
+			   " sent truncated in the last %.0f s",
+			   dropped, slipped, RATE_REPORT_INTERVAL);
+	dm->limit_reported[0] = q.rate_limited;
+	dm->limit_reported[1] = q.slipped;
+}
+
 static void run_loop(struct daemon *dm)
 {
+	ev_timer_start(dm->loop, &dm->limit_report);
 	ev_signal sig[3];
 	static const int signums[3] = {SIGHUP, SIGTERM, SIGINT};
 	for (int i = 0; i < 3; i++) {
@@ -306,6 +330,8 @@ int daemon_serve(const char *config_path)
 	if (!dm.config_path)
 		abort();
 	ev_timer_init(&dm.recheck, NULL, 0, 0); /* started with its callback by daemon_note_report */
+	ev_timer_init(&dm.limit_report, on_limit_report, RATE_REPORT_INTERVAL, RATE_REPORT_INTERVAL);
+	dm.limit_report.data = &dm;
 	struct diag d;
 	diag_init(&d);
 	struct policy_report report;

@@ -14,7 +14,8 @@
 struct server {
 	struct worker *workers;
 	unsigned worker_count;
-	bool stopping; /* set once by server_stop; UDP threads read it after every wake-up */
+	bool stopping;		   /* set once by server_stop; UDP threads read it after every wake-up */
+	struct ratelimit *limiter; /* shared by the UDP threads; its spec comes with each snapshot */
 };
 
 static bool is_wildcard(const struct sockaddr_storage *ss)
@@ -160,6 +161,7 @@ static bool worker_open(struct server *s, struct worker *w, const struct conf *c
 			return false;
 		u->wildcard = is_wildcard(&l->addr);
 		u->stopping = &s->stopping;
+		u->limiter = s->limiter;
 		t->worker = w;
 		ev_io_init(&t->io, tcp_acceptable, t->fd, EV_READ);
 		t->io.data = t;
@@ -217,6 +219,12 @@ struct server *server_start(const struct conf *conf, struct diag *d)
 	if (!s || !(s->workers = calloc(conf->workers, sizeof(*s->workers))))
 		abort();
 	s->worker_count = conf->workers;
+	if (!(s->limiter = ratelimit_new(conf->rate_limit.table_size))) {
+		diag_error(d, NULL, 0, "rate_limit: no memory for a table of %u slots",
+			   conf->rate_limit.table_size);
+		server_stop(s);
+		return NULL;
+	}
 	for (unsigned i = 0; i < s->worker_count; i++) {
 		s->workers[i].index = i;
 		if (!worker_open(s, &s->workers[i], conf, d)) {
@@ -258,6 +266,7 @@ void server_stop(struct server *s)
 	for (unsigned i = 0; i < s->worker_count; i++)
 		worker_close(&s->workers[i]);
 	free(s->workers);
+	ratelimit_free(s->limiter);
 	free(s);
 }
 
@@ -268,6 +277,8 @@ static void stats_add(struct query_stats *sum, const struct query_stats *st)
 	sum->truncated += st->truncated;
 	sum->badvers += st->badvers;
 	sum->edns += st->edns;
+	sum->rate_limited += st->rate_limited;
+	sum->slipped += st->slipped;
 	for (size_t r = 0; r < sizeof(sum->rcode) / sizeof(sum->rcode[0]); r++)
 		sum->rcode[r] += st->rcode[r];
 }
@@ -286,7 +297,8 @@ void server_stats(const struct server *s, struct query_stats *sum)
 bool server_same_sockets(const struct conf *a, const struct conf *b)
 {
 	if (a->workers != b->workers || a->listen_count != b->listen_count ||
-	    a->tcp_clients != b->tcp_clients || a->tcp_idle_timeout != b->tcp_idle_timeout)
+	    a->tcp_clients != b->tcp_clients || a->tcp_idle_timeout != b->tcp_idle_timeout ||
+	    a->rate_limit.table_size != b->rate_limit.table_size)
 		return false;
 	for (size_t i = 0; i < a->listen_count; i++)
 		if (a->listen[i].addr_len != b->listen[i].addr_len ||

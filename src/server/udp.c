@@ -108,6 +108,8 @@ static void answer_batch(struct udp_thread *u, unsigned n)
 	if (n > 1)
 		for (unsigned i = 0; i < n; i++)
 			query_prefetch(snap, &b->read[i]);
+	const struct ratelimit_spec *limit = &snap->conf->rate_limit;
+	uint64_t now = limit->rate ? ratelimit_now() : 0;
 	unsigned m = 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct msghdr *in = &b->in[i].msg_hdr;
@@ -116,8 +118,24 @@ static void answer_batch(struct udp_thread *u, unsigned n)
 			u->stats.dropped++;
 			continue;
 		}
-		size_t len = query_answer_read(snap, &b->read[i], b->in_buf[i], b->in[i].msg_len, &b->peer[i],
-					       b->out_buf[m], UDP_SEND_SIZE, QUERY_UDP, &u->query, &u->stats);
+		enum ratelimit_verdict v =
+		    limit->rate ? ratelimit_check(u->limiter, limit, &b->peer[i], now, &u->slip_count)
+				: RATELIMIT_PASS;
+		size_t len;
+		if (v == RATELIMIT_PASS) {
+			len =
+			    query_answer_read(snap, &b->read[i], b->in_buf[i], b->in[i].msg_len, &b->peer[i],
+					      b->out_buf[m], UDP_SEND_SIZE, QUERY_UDP, &u->query, &u->stats);
+		} else {
+			u->stats.queries++;
+			len = v == RATELIMIT_TRUNCATE ? ratelimit_truncated(b->in_buf[i], b->in[i].msg_len,
+									    b->out_buf[m], UDP_SEND_SIZE)
+						      : 0;
+			if (len)
+				u->stats.slipped++;
+			else
+				u->stats.rate_limited++;
+		}
 		if (!len)
 			continue;
 		b->out_iov[m].iov_len = len;

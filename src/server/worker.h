@@ -17,6 +17,7 @@
 
 #include "meridian/prepared.h"
 #include "meridian/query.h"
+#include "meridian/ratelimit.h"
 #include "meridian/wire.h"
 
 #define UDP_BATCH     64   /* datagrams per recvmmsg/sendmmsg */
@@ -74,7 +75,9 @@ struct udp_thread {
 	bool wildcard; /* bound to 0.0.0.0 or ::: replies must carry the query's destination address */
 	pthread_t thread;
 	bool started;
-	bool *stopping; /* the server's stop flag, read atomically */
+	bool *stopping;		   /* the server's stop flag, read atomically */
+	struct ratelimit *limiter; /* the server's, shared */
+	unsigned slip_count;	   /* responses this thread limited (ratelimit_check) */
 	struct udp_batch *batch;
 	struct wire_query query; /* scratch for the query being answered */
 	struct query_stats stats;

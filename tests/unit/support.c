@@ -71,6 +71,21 @@ struct conf *unit_load_conf(const char *name, const char *config)
 	return c;
 }
 
+const char *unit_conf_error(const char *name, const char *config)
+{
+	static char first[1024];
+	unit_write_file(name, config);
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", unit_tmpdir, name);
+	struct diag d;
+	diag_init(&d);
+	struct conf *c = conf_load(path, &d);
+	ck_assert_msg(c == NULL && d.count > 0, "%s loads:\n%s", path, config);
+	snprintf(first, sizeof(first), "%s", d.entries[0].text);
+	diag_free(&d);
+	return first;
+}
+
 int unit_run_in_tmpdir(Suite *s, const char *name)
 {
 	snprintf(unit_tmpdir, sizeof(unit_tmpdir), "/tmp/meridian-test-%s-XXXXXX", name);

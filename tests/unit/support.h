@@ -20,6 +20,9 @@ struct conf;
 /* Writes config as unit_tmpdir/name and loads it with conf_load; the test fails, showing the
  * diagnostics, when it does not load. */
 struct conf *unit_load_conf(const char *name, const char *config);
+/* Writes config as unit_tmpdir/name and loads it with conf_load; the test fails when it loads.
+ * Returns the first diagnostic (a static buffer). */
+const char *unit_conf_error(const char *name, const char *config);
 
 /* A socket address for an IPv4 or IPv6 address in text (port 0); the test fails on anything else. */
 struct sockaddr_storage unit_address(const char *text);
