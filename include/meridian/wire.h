@@ -76,7 +76,14 @@ enum wire_opcode { WIRE_OPCODE_QUERY = 0 };
 #define WIRE_FLAG_CD	      0x0010u
 #define WIRE_OPCODE_OF(flags) (((flags) >> 11) & 0xfu)
 
-enum wire_edns_option { WIRE_EDNS_NSID = 3, WIRE_EDNS_ECS = 8, WIRE_EDNS_COOKIE = 10 };
+enum wire_edns_option { WIRE_EDNS_NSID = 3, WIRE_EDNS_ECS = 8, WIRE_EDNS_COOKIE = 10, WIRE_EDNS_EDE = 15 };
+
+/* Extended DNS Error codes (RFC 8914) that answers carry. */
+enum wire_ede {
+	WIRE_EDE_PROHIBITED = 18,	 /* refused by the operator's choice */
+	WIRE_EDE_NOT_AUTHORITATIVE = 20, /* no zone here holds the name */
+	WIRE_EDE_NOT_SUPPORTED = 21,	 /* a kind of query this server does not serve */
+};
 
 /* Whether the data of a client subnet option (len octets at p, after the option's code and length)
  * is well formed in a query (RFC 7871 6): a known family, a source prefix within its address
@@ -272,6 +279,9 @@ struct wire_edns_reply {
 	const uint8_t *ecs_addr;
 	const uint8_t *cookie; /* COOKIE option data to send (after NSID and ECS), or NULL */
 	uint16_t cookie_len;
+	bool ede; /* an Extended DNS Error (RFC 8914), last: ede_code and ede_text (NULL: no text) */
+	uint16_t ede_code;
+	const char *ede_text;
 };
 
 /* Bytes the OPT record for r will take (to reserve before writing the sections). */

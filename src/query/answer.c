@@ -37,7 +37,17 @@ struct answer {
 	unsigned region;
 	unsigned scope; /* RFC 7871 scope prefix of the map entry that decided */
 	struct client_net client;
+	uint16_t ede;	      /* an Extended DNS Error for the reply (RFC 8914), 0: none */
+	const char *ede_text; /* its EXTRA-TEXT, or NULL */
 };
+
+/* A REFUSED answer, saying why with an Extended DNS Error when the query has EDNS. */
+static void refuse(struct answer *a, enum wire_ede code, const char *text)
+{
+	a->rcode = WIRE_RCODE_REFUSED;
+	a->ede = code;
+	a->ede_text = text;
+}
 
 /* The client's network (client.h), read from the query once, when a dynamic answer first needs it;
  * NULL when neither a client subnet nor the source address gives one. */
@@ -338,15 +348,20 @@ static void answer_chaos(struct answer *a)
 	static const uint8_t version_bind[] = "\7version\4bind";
 	static const uint8_t version_server[] = "\7version\6server";
 	const struct wire_name *n = &a->q->qname;
-	const char *text = NULL;
-	if ((n->len == sizeof(id_server) && !memcmp(n->data, id_server, n->len)) ||
-	    (n->len == sizeof(hostname_bind) && !memcmp(n->data, hostname_bind, n->len)))
-		text = a->snap->conf->identity;
-	else if ((n->len == sizeof(version_bind) && !memcmp(n->data, version_bind, n->len)) ||
-		 (n->len == sizeof(version_server) && !memcmp(n->data, version_server, n->len)))
-		text = a->snap->conf->version;
-	if (!text || (a->q->qtype != WIRE_TYPE_TXT && a->q->qtype != WIRE_TYPE_ANY)) {
-		a->rcode = WIRE_RCODE_REFUSED;
+#define IS(name) (n->len == sizeof(name) && !memcmp(n->data, name, n->len))
+	bool id = IS(id_server) || IS(hostname_bind), version = IS(version_bind) || IS(version_server);
+#undef IS
+	if (!id && !version) {
+		refuse(a, WIRE_EDE_NOT_SUPPORTED, "CHAOS: only id.server and version.bind");
+		return;
+	}
+	const char *text = id ? a->snap->conf->identity : a->snap->conf->version;
+	if (!text) {
+		refuse(a, WIRE_EDE_PROHIBITED, id ? "no identity configured" : "no version configured");
+		return;
+	}
+	if (a->q->qtype != WIRE_TYPE_TXT && a->q->qtype != WIRE_TYPE_ANY) {
+		refuse(a, WIRE_EDE_NOT_SUPPORTED, "CHAOS: only TXT");
 		return;
 	}
 	uint8_t rdata[256];
@@ -374,10 +389,17 @@ static void answer_question(struct answer *a)
 	 * is more than our IN data can vouch for. NSD does the same; Knot sets AA. */
 	bool any_class = q->qclass == WIRE_CLASS_ANY;
 	const struct zone_set *zones = a->snap->zones;
-	const struct zone *z =
-	    q->qclass == WIRE_CLASS_IN || any_class ? zone_set_find(zones, &q->qname) : NULL;
-	if (!z || q->qtype == WIRE_TYPE_AXFR || q->qtype == WIRE_TYPE_IXFR) {
-		a->rcode = WIRE_RCODE_REFUSED;
+	if (q->qclass != WIRE_CLASS_IN && !any_class) {
+		refuse(a, WIRE_EDE_NOT_SUPPORTED, "class not served");
+		return;
+	}
+	const struct zone *z = zone_set_find(zones, &q->qname);
+	if (!z) {
+		refuse(a, WIRE_EDE_NOT_AUTHORITATIVE, NULL);
+		return;
+	}
+	if (q->qtype == WIRE_TYPE_AXFR || q->qtype == WIRE_TYPE_IXFR) {
+		refuse(a, WIRE_EDE_NOT_SUPPORTED, "zone transfers are not served");
 		return;
 	}
 	/* DS belongs to the parent side of a cut: when we also serve the parent, it answers. */
@@ -440,6 +462,8 @@ static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size
 	a.region_known = false;
 	a.client_dependent = false;
 	a.region = a.scope = 0;
+	a.ede = 0;
+	a.ede_text = NULL;
 	if (!wire_build_start(&a.b, out, limit, scratch)) {
 		stats->dropped++;
 		return 0;
@@ -509,8 +533,18 @@ static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size
 	edns.ecs_scope_prefix = a.client_dependent && scratch->ecs_source_prefix > 0 ? (uint8_t)a.scope : 0;
 	wire_build_set_rcode(&a.b, a.rcode);
 	count_rcode(stats, a.rcode);
-	if (scratch->has_edns)
+	/* A refusal's sections are empty, so its reason fits where the answer would have gone. */
+	if (a.ede && status == WIRE_PARSE_OK) {
+		edns.ede = true;
+		edns.ede_code = a.ede;
+		edns.ede_text = a.ede_text;
+	}
+	/* Without room for the reason (a long name, NSID, client subnet and cookie in 512 octets), the
+	 * OPT record goes without it. */
+	if (scratch->has_edns && !wire_build_opt(&a.b, &edns) && edns.ede) {
+		edns.ede = false;
 		wire_build_opt(&a.b, &edns);
+	}
 	if (needs_dynamic)
 		*needs_dynamic = a.needs_dynamic;
 	return wire_build_finish(&a.b);

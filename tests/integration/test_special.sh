@@ -4,7 +4,10 @@
 #
 # Project decisions: ANY over UDP returns one RRset (the lowest type at the name), over TCP all of
 # them; CHAOS TXT answers only when identity / version are configured, otherwise REFUSED; classes
-# other than IN and CH are REFUSED; AXFR and IXFR are REFUSED.
+# other than IN and CH are REFUSED; AXFR and IXFR are REFUSED. Every refusal of an EDNS query says
+# why with an Extended DNS Error (RFC 8914): 20 Not Authoritative for a name outside every zone (as
+# NSD and Knot), 21 Not Supported for transfers, other classes and other CHAOS questions, 18
+# Prohibited for CHAOS names the operator chose not to disclose.
 . "$(dirname "$0")/lib.sh"
 
 write_config "$(zones_lua example.com)" 'identity = "ns-test-1"' 'version = "meridian-test-version"'
@@ -64,13 +67,28 @@ ask -c CH -t TXT -q ID.SERVER
 expect_rcode NOERROR "CH TXT ID.SERVER: matched without case"
 ask -c CH -t TXT -q authors.bind
 expect_rcode REFUSED "CH TXT authors.bind (not handled): REFUSED"
+expect_in EDNS '^; EDE: 21 \(Not Supported\): \(CHAOS: only id.server and version.bind\)$' \
+	"CH TXT authors.bind: EDE 21 says what CHAOS answers"
+ask -c CH -t A -q id.server
+expect_rcode REFUSED "CH A id.server: REFUSED"
+expect_in EDNS '^; EDE: 21 \(Not Supported\): \(CHAOS: only TXT\)$' "CH A id.server: EDE 21, only TXT"
 
 # ---- other classes ----------------------------------------------------------------------------------
 for cl in HS NONE CLASS42; do
 	ask -c "$cl" -t A -q www.example.com
 	expect_rcode REFUSED "class $cl: REFUSED"
 	expect_no_flag aa "class $cl: AA clear"
+	expect_in EDNS '^; EDE: 21 \(Not Supported\): \(class not served\)$' "class $cl: EDE 21"
 done
+
+# ---- outside every zone -----------------------------------------------------------------------------
+ask www.example.org A
+expect_rcode REFUSED "a name outside every zone: REFUSED"
+expect_in EDNS '^; EDE: 20 \(Not Authoritative\)$' "a name outside every zone: EDE 20, as NSD and Knot"
+ask www.example.org A +noedns
+expect_not_in OUT 'EDE' "without EDNS: no OPT, so no EDE"
+ask www.example.com A
+expect_not_in EDNS 'EDE' "an answer carries no EDE"
 
 # ---- zone transfers ---------------------------------------------------------------------------------
 tcp_open
@@ -94,6 +112,9 @@ if raw_udp "$(header 5a03 0000 1 0 0 0)$(question example.com 252 1)"; then
 else
 	not_ok "AXFR over UDP: REFUSED" "no reply"
 fi
+out=$(q example.com AXFR +noall +comments 2>&1)
+check "dig AXFR: EDE 21 says transfers are not served" \
+	grep -q '^; EDE: 21 (Not Supported): (zone transfers are not served)$' <<<"$out"
 
 # ---- CHAOS not configured ---------------------------------------------------------------------------
 write_config "$(zones_lua example.com)"
@@ -102,6 +123,9 @@ start_or_bail "$CONF"
 for qn in id.server hostname.bind version.bind version.server; do
 	ask -c CH -t TXT -q "$qn"
 	expect_rcode REFUSED "CH TXT $qn without identity/version configured: REFUSED"
+	what=identity
+	[[ $qn == version.* ]] && what=version
+	expect_in EDNS "^; EDE: 18 \\(Prohibited\\): \\(no $what configured\\)\$" "CH TXT $qn: EDE 18, no $what configured"
 done
 ask www.example.com A
 expect_rcode NOERROR "without CHAOS config: IN queries answered"

@@ -457,6 +457,119 @@ START_TEST(class_any_and_header_bits)
 }
 END_TEST
 
+/* The Extended DNS Error (RFC 8914) of an answer: its code, or -1 when there is none; its
+ * EXTRA-TEXT in text (size n). */
+static int ede_of(ldns_pkt *p, char *text, size_t n)
+{
+	ldns_rdf *data = ldns_pkt_edns_data(p);
+	const uint8_t *d = data ? ldns_rdf_data(data) : NULL;
+	size_t len = data ? ldns_rdf_size(data) : 0;
+	for (size_t at = 0; at + 4 <= len;) {
+		unsigned code = (unsigned)d[at] << 8 | d[at + 1], olen = (unsigned)d[at + 2] << 8 | d[at + 3];
+		ck_assert_uint_le(at + 4 + olen, len);
+		if (code == 15) {
+			ck_assert_uint_ge(olen, 2);
+			snprintf(text, n, "%.*s", (int)(olen - 2), (const char *)d + at + 6);
+			return d[at + 4] << 8 | d[at + 5];
+		}
+		at += 4 + olen;
+	}
+	*text = 0;
+	return -1;
+}
+
+/* Every refusal says why (RFC 8914) when the query has EDNS; answers never carry one. */
+START_TEST(refusals_say_why)
+{
+	static const struct {
+		const char *name;
+		ldns_rr_type type;
+		ldns_rr_class rclass;
+		int code;
+		const char *text;
+	} cases[] = {
+	    {"www.example.org.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 20, ""},
+	    {"org.", LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_ANY, 20, ""},
+	    {"example.com.", LDNS_RR_TYPE_AXFR, LDNS_RR_CLASS_IN, 21, "zone transfers are not served"},
+	    {"sub.example.com.", LDNS_RR_TYPE_IXFR, LDNS_RR_CLASS_IN, 21, "zone transfers are not served"},
+	    {"www.example.com.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_HS, 21, "class not served"},
+	    {"www.example.com.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_NONE, 21, "class not served"},
+	    {"version.bind.", LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_CH, 18, "no version configured"},
+	    {"hostname.bind.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_CH, 21, "CHAOS: only TXT"},
+	    {"authors.bind.", LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_CH, 21,
+	     "CHAOS: only id.server and version.bind"},
+	    {"www.example.com.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, -1, ""},
+	    {"nothing.example.com.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, -1, ""},
+	    {"id.server.", LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_CH, -1, ""},
+	};
+	char text[128];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ask o = {.payload = 1232, .nsid = true, .rclass = cases[i].rclass};
+		ldns_pkt *p = ask_full(cases[i].name, cases[i].type, &o, NULL);
+		int code = ede_of(p, text, sizeof(text));
+		ck_assert_msg(code == cases[i].code && strcmp(text, cases[i].text) == 0, "%s: EDE %d (%s)",
+			      cases[i].name, code, text);
+		ck_assert_int_eq(ldns_pkt_get_rcode(p) == LDNS_RCODE_REFUSED, code >= 0);
+		ck_assert_ptr_nonnull(ldns_pkt_edns_data(p)); /* NSID too: the options follow one another */
+		ldns_pkt_free(p);
+		struct ask plain = {.rclass = cases[i].rclass};
+		p = ask_full(cases[i].name, cases[i].type, &plain, NULL);
+		ck_assert_int_eq(ldns_pkt_edns_udp_size(p), 0); /* no EDNS, no OPT, no reason */
+		ldns_pkt_free(p);
+	}
+}
+END_TEST
+
+/* The longest refusal: a 255-octet name asked for a transfer with a 512-octet payload, and the
+ * largest options a reply carries (NSID of 128 octets, an IPv6 /128 client subnet, a cookie)
+ * still has room for its reason. */
+START_TEST(longest_refusal_fits_512)
+{
+	struct conf *c = (struct conf *)snap->conf;
+	static const uint8_t nsid[128] = {'n'};
+	c->nsid = nsid;
+	c->nsid_len = sizeof(nsid);
+	uint8_t pkt[700] = {0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1};
+	size_t len = 12;
+	/* three labels of 62 octets and one of 52, then example.com: 255 octets with the root */
+	for (int l = 0; l < 3; l++) {
+		pkt[len++] = 62;
+		memset(pkt + len, 'a', 62);
+		len += 62;
+	}
+	pkt[len++] = 52;
+	memset(pkt + len, 'b', 52);
+	len += 52;
+	memcpy(pkt + len, "\7example\3com\0", 13);
+	len += 13;
+	ck_assert_uint_eq(len - 12, 255);
+	static const uint8_t tail[] = {
+	    0,	  252, 0,    1,			  /* AXFR IN */
+	    0,	  0,   41,   2,	   0,		  /* OPT, payload 512 */
+	    0,	  0,   0,    0,	   0, 40,	  /* TTL (version 0, no flags), rdlength */
+	    0,	  3,   0,    0,			  /* NSID */
+	    0,	  8,   0,    20,   0, 2,  128, 0, /* ECS IPv6 /128 */
+	    0x20, 1,   0x0d, 0xb8, 0, 0,  0,   0, 0, 0, 0, 0, 0, 0,
+	    0,	  1,   0,    10,   0, 8,  1,   2, 3, 4, 5, 6, 7, 8}; /* client cookie */
+	memcpy(pkt + len, tail, sizeof(tail));
+	len += sizeof(tail);
+	static uint8_t out[WIRE_MSG_MAX];
+	struct wire_query scratch;
+	struct query_stats stats = {0};
+	size_t n = query_answer(snap, pkt, len, NULL, out, sizeof(out), QUERY_UDP, &scratch, &stats);
+	ck_assert_uint_gt(n, 0);
+	ck_assert_uint_le(n, 512);
+	ldns_pkt *p = NULL;
+	ck_assert_int_eq(ldns_wire2pkt(&p, out, n), LDNS_STATUS_OK);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
+	char text[128];
+	ck_assert_int_eq(ede_of(p, text, sizeof(text)), 21);
+	ck_assert_str_eq(text, "zone transfers are not served");
+	ck_assert_uint_eq(ldns_rdf_size(ldns_pkt_edns_data(p)), 132 + 24 + 28 + 6 + strlen(text));
+	ldns_pkt_free(p);
+}
+END_TEST
+
 static Suite *query_suite(void)
 {
 	Suite *s = suite_create("query");
@@ -483,6 +596,8 @@ static Suite *query_suite(void)
 	tcase_add_test(tc, dname_in_chains_and_out_of_zone);
 	tcase_add_test(tc, dname_too_long_is_yxdomain);
 	tcase_add_test(tc, class_any_and_header_bits);
+	tcase_add_test(tc, refusals_say_why);
+	tcase_add_test(tc, longest_refusal_fits_512);
 	suite_add_tcase(s, tc);
 	return s;
 }
