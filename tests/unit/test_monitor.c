@@ -250,8 +250,9 @@ START_TEST(down_after_fall_and_back_after_rise)
 	set_up("a", false);
 	double t0 = ev_time();
 	ck_assert(run_until(a_down, 2));
-	/* two failures: at most two jittered intervals (and the check in flight) */
-	ck_assert_double_lt(ev_time() - t0, 2 * 1.1 * INTERVAL + 0.15);
+	/* two failures: two jittered intervals and the checks' own time (room for a sanitizer on a busy
+	 * machine; the streak below says it took exactly two) */
+	ck_assert_double_lt(ev_time() - t0, 2 * 1.1 * INTERVAL + 0.5);
 	ck_assert_uint_eq(st(0)->streak, 2);
 	ck_assert_int_eq(serving(0, 0), HEALTH_OUT);
 	ck_assert_int_eq(serving(0, 1), HEALTH_SERVING);
