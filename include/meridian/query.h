@@ -26,6 +26,8 @@ struct query_stats {
 	uint64_t edns;
 	uint64_t rate_limited; /* UDP queries over their client's rate limit left unanswered */
 	uint64_t slipped;      /* and those answered with a bare truncated reply */
+	uint64_t dry_limited;  /* under a dry run: those that would have gone unanswered */
+	uint64_t dry_slipped;  /* and those that would have been truncated */
 };
 
 /* Answers the query in pkt (len bytes) from client peer (its source address as the transport saw it;

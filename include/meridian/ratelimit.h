@@ -5,7 +5,8 @@
  * which is sent as a bare truncated reply (TC, the question and nothing else): a real client behind a
  * busy network retries over TCP and gets its answer, while a forged source gets nothing larger than
  * what was sent to us. TCP is not limited (the handshake proves the address; tcp_clients bounds it).
- * Exempt nets (monitoring, your own resolvers) are never limited.
+ * Exempt nets (monitoring, your own resolvers) are never limited. A dry run counts what the limit
+ * would do and answers everything, so a limit can be tried on live traffic first.
  *
  * The table is one array shared by every UDP thread, allocated once when the server starts:
  * `table_size` slots in sets of four, each slot one 64-bit word (a 24-bit tag of the network's keyed
@@ -35,6 +36,7 @@ struct ratelimit_spec {
 	unsigned ipv4_prefix; /* the client network of an IPv4 address: default /24 */
 	unsigned ipv6_prefix; /* of an IPv6 address: default /56 */
 	unsigned table_size;  /* slots, a power of two; default 65536; changing it needs a restart */
+	bool dry_run;	      /* count what would be limited, answer everything (to try a limit out) */
 	const struct geo_net *exempt;
 	size_t exempt_count;
 };

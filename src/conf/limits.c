@@ -9,8 +9,8 @@
 #define TABLE_SIZE_MIN	   1024
 #define TABLE_SIZE_MAX	   (1u << 24)
 
-static const char *const rate_limit_fields[] = {"rate",	       "burst",	     "slip",   "ipv4_prefix",
-						"ipv6_prefix", "table_size", "exempt", NULL};
+static const char *const rate_limit_fields[] = {
+    "rate", "burst", "slip", "ipv4_prefix", "ipv6_prefix", "table_size", "exempt", "dry_run", NULL};
 
 /* An integer field of the table on top (written at t): def when absent; false when reported. */
 static bool limit_int(struct loader *ld, const struct conf_loc *t, const char *key, int64_t min, int64_t max,
@@ -96,4 +96,10 @@ void conf_key_rate_limit(struct loader *ld, const struct conf_key *k, const stru
 		r->table_size = TABLE_SIZE_DEFAULT;
 	}
 	limit_exempt(ld, &t, r);
+	struct conf_loc loc_dry = conf_push_field(ld, &t, "dry_run");
+	if (lua_type(ld->L, -1) == LUA_TBOOLEAN)
+		r->dry_run = lua_toboolean(ld->L, -1);
+	else if (!lua_isnil(ld->L, -1))
+		conf_expected(ld, loc_dry.line, "rate_limit.dry_run", "true or false");
+	lua_pop(ld->L, 1);
 }

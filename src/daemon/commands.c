@@ -131,11 +131,16 @@ static void status_text(struct request *r, const struct snapshot *s, const struc
 	const struct ratelimit_spec *rl = &s->conf->rate_limit;
 	if (rl->rate)
 		fprintf(out,
-			"rate limit:   %u/s per client network (burst %u, slip %u): %" PRIu64
-			" unanswered, %" PRIu64 " sent truncated\n",
-			rl->rate, rl->burst, rl->slip, q->rate_limited, q->slipped);
+			"rate limit:   %u/s per client network (burst %u, slip %u%s): %" PRIu64
+			" unanswered, %" PRIu64 " sent truncated",
+			rl->rate, rl->burst, rl->slip, rl->dry_run ? ", dry run" : "", q->rate_limited,
+			q->slipped);
 	else
-		fputs("rate limit:   off\n", out);
+		fputs("rate limit:   off", out);
+	if (rl->dry_run || q->dry_limited || q->dry_slipped)
+		fprintf(out, "; dry run: %" PRIu64 " would have gone unanswered, %" PRIu64 " truncated",
+			q->dry_limited, q->dry_slipped);
+	fputc('\n', out);
 }
 
 static void status_json(struct request *r, const struct snapshot *s, const struct health_counts *n,
@@ -183,11 +188,11 @@ static void status_json(struct request *r, const struct snapshot *s, const struc
 		fprintf(out, ",\"%s\":%" PRIu64, rcode_names[i], q->rcode[i]);
 	fprintf(out,
 		",\"dropped\":%" PRIu64 ",\"truncated\":%" PRIu64 ",\"rate_limited\":%" PRIu64
-		",\"slipped\":%" PRIu64 "}",
-		q->dropped, q->truncated, q->rate_limited, q->slipped);
+		",\"slipped\":%" PRIu64 ",\"dry_limited\":%" PRIu64 ",\"dry_slipped\":%" PRIu64 "}",
+		q->dropped, q->truncated, q->rate_limited, q->slipped, q->dry_limited, q->dry_slipped);
 	const struct ratelimit_spec *rl = &s->conf->rate_limit;
-	fprintf(out, ",\"rate_limit\":{\"rate\":%u,\"burst\":%u,\"slip\":%u}}\n", rl->rate, rl->burst,
-		rl->slip);
+	fprintf(out, ",\"rate_limit\":{\"rate\":%u,\"burst\":%u,\"slip\":%u,\"dry_run\":%s}}\n", rl->rate,
+		rl->burst, rl->slip, rl->dry_run ? "true" : "false");
 }
 
 static enum control_status cmd_status(struct request *r)

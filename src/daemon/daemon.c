@@ -295,14 +295,19 @@ static void on_limit_report(struct ev_loop *loop, ev_timer *w, int revents)
 	struct daemon *dm = w->data;
 	struct query_stats q;
 	server_stats(dm->server, &q);
-	uint64_t dropped = q.rate_limited - dm->limit_reported[0],
-		 slipped = q.slipped - dm->limit_reported[1];
-	if (dropped || slipped)
+	uint64_t now[4] = {q.rate_limited, q.slipped, q.dry_limited, q.dry_slipped}, d[4];
+	for (int i = 0; i < 4; i++)
+		d[i] = now[i] - dm->limit_reported[i];
+	if (d[0] || d[1])
 		daemon_log("rate limit: %" PRIu64 " responses unanswered and %" PRIu64
 			   " sent truncated in the last %.0f s",
-			   dropped, slipped, RATE_REPORT_INTERVAL);
-	dm->limit_reported[0] = q.rate_limited;
-	dm->limit_reported[1] = q.slipped;
+			   d[0], d[1], RATE_REPORT_INTERVAL);
+	if (d[2] || d[3])
+		daemon_log("rate limit (dry run): %" PRIu64
+			   " responses would have gone unanswered and %" PRIu64
+			   " truncated in the last %.0f s",
+			   d[2], d[3], RATE_REPORT_INTERVAL);
+	memcpy(dm->limit_reported, now, sizeof(now));
 }
 
 static void run_loop(struct daemon *dm)

@@ -37,7 +37,7 @@ struct daemon {
 	uint64_t guard_interventions; /* answers the guard replaced */
 	uint64_t guard_refusals;      /* candidates refused for breaking an intent */
 	ev_timer limit_report;	      /* logs what the rate limit did, every RATE_REPORT_INTERVAL */
-	uint64_t limit_reported[2];   /* rate_limited and slipped as of the last report */
+	uint64_t limit_reported[4];   /* rate_limited, slipped, dry_limited, dry_slipped at the last report */
 };
 
 void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -279,6 +279,8 @@ static void stats_add(struct query_stats *sum, const struct query_stats *st)
 	sum->edns += st->edns;
 	sum->rate_limited += st->rate_limited;
 	sum->slipped += st->slipped;
+	sum->dry_limited += st->dry_limited;
+	sum->dry_slipped += st->dry_slipped;
 	for (size_t r = 0; r < sizeof(sum->rcode) / sizeof(sum->rcode[0]); r++)
 		sum->rcode[r] += st->rcode[r];
 }

@@ -121,6 +121,13 @@ static void answer_batch(struct udp_thread *u, unsigned n)
 		enum ratelimit_verdict v =
 		    limit->rate ? ratelimit_check(u->limiter, limit, &b->peer[i], now, &u->slip_count)
 				: RATELIMIT_PASS;
+		if (v != RATELIMIT_PASS && limit->dry_run) { /* counted as it would have gone, answered */
+			if (v == RATELIMIT_TRUNCATE)
+				u->stats.dry_slipped++;
+			else
+				u->stats.dry_limited++;
+			v = RATELIMIT_PASS;
+		}
 		size_t len;
 		if (v == RATELIMIT_PASS) {
 			len =

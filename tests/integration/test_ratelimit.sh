@@ -3,7 +3,8 @@
 # its burst answered, then every second response as a bare truncated reply and nothing for the rest;
 # the rest of its /24 shares the budget, another /24 and exempt addresses do not; dig from a limited
 # network still gets its answer over TCP, which is never limited; the counters are in status and the
-# log; a reload changes the limit or turns it off, but not the table's size.
+# log; a reload changes the limit, turns it into a dry run (counted, everything answered) or off,
+# but does not change the table's size.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/health_lib.sh"
 
@@ -61,8 +62,8 @@ expect_eq "TCP is not limited: 10 of 10 answered from the limited network" 10 "$
 st=$(ctl status | grep '^rate limit:')
 check "status: the limit and what it did ($st)" grep -qE \
 	'^rate limit: +1/s per client network \(burst 5, slip 2\): [1-9][0-9]* unanswered, [1-9][0-9]* sent truncated$' <<<"$st"
-check "status --json: the counters" grep -qE '"rate_limited":[1-9][0-9]*,"slipped":[1-9][0-9]*\}' <<<"$(ctl --json status)"
-check "status --json: the limit" grep -q '"rate_limit":{"rate":1,"burst":5,"slip":2}' <<<"$(ctl --json status)"
+check "status --json: the counters" grep -qE '"rate_limited":[1-9][0-9]*,"slipped":[1-9][0-9]*,"dry_limited":0,"dry_slipped":0\}' <<<"$(ctl --json status)"
+check "status --json: the limit" grep -q '"rate_limit":{"rate":1,"burst":5,"slip":2,"dry_run":false}' <<<"$(ctl --json status)"
 if wait_log 'rate limit: [0-9]+ responses unanswered and [0-9]+ sent truncated in the last 10 s' 0 15; then
 	ok "the log says what the limit did"
 else
@@ -83,10 +84,31 @@ out=$(ctl reload 2>&1)
 expect_eq "a reload changing rate_limit.table_size: refused (exit 1)" 1 $?
 check "the refusal says it needs a restart" grep -q 'rate_limit.table_size can only change with a restart' <<<"$out"
 
-conf 3
+# a dry run counts what the limit would do and answers everything
+conf 3 'rate_limit = { rate = 1, burst = 5, dry_run = true }'
+check "a reload to a dry run" ctl reload
+before=$(log_count 'rate limit \(dry run\)')
+flood 127.0.0.1 100
+expect_eq "dry run: 100 answered in full" "100 0 0" "$FULL $TC $MISSING"
+st=$(ctl status | grep '^rate limit:')
+check "dry run: status says what would have happened ($st)" grep -qE \
+	'^rate limit: +1/s per client network \(burst 5, slip 2, dry run\): [0-9]+ unanswered, [0-9]+ sent truncated; dry run: [1-9][0-9]* would have gone unanswered, [1-9][0-9]* truncated$' <<<"$st"
+json=$(ctl --json status)
+check "dry run: status --json says so" grep -q '"dry_run":true' <<<"$json"
+check "dry run: status --json counts apart from real limiting" grep -qE '"dry_limited":[1-9][0-9]*,"dry_slipped":[1-9][0-9]*' <<<"$json"
+n_limited=$(sed -nE 's/.*"rate_limited":([0-9]+).*/\1/p' <<<"$json")
+flood 127.0.0.1 50
+check "dry run: real limiting's counter does not move" grep -q "\"rate_limited\":$n_limited," <<<"$(ctl --json status)"
+if wait_log 'rate limit \(dry run\): [0-9]+ responses would have gone unanswered and [0-9]+ truncated' "$before" 15; then
+	ok "dry run: the log says what would have happened"
+else
+	not_ok "dry run: the log says what would have happened" "$(tail -5 "$MLOG")"
+fi
+
+conf 4
 check "a reload without rate_limit" ctl reload
 flood 127.0.0.1 100
 expect_eq "rate limiting off: 100 answered" "100 0 0" "$FULL $TC $MISSING"
-expect_eq "status says it is off" "rate limit:   off" "$(ctl status | grep '^rate limit:')"
+check "status says it is off (with the dry run's counts)" grep -qE '^rate limit:   off; dry run: [1-9][0-9]* would' <<<"$(ctl status | grep '^rate limit:')"
 check "meridiand still running" alive
 finish

@@ -61,7 +61,9 @@ static void setup(void)
 	chk.type = CONF_CHECK_EXEC;
 	chk.command = command;
 	chk.interval = INTERVAL;
-	chk.timeout = INTERVAL / 2;
+	/* as long as the interval allows: forking `sh -c test ...` can take tens of milliseconds on a
+	 * busy machine, and a check that times out would read as a failure */
+	chk.timeout = INTERVAL * 0.9;
 	chk.rise = 2;
 	chk.fall = 2;
 	chk.flap_window = 60;

@@ -279,6 +279,10 @@ START_TEST(config)
 	ck_assert_uint_eq(r->exempt[0].prefix, 96 + 24);
 	ck_assert_uint_eq(r->exempt[1].prefix, 32);
 	ck_assert_uint_eq(r->exempt[2].prefix, 128);
+	ck_assert(!r->dry_run);
+	conf_free(c);
+	c = unit_load_conf("dry.conf", CONF_HEAD "rate_limit = { rate = 20, dry_run = true }\n");
+	ck_assert(c->rate_limit.dry_run);
 	conf_free(c);
 	/* errors, at file:line, saying what was expected */
 	static const struct {
@@ -303,6 +307,7 @@ START_TEST(config)
 	    {"rate_limit = { rate = 5, exempt = { \"example.com\" } }",
 	     "rate_limit.exempt[1]: expected a network"},
 	    {"rate_limit = { rate = 5, exempt = \"192.0.2.0/24\" }", "rate_limit.exempt: expected a list"},
+	    {"rate_limit = { rate = 5, dry_run = 1 }", "rate_limit.dry_run: expected true or false, got number"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char text[512];
