@@ -167,6 +167,7 @@ struct conf {
 	/* cookie_secrets as configured, or one random secret per process (cookie_process_secret) */
 	struct cookie_secrets cookie_secrets;
 	struct ratelimit_spec rate_limit; /* per-client UDP response limit; rate 0 (the default): none */
+	struct conf_listen metrics; /* the Prometheus endpoint; addr_len 0 (the default): none */
 
 	/* Geo routing (all optional; records need regions only for "failover" orders). */
 	struct geo_spec geo; /* databases (resolved paths), regions, default_region */

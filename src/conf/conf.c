@@ -28,7 +28,7 @@
 #include "schema.h"
 
 static conf_parse_fn key_u64, key_uint, key_workers, key_text, key_bytes, key_bool, key_listen, key_zones,
-    key_state_dir, key_control, key_cookie_secrets;
+    key_state_dir, key_control, key_cookie_secrets, key_metrics;
 
 /* The schema. A new key is a field in struct conf plus one entry here, with a parser from below (or a
  * new one for a new kind of value). */
@@ -55,6 +55,7 @@ static const struct conf_key conf_keys[] = {
 	{"cookies",          key_bool,    .field = F(cookies), .def = true},
 	{"cookie_secrets",   key_cookie_secrets, .field = F(cookie_secrets)},
 	{"rate_limit",       conf_key_rate_limit, .phase = 0},
+	{"metrics",          key_metrics, .field = F(metrics)},
 	{"datacenters",      conf_key_datacenters, .phase = 0},
 	{"pools",            conf_key_pools, .phase = 1},
 	{"records",          conf_key_records, .phase = 2},
@@ -489,6 +490,24 @@ static bool conf_parse_addr(const char *s, struct conf_listen *out, char *why, s
 	}
 	snprintf(why, n, "not an %s address", family == AF_INET ? "IPv4" : "IPv6");
 	return false;
+}
+
+/* The address the Prometheus metrics endpoint listens on, "address:port"; none when absent. */
+static void key_metrics(struct loader *ld, const struct conf_key *k, const struct site *at)
+{
+	struct conf_listen *out = conf_field(ld, k->field);
+	char why[96];
+	size_t len;
+	const char *s;
+	memset(out, 0, sizeof(*out));
+	if (lua_isnil(ld->L, -1) || !(s = conf_string(ld, k->name, at->line, 1, 255, false, &len)))
+		return;
+	if (!conf_parse_addr(s, out, why, sizeof(why))) {
+		conf_error(ld, at->line, "%s: \"%s\": %s", k->name, s, why);
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	out->text = arena_memdup(&ld->c->arena, s, len + 1);
 }
 
 /* One listen entry (on top of the stack); seen maps address bytes to the first index. */

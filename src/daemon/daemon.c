@@ -268,12 +268,19 @@ static bool start_workers(struct daemon *dm, const struct conf *conf, struct dia
 	pthread_sigmask(SIG_BLOCK, &control, &old);
 	dm->server = server_start(conf, d);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return dm->server != NULL;
+	if (!dm->server)
+		return false;
+	if (conf->metrics.addr_len &&
+	    !(dm->metrics = http_start(dm->loop, &conf->metrics.addr, conf->metrics.addr_len,
+				       conf->metrics.text, daemon_metrics, dm, d)))
+		return false;
+	return true;
 }
 
 static void stop_all(struct daemon *dm)
 {
 	control_close(dm->control);
+	http_stop(dm->metrics);
 	server_stop(dm->server);
 	ev_timer_stop(dm->loop, &dm->recheck);
 	ev_timer_stop(dm->loop, &dm->limit_report);
@@ -324,6 +331,8 @@ static void run_loop(struct daemon *dm)
 	for (size_t i = 0; i < c->listen_count; i++)
 		daemon_log("listening on %s (udp, tcp)", c->listen[i].text);
 	daemon_log("control socket %s", c->control);
+	if (dm->metrics)
+		daemon_log("metrics on http://%s/metrics", c->metrics.text);
 	daemon_log("ready: serial %llu, %zu zones, %u workers", (unsigned long long)c->serial,
 		   snapshot_latest()->zones->count, c->workers);
 	ev_run(dm->loop, 0);

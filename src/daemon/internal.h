@@ -12,6 +12,7 @@
 #include "meridian/audit.h"
 #include "meridian/control.h"
 #include "meridian/diag.h"
+#include "meridian/http.h"
 #include "meridian/monitor.h"
 #include "meridian/policy.h"
 #include "meridian/server.h"
@@ -34,13 +35,16 @@ struct daemon {
 	char policy_last_error[512];
 	ev_timer recheck; /* the earliest time a Lua policy asked to run again */
 	struct audit *audit;
-	uint64_t guard_interventions; /* answers the guard replaced */
-	uint64_t guard_refusals;      /* candidates refused for breaking an intent */
-	ev_timer limit_report;	      /* logs what the rate limit did, every RATE_REPORT_INTERVAL */
-	uint64_t limit_reported[4];   /* rate_limited, slipped, dry_limited, dry_slipped at the last report */
+	uint64_t guard_interventions;  /* answers the guard replaced */
+	uint64_t guard_refusals;       /* candidates refused for breaking an intent */
+	struct http_endpoint *metrics; /* the Prometheus endpoint, when configured */
+	ev_timer limit_report;	       /* logs what the rate limit did, every RATE_REPORT_INTERVAL */
+	uint64_t limit_reported[4]; /* rate_limited, slipped, dry_limited, dry_slipped at the last report */
 };
 
 void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* metrics.c: the metrics endpoint's page (an http_render_fn; arg: the daemon). */
+char *daemon_metrics(void *arg, size_t *len);
 void daemon_log_diag(const char *prefix, const struct diag *d);
 /* Prepares the answers of a snapshot's zones (prepared.h) unless its base has them, and logs how
  * many; before the snapshot is published. */
