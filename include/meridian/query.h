@@ -17,6 +17,9 @@
 enum query_transport { QUERY_UDP, QUERY_TCP };
 
 /* Counters kept by each worker (single writer); the control thread sums them for status. */
+/* The names of query_stats.rcode's entries, in order. */
+extern const char *const query_rcode_names[6];
+
 struct query_stats {
 	uint64_t queries;
 	uint64_t dropped;

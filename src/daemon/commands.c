@@ -87,8 +87,6 @@ static void count_health(const struct daemon *dm, const struct conf *c, struct h
 		}
 }
 
-static const char *const rcode_names[6] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"};
-
 static void status_text(struct request *r, const struct snapshot *s, const struct health_counts *n,
 			const struct monitor_stats *ms, const struct query_stats *q)
 {
@@ -126,7 +124,7 @@ static void status_text(struct request *r, const struct snapshot *s, const struc
 			*dm->policy_last_error ? "\n  last error: " : "", dm->policy_last_error);
 	fprintf(out, "queries:      %" PRIu64 " (", q->queries);
 	for (int i = 0; i < 6; i++)
-		fprintf(out, "%s%s %" PRIu64, i ? ", " : "", rcode_names[i], q->rcode[i]);
+		fprintf(out, "%s%s %" PRIu64, i ? ", " : "", query_rcode_names[i], q->rcode[i]);
 	fprintf(out, "), %" PRIu64 " dropped, %" PRIu64 " truncated\n", q->dropped, q->truncated);
 	const struct ratelimit_spec *rl = &s->conf->rate_limit;
 	if (rl->rate)
@@ -185,7 +183,7 @@ static void status_json(struct request *r, const struct snapshot *s, const struc
 	fputc('}', out);
 	fprintf(out, ",\"queries\":{\"total\":%" PRIu64, q->queries);
 	for (int i = 0; i < 6; i++)
-		fprintf(out, ",\"%s\":%" PRIu64, rcode_names[i], q->rcode[i]);
+		fprintf(out, ",\"%s\":%" PRIu64, query_rcode_names[i], q->rcode[i]);
 	fprintf(out,
 		",\"dropped\":%" PRIu64 ",\"truncated\":%" PRIu64 ",\"rate_limited\":%" PRIu64
 		",\"slipped\":%" PRIu64 ",\"dry_limited\":%" PRIu64 ",\"dry_slipped\":%" PRIu64 "}",

@@ -35,13 +35,12 @@ static void one(FILE *out, const char *name, const char *type, const char *help,
 
 static void queries(FILE *out, const struct query_stats *q)
 {
-	static const char *const rcodes[6] = {"NOERROR",  "FORMERR", "SERVFAIL",
-					      "NXDOMAIN", "NOTIMP",  "REFUSED"};
 	one(out, "meridian_queries_total", "counter", "DNS queries received over UDP and TCP.",
 	    (double)q->queries);
 	head(out, "meridian_responses_total", "counter", "DNS responses sent, by rcode.");
 	for (int i = 0; i < 6; i++)
-		fprintf(out, "meridian_responses_total{rcode=\"%s\"} %" PRIu64 "\n", rcodes[i], q->rcode[i]);
+		fprintf(out, "meridian_responses_total{rcode=\"%s\"} %" PRIu64 "\n", query_rcode_names[i],
+			q->rcode[i]);
 	one(out, "meridian_responses_badvers_total", "counter",
 	    "Responses with BADVERS (EDNS version above 0).", (double)q->badvers);
 	one(out, "meridian_queries_edns_total", "counter", "Queries with an EDNS OPT record.",

@@ -422,6 +422,8 @@ static size_t udp_limit(const struct wire_query *q, const struct conf *c)
 	return limit < WIRE_UDP_MIN ? WIRE_UDP_MIN : limit;
 }
 
+const char *const query_rcode_names[6] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"};
+
 static void count_rcode(struct query_stats *stats, unsigned rcode)
 {
 	if (rcode < sizeof(stats->rcode) / sizeof(stats->rcode[0]))
@@ -539,12 +541,10 @@ static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size
 		edns.ede_code = a.ede;
 		edns.ede_text = a.ede_text;
 	}
-	/* Without room for the reason (a long name, NSID, client subnet and cookie in 512 octets), the
-	 * OPT record goes without it. */
-	if (scratch->has_edns && !wire_build_opt(&a.b, &edns) && edns.ede) {
-		edns.ede = false;
+	/* A refusal's reason always fits: the longest (a 255-octet name, NSID, client subnet and a
+	 * cookie) stays within 512 octets (test_query's longest_refusal_fits_512). */
+	if (scratch->has_edns)
 		wire_build_opt(&a.b, &edns);
-	}
 	if (needs_dynamic)
 		*needs_dynamic = a.needs_dynamic;
 	return wire_build_finish(&a.b);

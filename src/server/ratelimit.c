@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "meridian/client.h"
 #include "meridian/wire.h"
 
 #define WAYS	  4 /* slots per set: a network may take any slot of its set */
@@ -53,35 +54,9 @@ uint64_t ratelimit_now(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* The client network of peer in the 128-bit space, cut to the spec's prefix; false for a peer that
- * is neither IPv4 nor IPv6. */
-static bool network_of(const struct sockaddr_storage *peer, const struct ratelimit_spec *spec,
-		       uint8_t addr[16])
+/* Whether addr (the client's address in the 128-bit space) lies in an exempt net. */
+static bool exempt(const struct ratelimit_spec *spec, const uint8_t addr[16])
 {
-	unsigned prefix;
-	if (peer->ss_family == AF_INET) {
-		memcpy(addr, v4_mapped, 12);
-		memcpy(addr + 12, &((const struct sockaddr_in *)peer)->sin_addr, 4);
-	} else if (peer->ss_family == AF_INET6) {
-		memcpy(addr, &((const struct sockaddr_in6 *)peer)->sin6_addr, 16);
-	} else {
-		return false;
-	}
-	prefix = memcmp(addr, v4_mapped, 12) == 0 ? 96 + spec->ipv4_prefix : spec->ipv6_prefix;
-	for (unsigned i = 0; i < 16; i++) {
-		unsigned bits = prefix > 8 * i ? prefix - 8 * i : 0;
-		if (bits < 8)
-			addr[i] &= (uint8_t)(0xff00u >> bits);
-	}
-	return true;
-}
-
-static bool exempt(const struct ratelimit_spec *spec, const struct sockaddr_storage *peer)
-{
-	uint8_t addr[16];
-	struct ratelimit_spec whole = {.ipv4_prefix = 32, .ipv6_prefix = 128};
-	if (!spec->exempt_count || !network_of(peer, &whole, addr))
-		return false;
 	for (size_t n = 0; n < spec->exempt_count; n++) {
 		const struct geo_net *net = &spec->exempt[n];
 		unsigned full = net->prefix / 8, rest = net->prefix % 8;
@@ -90,6 +65,18 @@ static bool exempt(const struct ratelimit_spec *spec, const struct sockaddr_stor
 			return true;
 	}
 	return false;
+}
+
+/* Cuts addr to the client network the spec counts it in: an IPv4 (or IPv4-mapped) address to
+ * ipv4_prefix, any other to ipv6_prefix. */
+static void cut_to_network(const struct ratelimit_spec *spec, uint8_t addr[16])
+{
+	unsigned prefix = memcmp(addr, v4_mapped, 12) == 0 ? 96 + spec->ipv4_prefix : spec->ipv6_prefix;
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned bits = prefix > 8 * i ? prefix - 8 * i : 0;
+		if (bits < 8)
+			addr[i] &= (uint8_t)(0xff00u >> bits);
+	}
 }
 
 /* How far virtual time t leads now (both TIME_BITS wide; negative: it lags). */
@@ -104,11 +91,13 @@ enum ratelimit_verdict ratelimit_check(struct ratelimit *t, const struct ratelim
 				       const struct sockaddr_storage *peer, uint64_t now,
 				       unsigned *slip_count)
 {
-	uint8_t addr[16];
-	if (!t || !spec->rate || !network_of(peer, spec, addr) || exempt(spec, peer))
+	struct client_net client;
+	if (!t || !spec->rate || !client_net_of(&client, 0, 0, NULL, peer) || exempt(spec, client.addr))
 		return RATELIMIT_PASS;
+	uint8_t *addr = client.addr;
+	cut_to_network(spec, addr);
 	uint64_t hash;
-	crypto_shorthash((uint8_t *)&hash, addr, sizeof(addr), t->key);
+	crypto_shorthash((uint8_t *)&hash, addr, sizeof(client.addr), t->key);
 	uint64_t tag = (hash >> TIME_BITS) & TAG_MASK;
 	tag += !tag; /* 0 marks a free slot */
 	uint64_t *set = t->slots + (hash & t->set_mask) * WAYS;

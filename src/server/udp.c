@@ -97,6 +97,37 @@ static void send_replies(struct udp_thread *w, int fd, struct mmsghdr *out, unsi
 	}
 }
 
+/* The rate limit's verdict on one more response to peer (ratelimit.h). Under a dry run a limited
+ * response is counted as what it would have been, and answered. */
+static enum ratelimit_verdict limit_verdict(struct udp_thread *u, const struct ratelimit_spec *limit,
+					    const struct sockaddr_storage *peer, uint64_t now)
+{
+	if (!limit->rate)
+		return RATELIMIT_PASS;
+	enum ratelimit_verdict v = ratelimit_check(u->limiter, limit, peer, now, &u->slip_count);
+	if (v == RATELIMIT_PASS || !limit->dry_run)
+		return v;
+	if (v == RATELIMIT_TRUNCATE)
+		u->stats.dry_slipped++;
+	else
+		u->stats.dry_limited++;
+	return RATELIMIT_PASS;
+}
+
+/* The reply to a query over its limit (RATELIMIT_DROP or RATELIMIT_TRUNCATE, as v says): a bare
+ * truncated one when it slips and is a query with a question, else none (0). */
+static size_t limited_reply(struct udp_thread *u, enum ratelimit_verdict v, const uint8_t *pkt, size_t len,
+			    uint8_t *out)
+{
+	u->stats.queries++;
+	size_t n = v == RATELIMIT_TRUNCATE ? ratelimit_truncated(pkt, len, out, UDP_SEND_SIZE) : 0;
+	if (n)
+		u->stats.slipped++;
+	else
+		u->stats.rate_limited++;
+	return n;
+}
+
 /* Answers one received batch of n datagrams: reads them all first, so that the table entries their
  * answers need load into the cache together (query_read, query.h), then answers each in turn. */
 static void answer_batch(struct udp_thread *u, unsigned n)
@@ -118,31 +149,12 @@ static void answer_batch(struct udp_thread *u, unsigned n)
 			u->stats.dropped++;
 			continue;
 		}
-		enum ratelimit_verdict v =
-		    limit->rate ? ratelimit_check(u->limiter, limit, &b->peer[i], now, &u->slip_count)
-				: RATELIMIT_PASS;
-		if (v != RATELIMIT_PASS && limit->dry_run) { /* counted as it would have gone, answered */
-			if (v == RATELIMIT_TRUNCATE)
-				u->stats.dry_slipped++;
-			else
-				u->stats.dry_limited++;
-			v = RATELIMIT_PASS;
-		}
-		size_t len;
-		if (v == RATELIMIT_PASS) {
-			len =
-			    query_answer_read(snap, &b->read[i], b->in_buf[i], b->in[i].msg_len, &b->peer[i],
-					      b->out_buf[m], UDP_SEND_SIZE, QUERY_UDP, &u->query, &u->stats);
-		} else {
-			u->stats.queries++;
-			len = v == RATELIMIT_TRUNCATE ? ratelimit_truncated(b->in_buf[i], b->in[i].msg_len,
-									    b->out_buf[m], UDP_SEND_SIZE)
-						      : 0;
-			if (len)
-				u->stats.slipped++;
-			else
-				u->stats.rate_limited++;
-		}
+		enum ratelimit_verdict v = limit_verdict(u, limit, &b->peer[i], now);
+		size_t len =
+		    v == RATELIMIT_PASS
+			? query_answer_read(snap, &b->read[i], b->in_buf[i], b->in[i].msg_len, &b->peer[i],
+					    b->out_buf[m], UDP_SEND_SIZE, QUERY_UDP, &u->query, &u->stats)
+			: limited_reply(u, v, b->in_buf[i], b->in[i].msg_len, b->out_buf[m]);
 		if (!len)
 			continue;
 		b->out_iov[m].iov_len = len;

@@ -11,15 +11,10 @@
 . "$(dirname "$0")/lib.sh"
 
 write_config "$(zones_lua example.com)" 'identity = "ns-test-1"' 'version = "meridian-test-version"'
-cat >"$DIR/example.com.zone" <<'EOF'
-$ORIGIN example.com.
-$TTL 3600
-@     SOA   ns1 hostmaster 2024010101 7200 3600 1209600 300
-      NS    ns1
-ns1   A     192.0.2.53
+write_basic_zone
+cat >>"$DIR/example.com.zone" <<'EOF'
 www   TXT   "web"
 www   AAAA  2001:db8::1
-www   A     192.0.2.1
 www   MX    10 mail
 mail  A     192.0.2.25
 EOF

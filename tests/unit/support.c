@@ -58,14 +58,20 @@ const char *unit_diag_text(const struct diag *d)
 	return buf;
 }
 
-struct conf *unit_load_conf(const char *name, const char *config)
+/* Writes config as unit_tmpdir/name and loads it, the diagnostics into d; *path gets its path. */
+static struct conf *write_and_load(const char *name, const char *config, struct diag *d, char *path, size_t n)
 {
 	unit_write_file(name, config);
+	snprintf(path, n, "%s/%s", unit_tmpdir, name);
+	diag_init(d);
+	return conf_load(path, d);
+}
+
+struct conf *unit_load_conf(const char *name, const char *config)
+{
 	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", unit_tmpdir, name);
 	struct diag d;
-	diag_init(&d);
-	struct conf *c = conf_load(path, &d);
+	struct conf *c = write_and_load(name, config, &d, path, sizeof(path));
 	ck_assert_msg(c != NULL, "%s did not load:%s", path, unit_diag_text(&d));
 	diag_free(&d);
 	return c;
@@ -74,12 +80,9 @@ struct conf *unit_load_conf(const char *name, const char *config)
 const char *unit_conf_error(const char *name, const char *config)
 {
 	static char first[1024];
-	unit_write_file(name, config);
 	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", unit_tmpdir, name);
 	struct diag d;
-	diag_init(&d);
-	struct conf *c = conf_load(path, &d);
+	struct conf *c = write_and_load(name, config, &d, path, sizeof(path));
 	ck_assert_msg(c == NULL && d.count > 0, "%s loads:\n%s", path, config);
 	snprintf(first, sizeof(first), "%s", d.entries[0].text);
 	diag_free(&d);
