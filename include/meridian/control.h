@@ -16,14 +16,19 @@
 
 #include "meridian/diag.h"
 
-enum control_status { CONTROL_OK, CONTROL_REFUSED, CONTROL_ERROR };
+/* CONTROL_LATER is only returned by a handler that deferred its answer (control_defer); it is never
+ * sent. */
+enum control_status { CONTROL_OK, CONTROL_REFUSED, CONTROL_ERROR, CONTROL_LATER };
 
 /* Handles one request: argc >= 1, argv[0] is the command, argv[argc] is NULL; the strings live only
  * during the call. Writes the body to out (a memory stream; do not close it). Runs on the loop's
- * thread and holds it up while it runs; it must not call control_close. */
+ * thread and holds it up while it runs; it must not call control_close. A request whose answer takes
+ * long (it waits for a reload) is deferred instead: control_defer, then return CONTROL_LATER. */
 typedef enum control_status (*control_handler_fn)(void *arg, int argc, char **argv, FILE *out);
 
 struct control;
+/* A request whose answer was deferred. */
+struct control_later;
 
 /* Binds path (mode 0660; a stale socket file left by a dead server is replaced; a live one, or a file
  * that is not a socket, is an error; the folder must exist) and serves it on loop. Call it on the
@@ -31,8 +36,18 @@ struct control;
 struct control *control_open(struct ev_loop *loop, const char *path, control_handler_fn handler, void *arg,
 			     struct diag *d);
 /* Closes every connection and the socket and unlinks the path (unless it is no longer our socket).
- * NULL is a no-op. On the loop's thread, or after the loop stopped. */
+ * NULL is a no-op. On the loop's thread, or after the loop stopped. Deferred requests are closed
+ * unanswered: answer them first. */
 void control_close(struct control *c);
+
+/* Called by the handler: the request it is handling will be answered later, with
+ * control_later_answer, and the handler returns CONTROL_LATER (what it wrote to out is dropped).
+ * NULL outside a handler call. A deferred client has no timeout: it waits as long as the work does
+ * (meridianctl has its own); one that leaves meanwhile still holds its place until answered. */
+struct control_later *control_defer(struct control *c);
+/* Answers a deferred request (once; l is gone afterwards). body: malloc'd, taken over; NULL when len
+ * is 0. Status CONTROL_OK, CONTROL_REFUSED or CONTROL_ERROR. */
+void control_later_answer(struct control_later *l, enum control_status status, char *body, size_t len);
 
 /* The client side, for meridianctl (blocking): sends argv, reads the whole answer into a malloc'd,
  * NUL-terminated *body (the status line removed). Returns the status, or -1 with *body NULL and the

@@ -38,6 +38,7 @@ struct control_client {
 	ev_io io;	/* readable while reading the request, then writable while writing the answer */
 	ev_timer timer; /* drops a client stuck in either phase */
 	char *out;	/* the answer (status line and body), NULL while reading */
+	bool deferred;	/* the handler will answer later (control_defer) */
 	size_t out_len, out_done;
 	struct control_client *prev, *next;
 	size_t len;		       /* request bytes in buf */
@@ -56,6 +57,7 @@ struct control {
 	void *arg;
 	struct control_client *clients;
 	size_t client_count;
+	struct control_client *dispatching; /* whose handler call is running */
 };
 
 static bool socket_address(struct sockaddr_un *sa, const char *path, struct diag *d)
@@ -212,11 +214,42 @@ static void client_dispatch(struct control_client *c, size_t end)
 		return;
 	}
 	struct control *ctl = c->control;
+	ctl->dispatching = c;
 	enum control_status status = ctl->handler(ctl->arg, argc, argv, out);
-	if (fclose(out) != 0 || status > CONTROL_ERROR) {
+	ctl->dispatching = NULL;
+	bool closed = fclose(out) == 0;
+	if (status == CONTROL_LATER && c->deferred) {
+		free(body);
+		ev_io_stop(ctl->loop, &c->io);
+		ev_timer_stop(ctl->loop, &c->timer);
+		return;
+	}
+	c->deferred = false;
+	if (!closed || status > CONTROL_ERROR) {
 		free(body);
 		client_error(c, status > CONTROL_ERROR ? "internal error: bad handler status\n"
 						       : "out of memory\n");
+		return;
+	}
+	client_answer(c, status, body, len);
+}
+
+struct control_later *control_defer(struct control *ctl)
+{
+	struct control_client *c = ctl->dispatching;
+	if (!c)
+		return NULL;
+	c->deferred = true;
+	return (struct control_later *)c;
+}
+
+void control_later_answer(struct control_later *l, enum control_status status, char *body, size_t len)
+{
+	struct control_client *c = (struct control_client *)l;
+	c->deferred = false;
+	if (status > CONTROL_ERROR) {
+		free(body);
+		client_error(c, "internal error: bad handler status\n");
 		return;
 	}
 	client_answer(c, status, body, len);
@@ -281,6 +314,7 @@ static void client_new(struct control *ctl, int fd)
 	c->fd = fd;
 	c->out = NULL;
 	c->out_len = c->out_done = 0;
+	c->deferred = false;
 	c->len = 0;
 	c->prev = NULL;
 	c->next = ctl->clients;

@@ -1,7 +1,8 @@
-/* candidate.c -- a config that may replace the running one: loaded, given live-health answers, and
- * checked (stale serials, restart-only changes, zone serials going backwards, the guard) without
- * publishing anything; then published, or refused with every reason. Reload, apply and plan all go
- * through here, so what plan says is what reload and apply do. Control thread only. */
+/* candidate.c -- a config that may replace the running one: loaded and checked by the guard on the
+ * background thread, then given live-health answers and checked against what runs (stale serials,
+ * restart-only changes, zone serials going backwards) on the control thread, without publishing
+ * anything; then published, or refused with every reason. Reload, apply and plan all go through
+ * here, so what plan says is what reload and apply do. */
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -83,32 +84,40 @@ static char *absolute(const char *path)
 	return s;
 }
 
-void daemon_candidate_build(struct daemon *dm, const char *path, struct candidate *c)
+void daemon_candidate_load(struct candidate *c, const char *path, bool prepare)
 {
-	const struct snapshot *running = snapshot_latest();
 	memset(c, 0, sizeof(*c));
 	diag_init(&c->reasons);
-	c->path = absolute(path ? path : dm->config_path);
-	c->running_serial = running->conf->serial;
+	c->path = absolute(path);
 	c->verdict = CANDIDATE_ERROR;
 	struct conf *conf = conf_load(c->path, &c->reasons);
 	if (!conf)
 		return;
 	c->has_serial = true;
 	c->serial = conf->serial;
-	size_t refusals = stale(running->conf, conf, &c->reasons);
-	const char *fixed = restart_only_change(dm, running->conf, conf);
+	c->snap = loader_build(conf, LOADER_ALL_OR_NOTHING, &c->reasons);
+	if (!c->snap)
+		return;
+	if (prepare)
+		daemon_prepare(c->snap);
+	c->guard_violations = guard_check_snapshot(c->snap, daemon_now(), &c->reasons);
+}
+
+void daemon_candidate_check(struct daemon *dm, struct candidate *c)
+{
+	const struct snapshot *running = snapshot_latest();
+	c->running_serial = running->conf->serial;
+	if (!c->snap)
+		return;
+	size_t refusals = stale(running->conf, c->snap->conf, &c->reasons);
+	const char *fixed = restart_only_change(dm, running->conf, c->snap->conf);
 	if (fixed) {
 		diag_error(&c->reasons, c->path, 0, "%s can only change with a restart", fixed);
 		refusals++;
 	}
-	c->snap = loader_build(conf, LOADER_ALL_OR_NOTHING, &c->reasons);
-	if (!c->snap)
-		return;
 	refusals += zones_backwards(running, c->snap, &c->reasons);
-	struct dyn_table *t = NULL;
 	if (c->snap->conf->record_count) {
-		t = daemon_answers(dm, c->snap, running, &c->report, &c->reasons);
+		struct dyn_table *t = daemon_answers(dm, c->snap, running, &c->report, &c->reasons);
 		if (!t) {
 			snapshot_free(c->snap);
 			c->snap = NULL;
@@ -117,7 +126,6 @@ void daemon_candidate_build(struct daemon *dm, const char *path, struct candidat
 		dyn_table_free(c->snap->dyn);
 		c->snap->dyn = t;
 	}
-	c->guard_violations = guard_check_snapshot(c->snap, daemon_now(), &c->reasons);
 	refusals += c->guard_violations;
 	c->verdict = refusals ? CANDIDATE_REFUSED : CANDIDATE_SAFE;
 }
@@ -159,24 +167,4 @@ void daemon_candidate_publish(struct daemon *dm, struct candidate *c, const char
 			abort();
 	}
 	dm->reloads++;
-}
-
-bool daemon_reload(struct daemon *dm, const char *source, struct diag *d)
-{
-	struct candidate c;
-	daemon_candidate_build(dm, NULL, &c);
-	bool ok = c.verdict == CANDIDATE_SAFE;
-	/* the candidate's serial is read before publishing hands its snapshot over */
-	daemon_audit_reload(dm, &c, source,
-			    ok				     ? "accepted"
-			    : c.verdict == CANDIDATE_REFUSED ? "refused"
-							     : "failed");
-	if (ok)
-		daemon_candidate_publish(dm, &c, source);
-	else
-		dm->reload_failures++;
-	dm->guard_refusals += c.guard_violations > 0;
-	diag_move(d, &c.reasons);
-	daemon_candidate_free(&c);
-	return ok;
 }

@@ -112,7 +112,12 @@ static void status_text(struct request *r, const struct snapshot *s, const struc
 		ms->checks, ms->failures, ms->transitions, ms->freezes);
 	fprintf(out, "publications: %" PRIu64 " from health, last %.2f ms\n", dm->health_publications,
 		dm->last_publish_ms);
-	fprintf(out, "reloads:      %" PRIu64 " ok, %" PRIu64 " failed\n", dm->reloads, dm->reload_failures);
+	fprintf(out, "reloads:      %" PRIu64 " ok, %" PRIu64 " failed", dm->reloads, dm->reload_failures);
+	if (dm->loading)
+		fprintf(out, "; loading %s (%s) for %.1f s, %zu waiting", dm->loading->config,
+			daemon_load_name(dm->loading->kind), daemon_load_seconds(dm),
+			daemon_loads_queued(dm));
+	fputc('\n', out);
 	fprintf(out, "guard:        %" PRIu64 " answers replaced, %" PRIu64 " candidates refused\n",
 		dm->guard_interventions, dm->guard_refusals);
 	fprintf(out, "audit log:    %s\n", dm->audit ? audit_path(dm->audit) : "(not open)");
@@ -168,8 +173,18 @@ static void status_json(struct request *r, const struct snapshot *s, const struc
 		ms->checks, ms->failures, ms->transitions, ms->freezes);
 	fprintf(out, ",\"publications\":{\"health\":%" PRIu64 ",\"last_ms\":%.3f}", dm->health_publications,
 		dm->last_publish_ms);
-	fprintf(out, ",\"reloads\":{\"ok\":%" PRIu64 ",\"failed\":%" PRIu64 "}", dm->reloads,
+	fprintf(out, ",\"reloads\":{\"ok\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"loading\":", dm->reloads,
 		dm->reload_failures);
+	if (dm->loading) {
+		fputs("{\"config\":", out);
+		json_write_string(out, dm->loading->config);
+		fprintf(out, ",\"kind\":\"%s\",\"seconds\":%.3f,\"waiting\":%zu}",
+			daemon_load_name(dm->loading->kind), daemon_load_seconds(dm),
+			daemon_loads_queued(dm));
+	} else {
+		fputs("null", out);
+	}
+	fputc('}', out);
 	fprintf(out, ",\"prepared\":{\"answers\":%zu,\"bytes\":%zu,\"capped\":%s}",
 		prepared_count(s->prepared), prepared_bytes(s->prepared),
 		prepared_capped(s->prepared) ? "true" : "false");
@@ -480,30 +495,10 @@ static enum control_status cmd_reload(struct request *r)
 {
 	if (r->argc != 1)
 		return fail(r, CONTROL_ERROR, "usage: reload");
-	struct diag d;
-	diag_init(&d);
-	bool ok = daemon_reload(r->dm, "meridianctl", &d);
-	daemon_log_diag(ok ? "reload: " : "reload: failed: ", &d);
-	const struct snapshot *s = snapshot_latest();
-	daemon_log("reload (meridianctl): %s (serial %" PRIu64 ")",
-		   ok ? "ok" : "failed, the running config keeps serving", s->conf->serial);
-	if (r->json) {
-		fprintf(r->out, "{\"ok\":%s,\"serial\":%" PRIu64 ",\"snapshot\":%" PRIu64 ",\"messages\":[",
-			ok ? "true" : "false", s->conf->serial, s->generation);
-		for (size_t i = 0; i < d.count; i++) {
-			if (i)
-				fputc(',', r->out);
-			json_write_string(r->out, d.entries[i].text);
-		}
-		fputs("]}\n", r->out);
-	} else {
-		for (size_t i = 0; i < d.count; i++)
-			fprintf(r->out, "%s\n", d.entries[i].text);
-		fprintf(r->out, "reload %s: serial %" PRIu64 " serving (snapshot %" PRIu64 ")\n",
-			ok ? "ok" : "refused", s->conf->serial, s->generation);
-	}
-	diag_free(&d);
-	return ok ? CONTROL_OK : CONTROL_REFUSED;
+	struct load *l = daemon_load_new(r->dm, LOAD_RELOAD);
+	l->source = "meridianctl";
+	l->json = r->json;
+	return daemon_load_defer(r->dm, l);
 }
 
 static enum control_status cmd_plan(struct request *r)

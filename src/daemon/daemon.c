@@ -12,6 +12,7 @@
 
 #include "internal.h"
 #include "meridian/guard.h"
+#include "meridian/json.h"
 #include "meridian/loader.h"
 #include "meridian/policy.h"
 #include "meridian/prepared.h"
@@ -157,31 +158,70 @@ void daemon_prepare(struct snapshot *s)
 		   prepared_capped(p) ? ", stopped at prepared_answers; the rest take the general path" : "");
 }
 
-static void reload_and_log(struct daemon *dm)
+enum control_status daemon_reload_finish(struct load *l, FILE *out)
 {
-	struct diag d;
-	diag_init(&d);
-	audit_reopen(dm);
-	bool ok = daemon_reload(dm, "signal", &d);
-	daemon_log_diag(ok ? "reload: " : "reload: failed: ", &d);
-	diag_free(&d);
+	struct daemon *dm = l->dm;
+	struct candidate *c = &l->c;
+	bool ok = c->verdict == CANDIDATE_SAFE;
+	/* the candidate's serial is read before publishing hands its snapshot over */
+	daemon_audit_reload(dm, c, l->source,
+			    ok				      ? "accepted"
+			    : c->verdict == CANDIDATE_REFUSED ? "refused"
+							      : "failed");
+	if (ok)
+		daemon_candidate_publish(dm, c, l->source);
+	else
+		dm->reload_failures++;
+	dm->guard_refusals += c->guard_violations > 0;
+	daemon_log_diag(ok ? "reload: " : "reload: failed: ", &c->reasons);
 	const struct snapshot *s = snapshot_latest();
-	if (!ok) {
-		daemon_log("reload: failed: the running configuration (serial %llu) keeps serving",
-			   (unsigned long long)s->conf->serial);
-		return;
+	char took[64];
+	double now = daemon_now(), waited = l->started - l->asked;
+	snprintf(took, sizeof(took), "in %.2f s", now - l->started);
+	if (waited >= 0.05)
+		snprintf(took + strlen(took), sizeof(took) - strlen(took), ", after waiting %.2f s", waited);
+	if (!ok)
+		daemon_log("reload: failed: the running configuration (serial %" PRIu64 ") keeps serving",
+			   s->conf->serial);
+	else if (!out)
+		log_snapshot(s);
+	if (ok)
+		daemon_log("reload: ok (serial %" PRIu64 ", snapshot %" PRIu64
+			   ", %zu zones, %zu dynamic records) %s%s",
+			   s->conf->serial, s->generation, s->zones->count, s->conf->record_count, took,
+			   out ? ", asked by meridianctl" : "");
+	if (!out)
+		return ok ? CONTROL_OK : CONTROL_REFUSED;
+	const struct diag *d = &c->reasons;
+	if (l->json) {
+		fprintf(out,
+			"{\"ok\":%s,\"serial\":%" PRIu64 ",\"snapshot\":%" PRIu64
+			",\"seconds\":%.3f,\"waited\":%.3f,\"messages\":[",
+			ok ? "true" : "false", s->conf->serial, s->generation, now - l->started, waited);
+		for (size_t i = 0; i < d->count; i++) {
+			if (i)
+				fputc(',', out);
+			json_write_string(out, d->entries[i].text);
+		}
+		fputs("]}\n", out);
+	} else {
+		for (size_t i = 0; i < d->count; i++)
+			fprintf(out, "%s\n", d->entries[i].text);
+		fprintf(out, "reload %s: serial %" PRIu64 " serving (snapshot %" PRIu64 ")\n",
+			ok ? "ok" : "refused", s->conf->serial, s->generation);
 	}
-	log_snapshot(s);
-	daemon_log("reload: ok (serial %llu, snapshot %llu, %zu zones, %zu dynamic records)",
-		   (unsigned long long)s->conf->serial, (unsigned long long)s->generation, s->zones->count,
-		   s->conf->record_count);
+	return ok ? CONTROL_OK : CONTROL_REFUSED;
 }
 
 static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	(void)revents;
 	if (w->signum == SIGHUP) {
-		reload_and_log(w->data);
+		struct daemon *dm = w->data;
+		audit_reopen(dm);
+		struct load *l = daemon_load_new(dm, LOAD_RELOAD);
+		l->source = "signal";
+		daemon_load_queue(dm, l);
 		return;
 	}
 	daemon_log("stopping (signal %d)", w->signum);
@@ -279,6 +319,7 @@ static bool start_workers(struct daemon *dm, const struct conf *conf, struct dia
 
 static void stop_all(struct daemon *dm)
 {
+	daemon_loads_stop(dm); /* answers the clients waiting for loads: before the socket closes */
 	control_close(dm->control);
 	http_stop(dm->metrics);
 	server_stop(dm->server);
@@ -341,7 +382,8 @@ static void run_loop(struct daemon *dm)
 int daemon_serve(const char *config_path)
 {
 	struct daemon dm = {.config_path = strdup(config_path), .loop = EV_DEFAULT, .started = daemon_now()};
-	if (!dm.config_path)
+	dm.loader = background_new(dm.loop);
+	if (!dm.config_path || !dm.loader)
 		abort();
 	ev_timer_init(&dm.recheck, NULL, 0, 0); /* started with its callback by daemon_note_report */
 	ev_timer_init(&dm.limit_report, on_limit_report, RATE_REPORT_INTERVAL, RATE_REPORT_INTERVAL);
@@ -364,6 +406,7 @@ int daemon_serve(const char *config_path)
 	if (snap) {
 		stop_all(&dm);
 	} else {
+		background_free(dm.loader);
 		monitor_free(dm.monitor);
 		audit_close(dm.audit);
 		free(dm.state_dir);

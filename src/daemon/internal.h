@@ -10,6 +10,7 @@
 #include <ev.h>
 
 #include "meridian/audit.h"
+#include "meridian/background.h"
 #include "meridian/control.h"
 #include "meridian/diag.h"
 #include "meridian/http.h"
@@ -40,6 +41,10 @@ struct daemon {
 	struct http_endpoint *metrics; /* the Prometheus endpoint, when configured */
 	ev_timer limit_report;	       /* logs what the rate limit did, every RATE_REPORT_INTERVAL */
 	uint64_t limit_reported[4]; /* rate_limited, slipped, dry_limited, dry_slipped at the last report */
+	struct background *loader;  /* loads configs off this thread (loads.c) */
+	struct load *loading;	    /* the load running there, NULL when none */
+	struct load *queue;	    /* the loads waiting, in order */
+	bool stopping;		    /* no load starts any more */
 };
 
 void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -87,10 +92,14 @@ struct candidate {
 				      * a refusal in the daemon's guard_refusals) */
 };
 
-/* Loads path (NULL: the daemon's config) and checks it against the running snapshot: config serial
- * newer (an equal serial only with the very same file), no restart-only change, no zone SOA serial
- * going backwards (RFC 1982), and the guard (guard.h). Publishes nothing. */
-void daemon_candidate_build(struct daemon *dm, const char *path, struct candidate *c);
+/* The slow half, on the background thread (it touches nothing of the daemon's): loads path, its
+ * zones, geo map and policies, prepares the answers (when prepare: plan does not need them) and runs
+ * the guard (guard.h) on its own policies. */
+void daemon_candidate_load(struct candidate *c, const char *path, bool prepare);
+/* The other half, on the control thread, against what runs now: config serial newer (an equal
+ * serial only with the very same file), no restart-only change, no zone SOA serial going backwards
+ * (RFC 1982), answers under live health; sets the verdict. Publishes nothing. */
+void daemon_candidate_check(struct daemon *dm, struct candidate *c);
 void daemon_candidate_free(struct candidate *c);
 /* Publishes a safe candidate (taking its snapshot) and makes its path the daemon's config. */
 void daemon_candidate_publish(struct daemon *dm, struct candidate *c, const char *source);
@@ -98,13 +107,49 @@ void daemon_candidate_publish(struct daemon *dm, struct candidate *c, const char
 void daemon_audit_reload(struct daemon *dm, const struct candidate *c, const char *source,
 			 const char *result);
 
-/* Reloads config and zones (source: "signal" or "meridianctl"); false with the reasons in d (the
- * running snapshot keeps serving). Audited. */
-bool daemon_reload(struct daemon *dm, const char *source, struct diag *d);
+/* loads.c: loading a config (reload, plan, apply) on the background thread, one at a time, in the
+ * order asked; the control thread goes on meanwhile (health checks, publications, the control socket,
+ * metrics) and the running snapshot keeps serving. */
+enum load_kind { LOAD_RELOAD, LOAD_PLAN, LOAD_APPLY };
 
-/* plan_apply.c: `plan [CONFIG]` and `apply [CONFIG] --if-serial N` (argv[0] is the command). */
+struct load {
+	struct daemon *dm;
+	enum load_kind kind;
+	const char *source;	     /* reload: "signal" or "meridianctl" */
+	char *config;		     /* plan, apply: the CONFIG argument; NULL: the daemon's config */
+	uint64_t if_serial;	     /* apply */
+	bool json;		     /* answer in JSON */
+	struct control_later *reply; /* the meridianctl client waiting; NULL for a signal */
+	double asked, started;	     /* wall clock: when it was asked for, when it started loading */
+	struct candidate c;	     /* built by the load */
+	struct load *next;
+};
+
+/* A new load of kind (calloc'd; abort when out of memory). */
+struct load *daemon_load_new(struct daemon *dm, enum load_kind kind);
+/* Queues l (taken over) and starts it when nothing loads. A reload asked by a signal while another
+ * signal's reload is still queued joins that one. */
+void daemon_load_queue(struct daemon *dm, struct load *l);
+/* For a control command: defers the request's answer to l's end and queues l. */
+enum control_status daemon_load_defer(struct daemon *dm, struct load *l);
+/* The loads queued behind the running one. */
+size_t daemon_loads_queued(const struct daemon *dm);
+/* How long the running load has run (0 when none). */
+double daemon_load_seconds(const struct daemon *dm);
+const char *daemon_load_name(enum load_kind kind); /* "reload", "plan", "apply" */
+/* Stopping: a load still running is abandoned, and every waiting client told so. */
+void daemon_loads_stop(struct daemon *dm);
+
+/* A reload's end (daemon.c): audits, publishes a safe candidate, logs; the answer for meridianctl to
+ * out (NULL for a signal). */
+enum control_status daemon_reload_finish(struct load *l, FILE *out);
+
+/* plan_apply.c: `plan [CONFIG]` and `apply [CONFIG] --if-serial N` (argv[0] is the command): the
+ * arguments are checked and the load deferred; the *_finish functions answer when it has ended. */
 enum control_status daemon_plan(struct daemon *dm, bool json, int argc, char **argv, FILE *out);
 enum control_status daemon_apply(struct daemon *dm, bool json, int argc, char **argv, FILE *out);
+enum control_status daemon_plan_finish(struct load *l, FILE *out);
+enum control_status daemon_apply_finish(struct load *l, FILE *out);
 
 /* The control socket's request handler (commands.c). */
 enum control_status daemon_command(void *arg, int argc, char **argv, FILE *out);

@@ -118,6 +118,11 @@ char *daemon_metrics(void *arg, size_t *len)
 	head(out, "meridian_reloads_total", "counter", "Reloads (SIGHUP, reload, apply), by result.");
 	fprintf(out, "meridian_reloads_total{result=\"accepted\"} %" PRIu64 "\n", dm->reloads);
 	fprintf(out, "meridian_reloads_total{result=\"refused\"} %" PRIu64 "\n", dm->reload_failures);
+	one(out, "meridian_load_running_seconds", "gauge",
+	    "How long the config load in progress (reload, plan, apply) has run; 0 when none runs.",
+	    daemon_load_seconds(dm));
+	one(out, "meridian_loads_waiting", "gauge", "Config loads queued behind the one in progress.",
+	    (double)daemon_loads_queued(dm));
 	one(out, "meridian_guard_refusals_total", "counter", "Candidate configs the record guard refused.",
 	    (double)dm->guard_refusals);
 	one(out, "meridian_guard_interventions_total", "counter",

@@ -78,30 +78,44 @@ static enum control_status status_of(enum candidate_verdict v)
 	return v == CANDIDATE_SAFE ? CONTROL_OK : v == CANDIDATE_REFUSED ? CONTROL_REFUSED : CONTROL_ERROR;
 }
 
+/* A copy of the CONFIG argument, or NULL for the daemon's own config. */
+static char *config_arg(const char *config)
+{
+	char *copy = config ? strdup(config) : NULL;
+	if (config && !copy)
+		abort();
+	return copy;
+}
+
 enum control_status daemon_plan(struct daemon *dm, bool json, int argc, char **argv, FILE *out)
 {
 	if (argc > 2) {
 		fputs(json ? "{\"error\":\"usage: plan [CONFIG]\"}\n" : "usage: plan [CONFIG]\n", out);
 		return CONTROL_ERROR;
 	}
-	struct candidate c;
-	daemon_candidate_build(dm, argc == 2 ? argv[1] : NULL, &c);
-	struct plan *p = c.snap ? plan_compare(snapshot_latest(), c.snap) : NULL;
-	if (json) {
-		report_json(out, &c, p, false);
+	struct load *l = daemon_load_new(dm, LOAD_PLAN);
+	l->json = json;
+	l->config = config_arg(argc == 2 ? argv[1] : NULL);
+	return daemon_load_defer(dm, l);
+}
+
+enum control_status daemon_plan_finish(struct load *l, FILE *out)
+{
+	struct candidate *c = &l->c;
+	struct plan *p = c->snap ? plan_compare(snapshot_latest(), c->snap) : NULL;
+	if (l->json) {
+		report_json(out, c, p, false);
 	} else {
-		report_text(out, &c, p,
-			    c.verdict == CANDIDATE_SAFE	     ? "safe: apply would load it"
-			    : c.verdict == CANDIDATE_REFUSED ? "refused: reload and apply would not load it"
-							     : "error: it does not load");
-		if (c.verdict == CANDIDATE_SAFE)
+		report_text(out, c, p,
+			    c->verdict == CANDIDATE_SAFE      ? "safe: apply would load it"
+			    : c->verdict == CANDIDATE_REFUSED ? "refused: reload and apply would not load it"
+							      : "error: it does not load");
+		if (c->verdict == CANDIDATE_SAFE)
 			fprintf(out, "to apply:  meridianctl apply --if-serial %" PRIu64 " %s\n",
-				c.running_serial, c.path);
+				c->running_serial, c->path);
 	}
-	enum control_status status = status_of(c.verdict);
 	plan_free(p);
-	daemon_candidate_free(&c);
-	return status;
+	return status_of(c->verdict);
 }
 
 /* "--if-serial N" somewhere in argv[1..]; the other argument, if any, is the config. */
@@ -138,41 +152,50 @@ enum control_status daemon_apply(struct daemon *dm, bool json, int argc, char **
 			fprintf(out, "%s\n", usage);
 		return CONTROL_ERROR;
 	}
-	struct candidate c;
-	daemon_candidate_build(dm, config, &c);
-	if (c.running_serial != serial) {
-		diag_error(&c.reasons, NULL, 0,
+	struct load *l = daemon_load_new(dm, LOAD_APPLY);
+	l->json = json;
+	l->config = config_arg(config);
+	l->if_serial = serial;
+	return daemon_load_defer(dm, l);
+}
+
+/* The serial is compared when the load has ended, against what runs then: a reload or apply that
+ * ended while this one loaded makes it stale. */
+enum control_status daemon_apply_finish(struct load *l, FILE *out)
+{
+	struct daemon *dm = l->dm;
+	struct candidate *c = &l->c;
+	if (c->running_serial != l->if_serial) {
+		diag_error(&c->reasons, NULL, 0,
 			   "the running serial is %" PRIu64 ", not %" PRIu64
 			   ": the config changed since the plan; run meridianctl plan again",
-			   c.running_serial, serial);
-		if (c.verdict == CANDIDATE_SAFE)
-			c.verdict = CANDIDATE_REFUSED;
+			   c->running_serial, l->if_serial);
+		if (c->verdict == CANDIDATE_SAFE)
+			c->verdict = CANDIDATE_REFUSED;
 	}
-	struct plan *p = c.snap ? plan_compare(snapshot_latest(), c.snap) : NULL;
-	bool apply = c.verdict == CANDIDATE_SAFE;
-	daemon_audit_reload(dm, &c, "apply",
-			    apply			     ? "accepted"
-			    : c.verdict == CANDIDATE_REFUSED ? "refused"
-							     : "failed");
+	struct plan *p = c->snap ? plan_compare(snapshot_latest(), c->snap) : NULL;
+	bool apply = c->verdict == CANDIDATE_SAFE;
+	daemon_audit_reload(dm, c, "apply",
+			    apply			      ? "accepted"
+			    : c->verdict == CANDIDATE_REFUSED ? "refused"
+							      : "failed");
 	if (apply) {
-		daemon_candidate_publish(dm, &c, "apply");
+		daemon_candidate_publish(dm, c, "apply");
 		daemon_log("apply: ok (serial %" PRIu64 ", snapshot %" PRIu64 ") from %s",
-			   snapshot_latest()->conf->serial, snapshot_latest()->generation, c.path);
+			   snapshot_latest()->conf->serial, snapshot_latest()->generation, c->path);
 	} else {
 		dm->reload_failures++;
-		dm->guard_refusals += c.guard_violations > 0;
-		daemon_log_diag("apply: refused: ", &c.reasons);
+		dm->guard_refusals += c->guard_violations > 0;
+		daemon_log_diag("apply: refused: ", &c->reasons);
 	}
-	if (json)
-		report_json(out, &c, p, apply);
+	if (l->json)
+		report_json(out, c, p, apply);
 	else
-		report_text(out, &c, p,
+		report_text(out, c, p,
 			    apply ? "applied"
-			    : c.verdict == CANDIDATE_REFUSED
+			    : c->verdict == CANDIDATE_REFUSED
 				? "refused: not loaded, the running config keeps serving"
 				: "error: it does not load; the running config keeps serving");
-	enum control_status status = status_of(c.verdict);
 	plan_free(p);
-	daemon_candidate_free(&c);
-	return status;
+	return status_of(c->verdict);
 }

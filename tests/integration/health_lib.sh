@@ -15,7 +15,7 @@ start_backend()
 		>"$out" 2>&1 &
 	T_PIDS+=($!)
 	for ((i = 0; i < 100; i++)); do
-		grep -q listening "$out" && return 0
+		grep -qs listening "$out" && return 0
 		sleep 0.05
 	done
 	cat "$out"

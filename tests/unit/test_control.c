@@ -17,11 +17,48 @@ static char dir[64];
 static char path[128];
 static atomic_int handler_calls;
 
-/* Echoes argv one per line; "no" is refused, "err" an error, "big N" answers N bytes, "quiet" nothing. */
+static struct control *serving;		 /* the server's control, for control_defer */
+static struct control_later *waiting[4]; /* deferred requests; touched only by the handler */
+static int waiting_count;
+
+/* "later" defers its answer; "release STATUS TEXT" answers every deferred request with STATUS (ok,
+ * refused, error) and TEXT, and itself with how many it released; "lie" returns CONTROL_LATER without
+ * deferring. */
+static enum control_status later_handler(int argc, char **argv, FILE *out)
+{
+	if (!strcmp(argv[0], "later")) {
+		struct control_later *l = control_defer(serving);
+		ck_assert_ptr_nonnull(l);
+		ck_assert_int_lt(waiting_count, 4);
+		waiting[waiting_count++] = l;
+		fputs("dropped: deferred answers are given by control_later_answer\n", out);
+		return CONTROL_LATER;
+	}
+	if (!strcmp(argv[0], "lie"))
+		return CONTROL_LATER;
+	ck_assert_int_eq(argc, 3);
+	enum control_status st = !strcmp(argv[1], "ok")	       ? CONTROL_OK
+				 : !strcmp(argv[1], "refused") ? CONTROL_REFUSED
+							       : CONTROL_ERROR;
+	fprintf(out, "released %d\n", waiting_count);
+	for (int i = 0; i < waiting_count; i++) {
+		char *body = NULL;
+		int n = asprintf(&body, "%s\n", argv[2]);
+		ck_assert_int_gt(n, 0);
+		control_later_answer(waiting[i], st, body, (size_t)n);
+	}
+	waiting_count = 0;
+	return CONTROL_OK;
+}
+
+/* Echoes argv one per line; "no" is refused, "err" an error, "big N" answers N bytes, "quiet" nothing;
+ * "later", "release" and "lie" as later_handler says. */
 static enum control_status echo_handler(void *arg, int argc, char **argv, FILE *out)
 {
 	(void)arg;
 	atomic_fetch_add(&handler_calls, 1);
+	if (!strcmp(argv[0], "later") || !strcmp(argv[0], "release") || !strcmp(argv[0], "lie"))
+		return later_handler(argc, argv, out);
 	if (strcmp(argv[0], "big") == 0 && argc == 2) {
 		unsigned long n = strtoul(argv[1], NULL, 10);
 		for (unsigned long i = 0; i < n; i++)
@@ -74,6 +111,9 @@ static void server_start(struct server *s)
 	s->ctl = control_open(s->loop, path, echo_handler, NULL, &d);
 	print_diag(&d);
 	ck_assert_ptr_nonnull(s->ctl);
+	serving = s->ctl;
+	waiting_count = 0;
+	ck_assert_ptr_null(control_defer(s->ctl)); /* only during a handler call */
 	diag_free(&d);
 	ev_async_init(&s->stop, stop_cb);
 	ev_async_start(s->loop, &s->stop);
@@ -464,6 +504,59 @@ START_TEST(test_early_disconnect)
 }
 END_TEST
 
+/* Deferred answers: the client waits past the client timeout without being dropped, gets the answer
+ * given later with its status, a client that left meanwhile costs nothing, other requests are served
+ * while one waits, and one still waiting when the socket closes is closed with it. */
+START_TEST(test_deferred_answers)
+{
+	struct server s;
+	server_start(&s);
+	int a = raw_connect(path), b = raw_connect(path), gone = raw_connect(path);
+	raw_send(a, "later\n\n", 7);
+	raw_send(b, "later\n\n", 7);
+	raw_send(gone, "later\n\n", 7);
+	while (atomic_load(&handler_calls) < 3)
+		usleep(1000);
+	close(gone);
+	usleep((useconds_t)(CONTROL_CLIENT_TIMEOUT * 1.5e6)); /* past the timeout of a request */
+	struct pollfd p[2] = {{.fd = a, .events = POLLIN | POLLRDHUP},
+			      {.fd = b, .events = POLLIN | POLLRDHUP}};
+	ck_assert_int_eq(poll(p, 2, 0), 0); /* neither answered nor dropped */
+	char *argv[] = {"echo", "meanwhile"}, *body;
+	ck_assert_int_eq(ask(&body, NULL, 2, argv), CONTROL_OK);
+	ck_assert_str_eq(body, "echo\nmeanwhile\n");
+	free(body);
+	char *release[] = {"release", "refused", "reload refused"};
+	ck_assert_int_eq(ask(&body, NULL, 3, release), CONTROL_OK);
+	ck_assert_str_eq(body, "released 3\n");
+	free(body);
+	size_t len;
+	char *answer = raw_read_all(a, &len);
+	ck_assert_str_eq(answer, "refused\nreload refused\n");
+	free(answer);
+	answer = raw_read_all(b, &len);
+	ck_assert_str_eq(answer, "refused\nreload refused\n");
+	free(answer);
+	close(a);
+	close(b);
+
+	char *lie[] = {"lie"};
+	char *why = NULL;
+	ck_assert_int_eq(ask(&body, &why, 1, lie), CONTROL_ERROR);
+	ck_assert_str_eq(body, "internal error: bad handler status\n");
+	free(body);
+	free(why);
+
+	int left = raw_connect(path); /* still waiting when the server stops: closed, not leaked */
+	raw_send(left, "later\n\n", 7);
+	while (atomic_load(&handler_calls) < 7)
+		usleep(1000);
+	server_stop(&s);
+	ck_assert_double_lt(wait_closed(left), WAIT_MAX);
+	close(left);
+}
+END_TEST
+
 START_TEST(test_too_many_clients)
 {
 	struct server s;
@@ -616,6 +709,7 @@ static Suite *control_suite(void)
 	tcase_add_test(tc, test_stuck_clients);
 	tcase_add_test(tc, test_slow_reader);
 	tcase_add_test(tc, test_early_disconnect);
+	tcase_add_test(tc, test_deferred_answers);
 	tcase_add_test(tc, test_too_many_clients);
 	tcase_add_test(tc, test_mode_and_unlink);
 	tcase_add_test(tc, test_client_errors);
