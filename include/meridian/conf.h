@@ -27,6 +27,13 @@ struct conf_listen {
 	const char *text; /* as written: "127.0.0.1:5353", "[::1]:5353" */
 };
 
+/* The account meridiand runs as (key "user": "NAME" or "NAME:GROUP"), resolved when loaded. */
+struct conf_user {
+	const char *text; /* as written; NULL: not set (meridiand keeps the account it started with) */
+	uid_t uid;
+	gid_t gid; /* GROUP's, or NAME's primary group */
+};
+
 struct conf_zone {
 	const char *name;    /* apex in presentation form, as written */
 	const uint8_t *apex; /* the apex as an uncompressed lowercased wire name */
@@ -167,7 +174,8 @@ struct conf {
 	/* cookie_secrets as configured, or one random secret per process (cookie_process_secret) */
 	struct cookie_secrets cookie_secrets;
 	struct ratelimit_spec rate_limit; /* per-client UDP response limit; rate 0 (the default): none */
-	struct conf_listen metrics; /* the Prometheus endpoint; addr_len 0 (the default): none */
+	struct conf_listen metrics;	  /* the Prometheus endpoint; addr_len 0 (the default): none */
+	struct conf_user user;		  /* the account to run as after start-up (privileges.h) */
 
 	/* Geo routing (all optional; records need regions only for "failover" orders). */
 	struct geo_spec geo; /* databases (resolved paths), regions, default_region */

@@ -12,11 +12,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <lauxlib.h>
 #include <ldns/sha2.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +30,7 @@
 #include "schema.h"
 
 static conf_parse_fn key_u64, key_uint, key_workers, key_text, key_bytes, key_bool, key_listen, key_zones,
-    key_state_dir, key_control, key_cookie_secrets, key_metrics;
+    key_state_dir, key_control, key_cookie_secrets, key_metrics, key_user;
 
 /* The schema. A new key is a field in struct conf plus one entry here, with a parser from below (or a
  * new one for a new kind of value). */
@@ -56,6 +58,7 @@ static const struct conf_key conf_keys[] = {
 	{"cookie_secrets",   key_cookie_secrets, .field = F(cookie_secrets)},
 	{"rate_limit",       conf_key_rate_limit, .phase = 0},
 	{"metrics",          key_metrics, .field = F(metrics)},
+	{"user",             key_user,    .field = F(user)},
 	{"datacenters",      conf_key_datacenters, .phase = 0},
 	{"pools",            conf_key_pools, .phase = 1},
 	{"records",          conf_key_records, .phase = 2},
@@ -506,6 +509,48 @@ static void key_metrics(struct loader *ld, const struct conf_key *k, const struc
 		conf_error(ld, at->line, "%s: \"%s\": %s", k->name, s, why);
 		memset(out, 0, sizeof(*out));
 		return;
+	}
+	out->text = arena_memdup(&ld->c->arena, s, len + 1);
+}
+
+/* "NAME" or "NAME:GROUP": the account meridiand runs as once started (privileges.h). Both must exist
+ * here, on the machine that loads the config. */
+static void key_user(struct loader *ld, const struct conf_key *k, const struct site *at)
+{
+	struct conf_user *out = conf_field(ld, k->field);
+	size_t len;
+	const char *s;
+	memset(out, 0, sizeof(*out));
+	if (lua_isnil(ld->L, -1) || !(s = conf_string(ld, k->name, at->line, 1, 255, false, &len)))
+		return;
+	const char *colon = strchr(s, ':');
+	char name[256], group[256] = "";
+	snprintf(name, sizeof(name), "%.*s", colon ? (int)(colon - s) : (int)len, s);
+	if (colon)
+		snprintf(group, sizeof(group), "%s", colon + 1);
+	if (!*name || (colon && !*group)) {
+		conf_error(ld, at->line, "%s: \"%s\": expected \"NAME\" or \"NAME:GROUP\"", k->name, s);
+		return;
+	}
+	char buf[4096];
+	struct passwd pw, *pwp = NULL;
+	int err = getpwnam_r(name, &pw, buf, sizeof(buf), &pwp);
+	if (!pwp) {
+		conf_error(ld, at->line, "%s: no user \"%s\" on this system%s%s", k->name, name,
+			   err ? ": " : "", err ? strerror(err) : "");
+		return;
+	}
+	out->uid = pw.pw_uid;
+	out->gid = pw.pw_gid;
+	if (colon) {
+		struct group gr, *grp = NULL;
+		err = getgrnam_r(group, &gr, buf, sizeof(buf), &grp);
+		if (!grp) {
+			conf_error(ld, at->line, "%s: no group \"%s\" on this system%s%s", k->name, group,
+				   err ? ": " : "", err ? strerror(err) : "");
+			return;
+		}
+		out->gid = gr.gr_gid;
 	}
 	out->text = arena_memdup(&ld->c->arena, s, len + 1);
 }

@@ -29,6 +29,9 @@ static const char *restart_only_change(const struct daemon *dm, const struct con
 		return "listen, workers, tcp_clients, tcp_idle_timeout and rate_limit.table_size";
 	if (!same_path(dm->state_dir, c->state_dir) || !same_path(dm->control_path, c->control))
 		return "state_dir and control";
+	if ((running->user.text != NULL) != (c->user.text != NULL) ||
+	    (c->user.text && (running->user.uid != c->user.uid || running->user.gid != c->user.gid)))
+		return "user";
 	if (running->metrics.addr_len != c->metrics.addr_len ||
 	    memcmp(&running->metrics.addr, &c->metrics.addr, c->metrics.addr_len) != 0)
 		return "metrics";

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "meridian/guard.h"
@@ -16,6 +17,7 @@
 #include "meridian/loader.h"
 #include "meridian/policy.h"
 #include "meridian/prepared.h"
+#include "meridian/privileges.h"
 
 void daemon_log(const char *fmt, ...)
 {
@@ -264,6 +266,15 @@ static struct snapshot *start_snapshot(struct daemon *dm, struct policy_report *
 	struct conf *conf = conf_load(dm->config_path, d);
 	if (!conf)
 		return NULL;
+	/* Before any zone, state file or thread: start-up reads what reloads will read, as they will. */
+	if (!privileges_drop(&conf->user, dm->config_path, d)) {
+		conf_free(conf);
+		return NULL;
+	}
+	if (geteuid() == 0)
+		diag_warn(d, dm->config_path, 0,
+			  "running as root: set user = \"NAME\" to run as an unprivileged account once the "
+			  "sockets are bound");
 	size_t zone_count = conf->zone_count;
 	struct snapshot *snap = loader_build(conf, LOADER_SKIP_BAD_ZONES, d);
 	if (!snap)
@@ -314,7 +325,7 @@ static bool start_workers(struct daemon *dm, const struct conf *conf, struct dia
 	    !(dm->metrics = http_start(dm->loop, &conf->metrics.addr, conf->metrics.addr_len,
 				       conf->metrics.text, daemon_metrics, dm, d)))
 		return false;
-	return true;
+	return privileges_bound(d); /* every socket is bound: CAP_NET_BIND_SERVICE goes */
 }
 
 static void stop_all(struct daemon *dm)

@@ -9,6 +9,8 @@
 #include <check.h>
 #include <lauxlib.h>
 #include <netinet/in.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1837,6 +1839,48 @@ START_TEST(test_lua_policy_bad_records)
 }
 END_TEST
 
+/* user: names resolved to ids when loaded (the account of uid 0 exists on every machine), the
+ * user's own group by default; unknown names and malformed values are errors at file:line. */
+START_TEST(test_user)
+{
+	static const char head[] = "serial = 1\nlisten = { \"127.0.0.1:5353\" }\n";
+	char text[256];
+	struct passwd *root = getpwuid(0);
+	ck_assert_ptr_nonnull(root);
+	snprintf(text, sizeof(text), "%suser = \"%s\"\n", head, root->pw_name);
+	struct conf *c = unit_load_conf("user.conf", text);
+	ck_assert_str_eq(c->user.text, root->pw_name);
+	ck_assert_int_eq(c->user.uid, 0);
+	ck_assert_int_eq(c->user.gid, root->pw_gid);
+	conf_free(c);
+	snprintf(text, sizeof(text), "%suser = \"%s:%s\"\n", head, root->pw_name, root->pw_name);
+	if (getgrnam(root->pw_name)) { /* a group named like the user, as Debian's root */
+		c = unit_load_conf("user.conf", text);
+		ck_assert_int_eq(c->user.gid, getgrnam(root->pw_name)->gr_gid);
+		conf_free(c);
+	}
+	c = unit_load_conf("user.conf", head);
+	ck_assert_ptr_null(c->user.text); /* not set: the account meridiand started as */
+	conf_free(c);
+	static const struct {
+		const char *text, *message;
+	} bad[] = {
+	    {"user = \"no-such-user-9x\"", "user: no user \"no-such-user-9x\" on this system"},
+	    {"user = \"root:no-such-group-9x\"", "user: no group \"no-such-group-9x\" on this system"},
+	    {"user = \":root\"", "user: \":root\": expected \"NAME\" or \"NAME:GROUP\""},
+	    {"user = \"root:\"", "user: \"root:\": expected \"NAME\" or \"NAME:GROUP\""},
+	    {"user = \"\"", "user:"},
+	    {"user = 0", "user:"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s\n", head, bad[i].text);
+		const char *error = unit_conf_error("bad.conf", text);
+		ck_assert_msg(strstr(error, "bad.conf:3: ") && strstr(error, bad[i].message), "%s: %s",
+			      bad[i].text, error);
+	}
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
 	Suite *s = suite_create("conf");
@@ -1884,6 +1928,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_health_bad_records);
 	tcase_add_test(tc, test_lua_policy_records);
 	tcase_add_test(tc, test_lua_policy_bad_records);
+	tcase_add_test(tc, test_user);
 	suite_add_tcase(s, tc);
 	return s;
 }
