@@ -202,7 +202,7 @@ nsd_probe() {
 	printf '$ORIGIN probe.\n@ 3600 IN SOA a. b. 1 1 1 1 1\n@ 3600 IN NS a.\n' >"$dir/z"
 	local opts=("minimal-responses: yes")
 	# RRL is built in unless configured with --disable-ratelimit (its configure line is in nsd -v)
-	if nsd -v 2>&1 | grep -q -- --disable-ratelimit; then
+	if grep -q -- --disable-ratelimit <<<"$(nsd -v 2>&1)"; then
 		note "nsd: built without rate limiting; nothing to switch off"
 	else
 		opts+=("rrl-ratelimit: 0" "rrl-whitelist-ratelimit: 0")
@@ -263,7 +263,8 @@ start() {
 		STARTED+=("$pid")
 		deadline=$(($(date +%s) + timeout))
 		while alive "$pid" && [ "$(date +%s)" -lt "$deadline" ]; do
-			if ask "$port" "$qname" "$qtype" | grep -qxF -- "$expect"; then
+			# a here-string: grep -q leaving early must not fail the pipeline (pipefail)
+			if grep -qxF -- "$expect" <<<"$(ask "$port" "$qname" "$qtype")"; then
 				T1=$(date +%s%N)
 				PID[$label]=$pid PORT[$label]=$port
 				return 0

@@ -58,7 +58,7 @@ start_nsd()
 		echo "  rrl-whitelist-ratelimit: 0"
 		# minimal-responses exists in nsd 4.1 and later; meridian never adds optional records
 		if nsd-checkconf -o minimal-responses /dev/null >/dev/null 2>&1 ||
-			man nsd.conf 2>/dev/null | grep -q minimal-responses; then
+			grep -q minimal-responses <<<"$(man nsd.conf 2>/dev/null)"; then
 			echo "  minimal-responses: yes"
 		fi
 		echo "remote-control:"

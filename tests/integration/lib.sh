@@ -420,7 +420,9 @@ expect_section()
 # expect_in SECTION REGEX DESCRIPTION: some line of the section (or of EDNS, or OUT) matches REGEX.
 expect_in()
 {
-	if printf '%s\n' "${!1}" | grep -qE -- "$2"; then
+	# A here-string, not printf | grep -q: grep leaving at the first match would make printf's next
+	# line die of SIGPIPE, and pipefail would turn that into a failure (a flake seen in test_geo).
+	if grep -qE -- "$2" <<<"${!1}"; then
 		ok "$3"
 	else
 		not_ok "$3" "no line of $1 matches: $2"
@@ -429,7 +431,7 @@ expect_in()
 
 expect_not_in()
 {
-	if printf '%s\n' "${!1}" | grep -qE -- "$2"; then
+	if grep -qE -- "$2" <<<"${!1}"; then
 		not_ok "$3" "a line of $1 matches: $2"
 	else
 		ok "$3"

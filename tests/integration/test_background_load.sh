@@ -78,7 +78,7 @@ stuck_reload()
 	zone "$1"
 	kill -HUP "$MPID"
 	for ((i = 0; i < 100; i++)); do
-		ls -l "/proc/$MPID/fd" 2>/dev/null | grep -q 'slow.inc' && return 0
+		grep -q 'slow.inc' <<<"$(ls -l "/proc/$MPID/fd" 2>/dev/null)" && return 0
 		sleep 0.05
 	done
 	return 1

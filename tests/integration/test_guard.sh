@@ -175,7 +175,7 @@ check "the forced state is in the audit log" grep -q '"event":"set","member":"we
 expect_eq "pol keeps its last good answer, not the rogue standby" "192.0.2.1 192.0.2.2" "$(answer pol.example.com)"
 check "the guard's intervention is logged" wait_log "guard: pol.example.com A" 0 5
 check "the intervention is in the audit log, naming the value" grep -q '"event":"guard".*"name":"pol.example.com".*203.0.113.50 is not in the intent' "$AUDIT"
-if ctl status | grep -qE '^guard: +[1-9][0-9]* answers replaced, 5 candidates refused'; then
+if grep -qE '^guard: +[1-9][0-9]* answers replaced, 5 candidates refused' <<<"$(ctl status)"; then
 	ok "status counts the interventions and the refusals by the guard (5 applies the guard refused; plans count none)"
 else
 	not_ok "status counts the interventions and the refusals by the guard" "$(ctl status)"

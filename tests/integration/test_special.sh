@@ -128,7 +128,7 @@ expect_rcode NOERROR "without CHAOS config: IN queries answered"
 check "meridiand still running" alive
 
 # ---- listeners: IPv4 and IPv6 loopback together, as in the issue's minimal config --------------------
-if ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/'; then
+if grep -q 'inet6 ::1/' <<<"$(ip -6 addr show dev lo 2>/dev/null)"; then
 	write_config "$(zones_lua example.com)" 'listen = { }' # replaced below, once PORT is known
 	sed -i "s/^listen = .*/listen = { \"127.0.0.1:$PORT\", \"[::1]:$PORT\" }/" "$CONF"
 	cp "$T_TMP/c1/example.com.zone" "$DIR/"
