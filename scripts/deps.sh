@@ -11,13 +11,13 @@
 set -euo pipefail
 
 BUILD_PKGS=(gcc make pkg-config libldns-dev libev-dev libmaxminddb-dev liblua5.4-dev liburcu-dev
-	check libcurl4-openssl-dev libsodium-dev libmicrohttpd-dev libcap-dev)
+	check libcurl4-openssl-dev libsodium-dev libmicrohttpd-dev libcap-dev libsystemd-dev)
 # "a|b": either satisfies (dnsutils is a transitional package for bind9-dnsutils); the first is
 # installed when neither is.
 # gdnsd, knot and knot-module-geoip: the geo differential test (tests/differential/geo.sh) serves
-# the same geo routing from them as from meridian.
+# the same geo routing from them as from meridian. systemd: systemd-analyze checks the unit file.
 TEST_PKGS=("dnsutils|bind9-dnsutils" nsd libmaxmind-db-writer-perl mmdb-bin python3 openssl curl
-	gdnsd knot knot-module-geoip)
+	systemd gdnsd knot knot-module-geoip)
 BENCH_PKGS=(dnsperf gdnsd knot nsd)
 # make fuzz: libFuzzer comes with clang
 FUZZ_PKGS=(clang)

@@ -18,6 +18,7 @@
 #include "meridian/policy.h"
 #include "meridian/prepared.h"
 #include "meridian/privileges.h"
+#include "meridian/supervisor.h"
 
 void daemon_log(const char *fmt, ...)
 {
@@ -227,6 +228,7 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 		return;
 	}
 	daemon_log("stopping (signal %d)", w->signum);
+	supervisor_stopping();
 	ev_break(loop, EVBREAK_ALL);
 }
 
@@ -387,6 +389,7 @@ static void run_loop(struct daemon *dm)
 		daemon_log("metrics on http://%s/metrics", c->metrics.text);
 	daemon_log("ready: serial %llu, %zu zones, %u workers", (unsigned long long)c->serial,
 		   snapshot_latest()->zones->count, c->workers);
+	supervisor_ready(c->serial, snapshot_latest()->zones->count, false);
 	ev_run(dm->loop, 0);
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "meridian/supervisor.h"
 
 struct load *daemon_load_new(struct daemon *dm, enum load_kind kind)
 {
@@ -65,6 +66,10 @@ static void load_done(void *arg)
 		status = CONTROL_ERROR;
 	}
 	answer(l, status, body, len);
+	if (l->kind != LOAD_PLAN) {
+		const struct snapshot *s = snapshot_latest();
+		supervisor_ready(s->conf->serial, s->zones->count, status != CONTROL_OK);
+	}
 	load_free(l);
 	load_next(dm);
 }
@@ -83,6 +88,8 @@ static void load_next(struct daemon *dm)
 	}
 	dm->loading = l;
 	l->started = daemon_now();
+	if (l->kind != LOAD_PLAN)
+		supervisor_reloading(l->config);
 	if (background_start(dm->loader, load_work, load_done, l))
 		return;
 	/* No thread to be had: load here, holding the loop up as loads did before they had one. */

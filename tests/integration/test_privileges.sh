@@ -3,7 +3,8 @@
 # that account with no capability left, every thread of it; reloads read files as that account (a
 # zone it may not read is refused, naming the file); changing user needs a restart; unknown users
 # and groups are config errors at file:line; started as another account it cannot become the
-# configured one and says so. Needs root (CI runs as root); otherwise it skips.
+# configured one and says so; started as systemd would (User=, AmbientCapabilities=), it binds port 53
+# and gives the capability up. Needs root (CI runs as root); otherwise it skips.
 . "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
@@ -142,8 +143,26 @@ stop_meridian
 expect_eq "stops with exit status 0" 0 "$MRC"
 check "the control socket is gone (nobody may unlink it in its folder)" test ! -e "$DIR/run/meridian.sock"
 
+# ---- as systemd starts it: User=nobody, AmbientCapabilities=CAP_NET_BIND_SERVICE, no user key --------
+config 6
+MERIDIAND_REAL=$MERIDIAND
+MERIDIAND=$T_TMP/as-nobody
+printf '#!/bin/sh\nexec setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=+net_bind_service --ambient-caps=+net_bind_service "%s" "$@"\n' \
+	"$MERIDIAND_REAL" >"$MERIDIAND"
+chmod 755 "$MERIDIAND"
+start_or_bail "$CONF"
+MERIDIAND=$MERIDIAND_REAL
+ask53 www.example.com A
+expect_eq "started as nobody with an ambient CAP_NET_BIND_SERVICE: port 53 bound, answers" "192.0.2.3" "$OUT"
+status=$(cat "/proc/$MPID/status")
+expect_in status "^Uid:\s+$NOBODY_UID\s" "runs as nobody"
+expect_in status "^CapAmb:\s+0+$" "the ambient capability is gone once the sockets are bound"
+expect_in status "^CapEff:\s+0+$" "nothing effective"
+stop_meridian
+expect_eq "stops with exit status 0" 0 "$MRC"
+
 # ---- started as another account ---------------------------------------------------------------------
-config 6 'user = "root"'
+config 7 'user = "root"'
 out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$MERIDIAND" -c "$CONF" 2>&1)
 rc=$?
 expect_eq "started as nobody with user = \"root\": exit 1" 1 $rc
