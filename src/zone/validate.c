@@ -152,6 +152,11 @@ static const char *zb_record_rule(const struct zb *b, uint32_t id, const struct 
 /* Messages are only formatted for records at fault: validation runs over every record. */
 static void zb_check_record(struct zb *b, uint32_t id, const struct zb_rec *r, size_t nth)
 {
+	if (id == 0 && nth == 0 && r->type == WIRE_TYPE_DNSKEY)
+		zone_build_warn(b, r->file, r->line,
+				"the zone is DNSSEC-signed (DNSKEY at the apex), but meridian serves no RRSIG "
+				"with its answers and no NSEC or NSEC3 denial of existence: while the parent "
+				"zone holds a DS record for it, validating resolvers will reject its answers");
 	const char *rule = zb_record_rule(b, id, r, nth);
 	if (!rule) {
 		if (b->cut[id] == id && r->type == WIRE_TYPE_NS)

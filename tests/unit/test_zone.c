@@ -314,6 +314,21 @@ START_TEST(test_validation_errors)
 }
 END_TEST
 
+START_TEST(test_signed_zone_warns)
+{
+	struct diag d;
+	struct zone *z = load("example.com", DATA "warn_signed.zone", &d);
+	ck_assert_ptr_nonnull(z); /* it loads and serves; the warning says what it will not do */
+	ck_assert_uint_eq(d.errors, 0);
+	ck_assert_uint_eq(d.count, 1);
+	ck_assert(diag_has(&d, DIAG_WARNING, DATA "warn_signed.zone", 6,
+			   "the zone is DNSSEC-signed (DNSKEY at the apex), but meridian serves no RRSIG"));
+	ck_assert_uint_eq(zone_node_rrset(find(z, "example.com"), WIRE_TYPE_DNSKEY)->count, 2);
+	zone_unref(z);
+	diag_free(&d);
+}
+END_TEST
+
 START_TEST(test_ttl_mismatch_warns)
 {
 	struct diag d;
@@ -1373,6 +1388,7 @@ static Suite *zone_suite(void)
 	tc = tcase_create("validate");
 	tcase_add_loop_test(tc, test_validation_errors, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, test_ttl_mismatch_warns);
+	tcase_add_test(tc, test_signed_zone_warns);
 	tcase_add_test(tc, test_duplicates_dropped);
 	tcase_add_test(tc, test_duplicates_large_rrset);
 	tcase_add_test(tc, test_default_ttl);
