@@ -6,6 +6,7 @@
 #   make asan     the whole suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench    dnsperf against meridian and the peers installed here (scripts/bench.sh)
 #   make fuzz     libFuzzer on the query path or the zone loader (FUZZ_TARGET=answer|zone, tests/fuzz/)
+#   make install  programs, systemd unit, README and examples under PREFIX (/usr/local), DESTDIR too
 
 BUILD   ?= build
 CC      ?= cc
@@ -28,7 +29,7 @@ UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOLS     := $(BUILD)/tests/freeport
 
-.PHONY: all deps run test unit asan bench fuzz format clean
+.PHONY: all deps run test unit asan bench fuzz format clean install
 .SECONDARY:
 all: $(PROGS) $(UNIT_BIN) $(TOOLS)
 
@@ -114,6 +115,21 @@ fuzz: deps
 	@UBSAN_OPTIONS=print_stacktrace=1 $(FUZZ_DIR)/fuzz -max_total_time=$(FUZZ_SECONDS) \
 		$(filter -max%,$(FUZZ_FLAGS_$(FUZZ_TARGET))) -artifact_prefix=$(FUZZ_DIR)/ \
 		$(FUZZ_DIR)/corpus $(FUZZ_CORPUS_$(FUZZ_TARGET))
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the two programs, the systemd unit (its paths set to
+# PREFIX), the README and the example deployment (without the state make run leaves in zones/run).
+# Configs in /etc are the operator's: none is written.
+PREFIX  ?= /usr/local
+install: $(PROGS)
+	install -D -m 0755 $(BUILD)/meridiand $(DESTDIR)$(PREFIX)/sbin/meridiand
+	install -D -m 0755 $(BUILD)/meridianctl $(DESTDIR)$(PREFIX)/bin/meridianctl
+	mkdir -p $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|/usr/local/sbin/meridiand|$(PREFIX)/sbin/meridiand|g' scripts/systemd/meridiand.service \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/meridiand.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/meridiand.service
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/meridian/README.md
+	mkdir -p $(DESTDIR)$(PREFIX)/share/doc/meridian/examples
+	tar -C zones --exclude=./run -cf - . | tar -C $(DESTDIR)$(PREFIX)/share/doc/meridian/examples -xf -
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
