@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <pwd.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,13 +122,35 @@ static void on_monitor_log(void *arg, const char *line)
 	daemon_log("%s", line);
 }
 
-/* Folder for the health state (and the control socket by default); made when missing. */
+/* Folder for the health state (and the control socket by default); made when missing. It, and the
+ * files meridiand keeps in it, must be writable by the account meridiand runs as: a folder left
+ * from a run as root is the usual case, and is named here rather than by the first write to fail. */
 static bool make_state_dir(const char *dir, struct diag *d)
 {
-	if (mkdir(dir, 0750) == 0 || errno == EEXIST)
-		return true;
-	diag_error(d, dir, 0, "cannot create the state folder: %s", strerror(errno));
-	return false;
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+		diag_error(d, dir, 0, "cannot create the state folder: %s", strerror(errno));
+		return false;
+	}
+	static const char *const kept[] = {"", "/health.state", "/audit.log"};
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s%s", dir, kept[i]);
+		struct stat st;
+		if ((i && lstat(path, &st) != 0) || access(path, i ? W_OK : W_OK | X_OK) == 0)
+			continue; /* a file not made yet, or one we may write */
+		char owner[64] = "another account", self[64] = "this account";
+		struct passwd *pw = lstat(path, &st) == 0 ? getpwuid(st.st_uid) : NULL;
+		if (pw) /* getpwuid's result is overwritten by the next call: copied */
+			snprintf(owner, sizeof(owner), "%s", pw->pw_name);
+		if ((pw = getpwuid(geteuid())))
+			snprintf(self, sizeof(self), "%s", pw->pw_name);
+		diag_error(d, path, 0,
+			   "%s is not writable by %s, the account meridiand runs as (it belongs to %s): "
+			   "chown it to that account, or set another state_dir",
+			   i ? "this file" : "the state folder", self, owner);
+		return false;
+	}
+	return true;
 }
 
 static char *state_file(const char *dir)

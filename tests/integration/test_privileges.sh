@@ -86,9 +86,13 @@ for bad in 'user = "no-such-user-9x"|user: no user "no-such-user-9x" on this sys
 done
 
 # ---- running as nobody ------------------------------------------------------------------------------
-mkdir -p "$DIR/run"
-chown nobody "$DIR/run" # the state folder belongs to the account, as /var/lib/meridian would
+mkdir -p "$DIR/run" # root's, as a run without user leaves it
 config 1 'user = "nobody"'
+out=$(timeout 10 "$MERIDIAND" -c "$CONF" 2>&1)
+expect_eq "a state folder nobody may not write: the start fails (exit 1)" 1 $?
+expect_in out "run: the state folder is not writable by nobody, the account meridiand runs as \(it belongs to root\): chown it" \
+	"and says whose it is and what to do"
+chown nobody "$DIR/run" # the state folder belongs to the account, as /var/lib/meridian would
 start_or_bail "$CONF"
 ask53 www.example.com A
 expect_eq "bound $ADDR port 53 and answers" "192.0.2.1" "$OUT"
@@ -163,7 +167,7 @@ expect_eq "stops with exit status 0" 0 "$MRC"
 
 # ---- started as another account ---------------------------------------------------------------------
 config 7 'user = "root"'
-out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$MERIDIAND" -c "$CONF" 2>&1)
+out=$(timeout 10 setpriv --reuid=nobody --regid=nogroup --clear-groups "$MERIDIAND" -c "$CONF" 2>&1)
 rc=$?
 expect_eq "started as nobody with user = \"root\": exit 1" 1 $rc
 expect_in out "user = \"root\": meridiand runs as uid $NOBODY_UID, not root, and cannot become uid 0" \
