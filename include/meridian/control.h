@@ -45,8 +45,9 @@ void control_close(struct control *c);
  * NULL outside a handler call. A deferred client has no timeout: it waits as long as the work does
  * (meridianctl has its own); one that leaves meanwhile still holds its place until answered. */
 struct control_later *control_defer(struct control *c);
-/* Answers a deferred request (once; l is gone afterwards). body: malloc'd, taken over; NULL when len
- * is 0. Status CONTROL_OK, CONTROL_REFUSED or CONTROL_ERROR. */
+/* Answers a deferred request (once; l is gone afterwards), later or still within the handler that
+ * deferred it (the answer is then sent when it returns CONTROL_LATER). body: malloc'd, taken over;
+ * NULL when len is 0. Status CONTROL_OK, CONTROL_REFUSED or CONTROL_ERROR. */
 void control_later_answer(struct control_later *l, enum control_status status, char *body, size_t len);
 
 /* The client side, for meridianctl (blocking): sends argv, reads the whole answer into a malloc'd,

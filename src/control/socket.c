@@ -39,6 +39,10 @@ struct control_client {
 	ev_timer timer; /* drops a client stuck in either phase */
 	char *out;	/* the answer (status line and body), NULL while reading */
 	bool deferred;	/* the handler will answer later (control_defer) */
+	bool answered;	/* ... and did so before it returned: the answer waits in early */
+	enum control_status early_status;
+	char *early;
+	size_t early_len;
 	size_t out_len, out_done;
 	struct control_client *prev, *next;
 	size_t len;		       /* request bytes in buf */
@@ -94,6 +98,7 @@ static void client_free(struct control_client *c)
 		c->next->prev = c->prev;
 	ctl->client_count--;
 	free(c->out);
+	free(c->early);
 	free(c);
 }
 
@@ -218,13 +223,23 @@ static void client_dispatch(struct control_client *c, size_t end)
 	enum control_status status = ctl->handler(ctl->arg, argc, argv, out);
 	ctl->dispatching = NULL;
 	bool closed = fclose(out) == 0;
+	if (status == CONTROL_LATER && c->answered) { /* deferred, and answered at once after all */
+		free(body);
+		char *early = c->early;
+		c->early = NULL;
+		c->answered = false;
+		client_answer(c, c->early_status, early, c->early_len);
+		return;
+	}
 	if (status == CONTROL_LATER && c->deferred) {
 		free(body);
 		ev_io_stop(ctl->loop, &c->io);
 		ev_timer_stop(ctl->loop, &c->timer);
 		return;
 	}
-	c->deferred = false;
+	c->deferred = c->answered = false; /* a handler that answered early must return CONTROL_LATER */
+	free(c->early);
+	c->early = NULL;
 	if (!closed || status > CONTROL_ERROR) {
 		free(body);
 		client_error(c, status > CONTROL_ERROR ? "internal error: bad handler status\n"
@@ -247,6 +262,13 @@ void control_later_answer(struct control_later *l, enum control_status status, c
 {
 	struct control_client *c = (struct control_client *)l;
 	c->deferred = false;
+	if (c->control->dispatching == c) { /* still inside the handler: sent once it has returned */
+		c->answered = true;
+		c->early_status = status > CONTROL_ERROR ? CONTROL_ERROR : status;
+		c->early = body;
+		c->early_len = len;
+		return;
+	}
 	if (status > CONTROL_ERROR) {
 		free(body);
 		client_error(c, "internal error: bad handler status\n");
@@ -314,7 +336,8 @@ static void client_new(struct control *ctl, int fd)
 	c->fd = fd;
 	c->out = NULL;
 	c->out_len = c->out_done = 0;
-	c->deferred = false;
+	c->deferred = c->answered = false;
+	c->early = NULL;
 	c->len = 0;
 	c->prev = NULL;
 	c->next = ctl->clients;

@@ -56,6 +56,8 @@ static void load_done(void *arg)
 	char *body = NULL;
 	size_t len = 0;
 	FILE *out = l->reply ? open_memstream(&body, &len) : NULL;
+	if (l->reply && !out)
+		abort(); /* out of memory, as everywhere else on the control thread */
 	enum control_status status = l->kind == LOAD_RELOAD ? daemon_reload_finish(l, out)
 				     : l->kind == LOAD_PLAN ? daemon_plan_finish(l, out)
 							    : daemon_apply_finish(l, out);

@@ -23,7 +23,7 @@ static int waiting_count;
 
 /* "later" defers its answer; "release STATUS TEXT" answers every deferred request with STATUS (ok,
  * refused, error) and TEXT, and itself with how many it released; "lie" returns CONTROL_LATER without
- * deferring. */
+ * deferring; "now" defers and answers before returning (a load that could not get its thread). */
 static enum control_status later_handler(int argc, char **argv, FILE *out)
 {
 	if (!strcmp(argv[0], "later")) {
@@ -36,6 +36,12 @@ static enum control_status later_handler(int argc, char **argv, FILE *out)
 	}
 	if (!strcmp(argv[0], "lie"))
 		return CONTROL_LATER;
+	if (!strcmp(argv[0], "now")) { /* deferred, then answered before the handler returns */
+		struct control_later *l = control_defer(serving);
+		ck_assert_ptr_nonnull(l);
+		control_later_answer(l, CONTROL_REFUSED, strdup("at once\n"), 8);
+		return CONTROL_LATER;
+	}
 	ck_assert_int_eq(argc, 3);
 	enum control_status st = !strcmp(argv[1], "ok")	       ? CONTROL_OK
 				 : !strcmp(argv[1], "refused") ? CONTROL_REFUSED
@@ -57,7 +63,8 @@ static enum control_status echo_handler(void *arg, int argc, char **argv, FILE *
 {
 	(void)arg;
 	atomic_fetch_add(&handler_calls, 1);
-	if (!strcmp(argv[0], "later") || !strcmp(argv[0], "release") || !strcmp(argv[0], "lie"))
+	if (!strcmp(argv[0], "later") || !strcmp(argv[0], "release") || !strcmp(argv[0], "lie") ||
+	    !strcmp(argv[0], "now"))
 		return later_handler(argc, argv, out);
 	if (strcmp(argv[0], "big") == 0 && argc == 2) {
 		unsigned long n = strtoul(argv[1], NULL, 10);
@@ -547,9 +554,14 @@ START_TEST(test_deferred_answers)
 	free(body);
 	free(why);
 
+	char *now[] = {"now"}; /* answered within the handler that deferred it */
+	ck_assert_int_eq(ask(&body, NULL, 1, now), CONTROL_REFUSED);
+	ck_assert_str_eq(body, "at once\n");
+	free(body);
+
 	int left = raw_connect(path); /* still waiting when the server stops: closed, not leaked */
 	raw_send(left, "later\n\n", 7);
-	while (atomic_load(&handler_calls) < 7)
+	while (atomic_load(&handler_calls) < 8)
 		usleep(1000);
 	server_stop(&s);
 	ck_assert_double_lt(wait_closed(left), WAIT_MAX);
