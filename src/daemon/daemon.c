@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,25 +23,59 @@
 #include "meridian/privileges.h"
 #include "meridian/supervisor.h"
 
-void daemon_log(const char *fmt, ...)
+/* Whether stderr is systemd's journal stream (JOURNAL_STREAM names its device and inode): lines
+ * then carry their syslog priority as "<N>" and no time stamp of ours (the journal keeps its own). */
+static bool log_to_journal;
+
+void daemon_log_init(void)
 {
-	char stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", gmtime_r(&now, &tm));
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "%s meridiand: ", stamp);
+	const char *stream = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	log_to_journal = stream && sscanf(stream, "%llu:%llu", &dev, &ino) == 2 &&
+			 fstat(STDERR_FILENO, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+			 (unsigned long long)st.st_ino == ino;
+}
+
+/* One line, written whole: the loading thread logs too. */
+static void log_line(int priority, const char *fmt, va_list ap)
+{
+	flockfile(stderr);
+	if (log_to_journal) {
+		fprintf(stderr, "<%d>", priority);
+	} else {
+		char stamp[32];
+		time_t now = time(NULL);
+		struct tm tm;
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", gmtime_r(&now, &tm));
+		fprintf(stderr, "%s meridiand: ", stamp);
+	}
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
+}
+
+void daemon_log(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_line(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void daemon_log_at(int priority, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_line(priority, fmt, ap);
 	va_end(ap);
 }
 
 void daemon_log_diag(const char *prefix, const struct diag *d)
 {
 	for (size_t i = 0; i < d->count; i++)
-		daemon_log("%s%s%s", prefix, d->entries[i].level == DIAG_WARNING ? "warning: " : "",
-			   d->entries[i].text);
+		daemon_log_at(d->entries[i].level == DIAG_WARNING ? LOG_WARNING : LOG_ERR, "%s%s%s", prefix,
+			      d->entries[i].level == DIAG_WARNING ? "warning: " : "", d->entries[i].text);
 }
 
 double daemon_now(void)
@@ -70,7 +105,7 @@ void daemon_health_changed(void *arg)
 	struct dyn_table *t = daemon_answers(dm, running, running, &report, &d);
 	if (!t) {
 		daemon_log_diag("health: ", &d);
-		daemon_log("health: new answers failed; the running answers keep serving");
+		daemon_log_at(LOG_ERR, "health: new answers failed; the running answers keep serving");
 		diag_free(&d);
 		return;
 	}
@@ -92,7 +127,7 @@ void daemon_audit(struct daemon *dm, struct audit_event *e)
 		return;
 	}
 	if (!audit_write(dm->audit, e))
-		daemon_log("audit: cannot write %s: %s", audit_path(dm->audit), strerror(errno));
+		daemon_log_at(LOG_ERR, "audit: cannot write %s: %s", audit_path(dm->audit), strerror(errno));
 }
 
 /* The audit log in the state folder, (re)opened at start and on every reload, so that it can be
@@ -208,8 +243,9 @@ enum control_status daemon_reload_finish(struct load *l, FILE *out)
 	if (waited >= 0.05)
 		snprintf(took + strlen(took), sizeof(took) - strlen(took), ", after waiting %.2f s", waited);
 	if (!ok)
-		daemon_log("reload: failed: the running configuration (serial %" PRIu64 ") keeps serving",
-			   s->conf->serial);
+		daemon_log_at(LOG_WARNING,
+			      "reload: failed: the running configuration (serial %" PRIu64 ") keeps serving",
+			      s->conf->serial);
 	else if (!out)
 		log_snapshot(s);
 	if (ok)
@@ -251,7 +287,7 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 		daemon_load_queue(dm, l);
 		return;
 	}
-	daemon_log("stopping (signal %d)", w->signum);
+	daemon_log_at(LOG_NOTICE, "stopping (signal %d)", w->signum);
 	supervisor_stopping();
 	ev_break(loop, EVBREAK_ALL);
 }
@@ -419,6 +455,7 @@ static void run_loop(struct daemon *dm)
 
 int daemon_serve(const char *config_path)
 {
+	daemon_log_init();
 	struct daemon dm = {.config_path = strdup(config_path), .loop = EV_DEFAULT, .started = daemon_now()};
 	dm.loader = background_new(dm.loop);
 	if (!dm.config_path || !dm.loader)

@@ -47,7 +47,12 @@ struct daemon {
 	bool stopping;		    /* no load starts any more */
 };
 
+/* A log line on stderr: "TIME meridiand: TEXT", or "<PRIORITY>TEXT" when stderr is the journal's
+ * stream (daemon_log_init decides, once). daemon_log is LOG_INFO; diag entries are LOG_ERR or
+ * LOG_WARNING. Safe from any thread. */
+void daemon_log_init(void);
 void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void daemon_log_at(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* metrics.c: the metrics endpoint's page (an http_render_fn; arg: the daemon). */
 char *daemon_metrics(void *arg, size_t *len);
 void daemon_log_diag(const char *prefix, const struct diag *d);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "internal.h"
 #include "meridian/supervisor.h"
@@ -95,8 +96,9 @@ static void load_next(struct daemon *dm)
 	if (background_start(dm->loader, load_work, load_done, l))
 		return;
 	/* No thread to be had: load here, holding the loop up as loads did before they had one. */
-	daemon_log("reload: cannot start the loading thread (%s); loading on the control thread",
-		   strerror(errno));
+	daemon_log_at(LOG_WARNING,
+		      "reload: cannot start the loading thread (%s); loading on the control thread",
+		      strerror(errno));
 	load_work(l);
 	load_done(l);
 }

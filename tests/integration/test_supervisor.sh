@@ -65,6 +65,38 @@ check "SIGTERM: one more" wait_notes 6
 expect_eq "STOPPING=1" "STOPPING=1 | STATUS=stopping" "$(note 6)"
 expect_eq "six notifications in all" 6 "$(wc -l <"$NOTES")"
 
+# ---- stderr as the journal's stream -----------------------------------------------------------------
+# systemd sets JOURNAL_STREAM to the device and inode of the stream it gives as stderr: lines then
+# carry their syslog priority and no time stamp. Here the stream is the log file itself.
+write_config "$(zones_lua example.com)"
+write_basic_zone
+MLOG=$DIR/meridiand.log
+: >"$MLOG"
+export JOURNAL_STREAM=$(stat -c '%d:%i' "$MLOG")
+start_or_bail "$CONF" "$MLOG"
+unset JOURNAL_STREAM
+sed -i 's/^serial = 1$/serial = 0/' "$CONF" # stale: refused
+n=$(log_count 'reload: failed')
+kill -HUP "$MPID"
+wait_log 'reload: failed' "$n" 10
+stop_meridian
+LOG=$(cat "$MLOG")
+expect_in LOG "^<6>ready: serial 1, 1 zones, 1 workers$" "journal stream: information at priority 6, no time stamp"
+expect_in LOG "^<3>reload: failed: .*stale config: serial 0 is older than the running serial 1" \
+	"a refused reload's reason at priority 3 (error)"
+expect_in LOG "^<4>reload: failed: the running configuration \(serial 1\) keeps serving$" "its summary at 4 (warning)"
+expect_in LOG "^<5>stopping \(signal 15\)$" "stopping at 5 (notice)"
+expect_not_in LOG "^[^<]" "every line starts with its priority"
+JOURNAL_STREAM=1:2 # another stream: plain lines with time stamps
+write_config "$(zones_lua example.com)"
+write_basic_zone
+export JOURNAL_STREAM
+start_or_bail "$CONF"
+unset JOURNAL_STREAM
+stop_meridian
+LOG=$(cat "$MLOG")
+expect_in LOG "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8} meridiand: ready: " "stderr elsewhere: time-stamped lines"
+
 # ---- the unit file ----------------------------------------------------------------------------------
 sed "s|/usr/local/sbin/meridiand|$MERIDIAND|g" "$ROOT/scripts/systemd/meridiand.service" >"$T_TMP/meridiand.service"
 out=$(systemd-analyze verify "$T_TMP/meridiand.service" 2>&1)
