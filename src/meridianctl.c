@@ -19,10 +19,12 @@
 #include "meridian/version.h"
 
 #define DEFAULT_SOCKET	"run/meridian.sock"
-#define DEFAULT_TIMEOUT 30.0 /* seconds; a reload of large zones answers only when it is done */
-#define EXIT_REFUSED	1
-#define EXIT_TROUBLE	2  /* usage errors, meridiand unreachable, or its "error" answer */
-#define REQUEST_MAX	16 /* --json, the command, 3 arguments, 2 options with values: 9 at most */
+#define DEFAULT_TIMEOUT 30.0 /* seconds */
+/* reload, plan and apply answer when their load has ended, after the loads queued before them */
+#define LOAD_TIMEOUT 600.0
+#define EXIT_REFUSED 1
+#define EXIT_TROUBLE 2	/* usage errors, meridiand unreachable, or its "error" answer */
+#define REQUEST_MAX  16 /* --json, the command, 3 arguments, 2 options with values: 9 at most */
 
 struct command {
 	const char *name;
@@ -75,7 +77,8 @@ static void usage(FILE *out)
 		")\n"
 		"  -c, --config FILE    use the control socket named in meridiand's config\n"
 		"      --json           ask for the answer in JSON\n"
-		"      --timeout SECS   give up waiting for meridiand after SECS (default 30)\n"
+		"      --timeout SECS   give up waiting for meridiand after SECS (default 30; 600 for\n"
+		"                       reload, plan and apply, which answer when their load has ended)\n"
 		"  -h, --help           print this help\n"
 		"  -V, --version        print the version\n"
 		"Members are named POOL/MEMBER. Exit status: 0 ok, 1 refused, 2 error or usage error.\n");
@@ -363,6 +366,12 @@ static int test_policy(int argc, char **argv)
 	return unusable ? EXIT_TROUBLE : total.failed ? 1 : 0;
 }
 
+static bool loads(const struct command *cmd)
+{
+	return !strcmp(cmd->name, "reload") || !strcmp(cmd->name, "plan") || !strcmp(cmd->name, "apply");
+}
+
+/* timeout: --timeout, or 0 for the command's default. */
 static int run(const char *sock, const char *config, bool json, double timeout, int argc, char **argv)
 {
 	if (strcmp(argv[0], "test-policy") == 0)
@@ -392,9 +401,14 @@ static int run(const char *sock, const char *config, bool json, double timeout, 
 	struct diag d;
 	diag_init(&d);
 	char *body = NULL;
+	if (timeout <= 0)
+		timeout = loads(cmd) ? LOAD_TIMEOUT : DEFAULT_TIMEOUT;
 	int status = control_request(path, req_count, req, timeout, &body, &d);
 	for (size_t i = 0; i < d.count; i++)
 		fprintf(stderr, "meridianctl: %s\n", d.entries[i].text);
+	if (status < 0 && loads(cmd) && d.count && strstr(d.entries[0].text, "did not answer within"))
+		fprintf(stderr,
+			"meridianctl: the load goes on in meridiand: 'meridianctl status' shows it\n");
 	diag_free(&d);
 	free(path);
 	int rc = status < 0 ? EXIT_TROUBLE : print_answer(status, body, cmd->report);
@@ -415,7 +429,7 @@ int main(int argc, char **argv)
 	};
 	const char *sock = NULL, *config = NULL;
 	bool json = false;
-	double timeout = DEFAULT_TIMEOUT;
+	double timeout = 0; /* the command's default */
 	int opt;
 	/* '+': options stop at the command, whose own words (--in, --if-generation) parse_words reads. */
 	while ((opt = getopt_long(argc, argv, "+s:c:hV", options, NULL)) != -1) {

@@ -113,6 +113,8 @@ static void status_text(struct request *r, const struct snapshot *s, const struc
 	fprintf(out, "publications: %" PRIu64 " from health, last %.2f ms\n", dm->health_publications,
 		dm->last_publish_ms);
 	fprintf(out, "reloads:      %" PRIu64 " ok, %" PRIu64 " failed", dm->reloads, dm->reload_failures);
+	if (dm->last_load_seconds > 0)
+		fprintf(out, " (the last load took %.2f s)", dm->last_load_seconds);
 	if (dm->loading)
 		fprintf(out, "; loading %s (%s) for %.1f s, %zu waiting", dm->loading->config,
 			daemon_load_name(dm->loading->kind), daemon_load_seconds(dm),
@@ -173,8 +175,10 @@ static void status_json(struct request *r, const struct snapshot *s, const struc
 		ms->checks, ms->failures, ms->transitions, ms->freezes);
 	fprintf(out, ",\"publications\":{\"health\":%" PRIu64 ",\"last_ms\":%.3f}", dm->health_publications,
 		dm->last_publish_ms);
-	fprintf(out, ",\"reloads\":{\"ok\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"loading\":", dm->reloads,
-		dm->reload_failures);
+	fprintf(out,
+		",\"reloads\":{\"ok\":%" PRIu64 ",\"failed\":%" PRIu64
+		",\"last_load_seconds\":%.3f,\"loading\":",
+		dm->reloads, dm->reload_failures, dm->last_load_seconds);
 	if (dm->loading) {
 		fputs("{\"config\":", out);
 		json_write_string(out, dm->loading->config);

@@ -44,6 +44,7 @@ struct daemon {
 	struct background *loader;  /* loads configs off this thread (loads.c) */
 	struct load *loading;	    /* the load running there, NULL when none */
 	struct load *queue;	    /* the loads waiting, in order */
+	double last_load_seconds;   /* how long the last reload or apply took to load (0: none yet) */
 	bool stopping;		    /* no load starts any more */
 };
 

@@ -53,6 +53,8 @@ static void load_done(void *arg)
 	struct load *l = arg;
 	struct daemon *dm = l->dm;
 	dm->loading = NULL;
+	if (l->kind != LOAD_PLAN)
+		dm->last_load_seconds = daemon_now() - l->started;
 	daemon_candidate_check(dm, &l->c);
 	char *body = NULL;
 	size_t len = 0;

@@ -123,6 +123,9 @@ char *daemon_metrics(void *arg, size_t *len)
 	    daemon_load_seconds(dm));
 	one(out, "meridian_loads_waiting", "gauge", "Config loads queued behind the one in progress.",
 	    (double)daemon_loads_queued(dm));
+	one(out, "meridian_last_load_seconds", "gauge",
+	    "How long the last reload or apply took to load its config and zones (0: none yet).",
+	    dm->last_load_seconds);
 	one(out, "meridian_guard_refusals_total", "counter", "Candidate configs the record guard refused.",
 	    (double)dm->guard_refusals);
 	one(out, "meridian_guard_interventions_total", "counter",

@@ -162,7 +162,10 @@ expect_in PLAN_OUT "^running: +serial 2$" "the plan was made against serial 2, w
 wait_log 'reload: ok' "$((n_ok + 1))" 10
 expect_eq "then the queued signal's reload, once" "$((n_ok + 2))" "$(log_count 'reload: ok')"
 status_within 2
-expect_in STATUS "^reloads: +2 ok, 0 failed$" "status: two reloads, none loading"
+expect_in STATUS "^reloads: +2 ok, 0 failed \(the last load took [0-9]+\.[0-9]{2} s\)$" \
+	"status: two reloads and how long the last load took, none loading"
+check "metrics: meridian_last_load_seconds > 0" \
+	awk -v v="$(metric meridian_last_load_seconds)" 'BEGIN { exit !(v > 0) }'
 expect_eq "metrics after: meridian_load_running_seconds 0" 0 "$(metric meridian_load_running_seconds)"
 check "www still answers from ams" test "$(answer www.example.com)" = 127.0.0.2
 
@@ -172,6 +175,9 @@ ctl --timeout 20 reload >"$T_TMP/reload.out" 2>&1 7>&- &
 RELOAD=$!
 wait_waiting 1
 expect_in STATUS ", 1 waiting$" "meridianctl reload waits behind the stuck load"
+out=$(ctl --timeout 0.5 reload 2>&1 7>&-)
+expect_eq "meridianctl reload giving up after its --timeout: exit 2" 2 $?
+expect_in out "the load goes on in meridiand: 'meridianctl status' shows it" "and it says the load goes on"
 PID=$MPID
 t0=$(date +%s.%N)
 stop_meridian
