@@ -243,16 +243,22 @@ lua_Integer conf_list(struct loader *ld, const char *label, unsigned line, const
 		return -1;
 	}
 	lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+	/* Lua's iteration order is not fixed: the key named is the first in text order, so that the
+	 * same config always gives the same message. */
+	char first[64] = "";
 	lua_pushnil(L);
 	while (lua_next(L, -2)) {
 		lua_pop(L, 1);
 		if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > n) {
 			char buf[64];
-			conf_error(ld, line, "%s: expected %s, found key %s", label, what,
-				   conf_key_text(L, -1, buf, sizeof(buf)));
-			lua_pop(L, 1);
-			return -1;
+			conf_key_text(L, -1, buf, sizeof(buf));
+			if (!*first || strcmp(buf, first) < 0)
+				snprintf(first, sizeof(first), "%s", buf);
 		}
+	}
+	if (*first) {
+		conf_error(ld, line, "%s: expected %s, found key %s", label, what, first);
+		return -1;
 	}
 	return n;
 }
@@ -263,6 +269,7 @@ static bool conf_check_keys(struct loader *ld, const char *label, const char *co
 {
 	lua_State *L = ld->L;
 	bool ok = true;
+	size_t start = ld->d->count;
 	lua_pushnil(L);
 	while (lua_next(L, -2)) {
 		lua_pop(L, 1);
@@ -284,6 +291,7 @@ static bool conf_check_keys(struct loader *ld, const char *label, const char *co
 			     known, sizeof(*known));
 		ok = false;
 	}
+	conf_sort_messages(ld, start); /* in line order, whatever order Lua walked the table in */
 	return ok;
 }
 

@@ -1,10 +1,11 @@
 /* fuzzer.c -- libFuzzer's entry points (`make fuzz`): the query path (answer.h) by default, the zone
- * loader (zone.h) when built with -DFUZZ_ZONE. */
+ * loader (zone.h) when built with -DFUZZ_ZONE, the config loader (conf.h) with -DFUZZ_CONF. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "answer.h"
+#include "conf.h"
 #include "zone.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -14,8 +15,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-#ifdef FUZZ_ZONE
+#if defined(FUZZ_ZONE)
 	bool ready = fuzz_zone_setup();
+#elif defined(FUZZ_CONF)
+	bool ready = fuzz_conf_setup();
 #else
 	const char *conf = getenv("MERIDIAN_FUZZ_CONF");
 	bool ready = fuzz_answer_setup(conf ? conf : "tests/fuzz/fuzz.conf");
@@ -27,8 +30,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-#ifdef FUZZ_ZONE
+#if defined(FUZZ_ZONE)
 	const char *bad = fuzz_zone_one(data, size);
+#elif defined(FUZZ_CONF)
+	const char *bad = fuzz_conf_one(data, size);
 #else
 	const char *bad = fuzz_answer_one(data, size);
 #endif

@@ -1839,6 +1839,43 @@ START_TEST(test_lua_policy_bad_records)
 }
 END_TEST
 
+/* Tables are walked in Lua's order, which differs from one state to the next: a config with several
+ * bad keys in one table must still give the same messages in the same order (by line, then text)
+ * every time it is loaded. */
+START_TEST(test_messages_in_a_fixed_order)
+{
+	static const char text[] = "serial = 1\nlisten = { \"127.0.0.1:5353\" }\n"
+				   "zones = { { name = \"example.com\", fiel = 1, nmae = 2, intnet = 3,\n"
+				   "  zzz = 4 } }\n"
+				   "pools = { web = { members = {}, chekc = 1, memebrs = 2, wieght = 3 } }\n"
+				   "regions = { a = { 1, 2 }, [7] = 1, [false] = 2 }\n";
+	char first[4096] = "";
+	for (int i = 0; i < 20; i++) {
+		unit_write_file("order.conf", text);
+		struct diag d;
+		diag_init(&d);
+		char path[512];
+		snprintf(path, sizeof(path), "%s/order.conf", unit_tmpdir);
+		ck_assert_ptr_null(conf_load(path, &d));
+		char all[4096] = "";
+		for (size_t j = 0; j < d.count; j++) {
+			strncat(all, d.entries[j].text, sizeof(all) - strlen(all) - 2);
+			strcat(all, "\n");
+		}
+		diag_free(&d);
+		if (i == 0)
+			memcpy(first, all, sizeof(all));
+		else
+			ck_assert_str_eq(all, first);
+	}
+	/* within one line, by text */
+	ck_assert_ptr_nonnull(strstr(first, "zones[1]: unknown key 'fiel'"));
+	ck_assert(strstr(first, "'fiel'") < strstr(first, "'intnet'"));
+	ck_assert(strstr(first, "'intnet'") < strstr(first, "'nmae'"));
+	ck_assert(strstr(first, "'nmae'") < strstr(first, "'zzz'")); /* line 4 after line 3 */
+}
+END_TEST
+
 /* user: names resolved to ids when loaded (the account of uid 0 exists on every machine), the
  * user's own group by default; unknown names and malformed values are errors at file:line. */
 START_TEST(test_user)
@@ -1929,6 +1966,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_lua_policy_records);
 	tcase_add_test(tc, test_lua_policy_bad_records);
 	tcase_add_test(tc, test_user);
+	tcase_add_test(tc, test_messages_in_a_fixed_order);
 	suite_add_tcase(s, tc);
 	return s;
 }

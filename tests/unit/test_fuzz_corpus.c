@@ -2,14 +2,16 @@
  * for new inputs): tests/fuzz/corpus/ through the query path target, where every input is answered
  * every way the server answers and all must agree and be well-formed (tests/fuzz/answer.h), and
  * tests/fuzz/corpus-zone/ through the zone loader target, where sequential and chunked loading must
- * agree (tests/fuzz/zone.h). Each corpus holds the seeds its make-corpus script writes and every
- * input a fuzzing run found wrong, kept as a regression. */
+ * agree (tests/fuzz/zone.h), and tests/fuzz/corpus-conf/ through the config loader target
+ * (tests/fuzz/conf.h). Each corpus holds the seeds its make-corpus script writes and every input a fuzzing
+ * run found wrong, kept as a regression. */
 #include <check.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "../fuzz/answer.h"
+#include "../fuzz/conf.h"
 #include "../fuzz/zone.h"
 #include "support.h"
 
@@ -53,6 +55,14 @@ START_TEST(zone_loader_corpus)
 }
 END_TEST
 
+START_TEST(config_loader_corpus)
+{
+	ck_assert(fuzz_conf_setup());
+	/* make-corpus-conf.py writes 18 seeds */
+	ck_assert_uint_ge(replay("tests/fuzz/corpus-conf", fuzz_conf_one), 18);
+}
+END_TEST
+
 static Suite *fuzz_corpus_suite(void)
 {
 	Suite *s = suite_create("fuzz_corpus");
@@ -60,6 +70,7 @@ static Suite *fuzz_corpus_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, query_path_corpus);
 	tcase_add_test(tc, zone_loader_corpus);
+	tcase_add_test(tc, config_loader_corpus);
 	suite_add_tcase(s, tc);
 	return s;
 }
