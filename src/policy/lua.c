@@ -928,28 +928,34 @@ static int raw_field(lua_State *L, int t, const char *key)
 	return lua_rawget(L, t);
 }
 
-/* The answer's keys are all known ones: a typo ("member", "TTL") would otherwise go unnoticed. */
+/* The answer's keys are all known ones: a typo ("member", "TTL") would otherwise go unnoticed. The
+ * refusal names the first bad key in text order, not Lua's (which changes from one state to the
+ * next), so the same answer is always refused with the same words. */
 static bool check_fields(lua_State *L, struct run *r, int a)
 {
 	static const char *const known[] = {"members", "addrs", "ttl", "select", "answers", "recheck", NULL};
+	char unknown[65] = "";
+	const char *other = NULL; /* a key that is not a string: its type */
 	lua_pushnil(L);
 	while (lua_next(L, a)) {
-		bool ok = false;
-		if (lua_type(L, -2) == LUA_TSTRING) {
-			for (const char *const *k = known; *k && !ok; k++)
-				ok = !strcmp(lua_tostring(L, -2), *k);
-			if (!ok)
-				refuse(r, "answer: unknown field '%.64s'", lua_tostring(L, -2));
-		} else {
-			refuse(r, "answer: a %s key; expected a table of fields such as { members = {...} }",
-			       luaL_typename(L, -2));
-		}
 		lua_pop(L, 1);
-		if (!ok) {
-			lua_pop(L, 1);
-			return false;
+		if (lua_type(L, -1) != LUA_TSTRING) {
+			const char *t = luaL_typename(L, -1);
+			other = !other || strcmp(t, other) < 0 ? t : other;
+			continue;
 		}
+		const char *key = lua_tostring(L, -1);
+		bool ok = false;
+		for (const char *const *k = known; *k && !ok; k++)
+			ok = !strcmp(key, *k);
+		if (!ok && (!*unknown || strncmp(key, unknown, sizeof(unknown) - 1) < 0))
+			snprintf(unknown, sizeof(unknown), "%.64s", key);
 	}
+	if (*unknown)
+		return refuse(r, "answer: unknown field '%s'", unknown);
+	if (other)
+		return refuse(r, "answer: a %s key; expected a table of fields such as { members = {...} }",
+			      other);
 	return true;
 }
 

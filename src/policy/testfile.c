@@ -96,6 +96,24 @@ static void tf_error(struct tf_reader *rd, unsigned line, const char *fmt, ...)
 	rd->ok = false;
 }
 
+static int text_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct diag_entry *)a)->text, ((const struct diag_entry *)b)->text);
+}
+
+/* Sorts the errors added since from (all at one line) by text: tables are walked in Lua's order,
+ * which changes from one state to the next, and a file must give the same messages every time. */
+static void tf_sort_errors(struct tf_reader *rd, size_t from)
+{
+	if (rd->d->count - from >= 2)
+		qsort(rd->d->entries + from, rd->d->count - from, sizeof(*rd->d->entries), text_cmp);
+}
+
+static int state_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct tf_state *)a)->key, ((const struct tf_state *)b)->key);
+}
+
 /* Compiles the file's text alone first, so a syntax error is reported as in the file (the wrapper
  * tf_evaluate adds would otherwise show up in the message: "near 'end'"). Nothing runs. */
 static bool tf_syntax_ok(struct conf_sandbox *sb, const char *path, const char *text, size_t len,
@@ -160,6 +178,7 @@ static void tf_known_keys(struct tf_reader *rd, unsigned line, const char *label
 {
 	lua_State *L = rd->L;
 	label = *label ? label : "the file's table";
+	size_t from = rd->d->count;
 	lua_pushnil(L);
 	while (lua_next(L, -2)) {
 		bool found = false;
@@ -172,6 +191,7 @@ static void tf_known_keys(struct tf_reader *rd, unsigned line, const char *label
 			tf_error(rd, line, "%s: unexpected %s key", label, lua_typename(L, lua_type(L, -2)));
 		lua_pop(L, 1);
 	}
+	tf_sort_errors(rd, from);
 }
 
 /* "label.key", or "key" for the file's own table (label ""). */
@@ -341,6 +361,7 @@ static void tf_states(struct tf_reader *rd, const char *label, struct tf_case *c
 		lua_pop(L, 1);
 	}
 	c->states = arena_alloc(&rd->f->arena, (n + 1) * sizeof(*c->states));
+	size_t from = rd->d->count;
 	lua_pushnil(L);
 	while (lua_next(L, -2)) {
 		if (lua_type(L, -2) != LUA_TSTRING) {
@@ -370,6 +391,8 @@ static void tf_states(struct tf_reader *rd, const char *label, struct tf_case *c
 			c->states[c->state_count++] = st;
 		lua_pop(L, 1);
 	}
+	tf_sort_errors(rd, from);
+	qsort(c->states, c->state_count, sizeof(*c->states), state_cmp); /* reported in name order */
 }
 
 /* Case i (on top) into c, starting from the defaults the file's table gives. */

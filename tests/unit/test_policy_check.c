@@ -261,6 +261,40 @@ static void expect_unusable(const char *path, const char *error)
 	"return { config = config, record = 'good.example.com', type = 'A', cases = {\n"                     \
 	"  { name = 'c', " fields " } } }\n"
 
+/* Lua walks a table in an order that changes from one state to the next: a test file with several
+ * unknown keys in one table, and several bad states, gets the same messages in the same order every
+ * time it is read, by text within a line. */
+START_TEST(test_file_messages_in_a_fixed_order)
+{
+	const char *path = write_test(
+	    "order.lua",
+	    ONE_CASE("expect = { error = true }, zeta = 1, alpha = 2, mid = 3, "
+		     "states = { ['web/ams-1'] = 'off', ['web/iad-1'] = 'gone', ['web/ams-2'] = 'x' }"));
+	char first[4096] = "";
+	for (int i = 0; i < 20; i++) {
+		struct policy_test_counts counts = {0, 0};
+		struct diag d;
+		diag_init(&d);
+		char *text;
+		ck_assert(!run_file(path, &counts, &d, &text));
+		char all[4096] = "";
+		for (size_t j = 0; j < d.count; j++)
+			snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s\n", d.entries[j].text);
+		free(text);
+		diag_free(&d);
+		if (i == 0)
+			memcpy(first, all, sizeof(all));
+		else
+			ck_assert_str_eq(all, first);
+	}
+	ck_assert_ptr_nonnull(strstr(first, "unknown key 'alpha'"));
+	ck_assert(strstr(first, "'alpha'") < strstr(first, "'mid'"));
+	ck_assert(strstr(first, "'mid'") < strstr(first, "'zeta'"));
+	ck_assert(strstr(first, "web/ams-1") < strstr(first, "web/ams-2"));
+	ck_assert(strstr(first, "web/ams-2") < strstr(first, "web/iad-1"));
+}
+END_TEST
+
 START_TEST(test_file_unusable)
 {
 	expect_unusable(write_test("syntax.lua", "return { config = config,\n cases = { { name = 'x' } }\n"),
@@ -461,6 +495,7 @@ static Suite *policy_check_suite(void)
 	tcase_add_test(tc, test_file_sets_since_and_forced);
 	tcase_add_test(tc, test_file_reports_wrong_expectations);
 	tcase_add_test(tc, test_file_unusable);
+	tcase_add_test(tc, test_file_messages_in_a_fixed_order);
 	tcase_add_test(tc, test_file_config_problems);
 	tcase_add_test(tc, failover_lua_matches_builtin);
 	suite_add_tcase(s, tc);

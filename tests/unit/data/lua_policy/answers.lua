@@ -48,6 +48,8 @@ local cases = {
   addr_number = function() return { addrs = { 42 } } end,
   both = function(ctx) return { members = ctx.members, addrs = { "192.0.2.10" } } end,
   typo = function(ctx) return { member = ctx.members } end,
+  -- several typos: the first in text order is named, whatever order Lua walks the table in
+  typos = function(ctx) return { member = ctx.members, tll = 5, zelect = "all", alpha = 1, anwsers = 2 } end,
   bare_list = function(ctx) return { ctx.members[1] } end,
   one_member = function(ctx) return { members = ctx.members[1] } end,
   members_string = function() return { members = "ams-1" } end,
