@@ -173,6 +173,11 @@ static bool make_state_dir(const char *dir, struct diag *d)
 		struct stat st;
 		if ((i && lstat(path, &st) != 0) || access(path, i ? W_OK : W_OK | X_OK) == 0)
 			continue; /* a file not made yet, or one we may write */
+		if (errno != EACCES && errno != EPERM) { /* a read-only file system, ... */
+			diag_error(d, path, 0, "%s is not writable: %s",
+				   i ? "this file" : "the state folder", strerror(errno));
+			return false;
+		}
 		char owner[64] = "another account", self[64] = "this account";
 		struct passwd *pw = lstat(path, &st) == 0 ? getpwuid(st.st_uid) : NULL;
 		if (pw) /* getpwuid's result is overwritten by the next call: copied */
