@@ -24,8 +24,6 @@ struct background *background_new(struct ev_loop *loop);
 bool background_start(struct background *b, background_fn work, background_fn done, void *arg);
 /* Whether a job was started and its done has not run yet. */
 bool background_busy(const struct background *b);
-/* ev_now of the loop when the running job started (0 when none runs). */
-double background_since(const struct background *b);
 /* For stopping. A job still running is abandoned: its thread is left to end with the process and
  * done never runs, so arg must stay valid (leaked). A job that already ended has its done run now.
  * Returns whether a job was abandoned. */

@@ -11,7 +11,8 @@
  *     the pool its records fall back to; every member down.
  * Each violation names the zone, the name and type, the region and the scenario, and what would have
  * been served. At run time the policy module guards each answer as it is computed (policy.h:
- * policy_inputs.intent), which guard_record_intents provides. Control thread only. */
+ * policy_inputs.intent), which guard_record_intents provides. Off the query path: a candidate is
+ * checked on the loading thread (its policies are its own until it is handed over). */
 #ifndef MERIDIAN_GUARD_H
 #define MERIDIAN_GUARD_H
 

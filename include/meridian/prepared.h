@@ -50,7 +50,8 @@
 struct prepared;
 
 /* Prepares the answers of snap's zones (at most max_answers of them, zones in config order) under
- * snap's config. Returns NULL when max_answers is 0. Allocates; for the control thread. */
+ * snap's config. Returns NULL when max_answers is 0. Allocates; off the query path (the loading
+ * thread for a reload's candidate). */
 struct prepared *prepared_build(const struct snapshot *snap, size_t max_answers);
 void prepared_free(struct prepared *p);
 /* Answers held, and the bytes they take (table included). */

@@ -26,7 +26,6 @@ struct background {
 	pthread_t thread;
 	struct job *job; /* NULL when idle */
 	background_fn done;
-	double since;
 };
 
 static void *job_main(void *p)
@@ -52,7 +51,6 @@ static void hand_back(struct background *b)
 	background_fn done = b->done;
 	b->job = NULL;
 	b->done = NULL;
-	b->since = 0;
 	void *arg = j->arg;
 	free(j);
 	done(arg); /* last: done may start the next job */
@@ -83,11 +81,6 @@ bool background_busy(const struct background *b)
 	return b->job != NULL;
 }
 
-double background_since(const struct background *b)
-{
-	return b->since;
-}
-
 bool background_start(struct background *b, background_fn work, background_fn done, void *arg)
 {
 	if (b->job)
@@ -101,7 +94,6 @@ bool background_start(struct background *b, background_fn work, background_fn do
 	j->owner = b;
 	b->job = j;
 	b->done = done;
-	b->since = ev_now(b->loop);
 	ev_async_start(b->loop, &b->async); /* before the thread can send it */
 	/* The thread inherits the mask: with every signal blocked, the process's signals keep going to
 	 * the threads that handle them. */
@@ -114,7 +106,6 @@ bool background_start(struct background *b, background_fn work, background_fn do
 		ev_async_stop(b->loop, &b->async);
 		b->job = NULL;
 		b->done = NULL;
-		b->since = 0;
 		free(j);
 		errno = err;
 		return false;
@@ -132,7 +123,6 @@ bool background_abandon(struct background *b)
 		ev_async_stop(b->loop, &b->async);
 		b->job = NULL; /* the thread frees it */
 		b->done = NULL;
-		b->since = 0;
 		return true;
 	}
 	hand_back(b); /* it finished before we asked */

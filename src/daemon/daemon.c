@@ -171,15 +171,16 @@ static bool make_state_dir(const char *dir, struct diag *d)
 		char path[PATH_MAX];
 		snprintf(path, sizeof(path), "%s%s", dir, kept[i]);
 		struct stat st;
-		if ((i && lstat(path, &st) != 0) || access(path, i ? W_OK : W_OK | X_OK) == 0)
-			continue; /* a file not made yet, or one we may write */
+		bool exists = lstat(path, &st) == 0;
+		if ((i && !exists) || access(path, i ? W_OK : W_OK | X_OK) == 0)
+			continue;			 /* a file not made yet, or one we may write */
 		if (errno != EACCES && errno != EPERM) { /* a read-only file system, ... */
-			diag_error(d, path, 0, "%s is not writable: %s",
-				   i ? "this file" : "the state folder", strerror(errno));
+			diag_error(d, path, 0, "%s is not writable: %s", i ? "this file" : "the state folder",
+				   strerror(errno));
 			return false;
 		}
 		char owner[64] = "another account", self[64] = "this account";
-		struct passwd *pw = lstat(path, &st) == 0 ? getpwuid(st.st_uid) : NULL;
+		struct passwd *pw = exists ? getpwuid(st.st_uid) : NULL;
 		if (pw) /* getpwuid's result is overwritten by the next call: copied */
 			snprintf(owner, sizeof(owner), "%s", pw->pw_name);
 		if ((pw = getpwuid(geteuid())))
@@ -247,17 +248,18 @@ enum control_status daemon_reload_finish(struct load *l, FILE *out)
 	snprintf(took, sizeof(took), "in %.2f s", now - l->started);
 	if (waited >= 0.05)
 		snprintf(took + strlen(took), sizeof(took) - strlen(took), ", after waiting %.2f s", waited);
-	if (!ok)
+	if (!ok) {
 		daemon_log_at(LOG_WARNING,
 			      "reload: failed: the running configuration (serial %" PRIu64 ") keeps serving",
 			      s->conf->serial);
-	else if (!out)
-		log_snapshot(s);
-	if (ok)
+	} else {
+		if (!out)
+			log_snapshot(s);
 		daemon_log("reload: ok (serial %" PRIu64 ", snapshot %" PRIu64
 			   ", %zu zones, %zu dynamic records) %s%s",
 			   s->conf->serial, s->generation, s->zones->count, s->conf->record_count, took,
 			   out ? ", asked by meridianctl" : "");
+	}
 	if (!out)
 		return ok ? CONTROL_OK : CONTROL_REFUSED;
 	const struct diag *d = &c->reasons;

@@ -139,7 +139,7 @@ const char *daemon_load_name(enum load_kind kind)
 
 double daemon_load_seconds(const struct daemon *dm)
 {
-	return dm->loading && background_busy(dm->loader) ? ev_time() - background_since(dm->loader) : 0;
+	return dm->loading ? daemon_now() - dm->loading->started : 0;
 }
 
 size_t daemon_loads_queued(const struct daemon *dm)

@@ -153,13 +153,9 @@ START_TEST(work_off_the_loop_done_on_it)
 	ev_timer tick;
 	ev_timer_init(&tick, tick_cb, 0.01, 0.01);
 	tick.data = &p;
-	ev_now_update(loop);
-	double started = ev_now(loop);
 	ck_assert(!background_busy(p.b));
-	ck_assert(background_since(p.b) == 0);
 	ck_assert(background_start(p.b, work_blocking, done_cb, &p));
 	ck_assert(background_busy(p.b));
-	ck_assert(background_since(p.b) == started);
 	/* one job at a time: a second start is refused and changes nothing */
 	ck_assert(!background_start(p.b, work_quick, done_cb, &p));
 	run_until_idle(&tick);
@@ -170,7 +166,6 @@ START_TEST(work_off_the_loop_done_on_it)
 	ck_assert(pthread_equal(p.done_thread, p.loop_thread));
 	ck_assert(p.sighup_blocked);
 	ck_assert(!background_busy(p.b));
-	ck_assert(background_since(p.b) == 0);
 }
 END_TEST
 
