@@ -31,6 +31,9 @@ struct query_stats {
 	uint64_t slipped;      /* and those answered with a bare truncated reply */
 	uint64_t dry_limited;  /* under a dry run: those that would have gone unanswered */
 	uint64_t dry_slipped;  /* and those that would have been truncated */
+	/* Not a counter: the thread's row in the snapshot's region_counts (region_counts_slot), 0 for
+	 * answers given outside the server's threads (tools, tests), which are not counted there. */
+	unsigned thread_slot;
 };
 
 /* Answers the query in pkt (len bytes) from client peer (its source address as the transport saw it;

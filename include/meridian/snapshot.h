@@ -21,6 +21,7 @@
  * frees snapshots, so the count needs no atomics. */
 struct snapshot_base;
 struct prepared;
+struct region_counts;
 
 struct snapshot {
 	uint64_t generation;	/* increases with every publication */
@@ -35,6 +36,9 @@ struct snapshot {
 	struct intent *const *intents;
 	/* from the base: answers prepared from zones and conf (prepared.h), NULL when none are */
 	const struct prepared *prepared;
+	/* from the base: dynamic answers by client region, counted by the query threads (region_counts.h);
+	 * NULL when the config has no regions */
+	struct region_counts *region_counts;
 	struct snapshot_base *base;
 };
 

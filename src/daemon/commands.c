@@ -9,6 +9,7 @@
 #include "meridian/explain.h"
 #include "meridian/json.h"
 #include "meridian/prepared.h"
+#include "meridian/region_counts.h"
 #include "meridian/wire.h"
 
 struct request {
@@ -87,6 +88,30 @@ static void count_health(const struct daemon *dm, const struct conf *c, struct h
 		}
 }
 
+/* The regions line of status: "regions:      europe 12, americas 3; earlier: apac 4". */
+struct region_list {
+	FILE *out;
+	size_t count;
+	bool earlier;
+};
+
+static void region_text(const char *region, uint64_t answers, bool current, void *arg)
+{
+	struct region_list *l = arg;
+	const char *sep = !l->count ? "regions:      " : !current && !l->earlier ? "; earlier: " : ", ";
+	fprintf(l->out, "%s%s %" PRIu64, sep, region, answers);
+	l->earlier |= !current;
+	l->count++;
+}
+
+static void region_json(const char *region, uint64_t answers, bool current, void *arg)
+{
+	struct region_list *l = arg;
+	fputs(l->count++ ? ",{\"name\":" : "{\"name\":", l->out);
+	json_write_string(l->out, region);
+	fprintf(l->out, ",\"answers\":%" PRIu64 ",\"current\":%s}", answers, current ? "true" : "false");
+}
+
 static void status_text(struct request *r, const struct snapshot *s, const struct health_counts *n,
 			const struct monitor_stats *ms, const struct query_stats *q)
 {
@@ -133,6 +158,10 @@ static void status_text(struct request *r, const struct snapshot *s, const struc
 	for (int i = 0; i < 6; i++)
 		fprintf(out, "%s%s %" PRIu64, i ? ", " : "", query_rcode_names[i], q->rcode[i]);
 	fprintf(out, "), %" PRIu64 " dropped, %" PRIu64 " truncated\n", q->dropped, q->truncated);
+	struct region_list regions = {.out = out};
+	region_counts_each(s->region_counts, s->conf, region_text, &regions);
+	if (regions.count)
+		fputs(" (dynamic answers by client region)\n", out);
 	const struct ratelimit_spec *rl = &s->conf->rate_limit;
 	if (rl->rate)
 		fprintf(out,
@@ -207,6 +236,10 @@ static void status_json(struct request *r, const struct snapshot *s, const struc
 		",\"dropped\":%" PRIu64 ",\"truncated\":%" PRIu64 ",\"rate_limited\":%" PRIu64
 		",\"slipped\":%" PRIu64 ",\"dry_limited\":%" PRIu64 ",\"dry_slipped\":%" PRIu64 "}",
 		q->dropped, q->truncated, q->rate_limited, q->slipped, q->dry_limited, q->dry_slipped);
+	struct region_list regions = {.out = out};
+	fputs(",\"regions\":[", out);
+	region_counts_each(s->region_counts, s->conf, region_json, &regions);
+	fputc(']', out);
 	const struct ratelimit_spec *rl = &s->conf->rate_limit;
 	fprintf(out, ",\"rate_limit\":{\"rate\":%u,\"burst\":%u,\"slip\":%u,\"dry_run\":%s}}\n", rl->rate,
 		rl->burst, rl->slip, rl->dry_run ? "true" : "false");

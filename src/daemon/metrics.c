@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "meridian/region_counts.h"
 #include "meridian/version.h"
 
 /* A label value, escaped as the text format wants (backslash, double quote, newline). */
@@ -91,6 +92,14 @@ static void members(FILE *out, const struct daemon *dm, const struct conf *c)
 	}
 }
 
+static void region_metric(const char *region, uint64_t answers, bool current, void *arg)
+{
+	(void)current; /* a region a reload removed keeps its counter: counters never go back */
+	fputs("meridian_region_answers_total{region=", arg);
+	label(arg, region);
+	fprintf(arg, "} %" PRIu64 "\n", answers);
+}
+
 char *daemon_metrics(void *arg, size_t *len)
 {
 	struct daemon *dm = arg;
@@ -150,6 +159,9 @@ char *daemon_metrics(void *arg, size_t *len)
 	struct query_stats q;
 	server_stats(dm->server, &q);
 	queries(out, &q);
+	head(out, "meridian_region_answers_total", "counter",
+	     "Answers built from dynamic records, by the client's region.");
+	region_counts_each(s->region_counts, c, region_metric, out);
 	if (fclose(out) != 0) {
 		free(buf);
 		return NULL;

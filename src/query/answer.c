@@ -14,6 +14,7 @@
 #include "meridian/client.h"
 #include "meridian/cookie.h"
 #include "meridian/prepared.h"
+#include "meridian/region_counts.h"
 #include "meridian/zone.h"
 
 #define QUERY_CNAME_LIMIT 8 /* CNAME links followed inside one zone before the answer stops */
@@ -535,6 +536,8 @@ static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size
 	edns.ecs_scope_prefix = a.client_dependent && scratch->ecs_source_prefix > 0 ? (uint8_t)a.scope : 0;
 	wire_build_set_rcode(&a.b, a.rcode);
 	count_rcode(stats, a.rcode);
+	if (a.region_known && !a.truncated) /* the answer holds a dynamic record's values */
+		region_counts_add(snap->region_counts, stats->thread_slot, a.region);
 	/* A refusal's sections are empty, so its reason fits where the answer would have gone. */
 	if (a.ede && status == WIRE_PARSE_OK) {
 		edns.ede = true;

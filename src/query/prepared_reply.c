@@ -7,6 +7,7 @@
 
 #include "meridian/client.h"
 #include "meridian/cookie.h"
+#include "meridian/region_counts.h"
 #include "prepared_internal.h"
 
 #define OPT_SIZE     11 /* root owner, type, class, TTL, rdlength: an OPT without options */
@@ -438,6 +439,7 @@ static size_t dynamic_reply(const struct snapshot *snap, const uint8_t *pkt, con
 	/* scope 0 unless the option had a source prefix (the general path looked the client up by it) */
 	write_opt(c, pkt, q, ecs, option && option[2] > 0 ? scope : 0, cookie, peer, at);
 	count_reply(q, rec->flags, stats);
+	region_counts_add(snap->region_counts, stats->thread_slot, region);
 	return total;
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <urcu-qsbr.h>
 
+#include "meridian/region_counts.h"
 #include "worker.h"
 
 struct server {
@@ -160,6 +161,7 @@ static bool worker_open(struct server *s, struct worker *w, const struct conf *c
 		if (u->fd < 0 || t->fd < 0 || !u->batch)
 			return false;
 		u->wildcard = is_wildcard(&l->addr);
+		u->stats.thread_slot = region_counts_slot(conf, w->index, true, (unsigned)i);
 		u->stopping = &s->stopping;
 		u->limiter = s->limiter;
 		t->worker = w;
@@ -167,6 +169,7 @@ static bool worker_open(struct server *s, struct worker *w, const struct conf *c
 		t->io.data = t;
 		ev_io_start(w->loop, &t->io);
 	}
+	w->stats.thread_slot = region_counts_slot(conf, w->index, false, 0);
 	ev_async_init(&w->stop, worker_stop_cb);
 	ev_async_start(w->loop, &w->stop);
 	return true;

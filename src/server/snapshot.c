@@ -5,6 +5,7 @@
 #include <urcu-qsbr.h>
 
 #include "meridian/prepared.h"
+#include "meridian/region_counts.h"
 
 static struct snapshot *current; /* read by workers through rcu_dereference */
 static uint64_t last_generation; /* written only by the control thread */
@@ -16,7 +17,9 @@ struct snapshot_base {
 	struct lua_policy_set *lua;
 	struct intent **intents; /* zones->count entries, or NULL */
 	struct prepared *prepared;
+	struct region_counts *region_counts;
 	unsigned refs;
+	bool published; /* its counts are folded into the totals when it goes */
 };
 
 static struct snapshot *snapshot_with(struct snapshot_base *b, struct dyn_table *dyn)
@@ -32,6 +35,7 @@ static struct snapshot *snapshot_with(struct snapshot_base *b, struct dyn_table 
 	s->lua = b->lua;
 	s->intents = b->intents;
 	s->prepared = b->prepared;
+	s->region_counts = b->region_counts;
 	s->dyn = dyn;
 	return s;
 }
@@ -46,6 +50,7 @@ struct snapshot *snapshot_new(struct conf *conf, struct zone_set *zones, struct 
 	b->zones = zones;
 	b->geo = geo;
 	b->lua = lua;
+	b->region_counts = region_counts_new(conf);
 	return snapshot_with(b, NULL);
 }
 
@@ -86,6 +91,9 @@ void snapshot_free(struct snapshot *s)
 		for (size_t i = 0; b->intents && i < b->zones->count; i++)
 			intent_free(b->intents[i]);
 		free(b->intents);
+		if (b->published)
+			region_counts_retire(b->region_counts, b->conf);
+		region_counts_free(b->region_counts);
 		prepared_free(b->prepared);
 		zone_set_free(b->zones);
 		geo_map_free(b->geo);
@@ -109,6 +117,7 @@ struct snapshot *snapshot_latest(void)
 void snapshot_publish(struct snapshot *s)
 {
 	s->generation = ++last_generation;
+	s->base->published = true;
 	struct snapshot *old = rcu_xchg_pointer(&current, s);
 	/* Every worker goes offline (itself a quiescent state) after each batch and stays offline while it
 	 * waits for packets, so this returns within one batch's time. */

@@ -11,6 +11,7 @@
 #include "meridian/cookie.h"
 #include "meridian/loader.h"
 #include "meridian/prepared.h"
+#include "meridian/region_counts.h"
 #include "support.h"
 
 /* ---- queries ---- */
@@ -124,25 +125,52 @@ static size_t table_answers; /* queries the table answered, over a test */
 static const struct sockaddr_storage *asker;
 static uint64_t queries_before;
 
+/* The dynamic answers s's region counts gained since *seen (region_counts.h), region by region
+ * packed into one number (a decimal digit each: a query adds at most one); *seen moves on. */
+static uint64_t regions_counted(const struct snapshot *s, uint64_t *seen)
+{
+	uint64_t packed = 0, all = 0;
+	for (unsigned r = 0; s->region_counts && r < s->region_counts->regions; r++) {
+		uint64_t n = region_counts_sum(s->region_counts, r);
+		packed = packed * 10 + (n - seen[r]);
+		all += n - seen[r];
+		seen[r] = n;
+	}
+	ck_assert_uint_le(all, 1);
+	return packed;
+}
+
+static void regions_seen(const struct snapshot *s, uint64_t *seen)
+{
+	for (unsigned r = 0; s->region_counts && r < s->region_counts->regions; r++)
+		seen[r] = region_counts_sum(s->region_counts, r);
+}
+
 /* Answers pkt from asker with s's table and without it; both must give the same bytes and the same
- * counters. Returns whether the table answered. */
+ * counters, region counts included (the stats carry thread slot 1). Returns whether the table
+ * answered. */
 static bool answer_both(struct snapshot *s, const uint8_t *pkt, size_t len, enum query_transport t,
 			const char *what)
 {
 	struct wire_query scratch;
-	struct query_stats general = {.queries = queries_before}, table = {.queries = queries_before};
+	uint64_t seen[16];
+	regions_seen(s, seen);
+	struct query_stats general = {.queries = queries_before, .thread_slot = 1},
+			   table = {.queries = queries_before, .thread_slot = 1};
 	const struct prepared *p = s->prepared;
 	s->prepared = NULL;
 	size_t n_general =
 	    query_answer(s, pkt, len, asker, out_general, sizeof(out_general), t, &scratch, &general);
+	uint64_t regions_general = regions_counted(s, seen);
 	s->prepared = p;
 	size_t n_table = query_answer(s, pkt, len, asker, out_table, sizeof(out_table), t, &scratch, &table);
 	ck_assert_msg(n_general == n_table, "%s: %zu octets from the general path, %zu with the table", what,
 		      n_general, n_table);
 	ck_assert_msg(memcmp(out_general, out_table, n_general) == 0, "%s: the answers differ", what);
 	ck_assert_msg(memcmp(&general, &table, sizeof(general)) == 0, "%s: the counters differ", what);
+	ck_assert_msg(regions_counted(s, seen) == regions_general, "%s: the region counts differ", what);
 	/* read ahead, as the UDP thread answers a batch */
-	struct query_stats ahead = {.queries = queries_before};
+	struct query_stats ahead = {.queries = queries_before, .thread_slot = 1};
 	struct prepared_query read;
 	query_read(s, pkt, len, &read);
 	query_prefetch(s, &read);
@@ -152,12 +180,16 @@ static bool answer_both(struct snapshot *s, const uint8_t *pkt, size_t len, enum
 		      "%s: the answer read ahead differs", what);
 	ck_assert_msg(memcmp(&general, &ahead, sizeof(general)) == 0, "%s: the counters read ahead differ",
 		      what);
-	struct query_stats direct = {.queries = queries_before};
+	ck_assert_msg(regions_counted(s, seen) == regions_general, "%s: the region counts read ahead differ",
+		      what);
+	struct query_stats direct = {.queries = queries_before, .thread_slot = 1};
 	bool answered =
 	    p && prepared_answer(s, pkt, len, asker, out_table, sizeof(out_table), t, &direct) > 0;
 	if (answered) {
 		ck_assert_msg(memcmp(out_general, out_table, n_general) == 0,
 			      "%s: the table's own answer differs", what);
+		ck_assert_msg(regions_counted(s, seen) == regions_general,
+			      "%s: the table's own region counts differ", what);
 		table_answers++;
 	}
 	return answered;
@@ -618,6 +650,72 @@ static size_t ask_everywhere(struct snapshot *s, const char *name, uint16_t type
 	return answered;
 }
 
+/* What region name of s has counted (region_counts.h). */
+static uint64_t region_answers(const struct snapshot *s, const char *name)
+{
+	for (unsigned r = 0; r < s->conf->geo.region_count; r++)
+		if (strcmp(s->conf->geo.regions[r].name, name) == 0)
+			return region_counts_sum(s->region_counts, r);
+	ck_abort_msg("no region %s", name);
+	return 0;
+}
+
+/* name/type asked as v from source by a server thread (slot 1); the answer's length.
+ * (dynamic_answers_equal_the_general_path holds the paths to the same counts.) */
+static size_t ask_counted(struct snapshot *s, const char *name, uint16_t type, const struct variant *v,
+			  const char *source)
+{
+	uint8_t pkt[600];
+	size_t name_len;
+	const uint8_t *wire = wire_of(name, &name_len);
+	struct sockaddr_storage from = unit_address(source);
+	size_t len = make_query(pkt, wire, name_len, type, v);
+	struct wire_query scratch;
+	struct query_stats stats = {.thread_slot = 1};
+	return query_answer(s, pkt, len, &from, out_general, sizeof(out_general), v->transport, &scratch,
+			    &stats);
+}
+
+/* Dynamic answers are counted for the client's region, once per answer, by either path; NODATA
+ * beside a dynamic record, a truncated answer and answers outside a server thread are not. */
+START_TEST(region_counts_follow_the_answers)
+{
+	struct snapshot *s = geo_deployment();
+	ck_assert_ptr_nonnull(s->region_counts);
+	const struct variant udp = {.transport = QUERY_UDP}, tcp = {.transport = QUERY_TCP},
+			     edns512 = {.opt = OPT_PLAIN, .payload = 512, .transport = QUERY_UDP};
+	ck_assert_uint_gt(ask_counted(s, "fo.example.com.", 1, &udp, "192.0.2.7"), 0);
+	ck_assert_uint_eq(region_answers(s, "europe"), 1);
+	ask_counted(s, "fo.example.com.", 28, &udp, "198.51.100.130"); /* AAAA: dynamic too */
+	ask_counted(s, "near.example.com.", 1, &tcp, "198.51.100.130");
+	ck_assert_uint_eq(region_answers(s, "office"), 2);
+	ask_counted(s, "near.example.com.", 28, &udp, "198.51.100.5"); /* NODATA */
+	ask_counted(s, "www.example.com.", 1, &udp, "198.51.100.5");   /* static */
+	ask_counted(s, "to-fo.example.com.", 1, &udp, "198.51.100.5"); /* a chain to fo */
+	ck_assert_uint_eq(region_answers(s, "asia"), 1);
+	ask_counted(s, "big.example.com.", 28, &edns512, "10.1.2.3"); /* truncated */
+	ck_assert_uint_eq(region_answers(s, "americas"), 0);
+	ask_counted(s, "big.example.com.", 28, &tcp, "10.1.2.3"); /* the retry over TCP */
+	ck_assert_uint_eq(region_answers(s, "americas"), 1);
+	/* outside a server thread (slot 0), or a slot beyond the table: nothing */
+	uint8_t pkt[600];
+	size_t name_len;
+	const uint8_t *wire = wire_of("fo.example.com.", &name_len);
+	size_t len = make_query(pkt, wire, name_len, 1, &udp);
+	struct sockaddr_storage from = unit_address("192.0.2.7");
+	struct wire_query scratch;
+	struct query_stats none = {0}, beyond = {.thread_slot = s->region_counts->rows + 1};
+	ck_assert_uint_gt(
+	    query_answer(s, pkt, len, &from, out_general, sizeof(out_general), QUERY_UDP, &scratch, &none),
+	    0);
+	ck_assert_uint_gt(
+	    query_answer(s, pkt, len, &from, out_general, sizeof(out_general), QUERY_UDP, &scratch, &beyond),
+	    0);
+	ck_assert_uint_eq(region_answers(s, "europe"), 1);
+	snapshot_free(s);
+}
+END_TEST
+
 START_TEST(dynamic_answers_equal_the_general_path)
 {
 	struct snapshot *s = geo_deployment();
@@ -718,6 +816,7 @@ static Suite *prepared_suite(void)
 	tcase_add_test(tc, cap_stops_preparing);
 	tcase_add_test(tc, chains_to_dynamic_data_are_never_prepared);
 	tcase_add_test(tc, dynamic_answers_equal_the_general_path);
+	tcase_add_test(tc, region_counts_follow_the_answers);
 	tcase_add_test(tc, dynamic_answers_decline_what_they_must);
 	suite_add_tcase(s, tc);
 	return s;
