@@ -32,7 +32,8 @@
 # the synthetic database scripts/gen-geo-db.pl writes), BENCH_GEO_LAYOUT (dense or sparse),
 # BENCH_GEO_DB (a MaxMind-format file to use instead of generating one), BENCH_GEO_CLIENT (the ECS
 # subnet of every query, e.g. 1.2.3.0/24; default: the first /24 of region europe in the database).
-# BENCH_FAILOVER (1; 0 skips figure 5).
+# BENCH_FAILOVER (1; 0 skips figure 5). BENCH_INSTR (1; 0 leaves out figures 2i and 4i: each server of
+# figures 2 and 4 run again under valgrind --tool=callgrind, its user-space instructions per query).
 # With the defaults a run takes about 7 minutes on 2 CPUs.
 set -euo pipefail
 
@@ -65,6 +66,15 @@ BIG_ZONE=big.example
 START_TIMEOUT=30
 LOAD_TIMEOUT=${BENCH_LOAD_TIMEOUT:-300}
 CLK_TCK=$(getconf CLK_TCK)
+INSTR_ON=${BENCH_INSTR:-1}
+INSTR_QPS=1000
+INSTR_QUERIES=5000
+declare -A INSTR
+WRAP=()
+if [ "$INSTR_ON" = 1 ] && ! command -v callgrind_control >/dev/null; then
+	echo "bench.sh: no valgrind (scripts/deps.sh bench installs it): instruction counts left out" >&2
+	INSTR_ON=0
+fi
 
 for v in SECS ROUNDS QPS NAMES NQUERIES BIG_RECORDS GEO_NAMES GEO_NETS; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: $v must be a positive integer" >&2; exit 2; }
@@ -258,7 +268,7 @@ start() {
 		port=$(free_port) || return 1
 		configure "$name" "$dir" "$zone" "$zfile" "$port"
 		T0=$(date +%s%N)
-		"${CMD[@]}" >"$dir/log" 2>&1 &
+		"${WRAP[@]}" "${CMD[@]}" >"$dir/log" 2>&1 &
 		pid=$!
 		STARTED+=("$pid")
 		deadline=$(($(date +%s) + timeout))
@@ -476,6 +486,47 @@ fixed_load() {
 				break
 			done
 		done
+	done
+}
+
+# instructions LABEL NAME ZONE ZONEFILE -- user-space instructions per query: a fresh instance of
+# server NAME under valgrind --tool=callgrind (every thread and child process), warmed up, its counters
+# zeroed, then INSTR_QUERIES queries of LABEL's query file at a low fixed rate, and the counts dumped:
+# the instructions executed divided by the queries answered, into INSTR[LABEL]. Repeatable, unlike
+# CPU time, but blind to the kernel (most of figure 2) and to cache misses.
+instructions() {
+	local label=$1 name=$2 zone=$3 zfile=$4 out c l v f total=0
+	local WRAP=(valgrind --tool=callgrind --trace-children=yes "--callgrind-out-file=$TMP/$label/callgrind.%p")
+	start "$label" "$name" "$zone" "$zfile" "$PROBE_NAME" "$PROBE_TYPE" "$PROBE_EXPECT" 120 ||
+		{ note "  $label: did not start under valgrind; left out"; return 0; }
+	PERF_SECS=2 perf "$label" "$TMP/instr-warm-$label.txt" -Q "$INSTR_QPS"
+	callgrind_control -z >/dev/null 2>&1
+	out=$TMP/instr-$label.txt
+	PERF_SECS=$((INSTR_QUERIES / INSTR_QPS)) perf "$label" "$out" -Q "$INSTR_QPS"
+	callgrind_control -d >/dev/null 2>&1
+	stop "$label"
+	read -r c l v < <(perf_result "$out") || { note "  $label: dnsperf failed under valgrind, see $out"; return 0; }
+	# the dumps asked for above are the files with a part number (callgrind.PID.N)
+	for f in "$TMP/$label"/callgrind.*.*; do
+		[ -e "$f" ] || continue
+		total=$((total + $(awk '/^(summary|totals):/ { print $2; exit }' "$f")))
+	done
+	[ "$c" -gt 0 ] && [ "$total" -gt 0 ] || { note "  $label: no counts from callgrind"; return 0; }
+	INSTR[$label]=$((total / c))
+	note "  $label: $c answered ($l lost), $total instructions, ${INSTR[$label]} per query"
+}
+
+# figure_instr LABELS... -- instructions for each label (label NAME: the server, its query file)
+figure_instr() {
+	local s
+	[ "$INSTR_ON" = 1 ] || return 0
+	note "user-space instructions per query (callgrind), $INSTR_QUERIES queries at $INSTR_QPS qps each"
+	for s in "$@"; do
+		QFILE[$s-instr]=${QFILE[$s]-$TMP/queries} PERF_OPTS[$s-instr]=${PERF_OPTS[$s]-}
+		case $s in
+		gdnsd-geo) instructions "$s-instr" gdnsd-geo "$ZONE" "$TMP/geo-$ZONE.zone" ;;
+		*) instructions "$s-instr" "${s%-static}" "$ZONE" "$TMP/$ZONE.zone" ;;
+		esac
 	done
 }
 
@@ -735,6 +786,7 @@ figure4() {
 		GEO_RUNS=()
 	fi
 	for s in meridian-static meridian-geo gdnsd-geo; do stop "$s"; done
+	[ ${#GEO_RUNS[@]} = 0 ] || figure_instr "${GEO_RUNS[@]}"
 }
 
 # ------------------------------------------------------------------- report ----
@@ -808,6 +860,23 @@ report_static() {
 	target_line "<= 0.90" "${MC[meridian]-}" "$best" "$bv" le
 	[ -z "$best" ] || echo "  paired by round, meridian/$best: $(paired_ratio meridian "$best")"
 	lost_notes LOST_Q "${running[@]}"
+	report_instr "Figure 2i" meridian "${running[@]}"
+}
+
+# report_instr TITLE MERIDIAN_LABEL LABELS... -- the instruction counts of figure_instr, beside
+# meridian's
+report_instr() {
+	local title=$1 m=$2 s r
+	shift 2
+	[ -n "${INSTR[$m-instr]-}" ] || return 0
+	echo "$title: user-space instructions per query (callgrind, $INSTR_QUERIES queries at $INSTR_QPS qps; every"
+	echo "  thread and child process; the kernel's UDP path, most of the CPU time above, is not counted)"
+	printf '  %-16s %12s %15s\n' run instructions meridian/peer
+	for s in "$@"; do
+		[ -n "${INSTR[$s-instr]-}" ] || continue
+		r="-"; [ "$s" != "$m" ] && r=$(ratio "${INSTR[$m-instr]}" "${INSTR[$s-instr]}")
+		printf '  %-16s %12s %15s\n' "$s" "${INSTR[$s-instr]}" "$r"
+	done
 }
 
 report() {
@@ -896,6 +965,7 @@ report_geo() {
 	fi
 	lost_notes LOST "${GEO_RUNS[@]}"
 	lost_notes LOST_Q "${GEO_RUNS[@]}"
+	report_instr "Figure 4i" meridian-geo "${GEO_RUNS[@]}"
 }
 
 # target_line TARGET MERIDIAN_VALUE BEST_PEER BEST_VALUE ge|le
@@ -918,6 +988,7 @@ if [ ${#running[@]} -gt 0 ]; then
 	figure2
 fi
 for s in "${running[@]}"; do stop "$s"; done
+[ ${#running[@]} = 0 ] || figure_instr "${running[@]}"
 [ "$GEO" = 0 ] || figure4
 [ "$BIG" = 0 ] || figure3
 report

@@ -18,7 +18,7 @@ BUILD_PKGS=(gcc make pkg-config libldns-dev libev-dev libmaxminddb-dev liblua5.4
 # the same geo routing from them as from meridian. systemd: systemd-analyze checks the unit file.
 TEST_PKGS=("dnsutils|bind9-dnsutils" nsd libmaxmind-db-writer-perl mmdb-bin python3 openssl curl
 	systemd gdnsd knot knot-module-geoip)
-BENCH_PKGS=(dnsperf gdnsd knot nsd)
+BENCH_PKGS=(dnsperf gdnsd knot nsd valgrind)
 # make fuzz: libFuzzer comes with clang
 FUZZ_PKGS=(clang)
 DAEMONS=(nsd knotd gdnsd)

@@ -3,7 +3,8 @@
 # queries.txt sent to both with dig, the answers normalized and compared.
 #
 # usage: tests/differential/run.sh [--self-check]
-#   BUILD_DIR (default: build) holds meridiand and tests/freeport. --self-check serves the zones from
+#   BUILD_DIR (default: build) holds meridiand and tests/freeport; QUERIES (default: queries.txt next
+#   to this script) the query list. --self-check serves the zones from
 #   two NSD instances instead, to check the harness itself. SHOW=1 prints every normalized answer.
 #
 # Compared per query: rcode; the aa and tc flags; EDNS (present or not, version, DO); the question
@@ -218,7 +219,7 @@ while IFS= read -r line || [ -n "$line" ]; do
 		not_ok "$query$note"
 		diff -u --label nsd --label "$B_NAME" <(echo "$out_a") <(echo "$out_b") | tail -n +3 | sed 's/^/#   /'
 	fi
-done <"$HERE/queries.txt"
+done <"${QUERIES:-$HERE/queries.txt}"
 
 for pid in "${PIDS[@]}"; do
 	kill -0 "$pid" 2>/dev/null || not_ok "a server died during the run"
