@@ -181,7 +181,8 @@ struct wire_query {
  * a bad name (label types 0x40/0x80, over 255 octets, forward or looping pointers), a truncated
  * section, an OPT record outside the additional section or more than one, an OPT not owned by the
  * root, a malformed EDNS option (ECS: unknown family, source prefix longer than the address, address
- * bits beyond the prefix, wrong length) -> FORMERR; EDNS version > 0 -> BADVERS.
+ * bits beyond the prefix, wrong length) -> FORMERR; EDNS version > 0 -> BADVERS (the options of such
+ * an OPT record are not read: they mean what that version says, so none of them is malformed).
  * The answer, authority and additional sections are walked (to find OPT) but not kept. A NOTIMP
  * query, or one with QDCOUNT 0, is still walked: when that finds a valid OPT, has_edns is set, so the
  * error carries an OPT as RFC 6891 7 asks (the EDNS version is not checked then). */

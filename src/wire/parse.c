@@ -9,7 +9,10 @@
  *   exactly ceil(SOURCE/8) octets, ADDRESS bits set beyond SOURCE, a nonzero SCOPE PREFIX-LENGTH (it
  *   "MUST be set to 0" in queries; gdnsd rejects it too) and a second ECS option (which subnet?).
  * - NSID (RFC 5001): the option is honoured whatever its payload (requesters MUST send it empty).
- * - Every FORMERR check runs before the EDNS version check, in the order wire.h states. */
+ * - Every FORMERR check of the message's structure runs before the EDNS version check, in the order
+ *   wire.h states; the options of an OPT record whose version is above 0 are not read at all: their
+ *   meaning is that version's, so BADVERS is the whole answer (as BIND does; gdnsd reads options only
+ *   for version 0). A malformed ECS or COOKIE option in such a record is therefore no FORMERR. */
 #include <string.h>
 
 #include "meridian/wire.h"
@@ -126,7 +129,7 @@ static bool parse_opt(const uint8_t *pkt, size_t pos, struct wire_query *q)
 	q->edns_payload = payload < WIRE_UDP_MIN ? WIRE_UDP_MIN : payload;
 	q->edns_version = rr[5];
 	q->edns_do = (get16(rr + 6) & EDNS_DO_BIT) != 0;
-	return parse_options(rr + RR_FIXED, get16(rr + 8), q);
+	return q->edns_version != 0 || parse_options(rr + RR_FIXED, get16(rr + 8), q);
 }
 
 /* Steps over count RRs from *pos; OPT is only accepted when allow_opt (the additional section). */

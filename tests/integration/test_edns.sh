@@ -54,6 +54,13 @@ expect_in EDNS '^; EDNS: version: 0,' "BADVERS: our OPT says version 0"
 expect_section ANSWER "BADVERS: empty answer" <<<''
 ask +edns=255 +noednsnegotiation www.example.com A
 expect_rcode BADVERS "EDNS version 255: BADVERS"
+# the options of another version are not ours to judge: a malformed ECS or cookie there is no FORMERR
+ask +edns=1 +noednsnegotiation +ednsopt=8:0001 www.example.com A
+expect_rcode BADVERS "EDNS version 1 with a malformed client subnet: BADVERS"
+ask +edns=1 +noednsnegotiation +ednsopt=10:01 www.example.com A
+expect_rcode BADVERS "EDNS version 1 with a malformed cookie: BADVERS"
+ask +ednsopt=8:0001 www.example.com A
+expect_rcode FORMERR "the same client subnet at version 0: FORMERR"
 
 ask +dnssec www.example.com A
 expect_in EDNS '^; EDNS: version: 0, flags: do;' "DO set in the query: echoed"

@@ -659,9 +659,25 @@ START_TEST(parse_edns_fields)
 	ck_assert_uint_eq(q.edns_version, 1);
 	ck_assert(q.edns_do);
 
-	/* FORMERR checks come before BADVERS */
+	/* the options of a version above 0 are not read: a malformed ECS or COOKIE there is no FORMERR,
+	 * and nothing of them is kept (the BADVERS reply echoes none) */
 	m_query(&m, "example.com.", 1, 1);
 	m_opt(&m, 4096, 1, 0, (const uint8_t *)"\0\10\0\2\0\1", 6);
+	ck_assert_int_eq(parse(&m, &q), WIRE_PARSE_BADVERS);
+	ck_assert(!q.has_ecs);
+	const uint8_t v1_options[] = {0, 3, 0, 0, 0, 10, 0, 1, 0xAA, 0, 8, 0, 4, 0, 1, 0, 0, 0, 8};
+	m_query(&m, "example.com.", 1, 1);
+	m_opt(&m, 4096, 2, 0, v1_options, sizeof(v1_options));
+	ck_assert_int_eq(parse(&m, &q), WIRE_PARSE_BADVERS);
+	ck_assert(!q.has_ecs && !q.edns_nsid && !q.cookie && !q.cookie_malformed);
+	/* structural FORMERR checks still come first: a truncated OPT record, a second OPT */
+	m_query(&m, "example.com.", 1, 1);
+	m_opt(&m, 4096, 1, 0, NULL, 0);
+	m.n -= 1;
+	ck_assert_int_eq(parse(&m, &q), WIRE_PARSE_FORMERR);
+	m_query(&m, "example.com.", 1, 2);
+	m_opt(&m, 4096, 1, 0, NULL, 0);
+	m_opt(&m, 4096, 1, 0, NULL, 0);
 	ck_assert_int_eq(parse(&m, &q), WIRE_PARSE_FORMERR);
 }
 END_TEST
