@@ -5,7 +5,7 @@
 #   make test     install what is missing, build, run every test ("N passed, N failed")
 #   make asan     the whole suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench    dnsperf against meridian and the peers installed here (scripts/bench.sh)
-#   make fuzz     libFuzzer on the query path, zone or config loader (FUZZ_TARGET=answer|zone|conf)
+#   make fuzz     libFuzzer on the query path, zone or config loader, TCP (FUZZ_TARGET=answer|zone|conf|tcp)
 #   make install  programs, systemd unit, README and examples under PREFIX (/usr/local), DESTDIR too
 
 BUILD   ?= build
@@ -58,7 +58,8 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(BUILD)/obj/tests/unit/
 
 # the fuzz target's corpus replays with the normal build
 $(BUILD)/tests/test_fuzz_corpus: $(BUILD)/obj/tests/unit/test_fuzz_corpus.o $(BUILD)/obj/tests/fuzz/answer.o \
-		$(BUILD)/obj/tests/fuzz/zone.o $(BUILD)/obj/tests/fuzz/conf.o $(BUILD)/obj/tests/unit/support.o \
+		$(BUILD)/obj/tests/fuzz/zone.o $(BUILD)/obj/tests/fuzz/conf.o $(BUILD)/obj/tests/fuzz/tcp.o \
+		$(BUILD)/obj/tests/unit/support.o \
 		$(BUILD)/libmeridian.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
@@ -93,23 +94,26 @@ bench: deps
 	@scripts/bench.sh $(BUILD)
 
 # libFuzzer for FUZZ_SECONDS from the committed corpus: FUZZ_TARGET=answer (the query path,
-# tests/fuzz/answer.h), zone (the zone loader, tests/fuzz/zone.h) or conf (the config loader,
-# tests/fuzz/conf.h). New inputs go to
+# tests/fuzz/answer.h), zone (the zone loader, tests/fuzz/zone.h), conf (the config loader,
+# tests/fuzz/conf.h) or tcp (DNS over TCP, tests/fuzz/tcp.h). New inputs go to
 # build/fuzz/TARGET/corpus; a failing one is written to build/fuzz/TARGET/ and belongs in the committed
 # corpus with its fix.
 FUZZ_SECONDS ?= 300
 FUZZ_TARGET  ?= answer
 FUZZ_DIR     := build/fuzz/$(FUZZ_TARGET)
-FUZZ_SRC     := $(LIB_SRC) tests/fuzz/answer.c tests/fuzz/zone.c tests/fuzz/conf.c tests/fuzz/fuzzer.c
+FUZZ_SRC     := $(LIB_SRC) tests/fuzz/answer.c tests/fuzz/zone.c tests/fuzz/conf.c tests/fuzz/tcp.c \
+		tests/fuzz/fuzzer.c
 FUZZ_CORPUS_answer := tests/fuzz/corpus
 FUZZ_CORPUS_zone   := tests/fuzz/corpus-zone
 FUZZ_CORPUS_conf   := tests/fuzz/corpus-conf
+FUZZ_CORPUS_tcp    := tests/fuzz/corpus-tcp
 FUZZ_FLAGS_answer  := -max_len=1500
 FUZZ_FLAGS_zone    := -max_len=4096 -DFUZZ_ZONE
 FUZZ_FLAGS_conf    := -max_len=4096 -DFUZZ_CONF
+FUZZ_FLAGS_tcp     := -max_len=4096 -DFUZZ_TCP
 fuzz: deps
 	@scripts/deps.sh fuzz
-	@test -n "$(FUZZ_CORPUS_$(FUZZ_TARGET))" || { echo "FUZZ_TARGET is answer, zone or conf" >&2; exit 2; }
+	@test -n "$(FUZZ_CORPUS_$(FUZZ_TARGET))" || { echo "FUZZ_TARGET is answer, zone, conf or tcp" >&2; exit 2; }
 	@mkdir -p $(FUZZ_DIR)/corpus
 	@echo "  CC      $(FUZZ_DIR)/fuzz"
 	@clang -O1 -g -std=c11 -D_GNU_SOURCE -Iinclude $(shell pkg-config --cflags $(PKGS)) \
@@ -142,4 +146,5 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/obj/src/meridiand.d $(UNIT_SRC:%.c=$(BUILD)/obj/%.d) \
-	$(BUILD)/obj/tests/fuzz/answer.d $(BUILD)/obj/tests/fuzz/zone.d
+	$(BUILD)/obj/tests/fuzz/answer.d $(BUILD)/obj/tests/fuzz/zone.d $(BUILD)/obj/tests/fuzz/conf.d \
+	$(BUILD)/obj/tests/fuzz/tcp.d

@@ -22,19 +22,24 @@ static struct snapshot *snap;
 static uint8_t *out_general, *out_table;
 static char failure[512];
 
-bool fuzz_answer_setup(const char *conf_path)
+struct snapshot *fuzz_load_deployment(const char *conf_path)
 {
 	struct diag d;
 	diag_init(&d);
 	struct conf *conf = conf_load(conf_path, &d);
-	if (conf)
-		snap = loader_build(conf, LOADER_ALL_OR_NOTHING, &d);
+	struct snapshot *s = conf ? loader_build(conf, LOADER_ALL_OR_NOTHING, &d) : NULL;
 	for (size_t i = 0; i < d.count; i++)
 		fprintf(stderr, "%s\n", d.entries[i].text);
 	diag_free(&d);
-	if (!snap)
+	if (s)
+		snapshot_set_prepared(s, prepared_build(s, 1000000));
+	return s;
+}
+
+bool fuzz_answer_setup(const char *conf_path)
+{
+	if (!(snap = fuzz_load_deployment(conf_path)))
 		return false;
-	snapshot_set_prepared(snap, prepared_build(snap, 1000000));
 	cookie_now_fix(1559731985); /* every way answers at one moment: the same server cookies */
 	out_general = malloc(WIRE_MSG_MAX);
 	out_table = malloc(WIRE_MSG_MAX);

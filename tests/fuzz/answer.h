@@ -20,6 +20,11 @@
  * having printed why, when it does not load. */
 bool fuzz_answer_setup(const char *conf_path);
 
+struct snapshot;
+/* The deployment at conf_path as a snapshot with its prepared answers (not published), or NULL,
+ * its diagnostics printed: what this target and the TCP one (tcp.h) answer from. */
+struct snapshot *fuzz_load_deployment(const char *conf_path);
+
 /* Answers one input as above. Returns NULL when every check held, or what failed (a static buffer). */
 const char *fuzz_answer_one(const uint8_t *data, size_t size);
 

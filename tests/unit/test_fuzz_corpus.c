@@ -2,9 +2,10 @@
  * for new inputs): tests/fuzz/corpus/ through the query path target, where every input is answered
  * every way the server answers and all must agree and be well-formed (tests/fuzz/answer.h), and
  * tests/fuzz/corpus-zone/ through the zone loader target, where sequential and chunked loading must
- * agree (tests/fuzz/zone.h), and tests/fuzz/corpus-conf/ through the config loader target
- * (tests/fuzz/conf.h). Each corpus holds the seeds its make-corpus script writes and every input a fuzzing
- * run found wrong, kept as a regression. */
+ * agree (tests/fuzz/zone.h), tests/fuzz/corpus-conf/ through the config loader target
+ * (tests/fuzz/conf.h), and tests/fuzz/corpus-tcp/ through the TCP target, where a real worker
+ * serves each stream and its replies must be query_answer's, in order (tests/fuzz/tcp.h). Each corpus holds
+ * the seeds its make-corpus script writes and every input a fuzzing run found wrong, kept as a regression. */
 #include <check.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "../fuzz/answer.h"
 #include "../fuzz/conf.h"
+#include "../fuzz/tcp.h"
 #include "../fuzz/zone.h"
 #include "support.h"
 
@@ -63,6 +65,14 @@ START_TEST(config_loader_corpus)
 }
 END_TEST
 
+START_TEST(tcp_corpus)
+{
+	ck_assert_msg(fuzz_tcp_setup("tests/fuzz/fuzz.conf"), "tests/fuzz/fuzz.conf loads");
+	/* make-corpus-tcp.py writes 40 seeds */
+	ck_assert_uint_ge(replay("tests/fuzz/corpus-tcp", fuzz_tcp_one), 40);
+}
+END_TEST
+
 static Suite *fuzz_corpus_suite(void)
 {
 	Suite *s = suite_create("fuzz_corpus");
@@ -71,6 +81,7 @@ static Suite *fuzz_corpus_suite(void)
 	tcase_add_test(tc, query_path_corpus);
 	tcase_add_test(tc, zone_loader_corpus);
 	tcase_add_test(tc, config_loader_corpus);
+	tcase_add_test(tc, tcp_corpus);
 	suite_add_tcase(s, tc);
 	return s;
 }
