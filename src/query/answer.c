@@ -431,6 +431,38 @@ static void count_rcode(struct query_stats *stats, unsigned rcode)
 		stats->rcode[rcode]++;
 }
 
+/* The OPT record of the reply to a query with one (a->q): NSID when asked and configured, the client
+ * subnet echoed (its scope is set when the answer is known), and our server cookie in cookie[] with
+ * its verdict; its room reserved in the builder. A malformed cookie turns an OK *status into
+ * FORMERR (RFC 7873 5.2, without cookies); any other gets our server cookie, a valid one or not
+ * (5.2.4: an invalid one counts as none). */
+static void edns_reply_start(struct answer *a, struct wire_edns_reply *edns, uint8_t *cookie,
+			     enum cookie_verdict *verdict, enum wire_parse_status *status)
+{
+	const struct conf *c = a->snap->conf;
+	const struct wire_query *q = a->q;
+	if (q->edns_nsid && c->nsid) {
+		edns->nsid = c->nsid;
+		edns->nsid_len = (uint16_t)c->nsid_len;
+	}
+	/* RFC 7871 7.2.1: echo family, source prefix and address */
+	if (q->has_ecs && c->ecs) {
+		edns->ecs = true;
+		edns->ecs_family = q->ecs_family;
+		edns->ecs_source_prefix = q->ecs_source_prefix;
+		edns->ecs_addr = q->ecs_addr;
+	}
+	if (q->cookie && c->cookies && q->cookie_malformed && *status == WIRE_PARSE_OK) {
+		*status = WIRE_PARSE_FORMERR;
+	} else if (q->cookie && c->cookies && !q->cookie_malformed) {
+		*verdict = cookie_answer(&c->cookie_secrets, q->cookie, q->cookie_len, a->peer, cookie_now(),
+					 cookie);
+		edns->cookie = cookie;
+		edns->cookie_len = COOKIE_REPLY_LEN;
+	}
+	wire_build_reserve(&a->b, wire_edns_size(edns));
+}
+
 /* The general path: parse the whole query, look up, build. With static_only (preparing), dynamic data
  * is never read and *needs_dynamic tells whether the answer would have read it. */
 static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size_t len,
@@ -476,28 +508,7 @@ static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size
 	enum cookie_verdict cookie_verdict = COOKIE_CLIENT_ONLY;
 	if (scratch->has_edns) {
 		stats->edns++;
-		if (scratch->edns_nsid && c->nsid) {
-			edns.nsid = c->nsid;
-			edns.nsid_len = (uint16_t)c->nsid_len;
-		}
-		/* RFC 7871 7.2.1: echo family, source prefix and address; the scope is set below. */
-		if (scratch->has_ecs && c->ecs) {
-			edns.ecs = true;
-			edns.ecs_family = scratch->ecs_family;
-			edns.ecs_source_prefix = scratch->ecs_source_prefix;
-			edns.ecs_addr = scratch->ecs_addr;
-		}
-		/* RFC 7873 5.2: a malformed cookie is a FORMERR (without cookies); any other gets our
-		 * server cookie, a valid one or not (5.2.4: an invalid one counts as none). */
-		if (scratch->cookie && c->cookies && scratch->cookie_malformed && status == WIRE_PARSE_OK) {
-			status = WIRE_PARSE_FORMERR;
-		} else if (scratch->cookie && c->cookies && !scratch->cookie_malformed) {
-			cookie_verdict = cookie_answer(&c->cookie_secrets, scratch->cookie,
-						       scratch->cookie_len, peer, cookie_now(), cookie);
-			edns.cookie = cookie;
-			edns.cookie_len = COOKIE_REPLY_LEN;
-		}
-		wire_build_reserve(&a.b, wire_edns_size(&edns));
+		edns_reply_start(&a, &edns, cookie, &cookie_verdict, &status);
 	}
 	struct wire_mark empty;
 	wire_build_mark(&a.b, &empty);
