@@ -126,18 +126,26 @@ static const struct sockaddr_storage *asker;
 static uint64_t queries_before;
 
 /* The dynamic answers s's region counts gained since *seen (region_counts.h), region by region
- * packed into one number (a decimal digit each: a query adds at most one); *seen moves on. */
+ * packed into one number (a decimal digit each: a query adds at most one, so a packed value with
+ * more than one digit set, or a digit above 1, is wrong); *seen moves on. No assertion here: Check
+ * reports every passing one to its parent process, which would slow this test to a crawl. */
 static uint64_t regions_counted(const struct snapshot *s, uint64_t *seen)
 {
-	uint64_t packed = 0, all = 0;
+	uint64_t packed = 0;
 	for (unsigned r = 0; s->region_counts && r < s->region_counts->regions; r++) {
 		uint64_t n = region_counts_sum(s->region_counts, r);
 		packed = packed * 10 + (n - seen[r]);
-		all += n - seen[r];
 		seen[r] = n;
 	}
-	ck_assert_uint_le(all, 1);
 	return packed;
+}
+
+/* Whether a packed count (regions_counted) is one answer for one region, or none. */
+static bool one_or_none(uint64_t packed)
+{
+	while (packed && packed % 10 == 0)
+		packed /= 10;
+	return packed <= 1;
 }
 
 static void regions_seen(const struct snapshot *s, uint64_t *seen)
@@ -164,11 +172,11 @@ static bool answer_both(struct snapshot *s, const uint8_t *pkt, size_t len, enum
 	uint64_t regions_general = regions_counted(s, seen);
 	s->prepared = p;
 	size_t n_table = query_answer(s, pkt, len, asker, out_table, sizeof(out_table), t, &scratch, &table);
+	uint64_t regions_table = regions_counted(s, seen);
 	ck_assert_msg(n_general == n_table, "%s: %zu octets from the general path, %zu with the table", what,
 		      n_general, n_table);
 	ck_assert_msg(memcmp(out_general, out_table, n_general) == 0, "%s: the answers differ", what);
 	ck_assert_msg(memcmp(&general, &table, sizeof(general)) == 0, "%s: the counters differ", what);
-	ck_assert_msg(regions_counted(s, seen) == regions_general, "%s: the region counts differ", what);
 	/* read ahead, as the UDP thread answers a batch */
 	struct query_stats ahead = {.queries = queries_before, .thread_slot = 1};
 	struct prepared_query read;
@@ -180,16 +188,20 @@ static bool answer_both(struct snapshot *s, const uint8_t *pkt, size_t len, enum
 		      "%s: the answer read ahead differs", what);
 	ck_assert_msg(memcmp(&general, &ahead, sizeof(general)) == 0, "%s: the counters read ahead differ",
 		      what);
-	ck_assert_msg(regions_counted(s, seen) == regions_general, "%s: the region counts read ahead differ",
-		      what);
+	uint64_t regions_ahead = regions_counted(s, seen);
 	struct query_stats direct = {.queries = queries_before, .thread_slot = 1};
 	bool answered =
 	    p && prepared_answer(s, pkt, len, asker, out_table, sizeof(out_table), t, &direct) > 0;
+	uint64_t regions_direct = answered ? regions_counted(s, seen) : regions_general;
+	ck_assert_msg(one_or_none(regions_general) && regions_table == regions_general &&
+			  regions_ahead == regions_general && regions_direct == regions_general,
+		      "%s: region counts (one digit per region) %llu general path, %llu with the table, %llu "
+		      "read ahead, %llu the table's own",
+		      what, (unsigned long long)regions_general, (unsigned long long)regions_table,
+		      (unsigned long long)regions_ahead, (unsigned long long)regions_direct);
 	if (answered) {
 		ck_assert_msg(memcmp(out_general, out_table, n_general) == 0,
 			      "%s: the table's own answer differs", what);
-		ck_assert_msg(regions_counted(s, seen) == regions_general,
-			      "%s: the table's own region counts differ", what);
 		table_answers++;
 	}
 	return answered;
@@ -807,6 +819,9 @@ static Suite *prepared_suite(void)
 {
 	Suite *s = suite_create("prepared");
 	TCase *tc = tcase_create("prepared");
+	/* dynamic_answers_equal_the_general_path compares some 100,000 answers four ways: over Check's
+	 * 4 s under AddressSanitizer on a busy machine */
+	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, table_answers_equal_the_general_path);
 	tcase_add_test(tc, table_answers_plain_queries);
