@@ -25,11 +25,15 @@ struct diag {
 void diag_init(struct diag *d);
 void diag_free(struct diag *d);
 /* Appends "file:line: message" (file NULL or line 0 leave out those parts). */
-void diag_add(struct diag *d, enum diag_level level, const char *file, unsigned long line, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+void diag_add(struct diag *d, enum diag_level level, const char *file, unsigned long line, const char *fmt,
+	      ...) __attribute__((format(printf, 5, 6)));
 #define diag_error(d, file, line, ...) diag_add((d), DIAG_ERROR, (file), (line), __VA_ARGS__)
-#define diag_warn(d, file, line, ...) diag_add((d), DIAG_WARNING, (file), (line), __VA_ARGS__)
+#define diag_warn(d, file, line, ...)  diag_add((d), DIAG_WARNING, (file), (line), __VA_ARGS__)
 /* Moves every entry of src to the end of dst; src is left empty. */
 void diag_move(struct diag *dst, struct diag *src);
+/* Sorts the entries from index from on by file, line (as a number), then text: for messages found
+ * while walking a Lua table, whose order changes from one Lua state to the next, so that the same
+ * input always gives the same messages in the same order. */
+void diag_sort(struct diag *d, size_t from);
 
 #endif

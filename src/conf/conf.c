@@ -291,7 +291,7 @@ static bool conf_check_keys(struct loader *ld, const char *label, const char *co
 			     known, sizeof(*known));
 		ok = false;
 	}
-	conf_sort_messages(ld, start); /* in line order, whatever order Lua walked the table in */
+	diag_sort(ld->d, start); /* in line order, whatever order Lua walked the table in */
 	return ok;
 }
 

@@ -109,10 +109,7 @@ struct conf_loc conf_items_next(struct loader *ld, struct conf_items *items);
 
 /* Pushes field key of the table on top (raw) and returns its location inside t. */
 struct conf_loc conf_push_field(struct loader *ld, const struct conf_loc *t, const char *key);
-/* Reports every key of the table on top that is not in known (NULL-ended). */
-/* Sorts the messages added since from by line, then text: tables are walked in Lua's order, which
- * differs from one state to the next, and a config must give the same messages every time. */
-void conf_sort_messages(struct loader *ld, size_t from);
+/* Reports every key of the table on top that is not in known (NULL-ended), in line order. */
 bool conf_check_fields(struct loader *ld, const char *label, const char *const *known,
 		       const struct conf_loc *t);
 /* A number (integer or float) on top of the stack in min..max. */

@@ -60,26 +60,6 @@ struct conf_loc conf_push_field(struct loader *ld, const struct conf_loc *t, con
 	return conf_loc_field(ld, t, key);
 }
 
-/* The line of a message of this config's ("PATH:LINE: ..."), 0 for another file's. */
-static unsigned long message_line(const struct loader *ld, const char *text)
-{
-	size_t n = strlen(ld->c->path);
-	return strncmp(text, ld->c->path, n) == 0 && text[n] == ':' ? strtoul(text + n + 1, NULL, 10) : 0;
-}
-
-static int message_cmp(const void *a, const void *b, void *arg)
-{
-	const struct diag_entry *x = a, *y = b;
-	unsigned long lx = message_line(arg, x->text), ly = message_line(arg, y->text);
-	return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x->text, y->text);
-}
-
-void conf_sort_messages(struct loader *ld, size_t from)
-{
-	if (ld->d->count - from >= 2)
-		qsort_r(ld->d->entries + from, ld->d->count - from, sizeof(*ld->d->entries), message_cmp, ld);
-}
-
 bool conf_check_fields(struct loader *ld, const char *label, const char *const *known,
 		       const struct conf_loc *t)
 {
@@ -111,7 +91,7 @@ bool conf_check_fields(struct loader *ld, const char *label, const char *const *
 			   hint);
 		ok = false;
 	}
-	conf_sort_messages(ld, from);
+	diag_sort(ld->d, from);
 	return ok;
 }
 
@@ -323,7 +303,7 @@ struct conf_named *conf_keyed(struct loader *ld, const char *label, const char *
 	}
 	lua_pop(L, 1);
 	free(w);
-	conf_sort_messages(ld, from);
+	diag_sort(ld->d, from);
 	if (n)
 		qsort(v, n, sizeof(*v), walk_named_cmp);
 	*count = n;

@@ -141,7 +141,8 @@ void daemon_candidate_free(struct candidate *c)
 	memset(c, 0, sizeof(*c));
 }
 
-void daemon_audit_reload(struct daemon *dm, const struct candidate *c, const char *source, const char *result)
+/* Audits a reload attempt ("accepted", "refused" or "failed"), with both serials and the reasons. */
+static void audit_reload(struct daemon *dm, const struct candidate *c, const char *source, const char *result)
 {
 	struct audit_event e;
 	audit_begin(&e, "reload");
@@ -170,4 +171,18 @@ void daemon_candidate_publish(struct daemon *dm, struct candidate *c, const char
 			abort();
 	}
 	dm->reloads++;
+}
+
+bool daemon_candidate_conclude(struct daemon *dm, struct candidate *c, const char *source)
+{
+	bool ok = c->verdict == CANDIDATE_SAFE;
+	/* the candidate's serial is read before publishing hands its snapshot over */
+	audit_reload(dm, c, source, ok ? "accepted" : c->verdict == CANDIDATE_REFUSED ? "refused" : "failed");
+	if (ok) {
+		daemon_candidate_publish(dm, c, source);
+	} else {
+		dm->reload_failures++;
+		dm->guard_refusals += c->guard_violations > 0;
+	}
+	return ok;
 }

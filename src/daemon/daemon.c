@@ -3,9 +3,9 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
-#include <pwd.h>
 #include <limits.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,17 +230,7 @@ enum control_status daemon_reload_finish(struct load *l, FILE *out)
 {
 	struct daemon *dm = l->dm;
 	struct candidate *c = &l->c;
-	bool ok = c->verdict == CANDIDATE_SAFE;
-	/* the candidate's serial is read before publishing hands its snapshot over */
-	daemon_audit_reload(dm, c, l->source,
-			    ok				      ? "accepted"
-			    : c->verdict == CANDIDATE_REFUSED ? "refused"
-							      : "failed");
-	if (ok)
-		daemon_candidate_publish(dm, c, l->source);
-	else
-		dm->reload_failures++;
-	dm->guard_refusals += c->guard_violations > 0;
+	bool ok = daemon_candidate_conclude(dm, c, l->source);
 	daemon_log_diag(ok ? "reload: " : "reload: failed: ", &c->reasons);
 	const struct snapshot *s = snapshot_latest();
 	char took[64];

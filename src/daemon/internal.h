@@ -109,9 +109,10 @@ void daemon_candidate_check(struct daemon *dm, struct candidate *c);
 void daemon_candidate_free(struct candidate *c);
 /* Publishes a safe candidate (taking its snapshot) and makes its path the daemon's config. */
 void daemon_candidate_publish(struct daemon *dm, struct candidate *c, const char *source);
-/* Audits a reload attempt ("accepted", "refused" or "failed"), with both serials and the reasons. */
-void daemon_audit_reload(struct daemon *dm, const struct candidate *c, const char *source,
-			 const char *result);
+/* Ends a reload or apply of c (source: "signal", "meridianctl", "apply"): audits the attempt
+ * ("accepted", "refused" or "failed", with both serials and the reasons), then publishes a safe
+ * candidate or counts the failure (and a guard refusal). Returns whether c was published. */
+bool daemon_candidate_conclude(struct daemon *dm, struct candidate *c, const char *source);
 
 /* loads.c: loading a config (reload, plan, apply) on the background thread, one at a time, in the
  * order asked; the control thread goes on meanwhile (health checks, publications, the control socket,

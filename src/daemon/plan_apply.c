@@ -174,20 +174,12 @@ enum control_status daemon_apply_finish(struct load *l, FILE *out)
 			c->verdict = CANDIDATE_REFUSED;
 	}
 	struct plan *p = c->snap ? plan_compare(snapshot_latest(), c->snap) : NULL;
-	bool apply = c->verdict == CANDIDATE_SAFE;
-	daemon_audit_reload(dm, c, "apply",
-			    apply			      ? "accepted"
-			    : c->verdict == CANDIDATE_REFUSED ? "refused"
-							      : "failed");
-	if (apply) {
-		daemon_candidate_publish(dm, c, "apply");
+	bool apply = daemon_candidate_conclude(dm, c, "apply");
+	if (apply)
 		daemon_log("apply: ok (serial %" PRIu64 ", snapshot %" PRIu64 ") from %s",
 			   snapshot_latest()->conf->serial, snapshot_latest()->generation, c->path);
-	} else {
-		dm->reload_failures++;
-		dm->guard_refusals += c->guard_violations > 0;
+	else
 		daemon_log_diag("apply: refused: ", &c->reasons);
-	}
 	if (l->json)
 		report_json(out, c, p, apply);
 	else

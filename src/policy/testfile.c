@@ -96,19 +96,6 @@ static void tf_error(struct tf_reader *rd, unsigned line, const char *fmt, ...)
 	rd->ok = false;
 }
 
-static int text_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct diag_entry *)a)->text, ((const struct diag_entry *)b)->text);
-}
-
-/* Sorts the errors added since from (all at one line) by text: tables are walked in Lua's order,
- * which changes from one state to the next, and a file must give the same messages every time. */
-static void tf_sort_errors(struct tf_reader *rd, size_t from)
-{
-	if (rd->d->count - from >= 2)
-		qsort(rd->d->entries + from, rd->d->count - from, sizeof(*rd->d->entries), text_cmp);
-}
-
 static int state_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct tf_state *)a)->key, ((const struct tf_state *)b)->key);
@@ -191,7 +178,7 @@ static void tf_known_keys(struct tf_reader *rd, unsigned line, const char *label
 			tf_error(rd, line, "%s: unexpected %s key", label, lua_typename(L, lua_type(L, -2)));
 		lua_pop(L, 1);
 	}
-	tf_sort_errors(rd, from);
+	diag_sort(rd->d, from); /* in the same order whatever order Lua walked in */
 }
 
 /* "label.key", or "key" for the file's own table (label ""). */
@@ -391,7 +378,7 @@ static void tf_states(struct tf_reader *rd, const char *label, struct tf_case *c
 			c->states[c->state_count++] = st;
 		lua_pop(L, 1);
 	}
-	tf_sort_errors(rd, from);
+	diag_sort(rd->d, from); /* in the same order whatever order Lua walked in */
 	qsort(c->states, c->state_count, sizeof(*c->states), state_cmp); /* reported in name order */
 }
 

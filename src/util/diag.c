@@ -34,7 +34,8 @@ static void diag_push(struct diag *d, enum diag_level level, char *text)
 		d->errors++;
 }
 
-void diag_add(struct diag *d, enum diag_level level, const char *file, unsigned long line, const char *fmt, ...)
+void diag_add(struct diag *d, enum diag_level level, const char *file, unsigned long line, const char *fmt,
+	      ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -61,4 +62,40 @@ void diag_move(struct diag *dst, struct diag *src)
 		diag_push(dst, src->entries[i].level, src->entries[i].text);
 	free(src->entries);
 	diag_init(src);
+}
+
+/* Where an entry's "file:line: " prefix ends: the file's length, and the line (0 when none). */
+static size_t entry_place(const char *text, unsigned long *line)
+{
+	const char *end = strstr(text, ": ");
+	*line = 0;
+	if (!end)
+		return 0;
+	const char *digits = end;
+	while (digits > text && digits[-1] >= '0' && digits[-1] <= '9')
+		digits--;
+	if (digits < end && digits > text && digits[-1] == ':') {
+		*line = strtoul(digits, NULL, 10);
+		return (size_t)(digits - 1 - text);
+	}
+	return (size_t)(end - text);
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const char *x = ((const struct diag_entry *)a)->text, *y = ((const struct diag_entry *)b)->text;
+	unsigned long lx, ly;
+	size_t fx = entry_place(x, &lx), fy = entry_place(y, &ly);
+	int c = memcmp(x, y, fx < fy ? fx : fy);
+	if (c || fx != fy)
+		return c ? c : fx < fy ? -1 : 1;
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return strcmp(x, y);
+}
+
+void diag_sort(struct diag *d, size_t from)
+{
+	if (d->count > from + 1)
+		qsort(d->entries + from, d->count - from, sizeof(*d->entries), entry_cmp);
 }

@@ -244,18 +244,29 @@ wait_log()
 	return 1
 }
 
-# write_basic_zone: $DIR/example.com.zone with an SOA, an NS with its address and www A 192.0.2.1;
-# a test that needs more appends to it.
+# write_zone SERIAL [LINE...]: $DIR/example.com.zone with an SOA of that serial, an NS with its
+# address, then each LINE (records, $INCLUDE; an empty one is left out).
+write_zone()
+{
+	local line
+	{
+		echo '$ORIGIN example.com.'
+		echo '$TTL 3600'
+		echo "@     SOA   ns1 hostmaster $1 7200 3600 1209600 300"
+		echo '      NS    ns1'
+		echo 'ns1   A     192.0.2.53'
+		shift
+		for line in "$@"; do
+			[ -z "$line" ] || echo "$line"
+		done
+	} >"$DIR/example.com.zone"
+}
+
+# write_basic_zone: write_zone with serial 2024010101 and www A 192.0.2.1; a test that needs more
+# appends to it.
 write_basic_zone()
 {
-	cat >"$DIR/example.com.zone" <<'EOF'
-$ORIGIN example.com.
-$TTL 3600
-@     SOA   ns1 hostmaster 2024010101 7200 3600 1209600 300
-      NS    ns1
-ns1   A     192.0.2.53
-www   A     192.0.2.1
-EOF
+	write_zone 2024010101 'www   A     192.0.2.1'
 }
 
 # write_mixed_zone DIR SERIAL WWW_ADDR: DIR/example.com.zone with one of each kind of name: CNAME chains

@@ -20,14 +20,7 @@ ok "two HTTP backends listening on port $BPORT"
 # zone SERIAL: example.com, whose static records come from slow.inc.
 zone()
 {
-	cat >"$DIR/example.com.zone" <<EOF
-\$ORIGIN example.com.
-\$TTL 3600
-@ IN SOA ns1 hostmaster $1 7200 3600 1209600 300
-@ IN NS ns1
-ns1 IN A 192.0.2.53
-\$INCLUDE slow.inc
-EOF
+	write_zone "$1" '$INCLUDE slow.inc'
 }
 
 # config SERIAL

@@ -49,15 +49,7 @@ EOF
 
 zone()
 {
-	cat >"$DIR/example.com.zone" <<EOF
-\$ORIGIN example.com.
-\$TTL 3600
-@     SOA   ns1 hostmaster $1 7200 3600 1209600 300
-@     NS    ns1
-ns1   A     192.0.2.53
-mail  A     192.0.2.25
-${2:-}
-EOF
+	write_zone "$1" 'mail  A     192.0.2.25' "${2:-}"
 }
 
 ADDR_AMS=192.0.2.10 ADDR_IAD=198.51.100.10 ADDR_LO=192.0.2.127

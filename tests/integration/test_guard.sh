@@ -47,14 +47,7 @@ EOF
 # zone SERIAL [WWW]: the zone file
 zone()
 {
-	cat >"$DIR/example.com.zone" <<EOF
-\$ORIGIN example.com.
-\$TTL 3600
-@ IN SOA ns1 hostmaster $1 7200 3600 1209600 300
-@ IN NS ns1
-ns1 IN A 192.0.2.53
-${2-www IN A 192.0.2.10}
-EOF
+	write_zone "$1" "${2-www IN A 192.0.2.10}"
 }
 
 intent()

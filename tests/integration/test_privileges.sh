@@ -38,14 +38,7 @@ fi
 # zone SERIAL WWW
 zone()
 {
-	cat >"$DIR/example.com.zone" <<EOF
-\$ORIGIN example.com.
-\$TTL 3600
-@ SOA ns1 hostmaster $1 7200 3600 1209600 300
-  NS ns1
-ns1 A 192.0.2.53
-www A $2
-EOF
+	write_zone "$1" "www A $2"
 	chmod 644 "$DIR/example.com.zone"
 }
 
