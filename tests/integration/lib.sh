@@ -244,9 +244,9 @@ wait_log()
 	return 1
 }
 
-# write_zone SERIAL [LINE...]: $DIR/example.com.zone with an SOA of that serial, an NS with its
-# address, then each LINE (records, $INCLUDE; an empty one is left out).
-write_zone()
+# write_serial_zone SERIAL [LINE...]: $DIR/example.com.zone with an SOA of that serial, an NS with
+# its address, then each LINE (records, $INCLUDE; an empty one is left out).
+write_serial_zone()
 {
 	local line
 	{
@@ -262,11 +262,11 @@ write_zone()
 	} >"$DIR/example.com.zone"
 }
 
-# write_basic_zone: write_zone with serial 2024010101 and www A 192.0.2.1; a test that needs more
-# appends to it.
+# write_basic_zone: write_serial_zone with serial 2024010101 and www A 192.0.2.1; a test that
+# needs more appends to it.
 write_basic_zone()
 {
-	write_zone 2024010101 'www   A     192.0.2.1'
+	write_serial_zone 2024010101 'www   A     192.0.2.1'
 }
 
 # write_mixed_zone DIR SERIAL WWW_ADDR: DIR/example.com.zone with one of each kind of name: CNAME chains

@@ -20,7 +20,7 @@ ok "two HTTP backends listening on port $BPORT"
 # zone SERIAL: example.com, whose static records come from slow.inc.
 zone()
 {
-	write_zone "$1" '$INCLUDE slow.inc'
+	write_serial_zone "$1" '$INCLUDE slow.inc'
 }
 
 # config SERIAL

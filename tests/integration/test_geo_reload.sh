@@ -49,7 +49,7 @@ EOF
 
 zone()
 {
-	write_zone "$1" 'mail  A     192.0.2.25' "${2:-}"
+	write_serial_zone "$1" 'mail  A     192.0.2.25' "${2:-}"
 }
 
 ADDR_AMS=192.0.2.10 ADDR_IAD=198.51.100.10 ADDR_LO=192.0.2.127

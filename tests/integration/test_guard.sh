@@ -47,7 +47,7 @@ EOF
 # zone SERIAL [WWW]: the zone file
 zone()
 {
-	write_zone "$1" "${2-www IN A 192.0.2.10}"
+	write_serial_zone "$1" "${2-www IN A 192.0.2.10}"
 }
 
 intent()

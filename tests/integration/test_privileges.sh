@@ -38,7 +38,7 @@ fi
 # zone SERIAL WWW
 zone()
 {
-	write_zone "$1" "www A $2"
+	write_serial_zone "$1" "www A $2"
 	chmod 644 "$DIR/example.com.zone"
 }
 
