@@ -145,6 +145,7 @@ format:
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/obj/src/meridiand.d $(UNIT_SRC:%.c=$(BUILD)/obj/%.d) \
+-include $(LIB_OBJ:.o=.d) $(BUILD)/obj/src/meridiand.d $(BUILD)/obj/src/meridianctl.d \
+	$(UNIT_SRC:%.c=$(BUILD)/obj/%.d) $(BUILD)/obj/tests/unit/support.d \
 	$(BUILD)/obj/tests/fuzz/answer.d $(BUILD)/obj/tests/fuzz/zone.d $(BUILD)/obj/tests/fuzz/conf.d \
 	$(BUILD)/obj/tests/fuzz/tcp.d

@@ -43,6 +43,13 @@ struct conf_zone {
 	/* the zone's intent file (intent.h), resolved like file; NULL: the zone is not guarded */
 	const char *intent;
 	unsigned line; /* line of the zone's entry in the config, for messages */
+	/* Secondaries (transfer.h): the nets allowed to transfer the zone over TCP (AXFR; IXFR is
+	 * answered with the whole zone), and the servers sent a NOTIFY when the zone's serial changes.
+	 * Both empty by default: no transfers, no notifies. */
+	const struct geo_net *transfer;
+	size_t transfer_count;
+	const struct conf_listen *notify;
+	size_t notify_count;
 };
 
 /* A datacenter: where pool members live; coordinates feed the "nearest" policy. */
@@ -159,8 +166,9 @@ struct conf {
 	size_t listen_count;
 	struct conf_zone *zones;
 	size_t zone_count;
-	unsigned workers;    /* default: online CPUs */
-	const uint8_t *nsid; /* NSID bytes (the string as given), NULL when not set */
+	size_t transfer_zones; /* zones with a transfer list: when 0, no transfer is ever handed over */
+	unsigned workers;      /* default: online CPUs */
+	const uint8_t *nsid;   /* NSID bytes (the string as given), NULL when not set */
 	size_t nsid_len;
 	const char *identity;	   /* CHAOS TXT id.server / hostname.bind answer; NULL: REFUSED */
 	const char *version;	   /* CHAOS TXT version.server / version.bind answer; NULL: REFUSED */

@@ -56,6 +56,8 @@ bool geo_net_parse(const char *text, struct geo_net *out);
 /* geo_net_parse, with bits beyond the prefix cleared instead of refused ("203.0.113.7/24" is
  * 203.0.113.0/24); *had_host_bits says whether there were any. False only when malformed. */
 bool geo_net_parse_masked(const char *text, struct geo_net *out, bool *had_host_bits);
+/* Whether addr (an address in the 128-bit space: IPv4 as ::ffff:a.b.c.d) lies in one of the count nets. */
+bool geo_nets_contain(const struct geo_net *nets, size_t count, const uint8_t addr[16]);
 
 #define GEO_NET_TEXT_MAX 52 /* "ffff:...:ffff/128" with its NUL, rounded up */
 

@@ -15,8 +15,10 @@
 struct server;
 
 /* Opens conf->workers sockets per listen address and protocol and starts the worker threads.
- * A snapshot must be published before. Returns NULL with the reasons in d. */
-struct server *server_start(const struct conf *conf, struct diag *d);
+ * A snapshot must be published before. Zone transfers the snapshot allows are handed over to the
+ * transfer server whose handoff pipe is transfer_fd (transfer.h); -1: none are (the query path
+ * refuses them). Returns NULL with the reasons in d. */
+struct server *server_start(const struct conf *conf, int transfer_fd, struct diag *d);
 /* Stops every worker, closes every socket and connection, frees s. */
 void server_stop(struct server *s);
 /* Sums the workers' counters (a racy read of single-writer counters: fine for status output). */

@@ -69,7 +69,7 @@ static const struct conf_key conf_keys[] = {
 #define CONF_KEY_COUNT (sizeof(conf_keys) / sizeof(conf_keys[0]) - 1)
 #define CONF_PHASES    3
 
-static const char *const zone_fields[] = {"name", "file", "intent", NULL};
+static const char *const zone_fields[] = {"name", "file", "intent", "transfer", "notify", NULL};
 
 static void *conf_field(struct loader *ld, size_t off)
 {
@@ -440,8 +440,7 @@ static void key_control(struct loader *ld, const struct conf_key *k, const struc
 	*(const char **)conf_field(ld, k->field) = path;
 }
 
-/* Parses "a.b.c.d:port" or "[v6]:port" into out; false with the reason in why. */
-static bool conf_parse_addr(const char *s, struct conf_listen *out, char *why, size_t n)
+bool conf_parse_addr(const char *s, struct conf_listen *out, char *why, size_t n)
 {
 	const char *host = s, *host_end, *port;
 	int family = AF_INET;
@@ -733,7 +732,7 @@ static bool conf_zone_path(struct loader *ld, const char *label, const char *fie
 
 /* Text positions from which the fields of the next zone entry are searched. */
 struct zone_cursors {
-	size_t name, file, intent;
+	size_t name, file, intent, transfer, notify;
 };
 
 /* One zones entry (on top of the stack). */
@@ -769,6 +768,18 @@ static bool conf_zone_one(struct loader *ld, lua_Integer i, const struct site *a
 		ok &= conf_zone_path(ld, label, "intent",
 				     conf_locate(ld, &cur->intent, z->line, "intent", -1), &z->intent);
 	lua_pop(L, 1);
+	lua_pushliteral(L, "transfer");
+	lua_rawget(L, -2);
+	if (cur->transfer < from)
+		cur->transfer = from;
+	ok &= conf_zone_transfer(ld, label, conf_locate(ld, &cur->transfer, z->line, "transfer", -1), z);
+	lua_pop(L, 1);
+	lua_pushliteral(L, "notify");
+	lua_rawget(L, -2);
+	if (cur->notify < from)
+		cur->notify = from;
+	ok &= conf_zone_notify(ld, label, conf_locate(ld, &cur->notify, z->line, "notify", -1), z);
+	lua_pop(L, 1);
 	return ok;
 }
 
@@ -781,14 +792,15 @@ static void key_zones(struct loader *ld, const struct conf_key *k, const struct 
 	if (n <= 0)
 		return;
 	struct conf_zone *out = arena_alloc(&ld->c->arena, (size_t)n * sizeof(*out));
-	struct zone_cursors cur = {at->pos, at->pos, at->pos};
+	struct zone_cursors cur = {at->pos, at->pos, at->pos, at->pos, at->pos};
 	size_t count = 0;
 	lua_newtable(L); /* seen: normalized name -> index */
 	int seen = lua_gettop(L);
 	for (lua_Integer i = 1; i <= n; i++) {
 		lua_rawgeti(L, seen - 1, i);
 		memset(&out[count], 0, sizeof(out[count]));
-		count += conf_zone_one(ld, i, at, &cur, seen, &out[count]);
+		if (conf_zone_one(ld, i, at, &cur, seen, &out[count]))
+			ld->c->transfer_zones += out[count++].transfer_count > 0;
 		lua_pop(L, 1);
 	}
 	lua_pop(L, 1);

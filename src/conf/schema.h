@@ -169,5 +169,11 @@ conf_parse_fn conf_key_rate_limit;
 /* regions.c: reports why s is not a net ("address/prefix"): malformed, or bits set beyond its prefix
  * (naming the net probably meant). */
 void conf_net_error(struct loader *ld, const char *label, unsigned line, const char *s);
+/* conf.c: "a.b.c.d:port" or "[v6]:port" into out; false with the reason in why. */
+bool conf_parse_addr(const char *s, struct conf_listen *out, char *why, size_t n);
+/* transfer.c: a zone's "transfer" nets and "notify" servers (the value on top of the stack, nil when
+ * absent; written at line), into z. False when reported. */
+bool conf_zone_transfer(struct loader *ld, const char *label, unsigned line, struct conf_zone *z);
+bool conf_zone_notify(struct loader *ld, const char *label, unsigned line, struct conf_zone *z);
 
 #endif

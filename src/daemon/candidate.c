@@ -162,6 +162,7 @@ void daemon_candidate_publish(struct daemon *dm, struct candidate *c, const char
 	c->snap = NULL;
 	monitor_reconfigure(dm->monitor, s->conf);
 	daemon_prepare(s);
+	notifier_changes(dm->notifier, snapshot_latest(), s); /* before the old snapshot goes */
 	snapshot_publish(s);
 	daemon_note_report(dm, s, &c->report, source);
 	if (strcmp(dm->config_path, c->path)) {

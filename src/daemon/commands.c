@@ -175,6 +175,14 @@ static void status_text(struct request *r, const struct snapshot *s, const struc
 		fprintf(out, "; dry run: %" PRIu64 " would have gone unanswered, %" PRIu64 " truncated",
 			q->dry_limited, q->dry_slipped);
 	fputc('\n', out);
+	struct transfer_counts t;
+	struct notify_counts nc;
+	transfer_server_counts(dm->transfers, &t);
+	notifier_counts(dm->notifier, &nc);
+	fprintf(out,
+		"transfers:    %" PRIu64 " served, %" PRIu64 " stopped early, %u now; notify: %" PRIu64
+		" sent, %" PRIu64 " answered, %" PRIu64 " unanswered\n",
+		t.served, t.aborted, t.active, nc.sent, nc.answered, nc.abandoned);
 }
 
 static void status_json(struct request *r, const struct snapshot *s, const struct health_counts *n,
@@ -241,8 +249,16 @@ static void status_json(struct request *r, const struct snapshot *s, const struc
 	region_counts_each(s->region_counts, s->conf, region_json, &regions);
 	fputc(']', out);
 	const struct ratelimit_spec *rl = &s->conf->rate_limit;
-	fprintf(out, ",\"rate_limit\":{\"rate\":%u,\"burst\":%u,\"slip\":%u,\"dry_run\":%s}}\n", rl->rate,
+	fprintf(out, ",\"rate_limit\":{\"rate\":%u,\"burst\":%u,\"slip\":%u,\"dry_run\":%s}", rl->rate,
 		rl->burst, rl->slip, rl->dry_run ? "true" : "false");
+	struct transfer_counts t;
+	struct notify_counts nc;
+	transfer_server_counts(dm->transfers, &t);
+	notifier_counts(dm->notifier, &nc);
+	fprintf(out,
+		",\"transfers\":{\"served\":%" PRIu64 ",\"aborted\":%" PRIu64 ",\"active\":%u}"
+		",\"notify\":{\"sent\":%" PRIu64 ",\"answered\":%" PRIu64 ",\"abandoned\":%" PRIu64 "}}\n",
+		t.served, t.aborted, t.active, nc.sent, nc.answered, nc.abandoned);
 }
 
 static enum control_status cmd_status(struct request *r)

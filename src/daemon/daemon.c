@@ -151,7 +151,7 @@ static void audit_reopen(struct daemon *dm)
 	dm->audit = a;
 }
 
-static void on_monitor_log(void *arg, const char *line)
+static void on_component_log(void *arg, const char *line)
 {
 	(void)arg;
 	daemon_log("%s", line);
@@ -347,7 +347,7 @@ static struct snapshot *start_snapshot(struct daemon *dm, struct policy_report *
 	}
 	char *path = state_file(snap->conf->state_dir);
 	const struct monitor_hooks hooks = {
-	    .changed = daemon_health_changed, .log = on_monitor_log, .arg = dm};
+	    .changed = daemon_health_changed, .log = on_component_log, .arg = dm};
 	dm->monitor = monitor_new(dm->loop, snap->conf, path, &hooks, d);
 	free(path);
 	if (!dm->monitor) {
@@ -376,7 +376,14 @@ static bool start_workers(struct daemon *dm, const struct conf *conf, struct dia
 	sigaddset(&control, SIGTERM);
 	sigaddset(&control, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &control, &old);
-	dm->server = server_start(conf, d);
+	dm->transfers = transfer_server_new(dm->loop, on_component_log, dm);
+	dm->notifier = notifier_new(dm->loop, on_component_log, dm);
+	if (!dm->transfers || !dm->notifier) {
+		diag_error(d, NULL, 0, "cannot start the transfer server: %s", strerror(errno));
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		return false;
+	}
+	dm->server = server_start(conf, transfer_server_handoff_fd(dm->transfers), d);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!dm->server)
 		return false;
@@ -393,6 +400,8 @@ static void stop_all(struct daemon *dm)
 	control_close(dm->control);
 	http_stop(dm->metrics);
 	server_stop(dm->server);
+	transfer_server_free(dm->transfers); /* after the workers: none hands anything over any more */
+	notifier_free(dm->notifier);
 	ev_timer_stop(dm->loop, &dm->recheck);
 	ev_timer_stop(dm->loop, &dm->limit_report);
 	monitor_free(dm->monitor);
@@ -447,6 +456,7 @@ static void run_loop(struct daemon *dm)
 	daemon_log("ready: serial %llu, %zu zones, %u workers", (unsigned long long)c->serial,
 		   snapshot_latest()->zones->count, c->workers);
 	supervisor_ready(c->serial, snapshot_latest()->zones->count, false);
+	notifier_changes(dm->notifier, NULL, snapshot_latest());
 	ev_run(dm->loop, 0);
 }
 

@@ -18,6 +18,7 @@
 #include "meridian/policy.h"
 #include "meridian/server.h"
 #include "meridian/snapshot.h"
+#include "meridian/transfer.h"
 
 struct daemon {
 	char *config_path; /* the config reload reads: the one started with, or the last applied */
@@ -46,6 +47,8 @@ struct daemon {
 	struct load *queue;	    /* the loads waiting, in order */
 	double last_load_seconds;   /* how long the last reload or apply took to load (0: none yet) */
 	bool stopping;		    /* no load starts any more */
+	struct transfer_server *transfers; /* zone transfers the workers hand over (transfer.h) */
+	struct notifier *notifier;	   /* NOTIFY to the zones' secondaries */
 };
 
 /* A log line on stderr: "TIME meridiand: TEXT", or "<PRIORITY>TEXT" when stderr is the journal's

@@ -62,6 +62,25 @@ static void queries(FILE *out, const struct query_stats *q)
 	fprintf(out, "meridian_rate_limit_dry_run_total{action=\"truncated\"} %" PRIu64 "\n", q->dry_slipped);
 }
 
+static void transfers(FILE *out, const struct daemon *dm)
+{
+	struct transfer_counts t;
+	struct notify_counts n;
+	transfer_server_counts(dm->transfers, &t);
+	notifier_counts(dm->notifier, &n);
+	head(out, "meridian_transfers_total", "counter",
+	     "Zone transfers (AXFR, IXFR) to secondaries: sent to their end, or stopped before it.");
+	fprintf(out, "meridian_transfers_total{result=\"served\"} %" PRIu64 "\n", t.served);
+	fprintf(out, "meridian_transfers_total{result=\"aborted\"} %" PRIu64 "\n", t.aborted);
+	one(out, "meridian_transfers_active", "gauge", "Zone transfers being sent now.", t.active);
+	head(out, "meridian_notify_total", "counter",
+	     "NOTIFY to secondaries: messages sent (retries included), servers that answered, servers that "
+	     "never did.");
+	fprintf(out, "meridian_notify_total{result=\"sent\"} %" PRIu64 "\n", n.sent);
+	fprintf(out, "meridian_notify_total{result=\"answered\"} %" PRIu64 "\n", n.answered);
+	fprintf(out, "meridian_notify_total{result=\"abandoned\"} %" PRIu64 "\n", n.abandoned);
+}
+
 static void members(FILE *out, const struct daemon *dm, const struct conf *c)
 {
 	static const struct {
@@ -162,6 +181,7 @@ char *daemon_metrics(void *arg, size_t *len)
 	head(out, "meridian_region_answers_total", "counter",
 	     "Answers built from dynamic records, by the client's region.");
 	region_counts_each(s->region_counts, c, region_metric, out);
+	transfers(out, dm);
 	if (fclose(out) != 0) {
 		free(buf);
 		return NULL;

@@ -32,6 +32,17 @@ bool geo_alias_ok(const uint8_t net[16], unsigned prefix)
 	return true;
 }
 
+bool geo_nets_contain(const struct geo_net *nets, size_t count, const uint8_t addr[16])
+{
+	for (size_t n = 0; n < count; n++) {
+		unsigned full = nets[n].prefix / 8, rest = nets[n].prefix % 8;
+		if (memcmp(addr, nets[n].addr, full) == 0 &&
+		    (!rest || ((addr[full] ^ nets[n].addr[full]) & (uint8_t)(0xff00u >> rest)) == 0))
+			return true;
+	}
+	return false;
+}
+
 /* Digits only, no sign, no leading zeros (so "24" and "0" but not "024"), at most max. */
 static bool parse_prefix(const char *s, unsigned max, unsigned *out)
 {

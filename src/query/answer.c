@@ -15,6 +15,7 @@
 #include "meridian/cookie.h"
 #include "meridian/prepared.h"
 #include "meridian/region_counts.h"
+#include "meridian/transfer.h"
 #include "meridian/zone.h"
 
 #define QUERY_CNAME_LIMIT 8 /* CNAME links followed inside one zone before the answer stops */
@@ -375,6 +376,22 @@ static void answer_chaos(struct answer *a)
 		a->truncated = true;
 }
 
+/* A transfer request the query path got: the ones a TCP worker hands over never come here (transfer.h),
+ * so this says why it is refused. */
+static void refuse_transfer(struct answer *a, const struct zone *z)
+{
+	const struct conf *c = a->snap->conf;
+	const struct conf_zone *cz = c->transfer_zones ? transfer_zone_conf(c, z) : NULL;
+	if (!cz || !cz->transfer_count)
+		refuse(a, WIRE_EDE_NOT_SUPPORTED, "zone transfers are not served");
+	else if (!a->peer || !transfer_allowed(cz, a->peer))
+		refuse(a, WIRE_EDE_PROHIBITED, "zone transfer not allowed from this address");
+	else if (a->transport == QUERY_UDP)
+		refuse(a, WIRE_EDE_NOT_SUPPORTED, "zone transfers are served over TCP only");
+	else
+		refuse(a, WIRE_EDE_NOT_SUPPORTED, "a transfer request must be class IN, at most 1024 octets");
+}
+
 static void answer_question(struct answer *a)
 {
 	const struct wire_query *q = a->q;
@@ -400,7 +417,7 @@ static void answer_question(struct answer *a)
 		return;
 	}
 	if (q->qtype == WIRE_TYPE_AXFR || q->qtype == WIRE_TYPE_IXFR) {
-		refuse(a, WIRE_EDE_NOT_SUPPORTED, "zone transfers are not served");
+		refuse_transfer(a, z);
 		return;
 	}
 	/* DS belongs to the parent side of a cut: when we also serve the parent, it answers. */

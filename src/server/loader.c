@@ -35,6 +35,17 @@ static struct zone_dynamic **place_records(const struct conf *conf, size_t *coun
 				   rec->name);
 			continue;
 		}
+		const struct conf_zone *cz = &conf->zones[z];
+		if (cz->transfer_count || cz->notify_count) {
+			/* a secondary would serve the zone without the record: refuse rather than lose it */
+			diag_error(
+			    d, conf->path, rec->line,
+			    "record %s: zone %s has secondaries (transfer or notify, line %u), which would "
+			    "serve it without this dynamic record; keep dynamic records in zones that are "
+			    "not transferred",
+			    rec->name, cz->name, cz->line);
+			continue;
+		}
 		struct zone_dynamic *list = realloc(per_zone[z], (counts[z] + 1) * sizeof(*list));
 		if (!list)
 			abort();

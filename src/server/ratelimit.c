@@ -54,19 +54,6 @@ uint64_t ratelimit_now(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* Whether addr (the client's address in the 128-bit space) lies in an exempt net. */
-static bool exempt(const struct ratelimit_spec *spec, const uint8_t addr[16])
-{
-	for (size_t n = 0; n < spec->exempt_count; n++) {
-		const struct geo_net *net = &spec->exempt[n];
-		unsigned full = net->prefix / 8, rest = net->prefix % 8;
-		if (memcmp(addr, net->addr, full) == 0 &&
-		    (!rest || ((addr[full] ^ net->addr[full]) & (uint8_t)(0xff00u >> rest)) == 0))
-			return true;
-	}
-	return false;
-}
-
 /* Cuts addr to the client network the spec counts it in: an IPv4 (or IPv4-mapped) address to
  * ipv4_prefix, any other to ipv6_prefix. */
 static void cut_to_network(const struct ratelimit_spec *spec, uint8_t addr[16])
@@ -92,7 +79,8 @@ enum ratelimit_verdict ratelimit_check(struct ratelimit *t, const struct ratelim
 				       unsigned *slip_count)
 {
 	struct client_net client;
-	if (!t || !spec->rate || !client_net_of(&client, 0, 0, NULL, peer) || exempt(spec, client.addr))
+	if (!t || !spec->rate || !client_net_of(&client, 0, 0, NULL, peer) ||
+	    geo_nets_contain(spec->exempt, spec->exempt_count, client.addr))
 		return RATELIMIT_PASS;
 	uint8_t *addr = client.addr;
 	cut_to_network(spec, addr);

@@ -212,7 +212,7 @@ static bool worker_run(struct worker *w, struct diag *d)
 	return true;
 }
 
-struct server *server_start(const struct conf *conf, struct diag *d)
+struct server *server_start(const struct conf *conf, int transfer_fd, struct diag *d)
 {
 	for (size_t i = 0; i < conf->listen_count; i++)
 		if (!address_free(&conf->listen[i], SOCK_DGRAM, d) ||
@@ -234,6 +234,7 @@ struct server *server_start(const struct conf *conf, struct diag *d)
 			server_stop(s);
 			return NULL;
 		}
+		s->workers[i].transfer_fd = transfer_fd;
 	}
 	for (unsigned i = 0; i < s->worker_count; i++) {
 		if (!worker_run(&s->workers[i], d)) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <urcu-qsbr.h>
 
+#include "meridian/transfer.h"
 #include "worker.h"
 
 static void lru_remove(struct worker *w, struct tcp_conn *c)
@@ -44,14 +45,32 @@ static void touch(struct worker *w, struct tcp_conn *c)
 	}
 }
 
-static void conn_close(struct worker *w, struct tcp_conn *c)
+/* Frees the connection's slot; its socket is the caller's. */
+static void conn_release(struct worker *w, struct tcp_conn *c)
 {
 	ev_io_stop(w->loop, &c->io);
-	close(c->fd);
 	c->fd = -1;
 	lru_remove(w, c);
 	c->next = w->free_conns;
 	w->free_conns = c;
+}
+
+static void conn_close(struct worker *w, struct tcp_conn *c)
+{
+	int fd = c->fd;
+	conn_release(w, c);
+	close(fd);
+}
+
+/* Hands the connection, whose next query (pkt) asks for a transfer the snapshot allows, to the
+ * transfer server; what else the client sent goes with the connection, unread (transfer.h). */
+static void conn_hand_over(struct worker *w, struct tcp_conn *c, const uint8_t *pkt, size_t len)
+{
+	int fd = c->fd;
+	bool handed = transfer_handoff(w->transfer_fd, fd, &c->peer, pkt, len);
+	conn_release(w, c);
+	if (!handed)
+		close(fd);
 }
 
 static void watch(struct worker *w, struct tcp_conn *c, int events)
@@ -101,6 +120,10 @@ static void process(struct worker *w, struct tcp_conn *c)
 		}
 		if (c->in_len < 2 + msg_len)
 			break;
+		if (w->transfer_fd >= 0 && transfer_wanted(snap, p + 2, msg_len, &c->peer)) {
+			conn_hand_over(w, c, p + 2, msg_len);
+			return;
+		}
 		size_t len = query_answer(snap, p + 2, msg_len, &c->peer, c->out + 2, WIRE_MSG_MAX, QUERY_TCP,
 					  &w->query, &w->stats);
 		c->in_start += 2 + msg_len;
@@ -194,6 +217,7 @@ bool tcp_init(struct worker *w, unsigned clients, unsigned idle_timeout)
 	}
 	w->lru_head = w->lru_tail = NULL;
 	w->idle_timeout = idle_timeout;
+	w->transfer_fd = -1;
 	double period = idle_timeout < 4 ? idle_timeout / 4.0 : 1.0;
 	ev_timer_init(&w->idle_timer, idle_check, period, period);
 	w->idle_timer.data = w;

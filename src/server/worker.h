@@ -98,6 +98,7 @@ struct worker {
 	struct tcp_conn *lru_head, *lru_tail;
 	ev_timer idle_timer;
 	double idle_timeout;
+	int transfer_fd; /* the transfer server's handoff pipe (transfer.h), -1: transfers are refused */
 	struct wire_query query; /* scratch for the query being answered */
 	struct query_stats stats;
 };

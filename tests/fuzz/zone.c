@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "meridian/diag.h"
+#include "meridian/transfer.h"
 #include "meridian/zone.h"
 
 #include "../../src/zone/build.h" /* the loader's tuning: sequential or in chunks */
@@ -82,6 +83,33 @@ static const char *zones_differ(const struct zone *a, const struct zone *b)
 	return NULL;
 }
 
+/* The AXFR of a loaded zone: it ends; every message is a response of at most TRANSFER_MESSAGE_MAX
+ * octets with AA, holding at least one record; the records are the zone's, the SOA once more. */
+static const char *transfer_fails(const struct zone *z)
+{
+	static const uint8_t axfr[] = {0x12, 0x34, 0,	0, 0,	1,   0,	  0,   0, 0, 0,	  0, 4, 'f',
+				       'u',  'z',  'z', 4, 't', 'e', 's', 't', 0, 0, 252, 0, 1};
+	static uint8_t msg[TRANSFER_MESSAGE_MAX];
+	struct wire_query q;
+	if (wire_parse_query(axfr, sizeof(axfr), &q) != WIRE_PARSE_OK)
+		return "the AXFR request does not parse";
+	struct transfer_stream s;
+	transfer_stream_start(&s, z, &q, axfr, sizeof(axfr), 1232);
+	size_t len, records = 0;
+	while ((len = transfer_stream_next(&s, msg, sizeof(msg)))) {
+		unsigned an = (unsigned)msg[6] << 8 | msg[7];
+		if (len > TRANSFER_MESSAGE_MAX || len < 12 || msg[0] != 0x12 || msg[1] != 0x34 ||
+		    !(msg[2] & 0x80) || !(msg[2] & 0x04) || (msg[3] & 0x0f) || an == 0)
+			return "a transfer message is not a full NOERROR response with AA and records";
+		records += an;
+		if (records > z->rr_count + 1)
+			return "the transfer sends more records than the zone has";
+	}
+	if (records != z->rr_count + 1 || s.stage != TRANSFER_DONE)
+		return "the transfer does not send every record of the zone, and the SOA twice";
+	return NULL;
+}
+
 static const char *diags_differ(const struct diag *a, const struct diag *b)
 {
 	if (a->count != b->count || a->errors != b->errors)
@@ -112,6 +140,8 @@ const char *fuzz_zone_one(const uint8_t *data, size_t size)
 		bad = differ("one loaded, the other did not", 0);
 	if (!bad && zs)
 		bad = zones_differ(zs, zp);
+	if (!bad && zs)
+		bad = transfer_fails(zs);
 	if (!bad && !zs && ds.errors == 0)
 		bad = "the zone did not load, and no error says why";
 	zone_unref(zs);

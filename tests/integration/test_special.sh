@@ -4,10 +4,11 @@
 #
 # Project decisions: ANY over UDP returns one RRset (the lowest type at the name), over TCP all of
 # them; CHAOS TXT answers only when identity / version are configured, otherwise REFUSED; classes
-# other than IN and CH are REFUSED; AXFR and IXFR are REFUSED. Every refusal of an EDNS query says
-# why with an Extended DNS Error (RFC 8914): 20 Not Authoritative for a name outside every zone (as
-# NSD and Knot), 21 Not Supported for transfers, other classes and other CHAOS questions, 18
-# Prohibited for CHAOS names the operator chose not to disclose.
+# other than IN and CH are REFUSED; AXFR and IXFR are REFUSED (no zone here has a transfer list;
+# test_transfer.sh covers transfers). Every refusal of an EDNS query says why with an Extended DNS
+# Error (RFC 8914): 20 Not Authoritative for a name outside every zone (as NSD and Knot), 21 Not
+# Supported for transfers, other classes and other CHAOS questions, 18 Prohibited for CHAOS names
+# the operator chose not to disclose.
 . "$(dirname "$0")/lib.sh"
 
 write_config "$(zones_lua example.com)" 'identity = "ns-test-1"' 'version = "meridian-test-version"'

@@ -2,6 +2,7 @@
 #include "support.h"
 
 #include <arpa/inet.h>
+#include <ev.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,4 +117,43 @@ struct sockaddr_storage unit_address(const char *text)
 		in6->sin6_family = AF_INET6;
 	}
 	return ss;
+}
+
+static bool (*waiting_for)(void);
+
+static bool waited_enough(void)
+{
+	return waiting_for && waiting_for();
+}
+
+static void poll_cb(struct ev_loop *l, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	if (waited_enough())
+		ev_break(l, EVBREAK_ONE);
+}
+
+static void deadline_cb(struct ev_loop *l, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(l, EVBREAK_ONE);
+}
+
+bool unit_run_until(struct ev_loop *loop, bool (*pred)(void), double seconds)
+{
+	ev_timer poll, deadline;
+	waiting_for = pred;
+	ev_now_update(loop);
+	if (waited_enough())
+		return true;
+	ev_timer_init(&poll, poll_cb, 0.005, 0.005);
+	ev_timer_init(&deadline, deadline_cb, seconds, 0);
+	ev_timer_start(loop, &poll);
+	ev_timer_start(loop, &deadline);
+	ev_run(loop, 0);
+	ev_timer_stop(loop, &poll);
+	ev_timer_stop(loop, &deadline);
+	return waited_enough();
 }

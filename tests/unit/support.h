@@ -4,6 +4,7 @@
 #define MERIDIAN_TESTS_UNIT_SUPPORT_H
 
 #include <check.h>
+#include <stdbool.h>
 #include <sys/socket.h>
 
 /* The folder unit_run_in_tmpdir made; empty outside it. */
@@ -31,6 +32,11 @@ struct snapshot;
 /* A snapshot of the query fixture (tests/unit/data/query: example.com and its child zone
  * sub.example.com), without dynamic records or prepared answers. */
 struct snapshot *unit_query_fixture(void);
+
+struct ev_loop;
+/* Runs loop until pred holds (checked every 5 ms) or seconds pass; returns pred's last verdict
+ * (false for a NULL pred, which just runs the loop that long). */
+bool unit_run_until(struct ev_loop *loop, bool (*pred)(void), double seconds);
 
 /* Makes /tmp/meridian-test-NAME-XXXXXX as unit_tmpdir, runs s (CK_NORMAL output), removes the folder
  * with everything in it. Returns main's exit status: 0 when every test passed. */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "meridian/monitor.h"
+#include "support.h"
 
 #define INTERVAL 0.1
 
@@ -127,49 +128,16 @@ static struct monitor *start(const char *path)
 /* ---- running the loop until something holds ---- */
 
 typedef bool (*pred_fn)(void);
-static pred_fn waiting_for;
 
-static void poll_cb(struct ev_loop *l, ev_timer *w, int revents)
-{
-	(void)w;
-	(void)revents;
-	if (waiting_for())
-		ev_break(l, EVBREAK_ONE);
-}
-
-static void deadline_cb(struct ev_loop *l, ev_timer *w, int revents)
-{
-	(void)w;
-	(void)revents;
-	ev_break(l, EVBREAK_ONE);
-}
-
-/* Runs the loop until pred holds (checked every 5 ms) or `seconds` pass; returns pred. */
+/* Runs the loop until pred holds or `seconds` pass; returns pred. */
 static bool run_until(pred_fn pred, double seconds)
 {
-	ev_timer poll, deadline;
-	waiting_for = pred;
-	ev_now_update(loop);
-	if (pred())
-		return true;
-	ev_timer_init(&poll, poll_cb, 0.005, 0.005);
-	ev_timer_init(&deadline, deadline_cb, seconds, 0);
-	ev_timer_start(loop, &poll);
-	ev_timer_start(loop, &deadline);
-	ev_run(loop, 0);
-	ev_timer_stop(loop, &poll);
-	ev_timer_stop(loop, &deadline);
-	return pred();
-}
-
-static bool never(void)
-{
-	return false;
+	return unit_run_until(loop, pred, seconds);
 }
 
 static void run_for(double seconds)
 {
-	run_until(never, seconds);
+	unit_run_until(loop, NULL, seconds);
 }
 
 static const struct health_state *st(unsigned i)

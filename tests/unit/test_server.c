@@ -94,7 +94,7 @@ START_TEST(udp_sockets_ignore_path_mtu)
 	struct conf *c = unit_load_conf("meridian.conf", conf_text);
 	struct diag d;
 	diag_init(&d);
-	struct server *s = server_start(c, &d);
+	struct server *s = server_start(c, -1, &d);
 	for (size_t i = 0; i < d.count; i++)
 		fprintf(stderr, "%s\n", d.entries[i].text);
 	ck_assert_ptr_nonnull(s);
