@@ -60,6 +60,8 @@ static const struct command commands[] = {
      false, false, NULL, false, true, true},
     {"apply", "apply [CONFIG] --if-serial N", "load CONFIG if serial N still runs and the guard agrees", 0, 1,
      false, false, NULL, true, true, true},
+    {"notify", "notify [ZONE]", "send NOTIFY now to the zone's (every zone's) notify servers", 0, 1, false,
+     false, NULL, false, false, false},
 };
 
 static void usage(FILE *out)

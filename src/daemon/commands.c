@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "internal.h"
@@ -544,6 +545,55 @@ static enum control_status cmd_explain(struct request *r)
 	return status;
 }
 
+/* Whether two zone names in presentation form are the same: case aside, a final dot aside. */
+static bool same_zone_name(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	la -= la > 1 && a[la - 1] == '.';
+	lb -= lb > 1 && b[lb - 1] == '.';
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+/* notify [ZONE]: tells ZONE's notify servers (every zone's when none is named) of its serial now. */
+static enum control_status cmd_notify(struct request *r)
+{
+	if (r->argc > 2)
+		return fail(r, CONTROL_ERROR, "usage: notify [ZONE]");
+	const struct snapshot *s = snapshot_latest();
+	const char *name = r->argc == 2 ? r->argv[1] : NULL;
+	size_t told = 0;
+	if (r->json)
+		fputs("{\"zones\":[", r->out);
+	for (size_t i = 0; i < s->conf->zone_count; i++) {
+		const struct conf_zone *cz = &s->conf->zones[i];
+		if (name && !same_zone_name(name, cz->name))
+			continue;
+		struct zone *z = (struct zone *)zone_set_get(s->zones, cz->apex, cz->apex_len);
+		if (!cz->notify_count || !z)
+			continue;
+		notifier_zone(r->dm->notifier, cz, z);
+		if (r->json) {
+			fputs(told ? ",{\"name\":" : "{\"name\":", r->out);
+			json_write_string(r->out, z->name_text);
+			fprintf(r->out, ",\"serial\":%u,\"servers\":%zu}", z->serial, cz->notify_count);
+		} else {
+			fprintf(r->out, "notify %s serial %u: %zu server%s\n", z->name_text, z->serial,
+				cz->notify_count, cz->notify_count == 1 ? "" : "s");
+		}
+		told++;
+	}
+	if (r->json)
+		fputs("]}\n", r->out);
+	if (!told && name) {
+		char why[320];
+		snprintf(why, sizeof(why), "zone %s is not served here, or has no notify servers", name);
+		return fail(r, CONTROL_REFUSED, why);
+	}
+	if (!told && !r->json)
+		fputs("no zone has notify servers\n", r->out);
+	return CONTROL_OK;
+}
+
 static enum control_status cmd_reload(struct request *r)
 {
 	if (r->argc != 1)
@@ -574,10 +624,10 @@ enum control_status daemon_command(void *arg, int argc, char **argv, FILE *out)
 		enum control_status (*run)(struct request *);
 	} commands[] = {{"status", cmd_status}, {"health", cmd_health},	  {"set", cmd_set},
 			{"drain", cmd_drain},	{"explain", cmd_explain}, {"reload", cmd_reload},
-			{"plan", cmd_plan},	{"apply", cmd_apply}};
+			{"plan", cmd_plan},	{"apply", cmd_apply},	  {"notify", cmd_notify}};
 	for (size_t i = 0; r.argc && i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(r.argv[0], commands[i].name))
 			return commands[i].run(&r);
 	return fail(&r, CONTROL_ERROR,
-		    "unknown command (status, health, set, drain, explain, reload, plan, apply)");
+		    "unknown command (status, health, set, drain, explain, reload, plan, apply, notify)");
 }

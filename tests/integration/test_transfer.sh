@@ -171,6 +171,20 @@ s = json.load(sys.stdin)
 print(s["notify"]["answered"] >= 1 and s["transfers"]["served"] >= 5 and s["transfers"]["active"] == 0)')
 expect_eq "status --json: notifies answered, transfers served, none active" True "$metrics_ok"
 
+# ---- meridianctl notify: again, now -----------------------------------------------------------------------
+answered=$(log_count "notify example.com serial 2024010102 to 127.0.0.1:$NSD_PORT: answered")
+expect_eq "meridianctl notify example.com" "notify example.com serial 2024010102: 1 server" "$(ctl notify example.com)"
+check "... and NSD answers it" \
+	wait_log "notify example.com serial 2024010102 to 127.0.0.1:$NSD_PORT: answered" "$answered" 5
+expect_eq "meridianctl notify: every zone with notify servers" "notify example.com serial 2024010102: 1 server" \
+	"$(ctl notify)"
+out=$(ctl notify example.org 2>&1)
+expect_eq "meridianctl notify for a zone without notify servers: refused (status 1)" \
+	"1 zone example.org is not served here, or has no notify servers" "$? $out"
+expect_eq "meridianctl --json notify" '[["example.com", 2024010102, 1]]' "$(ctl --json notify EXAMPLE.com. | python3 -c '
+import json, sys
+print(json.dumps([[z["name"], z["serial"], z["servers"]] for z in json.load(sys.stdin)["zones"]]))')"
+
 # ---- a reload that takes the transfer list away ---------------------------------------------------------
 sed -i 's/transfer = { "127.0.0.1", "::1" },//; s/^serial = 2$/serial = 3/' "$CONF"
 kill -HUP "$MPID"
