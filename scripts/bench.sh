@@ -11,7 +11,8 @@
 #      medians, and beside it the median of the per-round ratios (each round runs the servers one
 #      after the other, so a change in the machine's load between rounds moves both alike);
 #   3. loading a zone of BIG_RECORDS records: time from start to the first correct answer for the
-#      last record of the file, and memory at that moment (meridian, Knot, NSD);
+#      last record of the file, and memory at that moment (meridian, Knot, NSD); then (3t) one AXFR
+#      of it to bench/axfr.py: seconds, and the server's CPU seconds for it;
 #   4. geo routing (issue 3): meridian serving dynamic A records answered per region, every query
 #      carrying one ECS option (dnsperf -E), beside meridian's own static A answers (no ECS, plain
 #      config) and gdnsd's plugin_geoip on the same MaxMind database: saturated qps of the three,
@@ -24,7 +25,7 @@
 #      publication, and a reload's cost with the guard's scenarios beside figure 5's plain reload.
 # Environment: BENCH_SECONDS (5), BENCH_ROUNDS (5), BENCH_QPS (40000), BENCH_NAMES (10000 names in
 # the zone), BENCH_QUERIES (100000 lines in the query file), BENCH_MIX (kinds of query and their
-# weights, see bench/gen-queries.sh), BENCH_BIG (1; 0 skips figure 3), BENCH_BIG_RECORDS (1000000),
+# weights, see bench/gen-queries.sh), BENCH_BIG (1; 0 skips figure 3 and 3t), BENCH_BIG_RECORDS (1000000),
 # BENCH_LOAD_TIMEOUT (300 s), BENCH_SERVERS ("meridian nsd knot gdnsd"; "none" leaves figures 1
 # and 2 out, and figure 3 then loads meridian, Knot and NSD), BENCH_KEEP (0; 1 keeps the temporary
 # directory with configs, zones, logs and dnsperf outputs), and for figure 4:
@@ -374,7 +375,7 @@ sanity() {
 # ------------------------------------------------------------------ figures ----
 
 running=()
-declare -A QPS_R LOST LOST_Q FAILED SHORT CPU_R CPU_U LOAD MEM_RSS MEM_PSS
+declare -A QPS_R LOST LOST_Q FAILED SHORT CPU_R CPU_U LOAD MEM_RSS MEM_PSS XFR_SECS XFR_CPU XFR_MSGS
 declare -A CPU_AT # "server round" -> that round's CPU us/query, for ratios paired by round
 
 prepare() {
@@ -543,6 +544,22 @@ figure2() {
 	fixed_load fig2 "${running[@]}"
 }
 
+# transfer_big NAME RECORDS -- one AXFR of the big zone from the running big-NAME to
+# bench/axfr.py: wall seconds, the server's CPU seconds for it (every thread and process), messages.
+transfer_big() {
+	local s=$1 records=$2 t0 t1 out n m secs
+	read -r t0 _ < <(cpu_ticks "${PID[big-$s]}")
+	out=$(python3 "$HERE/bench/axfr.py" "$ADDR" "${PORT[big-$s]}" "$BIG_ZONE" "$records" 2>&1) || {
+		note "  $s: AXFR failed: $out"
+		return 0
+	}
+	read -r t1 _ < <(cpu_ticks "${PID[big-$s]}")
+	read -r n m secs <<<"$out"
+	XFR_SECS[$s]=$secs XFR_MSGS[$s]=$m
+	XFR_CPU[$s]=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", d / hz }')
+	note "  $s: AXFR of $n records in $m messages, $secs s, ${XFR_CPU[$s]} s of server CPU"
+}
+
 figure3() {
 	local s qname qtype rdata
 	note "figure 3: loading $BIG_RECORDS records"
@@ -557,6 +574,7 @@ figure3() {
 			read -r "MEM_RSS[$s]" "MEM_PSS[$s]" < <(mem_kib "${PID[big-$s]}")
 			LOAD[$s]=$(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
 			note "  $s: ${LOAD[$s]} s to answer $qname $qtype, RSS $((MEM_RSS[$s] / 1024)) MiB, PSS $((MEM_PSS[$s] / 1024)) MiB"
+			transfer_big "$s" "$(grep -vc '^\$' "$TMP/$BIG_ZONE.zone")"
 			stop "big-$s"
 		else
 			note "  $s: did not load the zone"
@@ -905,6 +923,22 @@ report() {
 				"$(awk -v k="${MEM_PSS[$s]}" 'BEGIN { print k / 1024 }')" "$tr" "$mr"
 		done
 		echo "  target: reported beside Knot and NSD (ratios are meridian/peer, lower is better)"
+		if [ -n "${XFR_SECS[*]-}" ]; then
+			echo "Figure 3t: one AXFR of that zone, once loaded, to one client (scripts/bench/axfr.py,"
+			echo "  which reads each message's header only): seconds from request to last byte, and the"
+			echo "  server's CPU seconds meanwhile (user + system, every thread and process)"
+			printf '  %-9s %9s %9s %9s %12s %12s\n' server seconds 'CPU s' messages 'time ratio' 'CPU ratio'
+			for s in meridian knot nsd; do
+				[ -n "${XFR_SECS[$s]-}" ] || continue
+				local xr="-" cr="-"
+				if [ "$s" != meridian ] && [ -n "${XFR_SECS[meridian]-}" ]; then
+					xr=$(ratio "${XFR_SECS[meridian]}" "${XFR_SECS[$s]}")
+					cr=$(ratio "${XFR_CPU[meridian]}" "${XFR_CPU[$s]}")
+				fi
+				printf '  %-9s %9s %9s %9s %12s %12s\n' "$s" "${XFR_SECS[$s]}" "${XFR_CPU[$s]}" \
+					"${XFR_MSGS[$s]}" "$xr" "$cr"
+			done
+		fi
 	fi
 }
 

@@ -36,7 +36,7 @@ bool transfer_wanted(const struct snapshot *snap, const uint8_t *pkt, size_t len
 		     const struct sockaddr_storage *peer);
 
 /* The messages of one transfer, produced one at a time. */
-enum transfer_stage { TRANSFER_FIRST_SOA, TRANSFER_APEX, TRANSFER_NODES, TRANSFER_LAST_SOA, TRANSFER_DONE };
+enum transfer_stage { TRANSFER_FIRST_SOA, TRANSFER_NODES, TRANSFER_LAST_SOA, TRANSFER_DONE };
 
 struct transfer_stream {
 	const struct zone *zone;
@@ -44,19 +44,19 @@ struct transfer_stream {
 	uint16_t payload;    /* our EDNS payload size for the OPT record; 0: the request had no EDNS */
 	bool soa_only;	     /* IXFR from a secondary already at our serial: the SOA alone */
 	enum transfer_stage stage;
-	uint32_t chain;		      /* TRANSFER_NODES: the name table's chain */
-	const struct zone_node *node; /* the node being sent, NULL: next chain */
-	uint16_t rrset;		      /* its RRset being sent */
-	size_t rdata_pos;	      /* zone_rdata_next's position in it */
-	unsigned messages, records;   /* sent so far */
+	size_t node;		    /* TRANSFER_NODES: the node being sent (apex_node[node]) */
+	uint16_t rrset;		    /* its RRset being sent */
+	size_t rdata_pos;	    /* zone_rdata_next's position in it */
+	unsigned messages, records; /* sent so far */
 };
 
 #define TRANSFER_MESSAGE_MAX 16384 /* bytes per message: each write event builds at most one */
 
 /* Starts the stream answering q (parsed from pkt, len bytes, which must outlive the stream) from z
  * with our EDNS payload size payload. An IXFR whose authority SOA has z's serial or a newer one
- * (RFC 1982) gets the SOA alone; any other gets the whole zone: the SOA, every other RR (the apex's
- * first, owner names in lower case, as the zone holds them), the SOA again. */
+ * (RFC 1982) gets the SOA alone; any other gets the whole zone: the SOA, every other RR (node by
+ * node as the zone stores them, the apex's first; owner names in lower case, as the zone holds
+ * them), the SOA again. */
 void transfer_stream_start(struct transfer_stream *s, const struct zone *z, const struct wire_query *q,
 			   const uint8_t *pkt, size_t len, uint16_t payload);
 /* Writes the next message (at most cap bytes, and TRANSFER_MESSAGE_MAX) into out and returns its

@@ -236,6 +236,7 @@ struct wire_builder {
 	const struct wire_name *qname; /* the query's qname (lowercased), NULL without a question */
 	struct wire_recent recent[WIRE_RECENT_MAX];
 	unsigned recent_count; /* names recorded so far; slot = count % WIRE_RECENT_MAX */
+	unsigned sibling_scan; /* labels compared per level when looking for a suffix (the newest first) */
 };
 
 /* Saved position for undoing a partly written section (truncation). */
@@ -251,6 +252,10 @@ struct wire_mark {
  * until the message is finished: names are compressed against q->qname.
  * Returns false only when limit is too small for header and question. */
 bool wire_build_start(struct wire_builder *b, uint8_t *buf, size_t limit, const struct wire_query *q);
+/* Looks at most n entries of one parent (the newest first) when looking for a suffix to point to;
+ * wire_build_start sets no limit. A zone transfer's messages hold hundreds of names under one
+ * parent, each new: scanning them all for every name would cost more than compressing saves. */
+void wire_build_limit_search(struct wire_builder *b, unsigned n);
 /* Keeps n bytes free at the end (for the OPT record written last). */
 void wire_build_reserve(struct wire_builder *b, size_t n);
 void wire_build_set_flags(struct wire_builder *b, uint16_t set_bits); /* ORs bits into the flags */

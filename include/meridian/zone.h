@@ -57,10 +57,10 @@ struct zone {
 	char *name_text; /* apex in presentation form, as configured */
 	char *file;	 /* path of the master file */
 	struct wire_name apex;
-	const struct zone_node *apex_node;
-	const struct zone_rrset *soa; /* the apex SOA (exactly one RR) */
-	uint32_t serial;	      /* SOA serial */
-	uint32_t neg_ttl;	      /* RFC 2308: min(SOA TTL, SOA MINIMUM) */
+	const struct zone_node *apex_node; /* the first of the zone's node_count nodes, one array */
+	const struct zone_rrset *soa;	   /* the apex SOA (exactly one RR) */
+	uint32_t serial;		   /* SOA serial */
+	uint32_t neg_ttl;		   /* RFC 2308: min(SOA TTL, SOA MINIMUM) */
 	size_t node_count;
 	size_t rr_count;
 	struct zone_node **table; /* name hash table, table_mask + 1 chains */

@@ -1,9 +1,10 @@
 /* stream.c -- who may transfer which zone, and the messages of one transfer (transfer.h).
  *
- * The stream walks the zone as zone.h holds it: the apex SOA, the apex's other RRsets, every other
- * node of the name table chain by chain (glue and empty non-terminals included, the latter having
- * nothing to send), the SOA again. Its position is a few indexes, so a transfer holds no memory of
- * its own and resumes wherever the last message ended. */
+ * The stream walks the zone as zone.h holds it: the apex SOA, then the zone's node array in order
+ * (the apex first; glue and empty non-terminals included, the latter having nothing to send), the
+ * SOA again. Reading the nodes in memory order rather than by the name table's chains keeps the
+ * walk sequential. Its position is a few indexes, so a transfer holds no memory of its own and
+ * resumes wherever the last message ended. */
 #include "meridian/transfer.h"
 
 #include <netinet/in.h>
@@ -95,6 +96,9 @@ void transfer_stream_start(struct transfer_stream *s, const struct zone *z, cons
 	s->stage = TRANSFER_FIRST_SOA;
 }
 
+/* Names compared per level when compressing: the recent ones, which share the most with the next. */
+#define TRANSFER_SIBLING_SCAN 2
+
 static bool add_rr(struct transfer_stream *s, struct wire_builder *b, const struct zone_node *node,
 		   const struct zone_rrset *set, const uint8_t *rdata, uint16_t rdlen)
 {
@@ -119,7 +123,7 @@ static bool add_soa(struct transfer_stream *s, struct wire_builder *b)
  * (the position then names the RR that did not fit). */
 static bool add_node(struct transfer_stream *s, struct wire_builder *b)
 {
-	const struct zone_node *node = s->node;
+	const struct zone_node *node = &s->zone->apex_node[s->node];
 	for (; s->rrset < node->rrset_count; s->rrset++, s->rdata_pos = 0) {
 		const struct zone_rrset *set = &node->rrsets[s->rrset];
 		if (set->count == 0 || set == s->zone->soa)
@@ -137,25 +141,6 @@ static bool add_node(struct transfer_stream *s, struct wire_builder *b)
 	return true;
 }
 
-/* Moves to the next node of the name table other than the apex: NULL after the last. */
-static void next_node(struct transfer_stream *s)
-{
-	const struct zone *z = s->zone;
-	const struct zone_node *node = s->node ? s->node->hash_next : NULL;
-	while (!node || node == z->apex_node) {
-		if (node) {
-			node = node->hash_next;
-			continue;
-		}
-		if (s->chain > z->table_mask)
-			break;
-		node = z->table[s->chain++];
-	}
-	s->node = node;
-	s->rrset = 0;
-	s->rdata_pos = 0;
-}
-
 /* Fills the message with what comes next; returns false when it is full before the stream ends. */
 static bool fill(struct transfer_stream *s, struct wire_builder *b)
 {
@@ -163,22 +148,12 @@ static bool fill(struct transfer_stream *s, struct wire_builder *b)
 	case TRANSFER_FIRST_SOA:
 		if (!add_soa(s, b))
 			return false;
-		if (s->soa_only) {
-			s->stage = TRANSFER_DONE;
+		s->stage = s->soa_only ? TRANSFER_DONE : TRANSFER_NODES;
+		if (s->soa_only)
 			return true;
-		}
-		s->stage = TRANSFER_APEX;
-		s->node = s->zone->apex_node;
-		/* fall through */
-	case TRANSFER_APEX:
-		if (!add_node(s, b))
-			return false;
-		s->stage = TRANSFER_NODES;
-		s->node = NULL;
-		next_node(s);
 		/* fall through */
 	case TRANSFER_NODES:
-		for (; s->node; next_node(s))
+		for (; s->node < s->zone->node_count; s->node++, s->rrset = 0, s->rdata_pos = 0)
 			if (!add_node(s, b))
 				return false;
 		s->stage = TRANSFER_LAST_SOA;
@@ -204,6 +179,7 @@ size_t transfer_stream_next(struct transfer_stream *s, uint8_t *out, size_t cap)
 	if (!wire_build_start(&b, out, cap < TRANSFER_MESSAGE_MAX ? cap : TRANSFER_MESSAGE_MAX, &q))
 		return 0;
 	wire_build_set_flags(&b, WIRE_FLAG_AA);
+	wire_build_limit_search(&b, TRANSFER_SIBLING_SCAN);
 	struct wire_edns_reply edns = {.payload = s->payload};
 	if (s->payload)
 		wire_build_reserve(&b, wire_edns_size(&edns));

@@ -192,9 +192,9 @@ static unsigned find_suffix(struct wire_builder *b, const struct name_ref *n, un
 	}
 	for (; j >= 0; j--) {
 		const uint8_t *label = n->data + n->offs[j];
-		unsigned e = *children(b, cur);
+		unsigned e = *children(b, cur), left = b->sibling_scan;
 		while (e != WIRE_COMPRESS_NONE && !label_equal(b->buf + b->compress[e].offset, label))
-			e = b->compress[e].sibling;
+			e = --left ? b->compress[e].sibling : WIRE_COMPRESS_NONE;
 		if (e == WIRE_COMPRESS_NONE)
 			break;
 		cur = e;
@@ -401,6 +401,11 @@ static size_t write_end(const struct wire_builder *b)
 	return b->reserved > b->limit - b->len ? b->len : b->limit - b->reserved;
 }
 
+void wire_build_limit_search(struct wire_builder *b, unsigned n)
+{
+	b->sibling_scan = n ? n : 1;
+}
+
 bool wire_build_start(struct wire_builder *b, uint8_t *buf, size_t limit, const struct wire_query *q)
 {
 	size_t qlen = q->has_question ? q->question_len : 0;
@@ -416,6 +421,7 @@ bool wire_build_start(struct wire_builder *b, uint8_t *buf, size_t limit, const 
 	b->root_child = WIRE_COMPRESS_NONE;
 	b->qname = NULL;
 	b->recent_count = 0;
+	b->sibling_scan = WIRE_COMPRESS_MAX + 1u; /* more than a list can hold: no limit */
 	if (b->limit < WIRE_HEADER_SIZE + qlen)
 		return false;
 

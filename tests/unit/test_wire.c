@@ -962,6 +962,41 @@ static void ck_rr(ldns_rr_list *l, size_t i, const char *expect)
 	free(s);
 }
 
+/* A limited search looks at the newest entries of a parent only: an older suffix it misses is
+ * written again, longer but still right. */
+static size_t build_siblings(unsigned limit, ldns_pkt **out)
+{
+	start("q.test.", WIRE_TYPE_A, WIRE_MSG_MAX);
+	if (limit)
+		wire_build_limit_search(&fx.b, limit);
+	ck_assert(add_a(WIRE_SECTION_ANSWER, "a.x.test."));
+	ck_assert(add_a(WIRE_SECTION_ANSWER, "b.x.test."));
+	ck_assert(add_a(WIRE_SECTION_ANSWER, "c.x.test."));
+	ck_assert(add_a(WIRE_SECTION_ANSWER, "w.a.x.test.")); /* a is x's third newest child */
+	ck_assert(add_a(WIRE_SECTION_ANSWER, "v.c.x.test.")); /* c is the newest */
+	size_t len = fx.b.len;
+	*out = to_ldns();
+	return len;
+}
+
+START_TEST(build_limited_search)
+{
+	ldns_pkt *all, *two;
+	size_t full = build_siblings(0, &all), limited = build_siblings(2, &two);
+	/* default: w.a.x.test is "w" + a pointer to a.x.test; limited: "w" "a" + a pointer to x.test */
+	ck_assert_uint_eq(limited, full + 2);
+	const char *names[] = {"a.x.test.", "b.x.test.", "c.x.test.", "w.a.x.test.", "v.c.x.test."};
+	for (size_t i = 0; i < 5; i++) {
+		char expect[64];
+		snprintf(expect, sizeof(expect), "%s\t3600\tIN\tA\t192.0.2.1", names[i]);
+		ck_rr(ldns_pkt_answer(all), i, expect);
+		ck_rr(ldns_pkt_answer(two), i, expect);
+	}
+	ldns_pkt_free(all);
+	ldns_pkt_free(two);
+}
+END_TEST
+
 START_TEST(build_header_and_question)
 {
 	struct msg m;
@@ -1606,6 +1641,7 @@ static Suite *wire_suite(void)
 	tcase_add_test(build, build_opt);
 	tcase_add_test(build, build_opt_ecs_v6_and_zero);
 	tcase_add_test(build, build_ldns_crosscheck);
+	tcase_add_test(build, build_limited_search);
 	suite_add_tcase(s, build);
 	return s;
 }
