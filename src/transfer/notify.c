@@ -8,8 +8,8 @@
  * zone and server replaces the pending notify (new ID, tries from the start): the secondary only
  * needs to hear of the newest.
  *
- * The message is written by hand (it is small and fixed): opcode NOTIFY, AA, the apex SOA as
- * question and, as RFC 1996 3.7 allows, the SOA itself as answer, names uncompressed. It goes out
+ * The message (the wire builder's): opcode NOTIFY, AA, the apex SOA as question and, as RFC 1996 3.7
+ * allows, the SOA itself as answer. It goes out
  * from one unbound socket per address family, made when first needed. A datagram read there ends a
  * pending notify when it comes from that server's address and port, is a response (QR) with opcode
  * NOTIFY and the pending ID, and its question, when it has one, names the zone. Any rcode ends the
@@ -29,6 +29,8 @@
 #include <unistd.h>
 
 #include <sodium.h>
+
+#include "meridian/query.h"
 
 #define NOTIFY_OPCODE	   4
 #define NOTIFY_FIRST_WAIT  1.0 /* seconds after the first send; doubles after each */
@@ -69,41 +71,34 @@ struct notifier {
 
 /* ---- the message ---- */
 
-static uint8_t *put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-	return p + 2;
-}
-
-static uint8_t *put32(uint8_t *p, uint32_t v)
-{
-	return put16(put16(p, (uint16_t)(v >> 16)), (uint16_t)v);
-}
-
-/* The NOTIFY for z with id into out (NOTIFY_MESSAGE_MAX bytes); its length, 0 when it does not fit
- * (an SOA with names of 255 octets still does). */
+/* The NOTIFY for z with id into out (NOTIFY_MESSAGE_MAX bytes), written by the wire builder as a
+ * response is, then turned into a request; its length, 0 when it does not fit (an SOA with names of
+ * 255 octets still does). */
 static size_t notify_message(uint8_t *out, const struct zone *z, uint16_t id)
 {
 	const uint8_t *rdata;
 	uint16_t rdlen;
 	size_t pos = 0;
-	if (!zone_rdata_next(z->soa, &pos, &rdata, &rdlen))
+	uint8_t question[WIRE_NAME_MAX + 4];
+	memcpy(question, z->apex.data, z->apex.len);
+	memcpy(question + z->apex.len, "\0\6\0\1", 4); /* SOA, IN */
+	struct wire_query q = {.id = id,
+			       .flags = NOTIFY_OPCODE << 11,
+			       .qname = z->apex,
+			       .qtype = WIRE_TYPE_SOA,
+			       .qclass = WIRE_CLASS_IN,
+			       .has_question = true,
+			       .question_wire = question,
+			       .question_len = (uint16_t)(z->apex.len + 4)};
+	struct wire_builder b;
+	if (!zone_rdata_next(z->soa, &pos, &rdata, &rdlen) ||
+	    !wire_build_start(&b, out, NOTIFY_MESSAGE_MAX, &q) ||
+	    !wire_build_rr(&b, WIRE_SECTION_ANSWER, z->apex.data, z->apex.len, WIRE_TYPE_SOA, WIRE_CLASS_IN,
+			   z->soa->ttl, rdata, rdlen))
 		return 0;
-	size_t apex = z->apex.len;
-	size_t len = WIRE_HEADER_SIZE + apex + 4 + apex + 10 + rdlen;
-	if (len > NOTIFY_MESSAGE_MAX)
-		return 0;
-	uint8_t *p = put16(out, id);
-	p = put16(p, NOTIFY_OPCODE << 11 | WIRE_FLAG_AA);
-	p = put16(put16(put16(put16(p, 1), 1), 0), 0); /* QDCOUNT, ANCOUNT, NSCOUNT, ARCOUNT */
-	memcpy(p, z->apex.data, apex);
-	p = put16(put16(p + apex, WIRE_TYPE_SOA), WIRE_CLASS_IN);
-	memcpy(p, z->apex.data, apex);
-	p = put16(put16(p + apex, WIRE_TYPE_SOA), WIRE_CLASS_IN);
-	p = put16(put32(p, z->soa->ttl), rdlen);
-	memcpy(p, rdata, rdlen);
-	return len;
+	wire_build_clear_flags(&b, WIRE_FLAG_QR);
+	wire_build_set_flags(&b, WIRE_FLAG_AA);
+	return wire_build_finish(&b);
 }
 
 /* ---- the log ---- */
@@ -122,16 +117,6 @@ static void note(const struct notify_pending *p, const char *fmt, ...)
 	snprintf(line, sizeof(line), "notify %s serial %u to %s: %s", p->zone->name_text,
 		 (unsigned)p->zone->serial, p->target, what);
 	n->log(n->log_arg, line);
-}
-
-static const char *rcode_name(unsigned rcode, char *buf, size_t size)
-{
-	static const char *const names[] = {"NOERROR",	"FORMERR", "SERVFAIL",
-					    "NXDOMAIN", "NOTIMP",  "REFUSED"};
-	if (rcode < sizeof(names) / sizeof(names[0]))
-		return names[rcode];
-	snprintf(buf, size, "RCODE%u", rcode);
-	return buf;
 }
 
 /* ---- pending notifies ---- */
@@ -298,12 +283,13 @@ static void on_reply(struct notifier *n, const uint8_t *pkt, size_t len, const s
 		if (p->id != id || !same_addr(&p->addr, from) || !question_matches(p, pkt, len))
 			continue;
 		unsigned rcode = flags & 0xfu;
-		char buf[16];
 		n->counts.answered++;
 		if (rcode == WIRE_RCODE_NOERROR)
 			note(p, "answered");
+		else if (rcode < sizeof(query_rcode_names) / sizeof(query_rcode_names[0]))
+			note(p, "answered with rcode %s; not retried", query_rcode_names[rcode]);
 		else
-			note(p, "answered with rcode %s; not retried", rcode_name(rcode, buf, sizeof(buf)));
+			note(p, "answered with rcode %u; not retried", rcode);
 		pending_end(p);
 		return;
 	}

@@ -184,32 +184,30 @@ static void session_timeout(struct ev_loop *loop, ev_timer *timer, int revents)
 static void session_start(struct transfer_server *ts, const struct handoff *h)
 {
 	const struct snapshot *snap = snapshot_latest();
-	struct wire_query q;
-	const struct zone *z;
-	if (ts->counts.active >= TRANSFER_SESSIONS_MAX || !snap ||
-	    !transfer_wanted(snap, h->pkt, h->len, &h->peer) ||
-	    wire_parse_query(h->pkt, h->len, &q) != WIRE_PARSE_OK ||
-	    !(z = zone_set_get(snap->zones, q.qname.data, q.qname.len))) {
+	const char *refusal = ts->counts.active >= TRANSFER_SESSIONS_MAX ? "too many transfers at once"
+			      : !transfer_wanted(snap, h->pkt, h->len, &h->peer)
+				  ? "no longer allowed by the running config"
+				  : NULL;
+	if (refusal) {
 		char peer[INET6_ADDRSTRLEN];
 		say(ts, "transfer request from %s closed: %s", peer_text(&h->peer, peer, sizeof(peer)),
-		    ts->counts.active >= TRANSFER_SESSIONS_MAX ? "too many transfers at once"
-							       : "no longer allowed by the running config");
+		    refusal);
 		ts->counts.aborted++;
 		close(h->fd);
 		return;
 	}
 	struct session *s = calloc(1, sizeof(*s));
-	if (!s) {
-		ts->counts.aborted++;
-		close(h->fd);
-		return;
-	}
+	if (!s)
+		abort();
 	s->ts = ts;
 	s->fd = h->fd;
 	s->peer = h->peer;
 	memcpy(s->pkt, h->pkt, h->len);
-	wire_parse_query(s->pkt, h->len, &q); /* again, so question_wire points into the session's copy */
-	s->zone = (struct zone *)z;
+	/* transfer_wanted found it well-formed, for a zone of snap; parsed from the session's copy,
+	 * question_wire points there */
+	struct wire_query q;
+	wire_parse_query(s->pkt, h->len, &q);
+	s->zone = (struct zone *)zone_set_get(snap->zones, q.qname.data, q.qname.len);
 	zone_ref(s->zone);
 	transfer_stream_start(&s->stream, s->zone, &q, s->pkt, h->len, (uint16_t)snap->conf->udp_payload);
 	s->next = ts->sessions;

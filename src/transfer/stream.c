@@ -141,32 +141,31 @@ static bool add_node(struct transfer_stream *s, struct wire_builder *b)
 	return true;
 }
 
-/* Fills the message with what comes next; returns false when it is full before the stream ends. */
-static bool fill(struct transfer_stream *s, struct wire_builder *b)
+/* Fills the message with what comes next, until it is full or the stream ends. */
+static void fill(struct transfer_stream *s, struct wire_builder *b)
 {
 	switch (s->stage) {
 	case TRANSFER_FIRST_SOA:
 		if (!add_soa(s, b))
-			return false;
+			return;
 		s->stage = s->soa_only ? TRANSFER_DONE : TRANSFER_NODES;
 		if (s->soa_only)
-			return true;
+			return;
 		/* fall through */
 	case TRANSFER_NODES:
 		for (; s->node < s->zone->node_count; s->node++, s->rrset = 0, s->rdata_pos = 0)
 			if (!add_node(s, b))
-				return false;
+				return;
 		s->stage = TRANSFER_LAST_SOA;
 		/* fall through */
 	case TRANSFER_LAST_SOA:
 		if (!add_soa(s, b))
-			return false;
+			return;
 		s->stage = TRANSFER_DONE;
 		/* fall through */
 	case TRANSFER_DONE:
 		break;
 	}
-	return true;
 }
 
 size_t transfer_stream_next(struct transfer_stream *s, uint8_t *out, size_t cap)
