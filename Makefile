@@ -10,7 +10,7 @@
 
 BUILD   ?= build
 CC      ?= cc
-PKGS    := ldns lua5.4 liburcu-qsbr libmaxminddb libcurl libsodium libmicrohttpd libcap libsystemd
+PKGS    := ldns lua5.4 liburcu-qsbr libmaxminddb libcurl libsodium libmicrohttpd libcap libsystemd nettle
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Iinclude

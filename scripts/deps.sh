@@ -11,7 +11,7 @@
 set -euo pipefail
 
 BUILD_PKGS=(gcc make pkg-config libldns-dev libev-dev libmaxminddb-dev liblua5.4-dev liburcu-dev
-	check libcurl4-openssl-dev libsodium-dev libmicrohttpd-dev libcap-dev libsystemd-dev)
+	check libcurl4-openssl-dev libsodium-dev libmicrohttpd-dev libcap-dev libsystemd-dev nettle-dev)
 # "a|b": either satisfies (dnsutils is a transitional package for bind9-dnsutils); the first is
 # installed when neither is.
 # gdnsd, knot and knot-module-geoip: the geo differential test (tests/differential/geo.sh) serves

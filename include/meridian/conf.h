@@ -20,6 +20,7 @@
 #include "meridian/ratelimit.h"
 #include "meridian/diag.h"
 #include "meridian/geo.h"
+#include "meridian/tsig.h"
 
 struct conf_listen {
 	struct sockaddr_storage addr; /* AF_INET or AF_INET6, port set */
@@ -50,6 +51,11 @@ struct conf_zone {
 	size_t transfer_count;
 	const struct conf_listen *notify;
 	size_t notify_count;
+	/* A key of conf.tsig_keys: transfers then need a request signed with it (from a transfer net),
+	 * and the NOTIFY messages are signed with it. NULL: transfers by address alone. */
+	const struct tsig_key *transfer_key;
+	const char *transfer_key_name; /* as written (NULL: none), and where */
+	unsigned transfer_key_line;
 };
 
 /* A datacenter: where pool members live; coordinates feed the "nearest" policy. */
@@ -167,8 +173,12 @@ struct conf {
 	struct conf_zone *zones;
 	size_t zone_count;
 	size_t transfer_zones; /* zones with a transfer list: when 0, no transfer is ever handed over */
-	unsigned workers;      /* default: online CPUs */
-	const uint8_t *nsid;   /* NSID bytes (the string as given), NULL when not set */
+	/* TSIG keys (tsig.h, key "tsig_keys"): queries signed with one get signed answers; a zone's
+	 * transfer_key names one. */
+	const struct tsig_key *tsig_keys;
+	size_t tsig_key_count;
+	unsigned workers;    /* default: online CPUs */
+	const uint8_t *nsid; /* NSID bytes (the string as given), NULL when not set */
 	size_t nsid_len;
 	const char *identity;	   /* CHAOS TXT id.server / hostname.bind answer; NULL: REFUSED */
 	const char *version;	   /* CHAOS TXT version.server / version.bind answer; NULL: REFUSED */

@@ -23,6 +23,7 @@
 
 #include "meridian/conf.h"
 #include "meridian/snapshot.h"
+#include "meridian/tsig.h"
 #include "meridian/wire.h"
 #include "meridian/zone.h"
 
@@ -30,8 +31,15 @@
 const struct conf_zone *transfer_zone_conf(const struct conf *c, const struct zone *z);
 /* Whether the client at peer may transfer the zone of cz (its address lies in a "transfer" net). */
 bool transfer_allowed(const struct conf_zone *cz, const struct sockaddr_storage *peer);
+/* Whether a request signed with key signed_with (NULL: unsigned, or not verified) satisfies cz's
+ * transfer_key: any will do when the zone has none. */
+bool transfer_key_satisfied(const struct conf_zone *cz, const struct tsig_key *signed_with);
 /* For a TCP worker (query-path safe): whether the query in pkt (len bytes) from peer is an AXFR or
- * IXFR for a zone of snap that peer may transfer. */
+ * IXFR for a zone of snap that peer may transfer: from a transfer net, with a TSIG that verifies at
+ * time now when it has one, signed with the zone's transfer_key when it has one. */
+bool transfer_check(const struct snapshot *snap, const uint8_t *pkt, size_t len,
+		    const struct sockaddr_storage *peer, uint64_t now, struct tsig_check *tsig);
+/* transfer_check at the current time, without the signature. */
 bool transfer_wanted(const struct snapshot *snap, const uint8_t *pkt, size_t len,
 		     const struct sockaddr_storage *peer);
 

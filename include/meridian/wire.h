@@ -60,6 +60,7 @@ enum wire_rcode {
 	WIRE_RCODE_NOTIMP = 4,
 	WIRE_RCODE_REFUSED = 5,
 	WIRE_RCODE_YXDOMAIN = 6,   /* a DNAME substitution would make a name over 255 octets */
+	WIRE_RCODE_NOTAUTH = 9,	   /* a TSIG that does not verify (RFC 8945 5.2) */
 	WIRE_RCODE_BADVERS = 16,   /* extended: upper 8 bits go in the OPT record */
 	WIRE_RCODE_BADCOOKIE = 23, /* extended (RFC 7873) */
 };
@@ -175,13 +176,16 @@ struct wire_query {
 	/* QDCOUNT 0 in a QUERY whose other sections were walked (FORMERR, but for a cookie query, RFC
 	 * 7873 5.4: the client asks for a server cookie). */
 	bool empty_question;
+	/* TSIG (RFC 8945, tsig.h): where the message's TSIG record starts, 0 when it has none. */
+	uint16_t tsig_at;
 };
 
 /* Parses a query. Order of checks: length < 12 or QR=1 -> DROP; opcode -> NOTIMP; QDCOUNT != 1,
  * a bad name (label types 0x40/0x80, over 255 octets, forward or looping pointers), a truncated
  * section, an OPT record outside the additional section or more than one, an OPT not owned by the
  * root, a malformed EDNS option (ECS: unknown family, source prefix longer than the address, address
- * bits beyond the prefix, wrong length) -> FORMERR; EDNS version > 0 -> BADVERS (the options of such
+ * bits beyond the prefix, wrong length), a TSIG record that is not the additional section's last or
+ * is not class ANY with TTL 0 -> FORMERR; EDNS version > 0 -> BADVERS (the options of such
  * an OPT record are not read: they mean what that version says, so none of them is malformed).
  * The answer, authority and additional sections are walked (to find OPT) but not kept. A NOTIMP
  * query, or one with QDCOUNT 0, is still walked: when that finds a valid OPT, has_edns is set, so the

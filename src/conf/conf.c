@@ -40,6 +40,7 @@ static const struct conf_key conf_keys[] = {
 	{"serial",           key_u64,     .required = true, .field = F(serial), .min = 0, .max = INT64_MAX},
 	{"listen",           key_listen,  .required = true, .min = 1},
 	{"zones",            key_zones,   .required = false},
+	{"tsig_keys",        conf_key_tsig_keys, .phase = 1},
 	{"workers",          key_workers, .field = F(workers), .min = 1, .max = 64},
 	{"nsid",             key_bytes,   .field = F(nsid), .len_field = F(nsid_len), .min = 1, .max = 128},
 	{"identity",         key_text,    .field = F(identity), .min = 0, .max = 255},
@@ -69,7 +70,8 @@ static const struct conf_key conf_keys[] = {
 #define CONF_KEY_COUNT (sizeof(conf_keys) / sizeof(conf_keys[0]) - 1)
 #define CONF_PHASES    3
 
-static const char *const zone_fields[] = {"name", "file", "intent", "transfer", "notify", NULL};
+static const char *const zone_fields[] = {"name",	  "file",   "intent", "transfer",
+					  "transfer_key", "notify", NULL};
 
 static void *conf_field(struct loader *ld, size_t off)
 {
@@ -732,7 +734,7 @@ static bool conf_zone_path(struct loader *ld, const char *label, const char *fie
 
 /* Text positions from which the fields of the next zone entry are searched. */
 struct zone_cursors {
-	size_t name, file, intent, transfer, notify;
+	size_t name, file, intent, transfer, transfer_key, notify;
 };
 
 /* One zones entry (on top of the stack). */
@@ -774,6 +776,13 @@ static bool conf_zone_one(struct loader *ld, lua_Integer i, const struct site *a
 		cur->transfer = from;
 	ok &= conf_zone_transfer(ld, label, conf_locate(ld, &cur->transfer, z->line, "transfer", -1), z);
 	lua_pop(L, 1);
+	lua_pushliteral(L, "transfer_key");
+	lua_rawget(L, -2);
+	if (cur->transfer_key < from)
+		cur->transfer_key = from;
+	ok &= conf_zone_transfer_key(ld, label,
+				     conf_locate(ld, &cur->transfer_key, z->line, "transfer_key", -1), z);
+	lua_pop(L, 1);
 	lua_pushliteral(L, "notify");
 	lua_rawget(L, -2);
 	if (cur->notify < from)
@@ -792,7 +801,7 @@ static void key_zones(struct loader *ld, const struct conf_key *k, const struct 
 	if (n <= 0)
 		return;
 	struct conf_zone *out = arena_alloc(&ld->c->arena, (size_t)n * sizeof(*out));
-	struct zone_cursors cur = {at->pos, at->pos, at->pos, at->pos, at->pos};
+	struct zone_cursors cur = {at->pos, at->pos, at->pos, at->pos, at->pos, at->pos};
 	size_t count = 0;
 	lua_newtable(L); /* seen: normalized name -> index */
 	int seen = lua_gettop(L);

@@ -175,5 +175,9 @@ bool conf_parse_addr(const char *s, struct conf_listen *out, char *why, size_t n
  * absent; written at line), into z. False when reported. */
 bool conf_zone_transfer(struct loader *ld, const char *label, unsigned line, struct conf_zone *z);
 bool conf_zone_notify(struct loader *ld, const char *label, unsigned line, struct conf_zone *z);
+/* tsig.c: a zone's transfer_key (after its transfer list), and the tsig_keys key, parsed after the
+ * zones: it resolves their transfer_keys. */
+bool conf_zone_transfer_key(struct loader *ld, const char *label, unsigned line, struct conf_zone *z);
+conf_parse_fn conf_key_tsig_keys;
 
 #endif

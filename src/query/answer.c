@@ -16,6 +16,7 @@
 #include "meridian/prepared.h"
 #include "meridian/region_counts.h"
 #include "meridian/transfer.h"
+#include "meridian/tsig.h"
 #include "meridian/zone.h"
 
 #define QUERY_CNAME_LIMIT 8 /* CNAME links followed inside one zone before the answer stops */
@@ -39,8 +40,9 @@ struct answer {
 	unsigned region;
 	unsigned scope; /* RFC 7871 scope prefix of the map entry that decided */
 	struct client_net client;
-	uint16_t ede;	      /* an Extended DNS Error for the reply (RFC 8914), 0: none */
-	const char *ede_text; /* its EXTRA-TEXT, or NULL */
+	const struct tsig_key *signed_with; /* the query's TSIG verified with this key; NULL: unsigned */
+	uint16_t ede;			    /* an Extended DNS Error for the reply (RFC 8914), 0: none */
+	const char *ede_text;		    /* its EXTRA-TEXT, or NULL */
 };
 
 /* A REFUSED answer, saying why with an Extended DNS Error when the query has EDNS. */
@@ -386,6 +388,8 @@ static void refuse_transfer(struct answer *a, const struct zone *z)
 		refuse(a, WIRE_EDE_NOT_SUPPORTED, "zone transfers are not served");
 	else if (!a->peer || !transfer_allowed(cz, a->peer))
 		refuse(a, WIRE_EDE_PROHIBITED, "zone transfer not allowed from this address");
+	else if (!transfer_key_satisfied(cz, a->signed_with))
+		refuse(a, WIRE_EDE_PROHIBITED, "zone transfer needs a TSIG signature with the zone's key");
 	else if (a->transport == QUERY_UDP)
 		refuse(a, WIRE_EDE_NOT_SUPPORTED, "zone transfers are served over TCP only");
 	else
@@ -497,6 +501,21 @@ static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size
 	size_t limit = transport == QUERY_TCP ? WIRE_MSG_MAX : udp_limit(scratch, c);
 	if (limit > out_cap)
 		limit = out_cap;
+	/* A signed query (RFC 8945 5.2) gets a signed answer, or NOTAUTH with the TSIG error: the record
+	 * comes last, so the answer is built with room left for it. */
+	struct tsig_check tsig;
+	size_t tsig_room = 0;
+	uint64_t now = 0;
+	if (scratch->tsig_at && status == WIRE_PARSE_OK) {
+		now = tsig_now();
+		if (!tsig_verify(c->tsig_keys, c->tsig_key_count, NULL, 0, pkt, len, scratch->tsig_at, now,
+				 &tsig))
+			status = WIRE_PARSE_FORMERR;
+		else
+			tsig_room = tsig.error == TSIG_BADKEY || tsig.error == TSIG_BADSIG
+					? tsig_unsigned_size(&tsig)
+					: tsig_record_size(tsig.key);
+	}
 
 	/* Field by field: an initializer would zero the builder's compression table, 1 KB per query,
 	 * which wire_build_start does not need. */
@@ -516,7 +535,8 @@ static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size
 	a.region = a.scope = 0;
 	a.ede = 0;
 	a.ede_text = NULL;
-	if (!wire_build_start(&a.b, out, limit, scratch)) {
+	a.signed_with = tsig_room && tsig.error == TSIG_NOERROR ? tsig.key : NULL;
+	if (limit <= tsig_room || !wire_build_start(&a.b, out, limit - tsig_room, scratch)) {
 		stats->dropped++;
 		return 0;
 	}
@@ -532,7 +552,10 @@ static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size
 
 	switch (status) {
 	case WIRE_PARSE_OK:
-		answer_question(&a);
+		if (tsig_room && tsig.error != TSIG_NOERROR)
+			a.rcode = WIRE_RCODE_NOTAUTH;
+		else
+			answer_question(&a);
 		break;
 	case WIRE_PARSE_FORMERR:
 		a.rcode = WIRE_RCODE_FORMERR;
@@ -578,7 +601,14 @@ static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size
 		wire_build_opt(&a.b, &edns);
 	if (needs_dynamic)
 		*needs_dynamic = a.needs_dynamic;
-	return wire_build_finish(&a.b);
+	size_t n = wire_build_finish(&a.b);
+	if (!tsig_room)
+		return n;
+	if (tsig.error == TSIG_BADKEY || tsig.error == TSIG_BADSIG) /* unsigned: we cannot (5.2.1, 5.2.2) */
+		return tsig_append_unsigned(&tsig, out, n, limit, now);
+	struct tsig_signer signer;
+	tsig_signer_response(&signer, &tsig);
+	return tsig_sign(&signer, out, n, limit, now, tsig.error);
 }
 
 size_t query_answer(const struct snapshot *snap, const uint8_t *pkt, size_t len,

@@ -40,6 +40,11 @@ struct session {
 	struct zone *zone;
 	uint8_t pkt[TRANSFER_QUERY_MAX];
 	struct transfer_stream stream;
+	/* A signed request gets signed messages (RFC 8945 5.3.1); the key is copied, since a reload
+	 * may free the config it came from. */
+	bool signing;
+	struct tsig_key key;
+	struct tsig_signer signer;
 	bool lingering; /* everything is sent: waiting for the client to close */
 	ev_io io;
 	ev_timer timer;
@@ -107,15 +112,19 @@ static void session_end(struct session *s, const char *why)
 static void session_finish(struct session *s)
 {
 	struct transfer_server *ts = s->ts;
-	char peer[INET6_ADDRSTRLEN];
+	char peer[INET6_ADDRSTRLEN], key[WIRE_NAME_MAX * 4 + 32] = "";
 	ts->counts.served++;
 	ts->counts.soa_only += s->stream.soa_only;
-	say(ts, "transfer of %s serial %u to %s: %s, %u records in %u messages", s->zone->name_text,
+	if (s->signing) {
+		size_t n = (size_t)snprintf(key, sizeof(key), ", signed with TSIG key ");
+		wire_name_to_text(s->key.name.data, s->key.name.len, key + n, sizeof(key) - n);
+	}
+	say(ts, "transfer of %s serial %u to %s: %s, %u records in %u messages%s", s->zone->name_text,
 	    s->zone->serial, peer_text(&s->peer, peer, sizeof(peer)),
 	    s->stream.soa_only			  ? "IXFR, secondary current (SOA only)"
 	    : s->stream.q.qtype == WIRE_TYPE_IXFR ? "IXFR answered with the whole zone"
 						  : "AXFR",
-	    s->stream.records, s->stream.messages);
+	    s->stream.records, s->stream.messages, key);
 	shutdown(s->fd, SHUT_WR);
 	s->lingering = true;
 	ev_io_stop(ts->loop, &s->io);
@@ -131,11 +140,15 @@ static void session_write(struct session *s)
 {
 	for (;;) {
 		if (s->out_sent == s->out_len) {
-			size_t len = transfer_stream_next(&s->stream, s->out + 2, TRANSFER_MESSAGE_MAX);
+			size_t room = TRANSFER_MESSAGE_MAX - (s->signing ? tsig_record_size(&s->key) : 0);
+			size_t len = transfer_stream_next(&s->stream, s->out + 2, room);
 			if (!len) {
 				session_finish(s);
 				return;
 			}
+			if (s->signing)
+				len = tsig_sign(&s->signer, s->out + 2, len, TRANSFER_MESSAGE_MAX, tsig_now(),
+						TSIG_NOERROR);
 			s->out[0] = (uint8_t)(len >> 8);
 			s->out[1] = (uint8_t)len;
 			s->out_len = len + 2;
@@ -184,8 +197,9 @@ static void session_timeout(struct ev_loop *loop, ev_timer *timer, int revents)
 static void session_start(struct transfer_server *ts, const struct handoff *h)
 {
 	const struct snapshot *snap = snapshot_latest();
+	struct tsig_check tsig;
 	const char *refusal = ts->counts.active >= TRANSFER_SESSIONS_MAX ? "too many transfers at once"
-			      : !transfer_wanted(snap, h->pkt, h->len, &h->peer)
+			      : !transfer_check(snap, h->pkt, h->len, &h->peer, tsig_now(), &tsig)
 				  ? "no longer allowed by the running config"
 				  : NULL;
 	if (refusal) {
@@ -209,6 +223,13 @@ static void session_start(struct transfer_server *ts, const struct handoff *h)
 	wire_parse_query(s->pkt, h->len, &q);
 	s->zone = (struct zone *)zone_set_get(snap->zones, q.qname.data, q.qname.len);
 	zone_ref(s->zone);
+	if (tsig.key) {
+		s->signing = true;
+		s->key = *tsig.key;
+		s->key.name_text = NULL;
+		tsig_signer_response(&s->signer, &tsig);
+		s->signer.key = &s->key;
+	}
 	transfer_stream_start(&s->stream, s->zone, &q, s->pkt, h->len, (uint16_t)snap->conf->udp_payload);
 	s->next = ts->sessions;
 	if (s->next)

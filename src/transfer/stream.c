@@ -45,9 +45,10 @@ static uint16_t request_type(const uint8_t *pkt, size_t len)
 	return (uint16_t)(pkt[pos + 1] << 8 | pkt[pos + 2]);
 }
 
-bool transfer_wanted(const struct snapshot *snap, const uint8_t *pkt, size_t len,
-		     const struct sockaddr_storage *peer)
+bool transfer_check(const struct snapshot *snap, const uint8_t *pkt, size_t len,
+		    const struct sockaddr_storage *peer, uint64_t now, struct tsig_check *tsig)
 {
+	tsig->key = NULL;
 	if (!snap->conf->transfer_zones || len > TRANSFER_QUERY_MAX)
 		return false;
 	uint16_t type = request_type(pkt, len);
@@ -56,9 +57,32 @@ bool transfer_wanted(const struct snapshot *snap, const uint8_t *pkt, size_t len
 	struct wire_query q;
 	if (wire_parse_query(pkt, len, &q) != WIRE_PARSE_OK || q.qclass != WIRE_CLASS_IN)
 		return false;
+	const struct conf *c = snap->conf;
 	const struct zone *z = zone_set_get(snap->zones, q.qname.data, q.qname.len);
-	const struct conf_zone *cz = z ? transfer_zone_conf(snap->conf, z) : NULL;
-	return cz && transfer_allowed(cz, peer);
+	const struct conf_zone *cz = z ? transfer_zone_conf(c, z) : NULL;
+	if (!cz || !transfer_allowed(cz, peer))
+		return false;
+	if (q.tsig_at &&
+	    (!tsig_verify(c->tsig_keys, c->tsig_key_count, NULL, 0, pkt, len, q.tsig_at, now, tsig) ||
+	     tsig->error != TSIG_NOERROR)) {
+		tsig->key = NULL;
+		return false; /* the query path answers FORMERR or NOTAUTH */
+	}
+	return transfer_key_satisfied(cz, q.tsig_at ? tsig->key : NULL);
+}
+
+bool transfer_key_satisfied(const struct conf_zone *cz, const struct tsig_key *signed_with)
+{
+	return !cz->transfer_key || cz->transfer_key == signed_with;
+}
+
+bool transfer_wanted(const struct snapshot *snap, const uint8_t *pkt, size_t len,
+		     const struct sockaddr_storage *peer)
+{
+	if (!snap->conf->transfer_zones)
+		return false;
+	struct tsig_check tsig;
+	return transfer_check(snap, pkt, len, peer, tsig_now(), &tsig);
 }
 
 /* The serial of the SOA in the authority section of an IXFR request (RFC 1995 3); false when there

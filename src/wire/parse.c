@@ -51,6 +51,7 @@ static void query_reset(struct wire_query *q)
 	q->ecs_scope_prefix = 0;
 	q->cookie = NULL;
 	q->cookie_len = 0;
+	q->tsig_at = 0;
 	q->cookie_malformed = false;
 	q->empty_question = false;
 }
@@ -152,6 +153,12 @@ static bool walk_section(const uint8_t *pkt, size_t len, size_t *pos, unsigned c
 		if (get16(rr) == WIRE_TYPE_OPT) {
 			if (!allow_opt || *pos != owner + 1 || !parse_opt(pkt, owner, q))
 				return false;
+		} else if (get16(rr) == WIRE_TYPE_TSIG) {
+			/* RFC 8945 5.1: the last record, class ANY, TTL 0 */
+			if (!allow_opt || i + 1 != count || get16(rr + 2) != WIRE_CLASS_ANY ||
+			    get16(rr + 4) || get16(rr + 6))
+				return false;
+			q->tsig_at = (uint16_t)owner;
 		}
 		*pos += RR_FIXED + rdlen;
 	}
