@@ -91,6 +91,9 @@ struct tsig_check {
 	uint16_t mac_len;
 };
 
+/* Where the TSIG record of a message that is not a query (a response) starts: the last record of its
+ * additional section, when that is one; 0 otherwise. Queries have wire_parse_query find it. */
+size_t tsig_find(const uint8_t *pkt, size_t len);
 /* Verifies the TSIG record at pkt[tsig_at] (as wire_query.tsig_at found it) of the message pkt (len
  * octets), against keys (count of them) at time now (seconds since the epoch). prior (prior_len
  * octets) is the request's MAC when the message is a response, else NULL. The checks come in RFC 8945

@@ -50,6 +50,12 @@ struct notify_pending {
 	double wait;	/* seconds to wait after the next send */
 	int last_errno; /* of the last send that failed, 0: none failed */
 	ev_timer timer; /* the next retry, or the end of the wait after the last send */
+	/* The zone's transfer_key (copied: a reload may free the config): the message is signed with
+	 * it, and only an answer signed with it counts (RFC 8945 5.3). */
+	bool signing;
+	struct tsig_key key;
+	struct tsig_signer signer;
+	bool bad_answer_noted; /* a badly signed answer was logged (once per notify) */
 	size_t msg_len;
 	uint8_t msg[NOTIFY_MESSAGE_MAX];
 };
@@ -230,6 +236,12 @@ static void pending_start(struct notify_pending *p, struct zone *z)
 	p->zone = z;
 	p->id = (uint16_t)randombytes_uniform(65536);
 	p->msg_len = notify_message(p->msg, z, p->id);
+	if (p->msg_len && p->signing) {
+		tsig_signer_request(&p->signer, &p->key);
+		p->msg_len =
+		    tsig_sign(&p->signer, p->msg, p->msg_len, NOTIFY_MESSAGE_MAX, tsig_now(), TSIG_NOERROR);
+	}
+	p->bad_answer_noted = false;
 	p->tries = 0;
 	p->wait = NOTIFY_FIRST_WAIT;
 	p->last_errno = 0;
@@ -271,6 +283,32 @@ static bool question_matches(const struct notify_pending *p, const uint8_t *pkt,
 	       memcmp(name.data, p->zone->apex.data, name.len) == 0;
 }
 
+/* Whether the answer pkt (len bytes) to p's signed NOTIFY is signed with its key, in time; when not,
+ * it is ignored (the retries go on), and the first such is logged. */
+static bool answer_signed(struct notify_pending *p, const uint8_t *pkt, size_t len)
+{
+	struct tsig_check check;
+	size_t at = tsig_find(pkt, len);
+	bool valid = at && tsig_verify(&p->key, 1, p->signer.prior, p->signer.prior_len, pkt, len, at,
+				       tsig_now(), &check);
+	if (valid && check.error == TSIG_NOERROR)
+		return true;
+	if (!p->bad_answer_noted) {
+		p->bad_answer_noted = true;
+		if (!at)
+			note(p, "an unsigned answer ignored: the zone's NOTIFY is signed with a TSIG key");
+		else if (!valid)
+			note(p, "an answer with a malformed TSIG record ignored");
+		else
+			note(p, "an answer ignored: its TSIG %s",
+			     check.error == TSIG_BADKEY	   ? "names another key (BADKEY)"
+			     : check.error == TSIG_BADSIG  ? "does not verify (BADSIG)"
+			     : check.error == TSIG_BADTIME ? "is out of time (BADTIME); are the clocks apart?"
+							   : "has a truncated MAC");
+	}
+	return false;
+}
+
 static void on_reply(struct notifier *n, const uint8_t *pkt, size_t len, const struct sockaddr_storage *from)
 {
 	if (len < WIRE_HEADER_SIZE)
@@ -282,6 +320,8 @@ static void on_reply(struct notifier *n, const uint8_t *pkt, size_t len, const s
 	for (struct notify_pending *p = n->pending; p; p = p->next) {
 		if (p->id != id || !same_addr(&p->addr, from) || !question_matches(p, pkt, len))
 			continue;
+		if (p->signing && !answer_signed(p, pkt, len))
+			return;
 		unsigned rcode = flags & 0xfu;
 		n->counts.answered++;
 		if (rcode == WIRE_RCODE_NOERROR)
@@ -339,6 +379,11 @@ void notifier_zone(struct notifier *n, const struct conf_zone *cz, struct zone *
 			zone_unref(p->zone); /* replaced: the secondary needs only the newest serial */
 		else
 			p = pending_new(n, server);
+		p->signing = cz->transfer_key != NULL;
+		if (p->signing) {
+			p->key = *cz->transfer_key;
+			p->key.name_text = NULL;
+		}
 		pending_start(p, z);
 	}
 }

@@ -183,6 +183,29 @@ static void mac_compute(const struct tsig_key *k, const struct mac_input *in, ui
 
 /* ---- verifying ---- */
 
+size_t tsig_find(const uint8_t *pkt, size_t len)
+{
+	if (len < WIRE_HEADER_SIZE)
+		return 0;
+	unsigned qd = get16(pkt + 4), rrs = (unsigned)get16(pkt + 6) + get16(pkt + 8) + get16(pkt + 10);
+	size_t pos = WIRE_HEADER_SIZE, last = 0;
+	for (unsigned i = 0; i < qd; i++) {
+		if (!wire_name_read(pkt, len, &pos, NULL) || len - pos < 4)
+			return 0;
+		pos += 4;
+	}
+	uint16_t type = 0;
+	for (unsigned i = 0; i < rrs; i++) {
+		last = pos;
+		if (!wire_name_read(pkt, len, &pos, NULL) || len - pos < RR_FIXED ||
+		    len - pos - RR_FIXED < get16(pkt + pos + 8))
+			return 0;
+		type = get16(pkt + pos);
+		pos += RR_FIXED + get16(pkt + pos + 8);
+	}
+	return get16(pkt + 10) && type == WIRE_TYPE_TSIG ? last : 0;
+}
+
 static const struct tsig_key *key_find(const struct tsig_key *keys, size_t count,
 				       const struct wire_name *name, const struct wire_name *alg)
 {
