@@ -263,18 +263,38 @@ static bool put_link(struct answer *a, const struct wire_name *owner, const stru
 	       first_value(a, r->rrset, &rdata, &rdlen) && rdata_name(rdata, rdlen, target, hash);
 }
 
+/* Whether name is qname or one of the chain's first n targets. */
+static bool chain_has(const struct wire_name *qname, const struct wire_name *targets, unsigned n,
+		      const struct wire_name *name)
+{
+	if (name->len == qname->len && wire_name_same(name->data, qname->data, name->len))
+		return true;
+	for (unsigned i = 0; i < n; i++)
+		if (name->len == targets[i].len && wire_name_same(name->data, targets[i].data, name->len))
+			return true;
+	return false;
+}
+
+static bool chain_has_node(const struct zone_node *const *seen, unsigned n, const struct zone_node *node)
+{
+	for (unsigned i = 0; i <= n; i++)
+		if (seen[i] == node)
+			return true;
+	return false;
+}
+
 /* Follows the chain of CNAMEs and DNAMEs from the answer in r (for qname) inside zone z. Stops at
- * QUERY_CNAME_LIMIT links, at a CNAME or DNAME seen before (loop), at a target outside z, or after a
- * synthesized CNAME when the question asks for CNAMEs (that CNAME is the answer). The response code
- * and authority follow the last name (RFC 6604). */
+ * QUERY_CNAME_LIMIT links, at a CNAME or DNAME seen before or a name met before (loop), at a target outside
+ * z, or after a synthesized CNAME when the question asks for CNAMEs (that CNAME is the answer). The response
+ * code and authority follow the last name (RFC 6604). */
 static void put_chain(struct answer *a, const struct zone *z, const struct wire_name *qname,
 		      struct zone_result *r)
 {
-	struct wire_name names[2]; /* the current target and the one before (the next owner) */
+	struct wire_name names[QUERY_CNAME_LIMIT]; /* the targets so far: each link's owner but the first */
 	const struct zone_node *seen[QUERY_CNAME_LIMIT];
 	const struct wire_name *owner = qname;
 	for (unsigned link = 0; link < QUERY_CNAME_LIMIT; link++) {
-		struct wire_name *target = &names[link & 1];
+		struct wire_name *target = &names[link];
 		uint32_t hash;
 		bool synthesized = r->kind == ZONE_DNAME;
 		seen[link] = r->node;
@@ -302,9 +322,12 @@ static void put_chain(struct answer *a, const struct zone *z, const struct wire_
 			return;
 		case ZONE_CNAME:
 		case ZONE_DNAME:
-			for (unsigned i = 0; i <= link; i++)
-				if (seen[i] == r->node && !r->wildcard)
-					return;
+			/* A loop: a CNAME or DNAME followed before, or, for a wildcard's (one node
+			 * answers many names), a name already in the chain. Either way its record is
+			 * in the answer already (RFC 2181 5: no duplicates). */
+			if (r->wildcard ? chain_has(qname, names, link, target)
+					: chain_has_node(seen, link, r->node))
+				return;
 			owner = target;
 			break;
 		}

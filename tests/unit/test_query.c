@@ -168,6 +168,16 @@ START_TEST(cname_loop_stops)
 	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
 	ck_assert_int_eq(ldns_pkt_ancount(p), 2);
 	ldns_pkt_free(p);
+	/* through a wildcard: a.wl -> x.wl -> x.wl, each record once (RFC 2181 5) */
+	p = ask("a.wl.example.com.", LDNS_RR_TYPE_A);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ck_assert_int_eq(ldns_pkt_ancount(p), 2);
+	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 0), "a.wl.example.com. 3600 IN CNAME x.wl.example.com.");
+	ck_assert_str_eq(rr_text(ldns_pkt_answer(p), 1), "x.wl.example.com. 3600 IN CNAME x.wl.example.com.");
+	ldns_pkt_free(p);
+	p = ask("x.wl.example.com.", LDNS_RR_TYPE_A);
+	ck_assert_int_eq(ldns_pkt_ancount(p), 1);
+	ldns_pkt_free(p);
 }
 END_TEST
 
