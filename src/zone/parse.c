@@ -238,6 +238,12 @@ static void zb_add_rr(struct zb_parser *f, const ldns_rr *rr, unsigned long line
 			       zone_build_name_text(name, len, nb, sizeof(nb)), f->zone->name_text);
 		return;
 	}
+	if (ldns_rr_ttl(rr) > INT32_MAX) {
+		zb_parse_error(f, line,
+			       "TTL %u is above 2147483647 (RFC 2181 8: resolvers would take it for 0)",
+			       (unsigned)ldns_rr_ttl(rr));
+		return;
+	}
 	size_t rdlen = 0;
 	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++)
 		rdlen += ldns_rdf_size(ldns_rr_rdf(rr, i));
