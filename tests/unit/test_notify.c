@@ -149,6 +149,40 @@ static void refuse(const struct received *r)
 	reply_from(sec_fd, r, r->id, ANSWER_FLAGS | WIRE_RCODE_REFUSED);
 }
 
+/* Signed NOTIFY: the key both sides hold, and whether the last NOTIFY read verified with it. */
+#define TSIG_SECRET "bWVyaWRpYW4tdHNpZy10ZXN0LXNlY3JldC0wMTIzNDU="
+static struct tsig_key notify_key;
+static bool notify_verified;
+
+/* Verifies the NOTIFY r with ldns, then answers it twice: unsigned (to be ignored), then signed
+ * after its MAC (RFC 8945 5.3) as a secondary holding the key would. */
+static void answer_signed(const struct received *r)
+{
+	ldns_pkt *p = NULL;
+	ck_assert_int_eq(ldns_wire2pkt(&p, r->pkt, r->len), LDNS_STATUS_OK);
+	notify_verified =
+	    ldns_pkt_tsig(p) && ldns_pkt_tsig_verify(p, r->pkt, r->len, "xfr.key.", TSIG_SECRET, NULL);
+	ldns_rdf *mac = ldns_pkt_tsig(p) ? ldns_rdf_clone(ldns_rr_rdf(ldns_pkt_tsig(p), 3)) : NULL;
+	ldns_pkt_free(p);
+	answer(r);
+	ck_assert_int_eq(ldns_wire2pkt(&p, r->pkt, r->len), LDNS_STATUS_OK);
+	ldns_pkt_set_qr(p, true);
+	ldns_pkt_set_tsig(p, NULL);
+	ldns_rr_list_deep_free(ldns_pkt_answer(p));
+	ldns_pkt_set_answer(p, ldns_rr_list_new());
+	ldns_pkt_set_ancount(p, 0);
+	ck_assert_int_eq(ldns_pkt_tsig_sign(p, "xfr.key.", TSIG_SECRET, 300, "hmac-sha256.", mac),
+			 LDNS_STATUS_OK);
+	uint8_t *wire = NULL;
+	size_t len = 0;
+	ck_assert_int_eq(ldns_pkt2wire(&wire, p, &len), LDNS_STATUS_OK);
+	ck_assert_int_eq(sendto(sec_fd, wire, len, 0, (const struct sockaddr *)&r->from, r->from_len),
+			 (ssize_t)len);
+	free(wire);
+	ldns_rdf_deep_free(mac);
+	ldns_pkt_free(p);
+}
+
 /* ---- running the loop ---- */
 
 typedef bool (*pred_fn)(void);
@@ -543,6 +577,31 @@ START_TEST(free_without_notifies)
 }
 END_TEST
 
+START_TEST(signed_notify)
+{
+	struct zone *z = load_zone("example.com", 9);
+	struct conf_zone cz = example_com();
+	char err[128];
+	static const uint8_t name[] = "\3xfr\3key";
+	ck_assert(tsig_key_init(&notify_key, "xfr.key", name, sizeof(name), TSIG_HMAC_SHA256, TSIG_SECRET,
+				err, sizeof(err)));
+	cz.transfer_key = &notify_key;
+	policy = answer_signed;
+	notifier_zone(n, &cz, z);
+	wait_answered(1);
+	ck_assert(notify_verified);
+	ck_assert_uint_eq(got_count, 1);
+	char want[512];
+	snprintf(
+	    want, sizeof(want),
+	    "notify example.com serial 9 to %s: an unsigned answer ignored: the zone's NOTIFY is signed with "
+	    "a TSIG key\nnotify example.com serial 9 to %s: answered\n",
+	    sec_text, sec_text);
+	ck_assert_str_eq(logbuf, want);
+	zone_unref(z);
+}
+END_TEST
+
 static Suite *notify_suite(void)
 {
 	Suite *s = suite_create("notify");
@@ -557,6 +616,7 @@ static Suite *notify_suite(void)
 	tcase_add_test(tc, ipv6_server);
 	tcase_add_test(tc, changes_notify_new_serials);
 	tcase_add_test(tc, free_without_notifies);
+	tcase_add_test(tc, signed_notify);
 	suite_add_tcase(s, tc);
 	return s;
 }
