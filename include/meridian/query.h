@@ -27,10 +27,12 @@ struct query_stats {
 	uint64_t rcode[6]; /* NOERROR .. REFUSED */
 	uint64_t badvers;
 	uint64_t edns;
-	uint64_t rate_limited; /* UDP queries over their client's rate limit left unanswered */
-	uint64_t slipped;      /* and those answered with a bare truncated reply */
-	uint64_t dry_limited;  /* under a dry run: those that would have gone unanswered */
-	uint64_t dry_slipped;  /* and those that would have been truncated */
+	uint64_t rate_limited;	/* UDP queries over their client's rate limit left unanswered */
+	uint64_t slipped;	/* and those answered with a bare truncated reply */
+	uint64_t dry_limited;	/* under a dry run: those that would have gone unanswered */
+	uint64_t dry_slipped;	/* and those that would have been truncated */
+	uint64_t tsig_verified; /* TSIG-signed queries that verified (answered, signed) */
+	uint64_t tsig_failed;	/* and those that did not: NOTAUTH with BADKEY, BADSIG, BADTIME or BADTRUNC */
 	/* Not a counter: the thread's row in the snapshot's region_counts (region_counts_slot), 0 for
 	 * answers given outside the server's threads (tools, tests), which are not counted there. */
 	unsigned thread_slot;

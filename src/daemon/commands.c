@@ -176,6 +176,11 @@ static void status_text(struct request *r, const struct snapshot *s, const struc
 		fprintf(out, "; dry run: %" PRIu64 " would have gone unanswered, %" PRIu64 " truncated",
 			q->dry_limited, q->dry_slipped);
 	fputc('\n', out);
+	if (s->conf->tsig_key_count || q->tsig_verified || q->tsig_failed)
+		fprintf(out,
+			"tsig:         %zu keys; %" PRIu64 " signed queries verified, %" PRIu64
+			" failed (NOTAUTH)\n",
+			s->conf->tsig_key_count, q->tsig_verified, q->tsig_failed);
 	struct transfer_counts t;
 	struct notify_counts nc;
 	transfer_server_counts(dm->transfers, &t);
@@ -252,6 +257,8 @@ static void status_json(struct request *r, const struct snapshot *s, const struc
 	const struct ratelimit_spec *rl = &s->conf->rate_limit;
 	fprintf(out, ",\"rate_limit\":{\"rate\":%u,\"burst\":%u,\"slip\":%u,\"dry_run\":%s}", rl->rate,
 		rl->burst, rl->slip, rl->dry_run ? "true" : "false");
+	fprintf(out, ",\"tsig\":{\"keys\":%zu,\"verified\":%" PRIu64 ",\"failed\":%" PRIu64 "}",
+		s->conf->tsig_key_count, q->tsig_verified, q->tsig_failed);
 	struct transfer_counts t;
 	struct notify_counts nc;
 	transfer_server_counts(dm->transfers, &t);

@@ -60,6 +60,11 @@ static void queries(FILE *out, const struct query_stats *q)
 	     "Under rate_limit.dry_run: queries the limit would have dropped or truncated (all answered).");
 	fprintf(out, "meridian_rate_limit_dry_run_total{action=\"dropped\"} %" PRIu64 "\n", q->dry_limited);
 	fprintf(out, "meridian_rate_limit_dry_run_total{action=\"truncated\"} %" PRIu64 "\n", q->dry_slipped);
+	head(out, "meridian_tsig_queries_total", "counter",
+	     "TSIG-signed queries: verified (answered and signed), or failed (NOTAUTH: BADKEY, BADSIG, "
+	     "BADTIME, BADTRUNC).");
+	fprintf(out, "meridian_tsig_queries_total{result=\"verified\"} %" PRIu64 "\n", q->tsig_verified);
+	fprintf(out, "meridian_tsig_queries_total{result=\"failed\"} %" PRIu64 "\n", q->tsig_failed);
 }
 
 static void transfers(FILE *out, const struct daemon *dm)

@@ -627,6 +627,10 @@ static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size
 	size_t n = wire_build_finish(&a.b);
 	if (!tsig_room)
 		return n;
+	if (tsig.error == TSIG_NOERROR)
+		stats->tsig_verified++;
+	else
+		stats->tsig_failed++;
 	if (tsig.error == TSIG_BADKEY || tsig.error == TSIG_BADSIG) /* unsigned: we cannot (5.2.1, 5.2.2) */
 		return tsig_append_unsigned(&tsig, out, n, limit, now);
 	struct tsig_signer signer;

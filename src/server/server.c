@@ -285,6 +285,8 @@ static void stats_add(struct query_stats *sum, const struct query_stats *st)
 	sum->slipped += st->slipped;
 	sum->dry_limited += st->dry_limited;
 	sum->dry_slipped += st->dry_slipped;
+	sum->tsig_verified += st->tsig_verified;
+	sum->tsig_failed += st->tsig_failed;
 	for (size_t r = 0; r < sizeof(sum->rcode) / sizeof(sum->rcode[0]); r++)
 		sum->rcode[r] += st->rcode[r];
 }
