@@ -10,6 +10,9 @@
  * never holds a worker. Everything else (a client not listed, a zone without a list, UDP) is
  * refused by query_answer with an Extended DNS Error.
  *
+ * With a transfer_key (conf.h), a transfer also needs a request signed with that key (tsig.h); a
+ * signed request gets every message signed (RFC 8945 5.3.1), and the zone's NOTIFY is signed too.
+ *
  * Zones with dynamic records cannot have secondaries (the loader refuses such a config): a copy of
  * the zone file would serve the zone without them. */
 #ifndef MERIDIAN_TRANSFER_H

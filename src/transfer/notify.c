@@ -15,6 +15,10 @@
  * NOTIFY and the pending ID, and its question, when it has one, names the zone. Any rcode ends the
  * retries: a server that says REFUSED or NOTIMP will say so again; the log line names the rcode.
  *
+ * A zone with a transfer_key gets its NOTIFY signed with that key (RFC 8945), and only an answer
+ * signed with it after our MAC, in time, counts; any other is ignored (the first logged), so a
+ * forged answer cannot stop the retries.
+ *
  * Pending notifies are few (zones with secondaries times their servers) and a list suffices. Each
  * holds a reference to its zone and copies of the server's address and text: the config may be
  * freed by a reload while a notify is still retried. */
