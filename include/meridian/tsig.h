@@ -108,6 +108,7 @@ struct tsig_signer {
 	uint8_t prior[TSIG_MAC_MAX]; /* the request's MAC, then each message's own (RFC 8945 5.3.1) */
 	uint16_t prior_len;
 	unsigned signed_count; /* messages signed so far: the second and later sign the timers only */
+	uint64_t request_time; /* the request's time signed: a BADTIME reply echoes it (5.2.3) */
 };
 
 /* For a request we send (NOTIFY): nothing precedes it. */
@@ -119,14 +120,16 @@ void tsig_signer_response(struct tsig_signer *s, const struct tsig_check *c);
  * BADTIME's six octets of other data. */
 size_t tsig_record_size(const struct tsig_key *key);
 /* Signs msg (len octets; cap the room there is) with error (TSIG_NOERROR but for BADTIME/BADTRUNC
- * replies) at time now: appends the TSIG record and counts it in ARCOUNT. Returns the new length, or
+ * replies) at time now (a BADTIME reply: at the request's time, with now as other data, as BIND and
+ * Knot do, so the client's own time check passes and it learns our time): appends the TSIG record
+ * and counts it in ARCOUNT. Returns the new length, or
  * 0 when the record does not fit (msg unchanged). The MAC is then s->prior (for the next message, or
  * for verifying the response to a request). */
 size_t tsig_sign(struct tsig_signer *s, uint8_t *msg, size_t len, size_t cap, uint64_t now,
 		 enum tsig_error error);
 /* The unsigned TSIG record of a BADKEY or BADSIG reply to the request c was found in: its key and
- * algorithm names, our time, an empty MAC. Returns the new length, or 0 when it does not fit. */
-size_t tsig_append_unsigned(const struct tsig_check *c, uint8_t *msg, size_t len, size_t cap, uint64_t now);
+ * algorithm names and time signed, an empty MAC. Returns the new length, or 0 when it does not fit. */
+size_t tsig_append_unsigned(const struct tsig_check *c, uint8_t *msg, size_t len, size_t cap);
 /* Octets tsig_append_unsigned will add for c. */
 size_t tsig_unsigned_size(const struct tsig_check *c);
 

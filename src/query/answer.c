@@ -632,7 +632,7 @@ static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size
 	else
 		stats->tsig_failed++;
 	if (tsig.error == TSIG_BADKEY || tsig.error == TSIG_BADSIG) /* unsigned: we cannot (5.2.1, 5.2.2) */
-		return tsig_append_unsigned(&tsig, out, n, limit, now);
+		return tsig_append_unsigned(&tsig, out, n, limit);
 	struct tsig_signer signer;
 	tsig_signer_response(&signer, &tsig);
 	return tsig_sign(&signer, out, n, limit, now, tsig.error);

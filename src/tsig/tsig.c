@@ -306,6 +306,7 @@ void tsig_signer_request(struct tsig_signer *s, const struct tsig_key *key)
 	s->key = key;
 	s->prior_len = 0;
 	s->signed_count = 0;
+	s->request_time = 0;
 }
 
 void tsig_signer_response(struct tsig_signer *s, const struct tsig_check *c)
@@ -314,6 +315,7 @@ void tsig_signer_response(struct tsig_signer *s, const struct tsig_check *c)
 	memcpy(s->prior, c->mac, c->mac_len);
 	s->prior_len = c->mac_len;
 	s->signed_count = 0;
+	s->request_time = c->time_signed;
 }
 
 /* A TSIG record: owner, type, class, TTL, rdlength, then the rdata up to the MAC, the MAC, original
@@ -371,9 +373,11 @@ size_t tsig_sign(struct tsig_signer *s, uint8_t *msg, size_t len, size_t cap, ui
 	wire_name_from_wire(&alg, algorithms[k->algorithm].wire, algorithms[k->algorithm].wire_len);
 	uint8_t other[6];
 	size_t other_len = 0;
+	uint64_t time_signed = now;
 	if (error == TSIG_BADTIME) { /* our time, for the client to see the difference (5.2.3) */
 		put48(other, now);
 		other_len = 6;
+		time_signed = s->request_time;
 	}
 	if (len < WIRE_HEADER_SIZE || cap < len ||
 	    cap - len < record_size(k->name.len, alg.len, k->mac_len, other_len))
@@ -388,14 +392,14 @@ size_t tsig_sign(struct tsig_signer *s, uint8_t *msg, size_t len, size_t cap, ui
 	    .id = get16(msg),
 	    .arcount = get16(msg + 10),
 	    .vars = vars,
-	    .vars_len =
-		vars_write(vars, &k->name, &alg, now, TSIG_FUDGE, error, (uint16_t)other_len, timers_only),
+	    .vars_len = vars_write(vars, &k->name, &alg, time_signed, TSIG_FUDGE, error, (uint16_t)other_len,
+				   timers_only),
 	    .other = other,
 	    .other_len = timers_only ? 0 : other_len,
 	};
 	mac_compute(k, &in, mac);
-	size_t n = record_write(msg + len, &k->name, &alg, now, mac, k->mac_len, get16(msg), error, other,
-				other_len);
+	size_t n = record_write(msg + len, &k->name, &alg, time_signed, mac, k->mac_len, get16(msg), error,
+				other, other_len);
 	put16(msg + 10, get16(msg + 10) + 1u);
 	memcpy(s->prior, mac, k->mac_len);
 	s->prior_len = (uint16_t)k->mac_len;
@@ -403,12 +407,12 @@ size_t tsig_sign(struct tsig_signer *s, uint8_t *msg, size_t len, size_t cap, ui
 	return len + n;
 }
 
-size_t tsig_append_unsigned(const struct tsig_check *c, uint8_t *msg, size_t len, size_t cap, uint64_t now)
+size_t tsig_append_unsigned(const struct tsig_check *c, uint8_t *msg, size_t len, size_t cap)
 {
 	if (len < WIRE_HEADER_SIZE || cap < len || cap - len < tsig_unsigned_size(c))
 		return 0;
-	size_t n = record_write(msg + len, &c->key_name, &c->algorithm_name, now, NULL, 0, c->original_id,
-				(uint16_t)c->error, NULL, 0);
+	size_t n = record_write(msg + len, &c->key_name, &c->algorithm_name, c->time_signed, NULL, 0,
+				c->original_id, (uint16_t)c->error, NULL, 0);
 	put16(msg + 10, get16(msg + 10) + 1u);
 	return len + n;
 }

@@ -218,11 +218,9 @@ tsig_py badtime hmac-sha256 xfr-key "$XFR_SECRET"
 py_expect "time signed 1000 s ago: NOTAUTH, BADTIME (18), signed, MAC verified independently" \
 	"reply=1 id_ok=1 rcode=9 an=0 tsig=1 key=True alg=True error=18 maclen=32 verified=1 other_len=6"
 check "... other data: the server's time, now" near_now other_minus_now
-# FAILS, a bug reported to the TSIG author: meridian writes its own time into the Time Signed field of a
-# BADTIME answer. RFC 2845 4.5.2: a BADTIME response "MUST include the client's current time in the time
-# signed field, the server's current time (a u_int48_t) in the other data field"; BIND (dns_tsig_sign)
-# and Knot (knot_tsig_sign) copy the request's Time Signed. With the server's time there, the client
-# whose clock is off (the only kind that gets BADTIME) fails its own time check of the signed answer.
+# A BADTIME answer carries the request's Time Signed and our time as other data (RFC 2845 4.5.2; BIND's
+# dns_tsig_sign and Knot's knot_tsig_sign do the same): a client whose clock is off, the only kind that
+# gets BADTIME, can then pass its own time check of the signed answer and read ours.
 expect_eq "... time signed: the request's, echoed (1000 s ago)" -1000 "$(py_field time_minus_now)"
 tsig_py badtime hmac-sha1 k-hmac-sha1 "${SECRET[hmac-sha1]}"
 py_expect "BADTIME with hmac-sha1: signed, MAC verified independently" "rcode=9 error=18 maclen=20 verified=1 other_len=6"

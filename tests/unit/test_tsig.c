@@ -293,6 +293,12 @@ START_TEST(bad_time)
 	for (int i = 0; i < 6; i++)
 		theirs = theirs << 8 | ldns_rdf_data(other)[2 + i];
 	ck_assert(theirs >= before && theirs <= before + 2);
+	/* and time signed is the request's (as BIND and Knot do), so the client's time check passes */
+	const ldns_rdf *signed_at = ldns_rr_rdf(ldns_pkt_tsig(p), 1);
+	uint64_t echoed = 0;
+	for (int i = 0; i < 6; i++)
+		echoed = echoed << 8 | ldns_rdf_data(signed_at)[i];
+	ck_assert(echoed + 1000 + 1 >= before && echoed + 1000 <= before);
 	ck_assert(ldns_pkt_tsig_verify(p, out, len, "k-hmac-sha256.", SECRET, mac));
 	ldns_pkt_free(p);
 	ldns_rdf_deep_free(mac);
