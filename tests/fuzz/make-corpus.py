@@ -6,7 +6,9 @@ and TCP, with and without EDNS, DO, NSID, cookies and client subnets, from no cl
 IPv4-mapped clients, plus a few malformed packets. Deterministic: run it again to get the same files.
 
 usage: tests/fuzz/make-corpus.py [FOLDER]   (default: tests/fuzz/corpus)"""
+import base64
 import hashlib
+import hmac
 import os
 import struct
 import sys
@@ -68,6 +70,22 @@ OPTS = [
 ]
 
 
+FUZZ_KEY = base64.b64decode("ZnV6ei10c2lnLXNlY3JldC1mb3ItdGhlLWFuc3dlcnM=")
+HMAC_SHA256 = wire_name("hmac-sha256")
+
+
+def tsig_signed(msg, key_name="fuzz-key", secret=FUZZ_KEY, when=1795330000, mac_len=None):
+    """msg with a TSIG record (RFC 8945 4.3) appended: hmac-sha256 at a fixed time."""
+    name = wire_name(key_name)
+    variables = name + struct.pack(">HI", 255, 0) + HMAC_SHA256 + struct.pack(">IHHHH", when >> 16, when & 0xFFFF, 300, 0, 0)
+    mac = hmac.new(secret, msg + variables, hashlib.sha256).digest()[:mac_len]
+    rdata = HMAC_SHA256 + struct.pack(">IHHH", when >> 16, when & 0xFFFF, 300, len(mac)) + mac
+    rdata += struct.pack(">HHH", struct.unpack(">H", msg[:2])[0], 0, 0)
+    record = name + struct.pack(">HHIH", 250, 255, 0, len(rdata)) + rdata
+    arcount = struct.unpack(">H", msg[10:12])[0] + 1
+    return msg[:10] + struct.pack(">H", arcount) + msg[12:] + record
+
+
 def inputs():
     for n, name in enumerate(NAMES):
         for t, qtype in enumerate(TYPES):
@@ -94,6 +112,16 @@ def inputs():
         empty = query("x", 1, opt=(1232, False, [(10, cookie)]))
         empty = empty[:4] + b"\0\0" + empty[6:12] + empty[12 + 3 + 4:]
         yield b"\x02" + bytes([198, 51, 100, 100]) + empty
+    # TSIG: signed (BADTIME at replay, answered signed), a MAC cut short, a key we do not have, a
+    # wrong secret, and a TSIG record before the OPT (not the last: FORMERR)
+    signed = query("www.example.com", 1, opt=(1232, False, []))
+    yield b"\x02" + bytes([192, 0, 2, 7]) + tsig_signed(signed)
+    yield b"\x01" + tsig_signed(query("example.com", 6))
+    yield b"\x00" + tsig_signed(signed, mac_len=16)
+    yield b"\x00" + tsig_signed(signed, key_name="other-key")
+    yield b"\x00" + tsig_signed(signed, secret=b"wrong")
+    bare = tsig_signed(query("www.example.com", 1))
+    yield b"\x00" + bare[:10] + b"\0\2" + bare[12:] + b"\0\0\x29\x04\xd0\0\0\0\0\0\0"
 
 
 def main():
