@@ -1,19 +1,43 @@
 /* tsig.c -- the config's TSIG keys (tsig_keys, tsig.h) and a zone's transfer_key. */
 #include <lauxlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "meridian/file.h"
 #include "schema.h"
 
 #define TSIG_KEYS_MAX 256
 
-static const char *const key_fields[] = {"name", "algorithm", "secret", NULL};
+#define SECRET_FILE_MAX 4096
+
+static const char *const key_fields[] = {"name", "algorithm", "secret", "secret_file", NULL};
+
+/* The secret_file field on top (written at line): the file's text, malloc'd (the caller wipes and
+ * frees it); NULL when reported. */
+static char *secret_from_file(struct loader *ld, const char *label, unsigned line)
+{
+	size_t len;
+	const char *s = conf_string(ld, label, line, 1, 4096, false, &len);
+	if (!s)
+		return NULL;
+	const char *path = conf_resolve(ld->c, s);
+	struct diag d;
+	diag_init(&d);
+	char *text = file_read_all(path, SECRET_FILE_MAX, &len, &d);
+	if (!text)
+		conf_error(ld, line, "%s: %s", label, d.count ? d.entries[0].text : path);
+	diag_free(&d);
+	return text;
+}
 
 /* One entry of tsig_keys (the table on top, written at t) into k; false when reported. */
 static bool key_one(struct loader *ld, const char *label, const struct conf_loc *t, struct tsig_key *k)
 {
 	lua_State *L = ld->L;
-	char flabel[64], why[96];
+	char flabel[80], why[96];
 	size_t wire_len, len;
 	const char *name_text = NULL;
 	bool ok = conf_check_fields(ld, label, key_fields, t);
@@ -40,18 +64,38 @@ static bool key_one(struct loader *ld, const char *label, const struct conf_loc 
 	}
 	lua_pop(L, 1);
 
+	/* the secret itself, or a file holding it (kept out of a config that is shared or versioned) */
+	char file_label[80];
 	snprintf(flabel, sizeof(flabel), "%s.secret", label);
+	snprintf(file_label, sizeof(file_label), "%s.secret_file", label);
+	struct conf_loc file_loc = conf_push_field(ld, t, "secret_file");
+	bool from_file = !lua_isnil(L, -1);
+	char *file_text = from_file ? secret_from_file(ld, file_label, file_loc.line) : NULL;
+	lua_pop(L, 1);
 	loc = conf_push_field(ld, t, "secret");
-	const char *secret =
-	    lua_isnil(L, -1) ? NULL : conf_string(ld, flabel, loc.line, 1, 1024, false, &len);
-	if (lua_isnil(L, -1))
+	const char *secret = NULL;
+	if (!lua_isnil(L, -1) && from_file) {
+		conf_error(ld, loc.line, "%s: give secret or secret_file, not both", label);
+	} else if (!lua_isnil(L, -1)) {
+		secret = conf_string(ld, flabel, loc.line, 1, 1024, false, &len);
+	} else if (from_file) {
+		secret = file_text;
+		loc = file_loc;
+		snprintf(flabel, sizeof(flabel), "%s", file_label);
+	} else {
 		conf_error(ld, loc.line,
-			   "%s: missing (expected the key's secret in base64, as tsig-keygen prints it)",
+			   "%s: missing (expected the key's secret in base64, as tsig-keygen prints it, or "
+			   "secret_file)",
 			   flabel);
+	}
 	if (ok && wire && secret &&
 	    !tsig_key_init(k, name_text, wire, wire_len, algorithm, secret, why, sizeof(why))) {
 		conf_error(ld, loc.line, "%s: %s", flabel, why);
 		secret = NULL;
+	}
+	if (file_text) {
+		sodium_memzero(file_text, strlen(file_text));
+		free(file_text);
 	}
 	lua_pop(L, 1);
 	k->line = name_loc.line;

@@ -79,7 +79,11 @@ bool transfer_key_satisfied(const struct conf_zone *cz, const struct tsig_key *s
 bool transfer_wanted(const struct snapshot *snap, const uint8_t *pkt, size_t len,
 		     const struct sockaddr_storage *peer)
 {
-	if (!snap->conf->transfer_zones)
+	/* the type first: every TCP query comes here, and only a transfer request needs the clock */
+	if (!snap->conf->transfer_zones || len > TRANSFER_QUERY_MAX)
+		return false;
+	uint16_t type = request_type(pkt, len);
+	if (type != WIRE_TYPE_AXFR && type != WIRE_TYPE_IXFR)
 		return false;
 	struct tsig_check tsig;
 	return transfer_check(snap, pkt, len, peer, tsig_now(), &tsig);

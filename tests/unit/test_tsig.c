@@ -547,6 +547,23 @@ static const char *config_error(const char *body)
 	return at ? at : e;
 }
 
+START_TEST(secret_file)
+{
+	unit_write_file("t.zone", ZONE_HEAD);
+	unit_write_file("xfr.secret", "  " SECRET "\n");
+	struct conf *c =
+	    unit_load_conf("f.conf", "serial = 1\nlisten = { \"127.0.0.1:5353\" }\n"
+				     "tsig_keys = { { name = \"xfr\", secret_file = \"xfr.secret\" } }\n");
+	ck_assert_uint_eq(c->tsig_key_count, 1);
+	/* the same key as one given inline: a query signed with SECRET verifies */
+	struct snapshot *s = load(0, "");
+	ck_assert_mem_eq(&c->tsig_keys[0].keyed, &key_named(s, "hmac-sha256")->keyed,
+			 sizeof(struct tsig_hmac));
+	snapshot_free(s);
+	conf_free(c);
+}
+END_TEST
+
 START_TEST(config)
 {
 	ck_assert_str_eq(
@@ -560,7 +577,21 @@ START_TEST(config)
 			 "c.conf:3: tsig_keys[1].secret: expected a non-empty string");
 	ck_assert_str_eq(config_error("tsig_keys = { { name = \"a\" } }\n"),
 			 "c.conf:3: tsig_keys[1].secret: missing (expected the key's secret in base64, as "
-			 "tsig-keygen prints it)");
+			 "tsig-keygen prints it, or secret_file)");
+	/* the secret from a file (relative to the config's folder) */
+	unit_write_file("xfr.secret", SECRET "\n");
+	unit_write_file("bad.secret", "not base64\n");
+	const char *e =
+	    config_error("tsig_keys = { { name = \"a\",\n  secret_file = \"missing.secret\" } }\n");
+	ck_assert_msg(strncmp(e, "c.conf:4: tsig_keys[1].secret_file: /", 37) == 0 &&
+			  strstr(e, "/missing.secret: cannot read: No such file or directory"),
+		      "%s", e);
+	ck_assert_str_eq(
+	    config_error("tsig_keys = { { name = \"a\",\n  secret_file = \"bad.secret\" } }\n"),
+	    "c.conf:4: tsig_keys[1].secret_file: the secret is not base64 (of at most 512 octets)");
+	ck_assert_str_eq(config_error("tsig_keys = { { name = \"a\", secret = \"" SECRET
+				      "\",\n  secret_file = \"xfr.secret\" } }\n"),
+			 "c.conf:3: tsig_keys[1]: give secret or secret_file, not both");
 	ck_assert_str_eq(config_error("tsig_keys = { { name = \"a\", secret = \"" SECRET
 				      "\" },\n  { name = \"A.\", secret = \"" OTHER "\" } }\n"),
 			 "c.conf:4: tsig_keys[2].name: duplicate key \"A.\" (line 3)");
@@ -597,6 +628,7 @@ int main(void)
 	tcase_add_test(tc, placement);
 	tcase_add_test(tc, transfer_needs_the_zone_key);
 	tcase_add_test(tc, signed_transfer_messages);
+	tcase_add_test(tc, secret_file);
 	tcase_add_test(tc, config);
 	suite_add_tcase(s, tc);
 	return unit_run_in_tmpdir(s, "tsig");
