@@ -167,6 +167,7 @@ static void answer_signed(const struct received *r)
 	answer(r);
 	ck_assert_int_eq(ldns_wire2pkt(&p, r->pkt, r->len), LDNS_STATUS_OK);
 	ldns_pkt_set_qr(p, true);
+	ldns_rr_free(ldns_pkt_tsig(p));
 	ldns_pkt_set_tsig(p, NULL);
 	ldns_rr_list_deep_free(ldns_pkt_answer(p));
 	ldns_pkt_set_answer(p, ldns_rr_list_new());
