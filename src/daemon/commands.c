@@ -113,9 +113,22 @@ static void region_json(const char *region, uint64_t answers, bool current, void
 	fprintf(l->out, ",\"answers\":%" PRIu64 ",\"current\":%s}", answers, current ? "true" : "false");
 }
 
-static void status_text(struct request *r, const struct snapshot *s, const struct health_counts *n,
-			const struct monitor_stats *ms, const struct query_stats *q)
+/* What status reports besides the snapshot, read once for the text and JSON forms alike. */
+struct status_counts {
+	struct health_counts health;
+	struct monitor_stats checks;
+	struct query_stats queries;
+	struct transfer_counts transfers;
+	struct notify_counts notify;
+};
+
+static void status_text(struct request *r, const struct snapshot *s, const struct status_counts *c)
 {
+	const struct health_counts *n = &c->health;
+	const struct monitor_stats *ms = &c->checks;
+	const struct query_stats *q = &c->queries;
+	const struct transfer_counts *t = &c->transfers;
+	const struct notify_counts *nc = &c->notify;
 	FILE *out = r->out;
 	const struct daemon *dm = r->dm;
 	fprintf(out, "serial:       %" PRIu64 "\n", s->conf->serial);
@@ -181,19 +194,19 @@ static void status_text(struct request *r, const struct snapshot *s, const struc
 			"tsig:         %zu keys; %" PRIu64 " signed queries verified, %" PRIu64
 			" failed (NOTAUTH)\n",
 			s->conf->tsig_key_count, q->tsig_verified, q->tsig_failed);
-	struct transfer_counts t;
-	struct notify_counts nc;
-	transfer_server_counts(dm->transfers, &t);
-	notifier_counts(dm->notifier, &nc);
 	fprintf(out,
 		"transfers:    %" PRIu64 " served, %" PRIu64 " stopped early, %u now; notify: %" PRIu64
 		" sent, %" PRIu64 " answered, %" PRIu64 " unanswered\n",
-		t.served, t.aborted, t.active, nc.sent, nc.answered, nc.abandoned);
+		t->served, t->aborted, t->active, nc->sent, nc->answered, nc->abandoned);
 }
 
-static void status_json(struct request *r, const struct snapshot *s, const struct health_counts *n,
-			const struct monitor_stats *ms, const struct query_stats *q)
+static void status_json(struct request *r, const struct snapshot *s, const struct status_counts *c)
 {
+	const struct health_counts *n = &c->health;
+	const struct monitor_stats *ms = &c->checks;
+	const struct query_stats *q = &c->queries;
+	const struct transfer_counts *t = &c->transfers;
+	const struct notify_counts *nc = &c->notify;
 	FILE *out = r->out;
 	const struct daemon *dm = r->dm;
 	fprintf(out,
@@ -259,14 +272,10 @@ static void status_json(struct request *r, const struct snapshot *s, const struc
 		rl->burst, rl->slip, rl->dry_run ? "true" : "false");
 	fprintf(out, ",\"tsig\":{\"keys\":%zu,\"verified\":%" PRIu64 ",\"failed\":%" PRIu64 "}",
 		s->conf->tsig_key_count, q->tsig_verified, q->tsig_failed);
-	struct transfer_counts t;
-	struct notify_counts nc;
-	transfer_server_counts(dm->transfers, &t);
-	notifier_counts(dm->notifier, &nc);
 	fprintf(out,
 		",\"transfers\":{\"served\":%" PRIu64 ",\"aborted\":%" PRIu64 ",\"active\":%u}"
 		",\"notify\":{\"sent\":%" PRIu64 ",\"answered\":%" PRIu64 ",\"abandoned\":%" PRIu64 "}}\n",
-		t.served, t.aborted, t.active, nc.sent, nc.answered, nc.abandoned);
+		t->served, t->aborted, t->active, nc->sent, nc->answered, nc->abandoned);
 }
 
 static enum control_status cmd_status(struct request *r)
@@ -274,13 +283,13 @@ static enum control_status cmd_status(struct request *r)
 	if (r->argc != 1)
 		return fail(r, CONTROL_ERROR, "usage: status");
 	const struct snapshot *s = snapshot_latest();
-	struct health_counts n;
-	struct monitor_stats ms;
-	struct query_stats q;
-	count_health(r->dm, s->conf, &n);
-	monitor_stats(r->dm->monitor, &ms);
-	server_stats(r->dm->server, &q);
-	(r->json ? status_json : status_text)(r, s, &n, &ms, &q);
+	struct status_counts c;
+	count_health(r->dm, s->conf, &c.health);
+	monitor_stats(r->dm->monitor, &c.checks);
+	server_stats(r->dm->server, &c.queries);
+	transfer_server_counts(r->dm->transfers, &c.transfers);
+	notifier_counts(r->dm->notifier, &c.notify);
+	(r->json ? status_json : status_text)(r, s, &c);
 	return CONTROL_OK;
 }
 

@@ -6,7 +6,9 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "meridian/loader.h"
 #include "meridian/snapshot.h"
 
 char unit_tmpdir[64];
@@ -76,6 +78,30 @@ struct conf *unit_load_conf(const char *name, const char *config)
 	ck_assert_msg(c != NULL, "%s did not load:%s", path, unit_diag_text(&d));
 	diag_free(&d);
 	return c;
+}
+
+struct snapshot *unit_load_snapshot(const char *name, const char *config)
+{
+	struct conf *conf = unit_load_conf(name, config);
+	struct diag d;
+	diag_init(&d);
+	struct snapshot *s = loader_build(conf, LOADER_ALL_OR_NOTHING, &d);
+	ck_assert_msg(s != NULL, "%s", unit_diag_text(&d));
+	diag_free(&d);
+	return s;
+}
+
+void unit_write_hosts_zone(const char *name, const char *head, unsigned hosts)
+{
+	size_t cap = strlen(head) + hosts * 48 + 1;
+	char *zone = malloc(cap);
+	ck_assert_ptr_nonnull(zone);
+	size_t len = (size_t)snprintf(zone, cap, "%s", head);
+	for (unsigned i = 0; i < hosts; i++)
+		len += (size_t)snprintf(zone + len, cap - len, "host-%u A 198.51.%u.%u\n", i, i / 256 % 256,
+					i % 256);
+	unit_write_file(name, zone);
+	free(zone);
 }
 
 const char *unit_conf_error(const char *name, const char *config)

@@ -21,6 +21,12 @@ struct conf;
 /* Writes config as unit_tmpdir/name and loads it with conf_load; the test fails, showing the
  * diagnostics, when it does not load. */
 struct conf *unit_load_conf(const char *name, const char *config);
+struct snapshot;
+/* unit_load_conf, then the snapshot a reload would build from it (loader_build, all or nothing); the
+ * test fails, showing the diagnostics, when it cannot be built. */
+struct snapshot *unit_load_snapshot(const char *name, const char *config);
+/* Writes head followed by hosts A records (host-N, in 198.51.0.0/16) as unit_tmpdir/name. */
+void unit_write_hosts_zone(const char *name, const char *head, unsigned hosts);
 /* Writes config as unit_tmpdir/name and loads it with conf_load; the test fails when it loads.
  * Returns the first diagnostic (a static buffer). */
 const char *unit_conf_error(const char *name, const char *config);

@@ -117,18 +117,13 @@ START_TEST(region_and_scope)
 	unit_write_file("c.zone",
 			"$ORIGIN example.com.\n$TTL 300\n"
 			"@ SOA ns1 hostmaster 1 7200 900 1209600 300\n@ NS ns1\nns1 A 192.0.2.53\n");
-	struct conf *conf = unit_load_conf(
+	struct snapshot *s = unit_load_snapshot(
 	    "c.conf",
 	    "serial = 1\nlisten = { \"127.0.0.1:5353\" }\n"
 	    "zones = { { name = \"example.com\", file = \"c.zone\" } }\n"
 	    "regions = { asia = { nets = { \"198.51.100.0/24\", \"2001:db8:a::/48\" } },\n"
 	    "  office = { nets = { \"198.51.100.128/26\" } }, home = { nets = { \"10.0.0.0/8\" } } }\n"
 	    "default_region = \"home\"\n");
-	struct diag d;
-	diag_init(&d);
-	struct snapshot *s = loader_build(conf, LOADER_ALL_OR_NOTHING, &d);
-	ck_assert_msg(s != NULL, "%s", unit_diag_text(&d));
-	diag_free(&d);
 	ck_assert_ptr_nonnull(s->geo);
 	unsigned asia = 0, office = 0, home = 0;
 	for (unsigned r = 0; r < s->conf->geo.region_count; r++) {

@@ -474,7 +474,7 @@ START_TEST(chains_to_dynamic_data_are_never_prepared)
 			"@ SOA ns1 hostmaster 1 7200 900 1209600 300\n@ NS ns1\nns1 A 192.0.2.53\n"
 			"www A 192.0.2.1\nto-api CNAME api\nto-www CNAME www\n"
 			"*.w A 192.0.2.7\n*.w MX 10 mail.example.com.\n");
-	struct conf *conf = unit_load_conf(
+	struct snapshot *s = unit_load_snapshot(
 	    "dyn.conf",
 	    "serial = 1\nlisten = { \"127.0.0.1:5353\" }\n"
 	    "zones = { { name = \"example.com\", file = \"dyn.zone\" } }\n"
@@ -483,11 +483,6 @@ START_TEST(chains_to_dynamic_data_are_never_prepared)
 	    "  { name = \"b\", addr = \"192.0.2.11\", dc = \"ams\" } } } }\n"
 	    "records = { { name = \"api.example.com\", type = \"A\", pool = \"web\", ttl = 20,"
 	    " policy = \"all\", answers = 1 } }\n");
-	struct diag d;
-	diag_init(&d);
-	struct snapshot *s = loader_build(conf, LOADER_ALL_OR_NOTHING, &d);
-	ck_assert_ptr_nonnull(s);
-	diag_free(&d);
 	snapshot_set_prepared(s, prepared_build(s, 1000000));
 
 	struct snapshot *saved = snap;
@@ -521,7 +516,7 @@ static struct snapshot *geo_deployment(void)
 			"www A 192.0.2.1\nto-fo CNAME fo\nfo TXT \"beside\"\n");
 	unit_write_file("hash.lua", "return function(ctx) return { members = meridian.up(ctx.members),"
 				    " select = \"hash\", answers = 2 } end\n");
-	struct conf *conf = unit_load_conf(
+	struct snapshot *s = unit_load_snapshot(
 	    "geo.conf",
 	    "serial = 1\nlisten = { \"127.0.0.1:5353\" }\n"
 	    "zones = { { name = \"example.com\", file = \"geo.zone\" } }\n"
@@ -572,11 +567,6 @@ static struct snapshot *geo_deployment(void)
 	    "}\n"
 	    "records[1].order, records[2].order, records[8].order = order, order, order\n"
 	    "records[3].answers, records[4].answers, records[5].answers = 2, 2, 3\n");
-	struct diag d;
-	diag_init(&d);
-	struct snapshot *s = loader_build(conf, LOADER_ALL_OR_NOTHING, &d);
-	ck_assert_msg(s != NULL, "%s", unit_diag_text(&d));
-	diag_free(&d);
 	snapshot_set_prepared(s, prepared_build(s, 1000000));
 	return s;
 }

@@ -30,24 +30,11 @@
  * extra (fields of the zone entry). */
 static struct snapshot *load(unsigned hosts, const char *extra)
 {
-	size_t cap = strlen(ZONE_HEAD) + hosts * 48 + 1;
-	char *zone = malloc(cap);
-	size_t len = (size_t)snprintf(zone, cap, "%s", ZONE_HEAD);
-	for (unsigned i = 0; i < hosts; i++)
-		len += (size_t)snprintf(zone + len, cap - len, "host-%u A 198.51.%u.%u\n", i, i / 256 % 256,
-					i % 256);
-	unit_write_file("x.zone", zone);
-	free(zone);
+	unit_write_hosts_zone("x.zone", ZONE_HEAD, hosts);
 	char config[1024];
 	snprintf(config, sizeof(config),
 		 CONF_HEAD "zones = { { name = \"example.com\", file = \"x.zone\", %s } }\n", extra);
-	struct conf *conf = unit_load_conf("x.conf", config);
-	struct diag d;
-	diag_init(&d);
-	struct snapshot *s = loader_build(conf, LOADER_ALL_OR_NOTHING, &d);
-	ck_assert_msg(s != NULL, "%s", unit_diag_text(&d));
-	diag_free(&d);
-	return s;
+	return unit_load_snapshot("x.conf", config);
 }
 
 /* A query for name/type in wire form (id 0x4242), with an OPT record when edns, and the SOA with

@@ -41,30 +41,17 @@ static const struct {
  * its entry, the zone having hosts more A records. */
 static struct snapshot *load(unsigned hosts, const char *zone_extra)
 {
-	size_t cap = strlen(ZONE_HEAD) + hosts * 48 + 1;
-	char *zone = malloc(cap);
-	size_t len = (size_t)snprintf(zone, cap, "%s", ZONE_HEAD);
-	for (unsigned i = 0; i < hosts; i++)
-		len += (size_t)snprintf(zone + len, cap - len, "host-%u A 198.51.%u.%u\n", i, i / 256 % 256,
-					i % 256);
-	unit_write_file("t.zone", zone);
-	free(zone);
+	unit_write_hosts_zone("t.zone", ZONE_HEAD, hosts);
 	char config[4096];
-	len = (size_t)snprintf(config, sizeof(config),
-			       "serial = 1\nlisten = { \"127.0.0.1:5353\" }\ntsig_keys = {\n");
+	size_t len = (size_t)snprintf(config, sizeof(config),
+				      "serial = 1\nlisten = { \"127.0.0.1:5353\" }\ntsig_keys = {\n");
 	for (size_t i = 0; i < ALGS; i++)
 		len += (size_t)snprintf(config + len, sizeof(config) - len,
 					"  { name = \"k-%s\", algorithm = \"%s\", secret = \"%s\" },\n",
 					algs[i].config, algs[i].config, SECRET);
 	snprintf(config + len, sizeof(config) - len,
 		 "}\nzones = { { name = \"example.com\", file = \"t.zone\", %s } }\n", zone_extra);
-	struct conf *conf = unit_load_conf("t.conf", config);
-	struct diag d;
-	diag_init(&d);
-	struct snapshot *s = loader_build(conf, LOADER_ALL_OR_NOTHING, &d);
-	ck_assert_msg(s != NULL, "%s", unit_diag_text(&d));
-	diag_free(&d);
-	return s;
+	return unit_load_snapshot("t.conf", config);
 }
 
 static const struct tsig_key *key_named(const struct snapshot *s, const char *alg)
