@@ -9,12 +9,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "meridian/snapshot.h"
 #include "meridian/wire.h"
 
 enum query_transport { QUERY_UDP, QUERY_TCP };
+
+/* Queries by how they came (query_stats.transports): UDP or TCP, from an IPv4 or an IPv6 client (an
+ * IPv4-mapped IPv6 address is an IPv4 client). Named "udp4", "udp6", "tcp4", "tcp6". */
+enum query_transport_kind { QUERY_UDP4, QUERY_UDP6, QUERY_TCP4, QUERY_TCP6, QUERY_TRANSPORT_KINDS };
+extern const char *const query_transport_names[QUERY_TRANSPORT_KINDS];
+
+/* Queries by type (query_stats.qtypes): types 0 to 257 (CAA) count at their number, every higher
+ * one at QUERY_QTYPE_OTHER. Only queries whose question was read count: a malformed one has none. */
+#define QUERY_QTYPE_OTHER 258
+/* The name of query_stats.qtypes[slot]: its type's mnemonic ("A", "TYPE65280") or "other"; buf holds
+ * at least 16 bytes. */
+const char *query_qtype_name(unsigned slot, char *buf, size_t size);
 
 /* Counters kept by each worker (single writer); the control thread sums them for status. */
 /* The names of query_stats.rcode's entries, in order. */
@@ -33,10 +46,29 @@ struct query_stats {
 	uint64_t dry_slipped;	/* and those that would have been truncated */
 	uint64_t tsig_verified; /* TSIG-signed queries that verified (answered, signed) */
 	uint64_t tsig_failed;	/* and those that did not: NOTAUTH with BADKEY, BADSIG, BADTIME or BADTRUNC */
+	uint64_t transports[QUERY_TRANSPORT_KINDS]; /* every query counted in queries, by transport */
+	uint64_t qtypes[QUERY_QTYPE_OTHER + 1];	    /* queries with a question, by its type */
 	/* Not a counter: the thread's row in the snapshot's region_counts (region_counts_slot), 0 for
 	 * answers given outside the server's threads (tools, tests), which are not counted there. */
 	unsigned thread_slot;
 };
+
+/* Counts one more query from peer (NULL: none, not counted by transport) over transport. */
+static inline void query_count_transport(struct query_stats *stats, enum query_transport transport,
+					 const struct sockaddr_storage *peer)
+{
+	if (!peer)
+		return;
+	bool v6 = peer->ss_family == AF_INET6 &&
+		  !IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)(const void *)peer)->sin6_addr);
+	stats->transports[(transport == QUERY_TCP ? QUERY_TCP4 : QUERY_UDP4) + v6]++;
+}
+
+/* Counts one more query asking for qtype. */
+static inline void query_count_qtype(struct query_stats *stats, uint16_t qtype)
+{
+	stats->qtypes[qtype < QUERY_QTYPE_OTHER ? qtype : QUERY_QTYPE_OTHER]++;
+}
 
 /* Answers the query in pkt (len bytes) from client peer (its source address as the transport saw it;
  * NULL puts it in the default region) into out (out_cap bytes, at least WIRE_MSG_MAX for TCP and the

@@ -106,6 +106,8 @@ const struct zone_node *zone_node_find_hashed(const struct zone *z, const uint8_
 const struct zone_rrset *zone_node_rrset(const struct zone_node *node, uint16_t type);
 /* Iterates the RRs of an RRset: *pos starts at 0; returns false after the last one. */
 bool zone_rdata_next(const struct zone_rrset *rrset, size_t *pos, const uint8_t **rdata, uint16_t *rdlen);
+/* The mnemonic of a type ("A", "TYPE65280"), or buf (at least 16 bytes) holding the generic form. */
+const char *zone_type_name(uint16_t type, char *buf, size_t size);
 
 enum zone_result_kind {
 	ZONE_FOUND,	 /* rrset answers the question (for ANY: rrset NULL, node holds the data) */

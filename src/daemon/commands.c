@@ -113,6 +113,60 @@ static void region_json(const char *region, uint64_t answers, bool current, void
 	fprintf(l->out, ",\"answers\":%" PRIu64 ",\"current\":%s}", answers, current ? "true" : "false");
 }
 
+/* "udp4 N, udp6 N, tcp4 N, tcp6 N" */
+static void transports_text(FILE *out, const struct query_stats *q)
+{
+	for (int t = 0; t < QUERY_TRANSPORT_KINDS; t++)
+		fprintf(out, "%s%s %" PRIu64, t ? ", " : "", query_transport_names[t], q->transports[t]);
+}
+
+/* The query types asked most, most first ("A 1200, AAAA 800, MX 3"), then how many more types
+ * were asked and how often. */
+static void qtypes_text(FILE *out, const struct query_stats *q)
+{
+	enum { SHOWN = 8 };
+	bool shown[QUERY_QTYPE_OTHER + 1] = {false};
+	char buf[16];
+	unsigned count = 0;
+	for (; count < SHOWN; count++) {
+		unsigned best = 0;
+		for (unsigned t = 1; t <= QUERY_QTYPE_OTHER; t++)
+			if (!shown[t] && (shown[best] || q->qtypes[t] > q->qtypes[best]))
+				best = t;
+		if (shown[best] || !q->qtypes[best])
+			break;
+		shown[best] = true;
+		fprintf(out, "%s%s %" PRIu64, count ? ", " : "", query_qtype_name(best, buf, sizeof(buf)),
+			q->qtypes[best]);
+	}
+	unsigned more = 0;
+	uint64_t rest = 0;
+	for (unsigned t = 0; t <= QUERY_QTYPE_OTHER; t++)
+		if (!shown[t] && q->qtypes[t]) {
+			more++;
+			rest += q->qtypes[t];
+		}
+	if (!count)
+		fputs("none yet", out);
+	if (more)
+		fprintf(out, " and %u more type%s, %" PRIu64 " queries", more, more == 1 ? "" : "s", rest);
+}
+
+/* ,"transports":{"udp4":N,...},"query_types":{"A":N,...} (the types asked at least once) */
+static void counts_json(FILE *out, const struct query_stats *q)
+{
+	fputs(",\"transports\":{", out);
+	for (int t = 0; t < QUERY_TRANSPORT_KINDS; t++)
+		fprintf(out, "%s\"%s\":%" PRIu64, t ? "," : "", query_transport_names[t], q->transports[t]);
+	fputs("},\"query_types\":{", out);
+	char buf[16];
+	for (unsigned t = 0, n = 0; t <= QUERY_QTYPE_OTHER; t++)
+		if (q->qtypes[t])
+			fprintf(out, "%s\"%s\":%" PRIu64, n++ ? "," : "",
+				query_qtype_name(t, buf, sizeof(buf)), q->qtypes[t]);
+	fputc('}', out);
+}
+
 /* What status reports besides the snapshot, read once for the text and JSON forms alike. */
 struct status_counts {
 	struct health_counts health;
@@ -172,6 +226,11 @@ static void status_text(struct request *r, const struct snapshot *s, const struc
 	for (int i = 0; i < 6; i++)
 		fprintf(out, "%s%s %" PRIu64, i ? ", " : "", query_rcode_names[i], q->rcode[i]);
 	fprintf(out, "), %" PRIu64 " dropped, %" PRIu64 " truncated\n", q->dropped, q->truncated);
+	fputs("transports:   ", out);
+	transports_text(out, q);
+	fputs("\nquery types:  ", out);
+	qtypes_text(out, q);
+	fputc('\n', out);
 	struct region_list regions = {.out = out};
 	region_counts_each(s->region_counts, s->conf, region_text, &regions);
 	if (regions.count)
@@ -263,6 +322,7 @@ static void status_json(struct request *r, const struct snapshot *s, const struc
 		",\"dropped\":%" PRIu64 ",\"truncated\":%" PRIu64 ",\"rate_limited\":%" PRIu64
 		",\"slipped\":%" PRIu64 ",\"dry_limited\":%" PRIu64 ",\"dry_slipped\":%" PRIu64 "}",
 		q->dropped, q->truncated, q->rate_limited, q->slipped, q->dry_limited, q->dry_slipped);
+	counts_json(out, q);
 	struct region_list regions = {.out = out};
 	fputs(",\"regions\":[", out);
 	region_counts_each(s->region_counts, s->conf, region_json, &regions);

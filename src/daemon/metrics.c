@@ -60,6 +60,20 @@ static void queries(FILE *out, const struct query_stats *q)
 	     "Under rate_limit.dry_run: queries the limit would have dropped or truncated (all answered).");
 	fprintf(out, "meridian_rate_limit_dry_run_total{action=\"dropped\"} %" PRIu64 "\n", q->dry_limited);
 	fprintf(out, "meridian_rate_limit_dry_run_total{action=\"truncated\"} %" PRIu64 "\n", q->dry_slipped);
+	head(
+	    out, "meridian_queries_by_transport_total", "counter",
+	    "DNS queries by transport and the client's address family (an IPv4-mapped IPv6 client is IPv4).");
+	for (int t = 0; t < QUERY_TRANSPORT_KINDS; t++)
+		fprintf(out,
+			"meridian_queries_by_transport_total{proto=\"%.3s\",family=\"ipv%c\"} %" PRIu64 "\n",
+			query_transport_names[t], query_transport_names[t][3], q->transports[t]);
+	head(out, "meridian_queries_by_type_total", "counter",
+	     "DNS queries with a question, by its type (types asked at least once; above CAA: \"other\").");
+	char buf[16];
+	for (unsigned t = 0; t <= QUERY_QTYPE_OTHER; t++)
+		if (q->qtypes[t])
+			fprintf(out, "meridian_queries_by_type_total{type=\"%s\"} %" PRIu64 "\n",
+				query_qtype_name(t, buf, sizeof(buf)), q->qtypes[t]);
 	head(out, "meridian_tsig_queries_total", "counter",
 	     "TSIG-signed queries: verified (answered and signed), or failed (NOTAUTH: BADKEY, BADSIG, "
 	     "BADTIME, BADTRUNC).");

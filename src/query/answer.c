@@ -468,6 +468,12 @@ static size_t udp_limit(const struct wire_query *q, const struct conf *c)
 }
 
 const char *const query_rcode_names[6] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"};
+const char *const query_transport_names[QUERY_TRANSPORT_KINDS] = {"udp4", "udp6", "tcp4", "tcp6"};
+
+const char *query_qtype_name(unsigned slot, char *buf, size_t size)
+{
+	return slot < QUERY_QTYPE_OTHER ? zone_type_name((uint16_t)slot, buf, size) : "other";
+}
 
 static void count_rcode(struct query_stats *stats, unsigned rcode)
 {
@@ -508,11 +514,12 @@ static void edns_reply_start(struct answer *a, struct wire_edns_reply *edns, uin
 }
 
 /* The general path: parse the whole query, look up, build. With static_only (preparing), dynamic data
- * is never read and *needs_dynamic tells whether the answer would have read it. */
+ * is never read and *needs_dynamic tells whether the answer would have read it. count_qtype: count
+ * the question's type (the caller has not). */
 static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size_t len,
 			   const struct sockaddr_storage *peer, uint8_t *out, size_t out_cap,
 			   enum query_transport transport, struct wire_query *scratch,
-			   struct query_stats *stats, bool static_only, bool *needs_dynamic)
+			   struct query_stats *stats, bool static_only, bool *needs_dynamic, bool count_qtype)
 {
 	stats->queries++;
 	enum wire_parse_status status = wire_parse_query(pkt, len, scratch);
@@ -520,6 +527,8 @@ static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size
 		stats->dropped++;
 		return 0;
 	}
+	if (count_qtype && scratch->has_question)
+		query_count_qtype(stats, scratch->qtype);
 	const struct conf *c = snap->conf;
 	size_t limit = transport == QUERY_TCP ? WIRE_MSG_MAX : udp_limit(scratch, c);
 	if (limit > out_cap)
@@ -665,10 +674,14 @@ size_t query_answer_read(const struct snapshot *snap, const struct prepared_quer
 			 enum query_transport transport, struct wire_query *scratch,
 			 struct query_stats *stats)
 {
+	query_count_transport(stats, transport, peer);
+	if (q->plain)
+		query_count_qtype(stats, q->qtype);
 	size_t n = prepared_answer_read(snap, q, pkt, peer, out, out_cap, transport, stats);
 	if (n)
 		return n;
-	return answer_built(snap, pkt, len, peer, out, out_cap, transport, scratch, stats, false, NULL);
+	return answer_built(snap, pkt, len, peer, out, out_cap, transport, scratch, stats, false, NULL,
+			    !q->plain);
 }
 
 size_t query_answer_static(const struct snapshot *snap, const uint8_t *pkt, size_t len, uint8_t *out,
@@ -677,7 +690,7 @@ size_t query_answer_static(const struct snapshot *snap, const uint8_t *pkt, size
 	struct query_stats stats = {0};
 	bool needs_dynamic = false;
 	size_t n = answer_built(snap, pkt, len, NULL, out, out_cap, QUERY_TCP, scratch, &stats, true,
-				&needs_dynamic);
+				&needs_dynamic, false);
 	*complete = n > 0 && !needs_dynamic && stats.truncated == 0;
 	return n;
 }

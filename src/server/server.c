@@ -289,6 +289,10 @@ static void stats_add(struct query_stats *sum, const struct query_stats *st)
 	sum->tsig_failed += st->tsig_failed;
 	for (size_t r = 0; r < sizeof(sum->rcode) / sizeof(sum->rcode[0]); r++)
 		sum->rcode[r] += st->rcode[r];
+	for (size_t t = 0; t < QUERY_TRANSPORT_KINDS; t++)
+		sum->transports[t] += st->transports[t];
+	for (size_t t = 0; t <= QUERY_QTYPE_OTHER; t++)
+		sum->qtypes[t] += st->qtypes[t];
 }
 
 void server_stats(const struct server *s, struct query_stats *sum)

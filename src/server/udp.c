@@ -114,12 +114,15 @@ static enum ratelimit_verdict limit_verdict(struct udp_thread *u, const struct r
 	return RATELIMIT_PASS;
 }
 
-/* The reply to a query over its limit (RATELIMIT_DROP or RATELIMIT_TRUNCATE, as v says): a bare
- * truncated one when it slips and is a query with a question, else none (0). */
-static size_t limited_reply(struct udp_thread *u, enum ratelimit_verdict v, const uint8_t *pkt, size_t len,
-			    uint8_t *out)
+/* The reply to a query from peer over its limit (RATELIMIT_DROP or RATELIMIT_TRUNCATE, as v says): a
+ * bare truncated one when it slips and is a query with a question, else none (0). */
+static size_t limited_reply(struct udp_thread *u, enum ratelimit_verdict v, const struct prepared_query *q,
+			    const uint8_t *pkt, size_t len, const struct sockaddr_storage *peer, uint8_t *out)
 {
 	u->stats.queries++;
+	query_count_transport(&u->stats, QUERY_UDP, peer);
+	if (q->plain)
+		query_count_qtype(&u->stats, q->qtype);
 	size_t n = v == RATELIMIT_TRUNCATE ? ratelimit_truncated(pkt, len, out, UDP_SEND_SIZE) : 0;
 	if (n)
 		u->stats.slipped++;
@@ -146,6 +149,7 @@ static void answer_batch(struct udp_thread *u, unsigned n)
 		struct msghdr *in = &b->in[i].msg_hdr;
 		if (in->msg_flags & MSG_TRUNC) {
 			u->stats.queries++;
+			query_count_transport(&u->stats, QUERY_UDP, &b->peer[i]);
 			u->stats.dropped++;
 			continue;
 		}
@@ -154,7 +158,8 @@ static void answer_batch(struct udp_thread *u, unsigned n)
 		    v == RATELIMIT_PASS
 			? query_answer_read(snap, &b->read[i], b->in_buf[i], b->in[i].msg_len, &b->peer[i],
 					    b->out_buf[m], UDP_SEND_SIZE, QUERY_UDP, &u->query, &u->stats)
-			: limited_reply(u, v, b->in_buf[i], b->in[i].msg_len, b->out_buf[m]);
+			: limited_reply(u, v, &b->read[i], b->in_buf[i], b->in[i].msg_len, &b->peer[i],
+					b->out_buf[m]);
 		if (!len)
 			continue;
 		b->out_iov[m].iov_len = len;

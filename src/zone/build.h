@@ -317,8 +317,6 @@ static inline bool zb_in_apex(const struct wire_name *apex, const uint8_t *name,
 	return off == len - apex->len && memcmp(name + off, apex->data, apex->len) == 0;
 }
 
-/* The mnemonic of a type for messages ("A", "TYPE65280"); buf holds at least 16 bytes. */
-const char *zone_build_type_name(uint16_t type, char *buf, size_t size);
 /* Presentation form of a wire name for messages. */
 const char *zone_build_name_text(const uint8_t *name, size_t len, char *buf, size_t size);
 

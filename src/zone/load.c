@@ -64,7 +64,7 @@ void zone_build_warn(struct zb *b, uint32_t file, unsigned long line, const char
 	va_end(ap);
 }
 
-const char *zone_build_type_name(uint16_t type, char *buf, size_t size)
+const char *zone_type_name(uint16_t type, char *buf, size_t size)
 {
 	const ldns_rr_descriptor *desc = ldns_rr_descript(type);
 	if (type != 0 && desc && desc->_name && desc->_type == type)

@@ -221,7 +221,7 @@ static void zb_add_rr(struct zb_parser *f, const ldns_rr *rr, unsigned long line
 	}
 	if (zb_meta_type(type)) {
 		zb_parse_error(f, line, "type %s cannot appear in a zone",
-			       zone_build_type_name(type, tb, sizeof(tb)));
+			       zone_type_name(type, tb, sizeof(tb)));
 		return;
 	}
 	const ldns_rdf *owner = ldns_rr_owner(rr);

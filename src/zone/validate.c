@@ -63,7 +63,7 @@ static void zb_check_ttl(struct zb *b, const struct zb_name *n, const uint32_t *
 		char tb[16], nb[1024];
 		zone_build_warn(b, odd->file, odd->line,
 				"TTL %u differs from %u of the other %s records at %s; using the lowest, %u",
-				odd->ttl, first->ttl, zone_build_type_name(odd->type, tb, sizeof(tb)),
+				odd->ttl, first->ttl, zone_type_name(odd->type, tb, sizeof(tb)),
 				zone_build_name_text(n->name, n->len, nb, sizeof(nb)), min);
 	}
 }
@@ -79,7 +79,7 @@ static void zb_check_size(struct zb *b, const struct zb_name *n, const uint32_t 
 		char tb[16], nb[1024];
 		zone_build_error(b, first->file, first->line,
 				 "the %s RRset at %s is too large (%zu octets of rdata)",
-				 zone_build_type_name(first->type, tb, sizeof(tb)),
+				 zone_type_name(first->type, tb, sizeof(tb)),
 				 zone_build_name_text(n->name, n->len, nb, sizeof(nb)), total);
 	}
 }
@@ -171,7 +171,7 @@ static void zb_check_record(struct zb *b, uint32_t id, const struct zb_rec *r, s
 		rule = what;
 	}
 	zone_build_error(b, r->file, r->line, "%s record at %s: %s",
-			 zone_build_type_name(r->type, tb, sizeof(tb)),
+			 zone_type_name(r->type, tb, sizeof(tb)),
 			 zone_build_name_text(n->name, n->len, nb, sizeof(nb)), rule);
 }
 
@@ -194,7 +194,7 @@ static void zb_check_cname(struct zb *b, uint32_t id, const uint32_t *o, size_t 
 	const struct zb_name *n = &b->names[id];
 	char tb[16], nb[1024];
 	zone_build_error(b, r->file, r->line, "CNAME and other data (%s) at %s",
-			 zone_build_type_name(b->recs[other].type, tb, sizeof(tb)),
+			 zone_type_name(b->recs[other].type, tb, sizeof(tb)),
 			 zone_build_name_text(n->name, n->len, nb, sizeof(nb)));
 }
 

@@ -54,11 +54,33 @@ expect_eq "a member up" 1 "$(metric 'meridian_member_up{pool="web",member="ams-1
 expect_eq "a member serving" 1 "$(metric 'meridian_member_serving{pool="web",member="iad-1",dc="iad"}')"
 
 before=$(metric meridian_queries_total)
+udp4_before=$(metric 'meridian_queries_by_transport_total{proto="udp",family="ipv4"}')
+a_before=$(metric 'meridian_queries_by_type_total{type="A"}')
 for i in 1 2 3 4 5; do q www.example.com A >/dev/null; done
 for i in 1 2 3; do q nothing.example.com A >/dev/null; done
 q www.example.org A >/dev/null
 after=$(metric meridian_queries_total)
 expect_eq "9 queries counted" 9 "$((after - before))"
+expect_eq "9 of them over UDP from IPv4" 9 \
+	"$(($(metric 'meridian_queries_by_transport_total{proto="udp",family="ipv4"}') - udp4_before))"
+expect_eq "9 of type A" 9 "$(($(metric 'meridian_queries_by_type_total{type="A"}') - ${a_before:-0}))"
+expect_eq "a type not asked yet has no sample" "" "$(metric 'meridian_queries_by_type_total{type="MX"}')"
+q +tcp www.example.com MX >/dev/null
+q www.example.com TYPE65280 >/dev/null
+expect_eq "an MX query over TCP: type MX" 1 "$(metric 'meridian_queries_by_type_total{type="MX"}')"
+expect_eq "and TCP from IPv4" 1 "$(metric 'meridian_queries_by_transport_total{proto="tcp",family="ipv4"}')"
+expect_eq "a type above CAA counts as other" 1 "$(metric 'meridian_queries_by_type_total{type="other"}')"
+expect_eq "nothing over IPv6" 0 "$(metric 'meridian_queries_by_transport_total{proto="udp",family="ipv6"}')"
+status=$(ctl status)
+check "status shows the transports" grep -Eq '^transports: +udp4 [0-9]+, udp6 0, tcp4 1, tcp6 0$' <<<"$status"
+check "status shows the types asked most, most first" grep -Eq '^query types: +A [0-9]+, (MX 1, other 1|other 1, MX 1)$' <<<"$status"
+json=$(ctl status --json)
+check "status --json has both" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["transports"]["tcp4"] == 1 and d["transports"]["udp6"] == 0, d["transports"]
+assert d["query_types"]["MX"] == 1 and d["query_types"]["other"] == 1 and d["query_types"]["A"] >= 9, d["query_types"]
+' "$json"
 check "NXDOMAIN counted" test "$(metric 'meridian_responses_total{rcode="NXDOMAIN"}')" -ge 3
 check "REFUSED counted" test "$(metric 'meridian_responses_total{rcode="REFUSED"}')" -ge 1
 

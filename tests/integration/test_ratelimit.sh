@@ -64,6 +64,13 @@ check "status: the limit and what it did ($st)" grep -qE \
 	'^rate limit: +1/s per client network \(burst 5, slip 2\): [1-9][0-9]* unanswered, [1-9][0-9]* sent truncated$' <<<"$st"
 check "status --json: the counters" grep -qE '"rate_limited":[1-9][0-9]*,"slipped":[1-9][0-9]*,"dry_limited":0,"dry_slipped":0\}' <<<"$(ctl --json status)"
 check "status --json: the limit" grep -q '"rate_limit":{"rate":1,"burst":5,"slip":2,"dry_run":false}' <<<"$(ctl --json status)"
+check "status --json: limited queries count by transport and type too" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+t = d["transports"]
+assert sum(t.values()) == d["queries"]["total"], (t, d["queries"])
+assert sum(d["query_types"].values()) == d["queries"]["total"], (d["query_types"], d["queries"])
+' "$(ctl --json status)"
 if wait_log 'rate limit: [0-9]+ responses unanswered and [0-9]+ sent truncated in the last 10 s' 0 15; then
 	ok "the log says what the limit did"
 else

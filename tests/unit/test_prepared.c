@@ -453,6 +453,71 @@ START_TEST(batch_read_ahead_answers_each_query)
 }
 END_TEST
 
+/* Asks name/qtype made as v says from peer over t, into stats; returns the answer's length. */
+static size_t ask_from(const char *name, uint16_t qtype, const struct variant *v,
+		       const struct sockaddr_storage *peer, enum query_transport t, struct query_stats *stats)
+{
+	uint8_t pkt[600];
+	struct wire_query scratch;
+	size_t name_len;
+	const uint8_t *wire = wire_of(name, &name_len);
+	size_t len = make_query(pkt, wire, name_len, qtype, v);
+	return query_answer(snap, pkt, len, peer, out_table, sizeof(out_table), t, &scratch, stats);
+}
+
+START_TEST(queries_count_once_by_transport_and_type)
+{
+	const struct variant plain = {.transport = QUERY_UDP}, small = {.opt = OPT_PLAIN, .payload = 512};
+	const struct sockaddr_storage v4 = unit_address("192.0.2.1"), v6 = unit_address("2001:db8::1"),
+				      mapped = unit_address("::ffff:192.0.2.1");
+	struct query_stats st = {0};
+	/* a table answer, and one the table declines (too big for 512 octets: the general path
+	 * truncates it): each counted once */
+	ck_assert_uint_gt(ask_from("www.example.com.", 1, &plain, &v4, QUERY_UDP, &st), 0);
+	ck_assert_uint_gt(ask_from("big.example.com.", 16, &small, &v4, QUERY_UDP, &st), 0);
+	ck_assert_uint_eq(st.truncated, 1);
+	/* TCP from IPv6, and from an IPv4-mapped IPv6 address (an IPv4 client) */
+	ck_assert_uint_gt(ask_from("www.example.com.", 28, &plain, &v6, QUERY_TCP, &st), 0);
+	ck_assert_uint_gt(ask_from("www.example.com.", 257, &plain, &mapped, QUERY_TCP, &st), 0);
+	/* a type above CAA, and no source address (not counted by transport) */
+	ck_assert_uint_gt(ask_from("www.example.com.", 65280, &plain, NULL, QUERY_UDP, &st), 0);
+	/* not a plain query (class CH): the general path counts its type */
+	uint8_t pkt[600];
+	struct wire_query scratch;
+	size_t name_len;
+	const uint8_t *wire = wire_of("version.bind.", &name_len);
+	size_t len = make_query(pkt, wire, name_len, 16, &plain);
+	pkt[len - 1] = 3;
+	ck_assert_uint_gt(
+	    query_answer(snap, pkt, len, &v6, out_table, sizeof(out_table), QUERY_UDP, &scratch, &st), 0);
+	/* two questions: FORMERR, a query without a type */
+	pkt[5] = 2;
+	ck_assert_uint_gt(
+	    query_answer(snap, pkt, len, &v6, out_table, sizeof(out_table), QUERY_UDP, &scratch, &st), 0);
+	ck_assert_uint_eq(st.rcode[1], 1);
+
+	ck_assert_uint_eq(st.queries, 7);
+	ck_assert_uint_eq(st.transports[QUERY_UDP4], 2);
+	ck_assert_uint_eq(st.transports[QUERY_UDP6], 2);
+	ck_assert_uint_eq(st.transports[QUERY_TCP4], 1);
+	ck_assert_uint_eq(st.transports[QUERY_TCP6], 1);
+	uint64_t typed = 0;
+	for (unsigned t = 0; t <= QUERY_QTYPE_OTHER; t++)
+		typed += st.qtypes[t];
+	ck_assert_uint_eq(typed, 6);
+	ck_assert_uint_eq(st.qtypes[1], 1);
+	ck_assert_uint_eq(st.qtypes[16], 2);
+	ck_assert_uint_eq(st.qtypes[28], 1);
+	ck_assert_uint_eq(st.qtypes[257], 1);
+	ck_assert_uint_eq(st.qtypes[QUERY_QTYPE_OTHER], 1);
+	char buf[16];
+	ck_assert_str_eq(query_qtype_name(257, buf, sizeof(buf)), "CAA");
+	ck_assert_str_eq(query_qtype_name(65, buf, sizeof(buf)), "HTTPS");
+	ck_assert_str_eq(query_qtype_name(QUERY_QTYPE_OTHER, buf, sizeof(buf)), "other");
+	ck_assert_str_eq(query_qtype_name(0, buf, sizeof(buf)), "TYPE0");
+}
+END_TEST
+
 START_TEST(cap_stops_preparing)
 {
 	struct prepared *p = prepared_build(snap, 5);
@@ -818,6 +883,7 @@ static Suite *prepared_suite(void)
 	tcase_add_test(tc, table_declines_what_it_must);
 	tcase_add_test(tc, table_declines_malformed_client_subnets);
 	tcase_add_test(tc, batch_read_ahead_answers_each_query);
+	tcase_add_test(tc, queries_count_once_by_transport_and_type);
 	tcase_add_test(tc, cap_stops_preparing);
 	tcase_add_test(tc, chains_to_dynamic_data_are_never_prepared);
 	tcase_add_test(tc, dynamic_answers_equal_the_general_path);
