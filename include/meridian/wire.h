@@ -77,7 +77,13 @@ enum wire_opcode { WIRE_OPCODE_QUERY = 0 };
 #define WIRE_FLAG_CD	      0x0010u
 #define WIRE_OPCODE_OF(flags) (((flags) >> 11) & 0xfu)
 
-enum wire_edns_option { WIRE_EDNS_NSID = 3, WIRE_EDNS_ECS = 8, WIRE_EDNS_COOKIE = 10, WIRE_EDNS_EDE = 15 };
+enum wire_edns_option {
+	WIRE_EDNS_NSID = 3,
+	WIRE_EDNS_ECS = 8,
+	WIRE_EDNS_COOKIE = 10,
+	WIRE_EDNS_TCP_KEEPALIVE = 11,
+	WIRE_EDNS_EDE = 15
+};
 
 /* Extended DNS Error codes (RFC 8914) that answers carry. */
 enum wire_ede {
@@ -158,7 +164,8 @@ struct wire_query {
 	uint16_t edns_payload; /* requester's UDP payload size, raised to 512 when lower */
 	uint8_t edns_version;
 	bool edns_do;
-	bool edns_nsid; /* the NSID option was present */
+	bool edns_nsid;	     /* the NSID option was present */
+	bool edns_keepalive; /* the edns-tcp-keepalive option was present (RFC 7828) */
 
 	/* EDNS client subnet (RFC 7871); valid when has_ecs. */
 	bool has_ecs;
@@ -289,6 +296,8 @@ struct wire_edns_reply {
 	const uint8_t *ecs_addr;
 	const uint8_t *cookie; /* COOKIE option data to send (after NSID and ECS), or NULL */
 	uint16_t cookie_len;
+	bool keepalive;		    /* an edns-tcp-keepalive option (RFC 7828) with keepalive_timeout */
+	uint16_t keepalive_timeout; /* the connection's idle timeout in units of 100 ms */
 	bool ede; /* an Extended DNS Error (RFC 8914), last: ede_code and ede_text (NULL: no text) */
 	uint16_t ede_code;
 	const char *ede_text;

@@ -510,6 +510,12 @@ static void edns_reply_start(struct answer *a, struct wire_edns_reply *edns, uin
 		edns->cookie = cookie;
 		edns->cookie_len = COOKIE_REPLY_LEN;
 	}
+	/* RFC 7828 3.3.2: over TCP, the idle timeout the connection has; over UDP never */
+	if (q->edns_keepalive && a->transport == QUERY_TCP) {
+		edns->keepalive = true;
+		edns->keepalive_timeout =
+		    c->tcp_idle_timeout > 6553 ? 65535 : (uint16_t)(c->tcp_idle_timeout * 10);
+	}
 	wire_build_reserve(&a->b, wire_edns_size(edns));
 }
 

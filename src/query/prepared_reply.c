@@ -28,8 +28,8 @@ static const struct prepared_negative *negative_of(const struct prepared *p, con
 }
 
 /* A plain query's OPT record at pkt[pos] (len - pos octets left): version 0, options well framed,
- * no NSID, at most one client subnet option and that one well formed. Sets q->payload, q->do_bit
- * and, for a client subnet, q->ecs_at and q->ecs_len (the whole option, header included). */
+ * no NSID or edns-tcp-keepalive, at most one client subnet option and that one well formed. Sets q->payload,
+ * q->do_bit and, for a client subnet, q->ecs_at and q->ecs_len (the whole option, header included). */
 static bool plain_opt(const uint8_t *pkt, size_t len, size_t pos, struct prepared_query *q)
 {
 	if (len - pos < OPT_SIZE || pkt[pos] != 0 || get16(pkt + pos + 1) != WIRE_TYPE_OPT ||
@@ -45,7 +45,7 @@ static bool plain_opt(const uint8_t *pkt, size_t len, size_t pos, struct prepare
 		if (end - pos < 4)
 			return false;
 		unsigned code = get16(pkt + pos), olen = get16(pkt + pos + 2);
-		if (code == WIRE_EDNS_NSID || end - pos - 4 < olen)
+		if (code == WIRE_EDNS_NSID || code == WIRE_EDNS_TCP_KEEPALIVE || end - pos - 4 < olen)
 			return false;
 		if (code == WIRE_EDNS_ECS) {
 			if (q->ecs_len || !wire_ecs_well_formed(pkt + pos + 4, olen))

@@ -572,6 +572,8 @@ size_t wire_edns_size(const struct wire_edns_reply *r)
 		n += 4u + 4u + ecs_addr_len(r);
 	if (r->cookie)
 		n += 4u + r->cookie_len;
+	if (r->keepalive)
+		n += 6u;
 	if (r->ede)
 		n += 6u + (r->ede_text ? strlen(r->ede_text) : 0u);
 	return n;
@@ -604,6 +606,12 @@ static void put_options(uint8_t *p, const struct wire_edns_reply *r)
 		put16(p + 2, r->cookie_len);
 		memcpy(p + 4, r->cookie, r->cookie_len);
 		p += 4u + r->cookie_len;
+	}
+	if (r->keepalive) {
+		put16(p, WIRE_EDNS_TCP_KEEPALIVE);
+		put16(p + 2, 2);
+		put16(p + 4, r->keepalive_timeout);
+		p += 6;
 	}
 	if (r->ede) {
 		size_t text = r->ede_text ? strlen(r->ede_text) : 0;

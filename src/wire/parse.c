@@ -45,6 +45,7 @@ static void query_reset(struct wire_query *q)
 	q->edns_version = 0;
 	q->edns_do = false;
 	q->edns_nsid = false;
+	q->edns_keepalive = false;
 	q->has_ecs = false;
 	q->ecs_family = 0;
 	q->ecs_source_prefix = 0;
@@ -105,6 +106,8 @@ static bool parse_options(const uint8_t *p, size_t len, struct wire_query *q)
 			return false;
 		if (code == WIRE_EDNS_NSID)
 			q->edns_nsid = true;
+		else if (code == WIRE_EDNS_TCP_KEEPALIVE)
+			q->edns_keepalive = true; /* a query's carries no timeout; one that does is ignored */
 		else if (code == WIRE_EDNS_ECS && !parse_ecs(p, olen, q))
 			return false;
 		else if (code == WIRE_EDNS_COOKIE) {
@@ -201,6 +204,7 @@ static enum wire_parse_status finish_early(const uint8_t *pkt, size_t len, size_
 	if (!walk_rest(pkt, len, pos, q)) {
 		q->has_edns = false;
 		q->edns_nsid = false;
+		q->edns_keepalive = false;
 		q->has_ecs = false;
 		q->cookie = NULL;
 		q->cookie_malformed = false;

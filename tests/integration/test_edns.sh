@@ -85,6 +85,13 @@ expect_section ANSWER "NSID: normal answer" <<<'www.example.com. 3600 IN A 192.0
 ask www.example.com A
 expect_not_in EDNS 'NSID' "NSID not asked: not returned"
 
+# RFC 7828: the connection's idle timeout (tcp_idle_timeout, default 10 s) over TCP, nothing over UDP
+ask +tcp +keepalive www.example.com A
+expect_in EDNS '^; TCP KEEPALIVE: 10.0 secs$' "edns-tcp-keepalive over TCP: the idle timeout returned"
+expect_section ANSWER "edns-tcp-keepalive: normal answer" <<<'www.example.com. 3600 IN A 192.0.2.1'
+ask +keepalive www.example.com A
+expect_not_in EDNS 'KEEPALIVE' "edns-tcp-keepalive over UDP: ignored"
+
 # ---- payload size and truncation --------------------------------------------------------------------
 expect_truncated() # DESCRIPTION OPT(0|1)
 {

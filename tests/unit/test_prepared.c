@@ -18,7 +18,17 @@
 
 /* OPT_ECS: 198.51.100.0/24; OPT_ECS6: 2001:db8:a8::/45 (a prefix ending inside an octet); OPT_ECS0:
  * IPv4 /0, no address octets */
-enum opt_kind { OPT_NONE, OPT_PLAIN, OPT_COOKIE, OPT_NSID, OPT_ECS, OPT_VERSION1, OPT_ECS6, OPT_ECS0 };
+enum opt_kind {
+	OPT_NONE,
+	OPT_PLAIN,
+	OPT_COOKIE,
+	OPT_NSID,
+	OPT_ECS,
+	OPT_VERSION1,
+	OPT_ECS6,
+	OPT_ECS0,
+	OPT_KEEPALIVE
+};
 
 /* How a test query is made. */
 struct variant {
@@ -44,6 +54,8 @@ static const struct variant variants[] = {
     {.opt = OPT_ECS0, .payload = 1232, .transport = QUERY_UDP},
     {.transport = QUERY_TCP},
     {.opt = OPT_PLAIN, .payload = 1232, .mixed_case = true, .transport = QUERY_TCP},
+    {.opt = OPT_KEEPALIVE, .payload = 1232, .transport = QUERY_TCP},
+    {.opt = OPT_KEEPALIVE, .payload = 1232, .transport = QUERY_UDP},
 };
 #define VARIANTS (sizeof(variants) / sizeof(variants[0]))
 
@@ -86,18 +98,21 @@ static size_t make_query(uint8_t *pkt, const uint8_t *name, size_t name_len, uin
 	static const uint8_t ecs[] = {0, 8, 0, 7, 0, 1, 24, 0, 198, 51, 100};
 	static const uint8_t ecs6[] = {0, 8, 0, 10, 0, 2, 45, 0, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0xa8};
 	static const uint8_t ecs0[] = {0, 8, 0, 4, 0, 1, 0, 0};
-	const uint8_t *data = v->opt == OPT_COOKIE ? cookie
-			      : v->opt == OPT_NSID ? nsid
-			      : v->opt == OPT_ECS  ? ecs
-			      : v->opt == OPT_ECS6 ? ecs6
-			      : v->opt == OPT_ECS0 ? ecs0
-						   : NULL;
-	size_t data_len = v->opt == OPT_COOKIE ? sizeof(cookie)
-			  : v->opt == OPT_NSID ? sizeof(nsid)
-			  : v->opt == OPT_ECS  ? sizeof(ecs)
-			  : v->opt == OPT_ECS6 ? sizeof(ecs6)
-			  : v->opt == OPT_ECS0 ? sizeof(ecs0)
-					       : 0;
+	static const uint8_t keepalive[] = {0, 11, 0, 0};
+	const uint8_t *data = v->opt == OPT_COOKIE	? cookie
+			      : v->opt == OPT_NSID	? nsid
+			      : v->opt == OPT_ECS	? ecs
+			      : v->opt == OPT_ECS6	? ecs6
+			      : v->opt == OPT_ECS0	? ecs0
+			      : v->opt == OPT_KEEPALIVE ? keepalive
+							: NULL;
+	size_t data_len = v->opt == OPT_COOKIE	    ? sizeof(cookie)
+			  : v->opt == OPT_NSID	    ? sizeof(nsid)
+			  : v->opt == OPT_ECS	    ? sizeof(ecs)
+			  : v->opt == OPT_ECS6	    ? sizeof(ecs6)
+			  : v->opt == OPT_ECS0	    ? sizeof(ecs0)
+			  : v->opt == OPT_KEEPALIVE ? sizeof(keepalive)
+						    : 0;
 	put16(o + 9, (unsigned)data_len);
 	if (data_len)
 		memcpy(o + 11, data, data_len);
@@ -382,6 +397,11 @@ START_TEST(table_declines_what_it_must)
 	ck_assert(!answer_both(snap, opt, opt_len - 3, QUERY_UDP, "OPT cut short"));
 	opt[opt_len - 12 + 3] = 40;
 	ck_assert(!answer_both(snap, opt, opt_len, QUERY_UDP, "option overruns"));
+	/* edns-tcp-keepalive: over TCP the answer carries the idle timeout, so neither transport's is
+	 * the table's */
+	opt_len = make_query(opt, wire, name_len, 1, &variants[13]);
+	ck_assert(!answer_both(snap, opt, opt_len, QUERY_TCP, "keepalive over TCP"));
+	ck_assert(!answer_both(snap, opt, opt_len, QUERY_UDP, "keepalive over UDP"));
 }
 END_TEST
 

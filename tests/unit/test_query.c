@@ -24,6 +24,7 @@ struct ask {
 	uint16_t payload; /* 0: no EDNS */
 	bool do_bit;
 	bool nsid;
+	bool keepalive; /* an edns-tcp-keepalive option (RFC 7828) */
 	uint8_t version;
 	enum query_transport transport;
 	uint16_t rclass;
@@ -53,14 +54,19 @@ static ldns_pkt *ask_full(const char *name, ldns_rr_type type, const struct ask 
 				 o->do_bit ? 0x80 : 0,
 				 0,
 				 0,
-				 (uint8_t)(o->nsid ? 4 : 0),
-				 0,
-				 3,
-				 0,
 				 0};
-		size_t opt_len = o->nsid ? sizeof(opt) : sizeof(opt) - 4;
-		memcpy(pkt + len, opt, opt_len);
-		len += opt_len;
+		static const uint8_t nsid[] = {0, 3, 0, 0}, keepalive[] = {0, 11, 0, 0};
+		opt[10] = (uint8_t)((o->nsid ? sizeof(nsid) : 0) + (o->keepalive ? sizeof(keepalive) : 0));
+		memcpy(pkt + len, opt, sizeof(opt));
+		len += sizeof(opt);
+		if (o->nsid) {
+			memcpy(pkt + len, nsid, sizeof(nsid));
+			len += sizeof(nsid);
+		}
+		if (o->keepalive) {
+			memcpy(pkt + len, keepalive, sizeof(keepalive));
+			len += sizeof(keepalive);
+		}
 		pkt[11] = 1;
 	}
 	static uint8_t out[WIRE_MSG_MAX];
@@ -319,6 +325,41 @@ START_TEST(edns_echo_nsid_badvers)
 	p = ask_full("www.example.com.", LDNS_RR_TYPE_A, &v1, NULL);
 	ck_assert_int_eq(ldns_pkt_edns_extended_rcode(p), 1); /* BADVERS = 16: upper bits 1 */
 	ck_assert_int_eq(ldns_pkt_ancount(p), 0);
+	ldns_pkt_free(p);
+}
+END_TEST
+
+/* RFC 7828: asked over TCP, the answer carries the connection's idle timeout (tcp_idle_timeout, in
+ * units of 100 ms) after the other options; over UDP the option is ignored. */
+START_TEST(tcp_keepalive_signals_the_idle_timeout)
+{
+	struct ask o = {.payload = 1232, .nsid = true, .keepalive = true, .transport = QUERY_TCP};
+	snap->conf->tcp_idle_timeout = 25;
+	ldns_pkt *p = ask_full("www.example.com.", LDNS_RR_TYPE_A, &o, NULL);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	ck_assert_int_eq(ldns_pkt_ancount(p), 1);
+	ldns_rdf *data = ldns_pkt_edns_data(p);
+	ck_assert_ptr_nonnull(data);
+	ck_assert_int_eq(ldns_rdf_size(data), 4 + 7 + 6);
+	static const uint8_t keepalive[] = {0, 11, 0, 2, 0, 250};
+	ck_assert_mem_eq(ldns_rdf_data(data) + 11, keepalive, sizeof(keepalive));
+	ldns_pkt_free(p);
+	/* a timeout beyond what 16 bits of 100 ms hold says the most they can */
+	snap->conf->tcp_idle_timeout = 7000;
+	o.nsid = false;
+	p = ask_full("nothere.example.com.", LDNS_RR_TYPE_A, &o, NULL);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	data = ldns_pkt_edns_data(p);
+	ck_assert_ptr_nonnull(data);
+	static const uint8_t longest[] = {0, 11, 0, 2, 0xff, 0xff};
+	ck_assert_int_eq(ldns_rdf_size(data), sizeof(longest));
+	ck_assert_mem_eq(ldns_rdf_data(data), longest, sizeof(longest));
+	ldns_pkt_free(p);
+	/* over UDP: no option */
+	o.transport = QUERY_UDP;
+	p = ask_full("www.example.com.", LDNS_RR_TYPE_A, &o, NULL);
+	ck_assert_ptr_null(ldns_pkt_edns_data(p));
+	ck_assert_int_eq(ldns_pkt_ancount(p), 1);
 	ldns_pkt_free(p);
 }
 END_TEST
@@ -600,6 +641,7 @@ static Suite *query_suite(void)
 	tcase_add_test(tc, any_is_minimal_over_udp_and_full_over_tcp);
 	tcase_add_test(tc, too_big_for_udp_is_truncated);
 	tcase_add_test(tc, edns_echo_nsid_badvers);
+	tcase_add_test(tc, tcp_keepalive_signals_the_idle_timeout);
 	tcase_add_test(tc, chaos_identity_and_refused_version);
 	tcase_add_test(tc, malformed_queries);
 	tcase_add_test(tc, dname_synthesizes_a_cname);
