@@ -120,36 +120,47 @@ static void transports_text(FILE *out, const struct query_stats *q)
 		fprintf(out, "%s%s %" PRIu64, t ? ", " : "", query_transport_names[t], q->transports[t]);
 }
 
+/* A query type's count, for sorting. */
+struct type_count {
+	unsigned slot; /* in query_stats.qtypes */
+	uint64_t queries;
+};
+
+/* Most asked first; a tie by type number. */
+static int most_asked_first(const void *a, const void *b)
+{
+	const struct type_count *x = a, *y = b;
+	if (x->queries != y->queries)
+		return x->queries < y->queries ? 1 : -1;
+	return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
 /* The query types asked most, most first ("A 1200, AAAA 800, MX 3"), then how many more types
  * were asked and how often. */
 static void qtypes_text(FILE *out, const struct query_stats *q)
 {
 	enum { SHOWN = 8 };
-	bool shown[QUERY_QTYPE_OTHER + 1] = {false};
-	char buf[16];
-	unsigned count = 0;
-	for (; count < SHOWN; count++) {
-		unsigned best = 0;
-		for (unsigned t = 1; t <= QUERY_QTYPE_OTHER; t++)
-			if (!shown[t] && (shown[best] || q->qtypes[t] > q->qtypes[best]))
-				best = t;
-		if (shown[best] || !q->qtypes[best])
-			break;
-		shown[best] = true;
-		fprintf(out, "%s%s %" PRIu64, count ? ", " : "", query_qtype_name(best, buf, sizeof(buf)),
-			q->qtypes[best]);
-	}
-	unsigned more = 0;
-	uint64_t rest = 0;
+	struct type_count asked[QUERY_QTYPE_OTHER + 1];
+	size_t count = 0;
 	for (unsigned t = 0; t <= QUERY_QTYPE_OTHER; t++)
-		if (!shown[t] && q->qtypes[t]) {
-			more++;
-			rest += q->qtypes[t];
-		}
-	if (!count)
+		if (q->qtypes[t])
+			asked[count++] = (struct type_count){t, q->qtypes[t]};
+	if (!count) {
 		fputs("none yet", out);
-	if (more)
-		fprintf(out, " and %u more type%s, %" PRIu64 " queries", more, more == 1 ? "" : "s", rest);
+		return;
+	}
+	qsort(asked, count, sizeof(asked[0]), most_asked_first);
+	char buf[16];
+	uint64_t rest = 0;
+	for (size_t i = 0; i < count; i++)
+		if (i < SHOWN)
+			fprintf(out, "%s%s %" PRIu64, i ? ", " : "",
+				query_qtype_name(asked[i].slot, buf, sizeof(buf)), asked[i].queries);
+		else
+			rest += asked[i].queries;
+	if (count > SHOWN)
+		fprintf(out, " and %zu more type%s, %" PRIu64 " queries", count - SHOWN,
+			count - SHOWN == 1 ? "" : "s", rest);
 }
 
 /* ,"transports":{"udp4":N,...},"query_types":{"A":N,...} (the types asked at least once) */

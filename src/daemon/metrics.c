@@ -64,9 +64,9 @@ static void queries(FILE *out, const struct query_stats *q)
 	    out, "meridian_queries_by_transport_total", "counter",
 	    "DNS queries by transport and the client's address family (an IPv4-mapped IPv6 client is IPv4).");
 	for (int t = 0; t < QUERY_TRANSPORT_KINDS; t++)
-		fprintf(out,
-			"meridian_queries_by_transport_total{proto=\"%.3s\",family=\"ipv%c\"} %" PRIu64 "\n",
-			query_transport_names[t], query_transport_names[t][3], q->transports[t]);
+		fprintf(out, "meridian_queries_by_transport_total{proto=\"%s\",family=\"%s\"} %" PRIu64 "\n",
+			t < QUERY_TCP4 ? "udp" : "tcp", t == QUERY_UDP6 || t == QUERY_TCP6 ? "ipv6" : "ipv4",
+			q->transports[t]);
 	head(out, "meridian_queries_by_type_total", "counter",
 	     "DNS queries with a question, by its type (types asked at least once; above CAA: \"other\").");
 	char buf[16];

@@ -520,12 +520,11 @@ static void edns_reply_start(struct answer *a, struct wire_edns_reply *edns, uin
 }
 
 /* The general path: parse the whole query, look up, build. With static_only (preparing), dynamic data
- * is never read and *needs_dynamic tells whether the answer would have read it. count_qtype: count
- * the question's type (the caller has not). */
+ * is never read and *needs_dynamic tells whether the answer would have read it. */
 static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size_t len,
 			   const struct sockaddr_storage *peer, uint8_t *out, size_t out_cap,
 			   enum query_transport transport, struct wire_query *scratch,
-			   struct query_stats *stats, bool static_only, bool *needs_dynamic, bool count_qtype)
+			   struct query_stats *stats, bool static_only, bool *needs_dynamic)
 {
 	stats->queries++;
 	enum wire_parse_status status = wire_parse_query(pkt, len, scratch);
@@ -533,8 +532,6 @@ static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size
 		stats->dropped++;
 		return 0;
 	}
-	if (count_qtype && scratch->has_question)
-		query_count_qtype(stats, scratch->qtype);
 	const struct conf *c = snap->conf;
 	size_t limit = transport == QUERY_TCP ? WIRE_MSG_MAX : udp_limit(scratch, c);
 	if (limit > out_cap)
@@ -681,13 +678,15 @@ size_t query_answer_read(const struct snapshot *snap, const struct prepared_quer
 			 struct query_stats *stats)
 {
 	query_count_transport(stats, transport, peer);
-	if (q->plain)
+	if (q->plain) /* read already; the general path's parse reads the others' question */
 		query_count_qtype(stats, q->qtype);
 	size_t n = prepared_answer_read(snap, q, pkt, peer, out, out_cap, transport, stats);
 	if (n)
 		return n;
-	return answer_built(snap, pkt, len, peer, out, out_cap, transport, scratch, stats, false, NULL,
-			    !q->plain);
+	n = answer_built(snap, pkt, len, peer, out, out_cap, transport, scratch, stats, false, NULL);
+	if (!q->plain && scratch->has_question)
+		query_count_qtype(stats, scratch->qtype);
+	return n;
 }
 
 size_t query_answer_static(const struct snapshot *snap, const uint8_t *pkt, size_t len, uint8_t *out,
@@ -696,7 +695,7 @@ size_t query_answer_static(const struct snapshot *snap, const uint8_t *pkt, size
 	struct query_stats stats = {0};
 	bool needs_dynamic = false;
 	size_t n = answer_built(snap, pkt, len, NULL, out, out_cap, QUERY_TCP, scratch, &stats, true,
-				&needs_dynamic, false);
+				&needs_dynamic);
 	*complete = n > 0 && !needs_dynamic && stats.truncated == 0;
 	return n;
 }
