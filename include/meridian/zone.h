@@ -38,6 +38,9 @@ enum zone_node_flags {
 	ZONE_NODE_WILDCARD = 1u << 3,	/* first label is "*" */
 	ZONE_NODE_CNAME = 1u << 4,	/* holds a CNAME (and nothing else but DNSSEC types) */
 	ZONE_NODE_DNAME = 1u << 5,	/* holds a DNAME: names below it are rewritten (RFC 6672) */
+	/* holds NSEC3 records and nothing else but their RRSIGs: a hashed owner name, which lookup
+	 * does not see (RFC 5155 7.2.8: it is answered as a name that does not exist) */
+	ZONE_NODE_NSEC3 = 1u << 6,
 };
 
 struct zone_node {
@@ -53,6 +56,38 @@ struct zone_node {
 	uint32_t hash;
 };
 
+/* How a zone proves that names and types do not exist (RFC 4035 3.1.3, RFC 5155 7.2). */
+enum zone_denial {
+	ZONE_DENIAL_NONE, /* unsigned: answers carry no RRSIG and no proofs, whatever the DO bit says */
+	ZONE_DENIAL_NSEC, /* signed, NSEC at the apex */
+	ZONE_DENIAL_NSEC3 /* signed, NSEC3PARAM at the apex */
+};
+
+#define ZONE_NSEC3_HASH_LEN 20 /* SHA-1, the one NSEC3 hash algorithm (RFC 5155 11) */
+
+struct zone_nsec3 {
+	uint8_t hash[ZONE_NSEC3_HASH_LEN]; /* the owner's first label, base32hex-decoded */
+	const struct zone_node *node;	   /* the hashed owner's node (ZONE_NODE_NSEC3) */
+};
+
+/* A presigned zone's DNSSEC data, found when it loads: signed when the apex holds an RRSIG over the
+ * SOA and an NSEC or NSEC3PARAM. */
+struct zone_dnssec {
+	enum zone_denial denial;
+	/* NSEC: the nodes holding an NSEC, in canonical order (RFC 4034 6.1) */
+	const struct zone_node **nsec;
+	size_t nsec_count;
+	/* NSEC3: the NSEC3PARAM's parameters, and the NSEC3 records made with them, by hash */
+	uint16_t iterations;
+	uint8_t salt_len;
+	uint8_t salt[255];
+	const struct zone_nsec3 *nsec3;
+	size_t nsec3_count;
+	/* when the first of its RRSIGs expires (Unix time; 0: none): the zone must be signed again and
+	 * reloaded before then, or validating resolvers reject its answers */
+	int64_t expires;
+};
+
 struct zone {
 	char *name_text; /* apex in presentation form, as configured */
 	char *file;	 /* path of the master file */
@@ -65,6 +100,7 @@ struct zone {
 	size_t rr_count;
 	struct zone_node **table; /* name hash table, table_mask + 1 chains */
 	uint32_t table_mask;
+	struct zone_dnssec dnssec;
 	struct arena arena;
 	int refs; /* atomic reference count */
 };
@@ -106,6 +142,24 @@ const struct zone_node *zone_node_find_hashed(const struct zone *z, const uint8_
 const struct zone_rrset *zone_node_rrset(const struct zone_node *node, uint16_t type);
 /* Iterates the RRs of an RRset: *pos starts at 0; returns false after the last one. */
 bool zone_rdata_next(const struct zone_rrset *rrset, size_t *pos, const uint8_t **rdata, uint16_t *rdlen);
+/* "NSEC", "NSEC3", or NULL for an unsigned zone. */
+const char *zone_denial_name(enum zone_denial denial);
+/* Iterates the RRSIGs at node covering type: *pos starts at 0; false after the last one. */
+bool zone_rrsig_next(const struct zone_node *node, uint16_t type, size_t *pos, const uint8_t **rdata,
+		     uint16_t *rdlen);
+
+/* Canonical order of two lowercased wire names (RFC 4034 6.1): <0, 0, >0. */
+int zone_name_canonical_compare(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+/* An NSEC zone: the node whose NSEC matches (owner == name) or covers name: the last NSEC owner at
+ * or before name in canonical order. NULL in a zone without NSEC records. */
+const struct zone_node *zone_nsec_for(const struct zone *z, const uint8_t *name, size_t len);
+/* An NSEC3 zone: the hash of a lowercased wire name with the zone's parameters (RFC 5155 5). */
+void zone_nsec3_hash(const struct zone *z, const uint8_t *name, size_t len, uint8_t out[ZONE_NSEC3_HASH_LEN]);
+/* The NSEC3 record that matches hash (*match set) or covers it (the last hash before it, wrapping
+ * round from the first to the last); NULL in a zone without NSEC3 records. */
+const struct zone_nsec3 *zone_nsec3_for(const struct zone *z, const uint8_t hash[ZONE_NSEC3_HASH_LEN],
+					bool *match);
+
 /* The mnemonic of a type ("A", "TYPE65280"), or buf (at least 16 bytes) holding the generic form. */
 const char *zone_type_name(uint16_t type, char *buf, size_t size);
 

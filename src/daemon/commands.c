@@ -200,9 +200,21 @@ static void status_text(struct request *r, const struct snapshot *s, const struc
 	fprintf(out, "generation:   %" PRIu64 "\n", monitor_generation(dm->monitor));
 	fprintf(out, "snapshot:     %" PRIu64 "\n", s->generation);
 	fprintf(out, "uptime:       %.0f s\n", daemon_now() - dm->started);
-	for (size_t i = 0; i < s->zones->count; i++)
-		fprintf(out, "zone:         %s serial %u (%zu records)\n", s->zones->zones[i]->name_text,
-			s->zones->zones[i]->serial, s->zones->zones[i]->rr_count);
+	for (size_t i = 0; i < s->zones->count; i++) {
+		const struct zone *z = s->zones->zones[i];
+		fprintf(out, "zone:         %s serial %u (%zu records)", z->name_text, z->serial,
+			z->rr_count);
+		if (z->dnssec.denial != ZONE_DENIAL_NONE) {
+			char when[40] = "never";
+			time_t expires = (time_t)z->dnssec.expires;
+			struct tm tm;
+			if (expires && gmtime_r(&expires, &tm))
+				strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+			fprintf(out, ", signed with %s, first signature expires %s",
+				zone_denial_name(z->dnssec.denial), when);
+		}
+		fputc('\n', out);
+	}
 	fprintf(out, "records:      %zu dynamic\n", s->conf->record_count);
 	fprintf(out, "prepared:     %zu answers (%.1f MiB)%s\n", prepared_count(s->prepared),
 		(double)prepared_bytes(s->prepared) / (1024.0 * 1024.0),
@@ -286,8 +298,12 @@ static void status_json(struct request *r, const struct snapshot *s, const struc
 	for (size_t i = 0; i < s->zones->count; i++) {
 		fputs(i ? ",{\"name\":" : "{\"name\":", out);
 		json_write_string(out, s->zones->zones[i]->name_text);
-		fprintf(out, ",\"serial\":%u,\"records\":%zu}", s->zones->zones[i]->serial,
-			s->zones->zones[i]->rr_count);
+		const struct zone *z = s->zones->zones[i];
+		fprintf(out, ",\"serial\":%u,\"records\":%zu", z->serial, z->rr_count);
+		if (z->dnssec.denial != ZONE_DENIAL_NONE)
+			fprintf(out, ",\"dnssec\":\"%s\",\"signatures_expire\":%" PRId64,
+				zone_denial_name(z->dnssec.denial), z->dnssec.expires);
+		fputc('}', out);
 	}
 	fprintf(
 	    out,

@@ -162,6 +162,16 @@ char *daemon_metrics(void *arg, size_t *len)
 		label(out, s->zones->zones[i]->name_text);
 		fprintf(out, "} %u\n", s->zones->zones[i]->serial);
 	}
+	head(out, "meridian_zone_signatures_expire_time_seconds", "gauge",
+	     "When the first RRSIG of each DNSSEC-signed zone expires (Unix time): sign and reload before.");
+	for (size_t i = 0; i < s->zones->count; i++) {
+		const struct zone *z = s->zones->zones[i];
+		if (z->dnssec.denial == ZONE_DENIAL_NONE || !z->dnssec.expires)
+			continue;
+		fputs("meridian_zone_signatures_expire_time_seconds{zone=", out);
+		label(out, z->name_text);
+		fprintf(out, "} %" PRId64 "\n", z->dnssec.expires);
+	}
 	head(out, "meridian_reloads_total", "counter", "Reloads (SIGHUP, reload, apply), by result.");
 	fprintf(out, "meridian_reloads_total{result=\"accepted\"} %" PRIu64 "\n", dm->reloads);
 	fprintf(out, "meridian_reloads_total{result=\"refused\"} %" PRIu64 "\n", dm->reload_failures);

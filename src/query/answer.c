@@ -14,6 +14,7 @@
 #include "meridian/client.h"
 #include "meridian/cookie.h"
 #include "meridian/prepared.h"
+#include "meridian/proofs.h"
 #include "meridian/region_counts.h"
 #include "meridian/transfer.h"
 #include "meridian/tsig.h"
@@ -43,6 +44,8 @@ struct answer {
 	const struct tsig_key *signed_with; /* the query's TSIG verified with this key; NULL: unsigned */
 	uint16_t ede;			    /* an Extended DNS Error for the reply (RFC 8914), 0: none */
 	const char *ede_text;		    /* its EXTRA-TEXT, or NULL */
+	bool dnssec;			    /* DO set and the zone signed: RRSIGs and proofs go in */
+	struct proofs proofs;		    /* the NSEC and NSEC3 records written so far */
 };
 
 /* A REFUSED answer, saying why with an Extended DNS Error when the query has EDNS. */
@@ -151,10 +154,46 @@ static bool put_rrset(struct answer *a, enum wire_section section, const uint8_t
 	return true;
 }
 
-/* Negative answers carry the zone's SOA with the RFC 2308 negative TTL. */
-static void put_soa(struct answer *a, const struct zone *z)
+/* A DNSSEC record that did not fit truncates the answer, as any other. */
+static bool proved(struct answer *a, bool fitted)
 {
-	put_rrset(a, WIRE_SECTION_AUTHORITY, z->apex.data, z->apex.len, z->soa, z->neg_ttl);
+	if (!fitted)
+		a->truncated = true;
+	return fitted;
+}
+
+/* put_rrset, and when the answer is signed the RRSIGs at node over the RRset, owned by the name the
+ * RRset is served at (the query name for a wildcard's), at the same TTL. */
+static bool put_signed(struct answer *a, enum wire_section section, const uint8_t *owner, size_t owner_len,
+		       const struct zone_node *node, const struct zone_rrset *rrset, uint32_t ttl)
+{
+	return put_rrset(a, section, owner, owner_len, rrset, ttl) &&
+	       (!a->dnssec ||
+		proved(a, proofs_signatures(&a->b, section, owner, owner_len, node, rrset->type, ttl)));
+}
+
+/* Negative answers carry the zone's SOA with the RFC 2308 negative TTL. */
+static bool put_soa(struct answer *a, const struct zone *z)
+{
+	return put_signed(a, WIRE_SECTION_AUTHORITY, z->apex.data, z->apex.len, z->apex_node, z->soa,
+			  z->neg_ttl);
+}
+
+/* NODATA for name (r: the node it exists at, or the wildcard that stands for it). */
+static void put_nodata(struct answer *a, const struct zone *z, const struct wire_name *name,
+		       const struct zone_result *r)
+{
+	if (put_soa(a, z) && a->dnssec)
+		proved(a, proofs_nodata(&a->b, &a->proofs, z, name, r->node, r->wildcard));
+}
+
+/* NXDOMAIN for name (r->node: its closest encloser). */
+static void put_nxdomain(struct answer *a, const struct zone *z, const struct wire_name *name,
+			 const struct zone_result *r)
+{
+	a->rcode = WIRE_RCODE_NXDOMAIN;
+	if (put_soa(a, z) && a->dnssec)
+		proved(a, proofs_nxdomain(&a->b, &a->proofs, z, name, r->node));
 }
 
 /* Both names are lowercased and indexed: the apex can only be the suffix with as many labels. */
@@ -201,7 +240,8 @@ static void put_glue(struct answer *a, const struct zone *z, const struct zone_r
 
 static void put_referral(struct answer *a, const struct zone *z, const struct zone_result *r)
 {
-	if (put_rrset(a, WIRE_SECTION_AUTHORITY, r->node->name, r->node->name_len, r->rrset, r->rrset->ttl))
+	if (put_rrset(a, WIRE_SECTION_AUTHORITY, r->node->name, r->node->name_len, r->rrset, r->rrset->ttl) &&
+	    (!a->dnssec || proved(a, proofs_delegation(&a->b, &a->proofs, z, r->node))))
 		put_glue(a, z, r->rrset);
 }
 
@@ -212,9 +252,21 @@ static void put_any(struct answer *a, const struct wire_name *owner, const struc
 	unsigned n = a->transport == QUERY_UDP ? 1 : node->rrset_count;
 	for (unsigned i = 0; i < n && i < node->rrset_count; i++) {
 		const struct zone_rrset *rs = &node->rrsets[i];
-		if (!put_rrset(a, WIRE_SECTION_ANSWER, owner->data, owner->len, rs, rs->ttl))
+		if (!put_signed(a, WIRE_SECTION_ANSWER, owner->data, owner->len, node, rs, rs->ttl))
 			return;
 	}
+}
+
+/* The data found for name (r: ZONE_FOUND), and for a wildcard's answer the proof that no closer name
+ * exists. */
+static void put_found(struct answer *a, const struct zone *z, const struct wire_name *name,
+		      const struct zone_result *r)
+{
+	bool fitted = r->rrset ? put_signed(a, WIRE_SECTION_ANSWER, name->data, name->len, r->node, r->rrset,
+					    r->rrset->ttl)
+			       : (put_any(a, name, r->node), !a->truncated);
+	if (fitted && r->wildcard && a->dnssec)
+		proved(a, proofs_wildcard(&a->b, &a->proofs, z, name, r->node));
 }
 
 /* Below a DNAME (RFC 6672 3.2): the DNAME goes into the answer, then a CNAME synthesized at owner
@@ -228,7 +280,7 @@ static bool put_dname(struct answer *a, const struct wire_name *owner, const str
 	const uint8_t *rdata;
 	uint16_t rdlen;
 	size_t pos = 0;
-	if (!put_rrset(a, WIRE_SECTION_ANSWER, node->name, node->name_len, r->rrset, r->rrset->ttl) ||
+	if (!put_signed(a, WIRE_SECTION_ANSWER, node->name, node->name_len, node, r->rrset, r->rrset->ttl) ||
 	    !zone_rdata_next(r->rrset, &pos, &rdata, &rdlen))
 		return false;
 	size_t prefix = owner->len - node->name_len;
@@ -252,14 +304,17 @@ static bool put_dname(struct answer *a, const struct wire_name *owner, const str
 
 /* One link of a chain: the CNAME at owner (r is ZONE_CNAME) or the DNAME above it and the CNAME it
  * synthesizes (ZONE_DNAME) go into the answer; target receives the name they lead to. */
-static bool put_link(struct answer *a, const struct wire_name *owner, const struct zone_result *r,
-		     struct wire_name *target, uint32_t *hash)
+static bool put_link(struct answer *a, const struct zone *z, const struct wire_name *owner,
+		     const struct zone_result *r, struct wire_name *target, uint32_t *hash)
 {
 	if (r->kind == ZONE_DNAME)
 		return put_dname(a, owner, r, target, hash);
 	const uint8_t *rdata;
 	uint16_t rdlen;
-	return put_rrset(a, WIRE_SECTION_ANSWER, owner->data, owner->len, r->rrset, r->rrset->ttl) &&
+	return put_signed(a, WIRE_SECTION_ANSWER, owner->data, owner->len, r->node, r->rrset,
+			  r->rrset->ttl) &&
+	       (!r->wildcard || !a->dnssec ||
+		proved(a, proofs_wildcard(&a->b, &a->proofs, z, owner, r->node))) &&
 	       first_value(a, r->rrset, &rdata, &rdlen) && rdata_name(rdata, rdlen, target, hash);
 }
 
@@ -298,24 +353,19 @@ static void put_chain(struct answer *a, const struct zone *z, const struct wire_
 		uint32_t hash;
 		bool synthesized = r->kind == ZONE_DNAME;
 		seen[link] = r->node;
-		if (!put_link(a, owner, r, target, &hash) || !name_in_zone(z, target) ||
+		if (!put_link(a, z, owner, r, target, &hash) || !name_in_zone(z, target) ||
 		    (synthesized && a->q->qtype == WIRE_TYPE_CNAME))
 			return;
 		zone_lookup_hashed(z, target, hash, a->q->qtype, r);
 		switch (r->kind) {
 		case ZONE_FOUND:
-			if (r->rrset)
-				put_rrset(a, WIRE_SECTION_ANSWER, target->data, target->len, r->rrset,
-					  r->rrset->ttl);
-			else
-				put_any(a, target, r->node);
+			put_found(a, z, target, r);
 			return;
 		case ZONE_NODATA:
-			put_soa(a, z);
+			put_nodata(a, z, target, r);
 			return;
 		case ZONE_NXDOMAIN:
-			a->rcode = WIRE_RCODE_NXDOMAIN;
-			put_soa(a, z);
+			put_nxdomain(a, z, target, r);
 			return;
 		case ZONE_DELEGATION:
 			put_referral(a, z, r);
@@ -342,23 +392,22 @@ static void answer_from_zone(struct answer *a, const struct zone *z)
 	zone_lookup_hashed(z, &q->qname, q->qname_hash, q->qtype, &r);
 	if (r.kind != ZONE_DELEGATION)
 		wire_build_set_flags(&a->b, WIRE_FLAG_AA);
+	/* RFC 4035 3.1: DNSSEC records go to a query with DO set, and only to one */
+	a->dnssec = q->edns_do && z->dnssec.denial != ZONE_DENIAL_NONE;
+	a->proofs.count = 0;
 	switch (r.kind) {
 	case ZONE_FOUND:
-		if (r.rrset)
-			put_rrset(a, WIRE_SECTION_ANSWER, q->qname.data, q->qname.len, r.rrset, r.rrset->ttl);
-		else
-			put_any(a, &q->qname, r.node);
+		put_found(a, z, &q->qname, &r);
 		break;
 	case ZONE_CNAME:
 	case ZONE_DNAME:
 		put_chain(a, z, &q->qname, &r);
 		break;
 	case ZONE_NODATA:
-		put_soa(a, z);
+		put_nodata(a, z, &q->qname, &r);
 		break;
 	case ZONE_NXDOMAIN:
-		a->rcode = WIRE_RCODE_NXDOMAIN;
-		put_soa(a, z);
+		put_nxdomain(a, z, &q->qname, &r);
 		break;
 	case ZONE_DELEGATION:
 		put_referral(a, z, &r);
@@ -570,6 +619,7 @@ static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size
 	a.region = a.scope = 0;
 	a.ede = 0;
 	a.ede_text = NULL;
+	a.dnssec = false;
 	a.signed_with = tsig_room && tsig.error == TSIG_NOERROR ? tsig.key : NULL;
 	if (limit <= tsig_room || !wire_build_start(&a.b, out, limit - tsig_room, scratch)) {
 		stats->dropped++;

@@ -424,6 +424,7 @@ struct prepared *prepared_build(const struct snapshot *snap, size_t max_answers)
 
 	for (size_t z = 0; z < snap->zones->count && !p->capped; z++) {
 		const struct zone *zone = snap->zones->zones[z];
+		p->signed_zones |= zone->dnssec.denial != ZONE_DENIAL_NONE;
 		for (uint32_t b = 0; b <= zone->table_mask && !p->capped; b++)
 			for (const struct zone_node *node = zone->table[b]; node && !p->capped;
 			     node = node->hash_next)

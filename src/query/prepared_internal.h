@@ -92,6 +92,7 @@ struct prepared {
 	size_t pool_len, pool_cap;
 	size_t count;
 	bool capped;
+	bool signed_zones; /* a zone is DNSSEC-signed: queries with DO set go to the general path */
 	size_t block_size; /* once built: slots and pool share one block (slots first) */
 };
 

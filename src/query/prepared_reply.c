@@ -473,7 +473,8 @@ size_t prepared_answer_read(const struct snapshot *snap, const struct prepared_q
 			    enum query_transport transport, struct query_stats *stats)
 {
 	const struct prepared *p = snap->prepared;
-	if (!p || !q->plain)
+	/* the table holds answers without DNSSEC records: with DO, a signed zone's need them */
+	if (!p || !q->plain || (q->do_bit && p->signed_zones))
 		return 0;
 	const struct prepared_slot *slot = slot_for(p, q->name, q->name_len, q->qtype, q->hash);
 	struct reply r;

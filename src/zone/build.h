@@ -46,6 +46,9 @@ enum zb_name_flags {
 	ZB_HAS_DATA = 1u << 4,	       /* any record at all */
 	ZB_HAS_NOT_CNAME_OK = 1u << 5, /* a type that may not sit beside a CNAME */
 	ZB_HAS_DNAME = 1u << 6,
+	ZB_HAS_NSEC3 = 1u << 7,
+	ZB_HAS_NOT_NSEC3 = 1u << 8, /* a type other than NSEC3 and RRSIG */
+	ZB_HAS_CHILD = 1u << 9,	    /* set by zone_build_compile */
 };
 
 struct zb_name {
@@ -97,6 +100,9 @@ struct zb {
 
 	uint8_t *bump; /* unaligned byte allocator carved from the zone's arena */
 	size_t bump_left;
+
+	/* DNSSEC warnings beyond the first few of each kind, summed up at the end (dnssec_build.c) */
+	size_t unsigned_rrsets, stale_sigs;
 };
 
 /* The rdata of a dynamic record (zone_load_dynamic): recognised by its address, never read. */
@@ -279,6 +285,19 @@ void zone_build_last_stats(struct zone_build_stats *s);
 void zone_build_group(struct zb *b);
 void zone_build_validate(struct zb *b);
 void zone_build_compile(struct zb *b);
+
+/* ---- dnssec_build.c: a presigned zone's checks and indexes ---- */
+
+/* Whether the zone is signed, from its apex (sets zone->dnssec's mode and NSEC3 parameters); an
+ * NSEC3PARAM the server cannot use is an error. Run before the names are checked. */
+void zone_build_dnssec_mode(struct zb *b);
+/* A signed zone's checks of name id (its records o[0..k), grouped by type): warnings for an
+ * authoritative RRset no RRSIG covers and for signatures expired or not yet valid. */
+void zone_build_dnssec_name(struct zb *b, uint32_t id, const uint32_t *o, size_t k);
+/* The summaries of the warnings zone_build_dnssec_name left out. */
+void zone_build_dnssec_summary(struct zb *b);
+/* After compiling: the NSEC nodes in canonical order, the NSEC3 records by hash. */
+void zone_build_dnssec_index(struct zb *b);
 
 /* Small helpers shared by the zone files. */
 static inline uint16_t zb_get16(const uint8_t *p)

@@ -112,7 +112,7 @@ static uint16_t zb_type_flags(uint16_t type)
 		f |= ZB_HAS_NS;
 		break;
 	case WIRE_TYPE_CNAME:
-		return f | ZB_HAS_CNAME;
+		return f | ZB_HAS_CNAME | ZB_HAS_NOT_NSEC3;
 	case WIRE_TYPE_A:
 	case WIRE_TYPE_AAAA:
 		f |= ZB_HAS_ADDR;
@@ -121,10 +121,13 @@ static uint16_t zb_type_flags(uint16_t type)
 		f |= ZB_HAS_DNAME;
 		break;
 	case WIRE_TYPE_RRSIG:
-	case WIRE_TYPE_NSEC:
 		return f;
+	case WIRE_TYPE_NSEC:
+		return f | ZB_HAS_NOT_NSEC3;
+	case WIRE_TYPE_NSEC3:
+		return f | ZB_HAS_NSEC3 | ZB_HAS_NOT_CNAME_OK;
 	}
-	return f | ZB_HAS_NOT_CNAME_OK;
+	return f | ZB_HAS_NOT_CNAME_OK | ZB_HAS_NOT_NSEC3;
 }
 
 static void zb_group_name(struct zb *b, uint32_t id)
@@ -247,6 +250,8 @@ static uint16_t zb_node_flags(const struct zb *b, uint32_t id)
 		f |= ZONE_NODE_CNAME;
 	if (n->flags & ZB_HAS_DNAME)
 		f |= ZONE_NODE_DNAME;
+	if (id != 0 && (n->flags & ZB_HAS_NSEC3) && !(n->flags & (ZB_HAS_NOT_NSEC3 | ZB_HAS_CHILD)))
+		f |= ZONE_NODE_NSEC3;
 	return f;
 }
 
@@ -259,6 +264,8 @@ static void zb_compile_table(struct zone *z, struct zone_node *nodes, size_t n)
 	memset(z->table, 0, slots * sizeof(*z->table));
 	z->table_mask = (uint32_t)(slots - 1);
 	for (size_t i = 0; i < n; i++) {
+		if (nodes[i].flags & ZONE_NODE_NSEC3)
+			continue; /* a hashed owner name: lookup must not see it (zone.h) */
 		struct zone_node **head = &z->table[nodes[i].hash & z->table_mask];
 		nodes[i].hash_next = *head;
 		*head = &nodes[i];
@@ -283,6 +290,8 @@ void zone_build_compile(struct zb *b)
 	size_t n = b->name_count;
 	struct zone_node *nodes = arena_alloc(&z->arena, n * sizeof(*nodes));
 	struct zone_rrset *sets = arena_alloc(&z->arena, b->rrset_count * sizeof(*sets));
+	for (size_t i = 1; i < n; i++)
+		b->names[b->names[i].parent].flags |= ZB_HAS_CHILD;
 	for (size_t i = 0; i < n; i++) {
 		const struct zb_name *nm = &b->names[i];
 		struct zone_node *node = &nodes[i];
@@ -305,4 +314,5 @@ void zone_build_compile(struct zb *b)
 	z->node_count = n;
 	z->rr_count = b->rr_count;
 	zb_compile_soa(z);
+	zone_build_dnssec_index(b);
 }

@@ -120,6 +120,10 @@ static const char *zb_record_rule(const struct zb *b, uint32_t id, const struct 
 	const struct zb_name *n = &b->names[id];
 	uint16_t t = r->type;
 	if (zb_is_dynamic(r)) {
+		if (b->zone->dnssec.denial != ZONE_DENIAL_NONE)
+			return "dynamic record in a DNSSEC-signed zone: its answers change with health and "
+			       "region, so no signature made ahead could cover them (meridian does not sign "
+			       "online); put it in an unsigned zone, or under an unsigned delegation";
 		if (nth > 0)
 			return "dynamic record where the zone has records of the same type";
 		if (b->cut[id] != ZB_NONE)
@@ -152,11 +156,6 @@ static const char *zb_record_rule(const struct zb *b, uint32_t id, const struct 
 /* Messages are only formatted for records at fault: validation runs over every record. */
 static void zb_check_record(struct zb *b, uint32_t id, const struct zb_rec *r, size_t nth)
 {
-	if (id == 0 && nth == 0 && r->type == WIRE_TYPE_DNSKEY)
-		zone_build_warn(b, r->file, r->line,
-				"the zone is DNSSEC-signed (DNSKEY at the apex), but meridian serves no RRSIG "
-				"with its answers and no NSEC or NSEC3 denial of existence: while the parent "
-				"zone holds a DS record for it, validating resolvers will reject its answers");
 	const char *rule = zb_record_rule(b, id, r, nth);
 	if (!rule) {
 		if (b->cut[id] == id && r->type == WIRE_TYPE_NS)
@@ -170,8 +169,7 @@ static void zb_check_record(struct zb *b, uint32_t id, const struct zb_rec *r, s
 		snprintf(what, sizeof(what), rule, zone_build_name_text(c->name, c->len, nb, sizeof(nb)));
 		rule = what;
 	}
-	zone_build_error(b, r->file, r->line, "%s record at %s: %s",
-			 zone_type_name(r->type, tb, sizeof(tb)),
+	zone_build_error(b, r->file, r->line, "%s record at %s: %s", zone_type_name(r->type, tb, sizeof(tb)),
 			 zone_build_name_text(n->name, n->len, nb, sizeof(nb)), rule);
 }
 
@@ -211,7 +209,8 @@ static void zb_check_name(struct zb *b, uint32_t id)
 		bool dynamic = false;
 		for (size_t i = s; i < e; i++)
 			dynamic |= zb_is_dynamic(&b->recs[o[i]]);
-		if (!dynamic)
+		/* RRSIGs take the TTL of the RRset each covers (RFC 4034 3) */
+		if (!dynamic && type != WIRE_TYPE_RRSIG)
 			zb_check_ttl(b, n, o + s, e - s);
 		zb_check_size(b, n, o + s, e - s);
 		for (size_t i = s; i < e; i++)
@@ -219,6 +218,7 @@ static void zb_check_name(struct zb *b, uint32_t id)
 	}
 	if ((n->flags & ZB_HAS_CNAME) && (n->flags & ZB_HAS_NOT_CNAME_OK))
 		zb_check_cname(b, id, o, k);
+	zone_build_dnssec_name(b, id, o, k);
 }
 
 /* The apex needs exactly one SOA and an NS RRset (RFC 1035 5.2). */
@@ -251,7 +251,9 @@ static void zb_check_apex(struct zb *b)
 
 void zone_build_validate(struct zb *b)
 {
+	zone_build_dnssec_mode(b);
 	for (size_t i = 0; i < b->name_count && !b->gave_up; i++)
 		zb_check_name(b, (uint32_t)i);
+	zone_build_dnssec_summary(b);
 	zb_check_apex(b);
 }

@@ -322,11 +322,12 @@ START_TEST(test_signed_zone_warns)
 {
 	struct diag d;
 	struct zone *z = load("example.com", DATA "warn_signed.zone", &d);
-	ck_assert_ptr_nonnull(z); /* it loads and serves; the warning says what it will not do */
+	ck_assert_ptr_nonnull(z); /* it loads and serves, unsigned; the warning says so */
 	ck_assert_uint_eq(d.errors, 0);
 	ck_assert_uint_eq(d.count, 1);
-	ck_assert(diag_has(&d, DIAG_WARNING, DATA "warn_signed.zone", 6,
-			   "the zone is DNSSEC-signed (DNSKEY at the apex), but meridian serves no RRSIG"));
+	ck_assert(diag_has(&d, DIAG_WARNING, DATA "warn_signed.zone", 7,
+			   "the zone has a DNSKEY at its apex but no RRSIG over its SOA: it is served unsigned"));
+	ck_assert_int_eq(z->dnssec.denial, ZONE_DENIAL_NONE);
 	ck_assert_uint_eq(zone_node_rrset(find(z, "example.com"), WIRE_TYPE_DNSKEY)->count, 2);
 	zone_unref(z);
 	diag_free(&d);

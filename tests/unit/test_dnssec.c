@@ -1,0 +1,665 @@
+/* test_dnssec.c -- unit tests of serving presigned zones (zone.h's DNSSEC index, proofs.h): the
+ * example zones of RFC 4035 Appendix A (NSEC) and RFC 5155 Appendix A (NSEC3, opt-out) answer the
+ * queries of their Appendix B with the records those appendices list; the NSEC3 hashes are the ones
+ * RFC 5155 publishes; and the loader's checks of a signed zone.
+ *
+ * The zones' RRSIGs are placeholders (a one-octet signature): which records an answer holds does not
+ * depend on what the signatures say, and the end-to-end test (tests/differential/dnssec.sh) checks
+ * real ones with a validator. */
+#include <check.h>
+#include <ldns/ldns.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meridian/diag.h"
+#include "meridian/prepared.h"
+#include "meridian/query.h"
+#include "meridian/zone.h"
+#include "support.h"
+
+/* Records of a test zone: owner (relative), type, rdata, and whether the zone signs the RRset. */
+struct rec {
+	const char *owner, *type, *rdata;
+	bool sign;
+};
+
+#define SIG "8 2 3600 20401231000000 20000101000000 1 example. AA=="
+
+/* RFC 4035 Appendix A, without the keys and signatures. */
+static const struct rec rfc4035[] = {
+    {"@", "SOA", "ns1 bugs.x.w 1081539377 3600 300 3600000 3600", true},
+    {"@", "NS", "ns1", true},
+    {"@", "NS", "ns2", false},
+    {"@", "MX", "1 xx", true},
+    {"@", "DNSKEY", "256 3 5 AQOy1bZVvpPqhg4j7EJoM9rI3ZmyEx2OzDBVrZy/6Aw=", true},
+    {"@", "NSEC", "a NS SOA MX RRSIG NSEC DNSKEY", true},
+    {"a", "NS", "ns1.a", false},
+    {"a", "NS", "ns2.a", false},
+    {"a", "DS", "57855 5 1 B6DCD485719ADCA18E5F3D48A2331627FDD3636B", true},
+    {"a", "NSEC", "ai NS DS RRSIG NSEC", true},
+    {"ns1.a", "A", "192.0.2.5", false},
+    {"ns2.a", "A", "192.0.2.6", false},
+    {"ai", "A", "192.0.2.9", true},
+    {"ai", "HINFO", "\"KLH-10\" \"ITS\"", true},
+    {"ai", "AAAA", "2001:db8::f00:baa9", true},
+    {"ai", "NSEC", "b A HINFO AAAA RRSIG NSEC", true},
+    {"b", "NS", "ns1.b", false},
+    {"b", "NS", "ns2.b", false},
+    {"b", "NSEC", "ns1 NS RRSIG NSEC", true},
+    {"ns1.b", "A", "192.0.2.7", false},
+    {"ns2.b", "A", "192.0.2.8", false},
+    {"ns1", "A", "192.0.2.1", true},
+    {"ns1", "NSEC", "ns2 A RRSIG NSEC", true},
+    {"ns2", "A", "192.0.2.2", true},
+    {"ns2", "NSEC", "*.w A RRSIG NSEC", true},
+    {"*.w", "MX", "1 ai", true},
+    {"*.w", "NSEC", "x.w MX RRSIG NSEC", true},
+    {"x.w", "MX", "1 xx", true},
+    {"x.w", "NSEC", "x.y.w MX RRSIG NSEC", true},
+    {"x.y.w", "MX", "1 xx", true},
+    {"x.y.w", "NSEC", "xx MX RRSIG NSEC", true},
+    {"xx", "A", "192.0.2.10", true},
+    {"xx", "HINFO", "\"KLH-10\" \"TOPS-20\"", true},
+    {"xx", "AAAA", "2001:db8::f00:baaa", true},
+    {"xx", "NSEC", "example. A HINFO AAAA RRSIG NSEC", true},
+    {NULL, NULL, NULL, false},
+};
+
+/* RFC 5155 Appendix A (opt-out: the unsigned delegation c has no NSEC3), without the keys and
+ * signatures. 2t7b4g4vsa5smi47k61mv5bv1a22bojr is both a name of the zone and the hash of ns1. */
+#define N3 "1 1 12 aabbccdd "
+static const struct rec rfc5155[] = {
+    {"@", "SOA", "ns1 bugs.x.w 1 3600 300 3600000 3600", true},
+    {"@", "NS", "ns1", true},
+    {"@", "NS", "ns2", false},
+    {"@", "MX", "1 xx", true},
+    {"@", "DNSKEY", "256 3 7 AwEAAaetidLzsKWUt4swWR8yu0wPHPiUi8LU", true},
+    {"@", "NSEC3PARAM", "1 0 12 aabbccdd", true},
+    {"2t7b4g4vsa5smi47k61mv5bv1a22bojr", "A", "192.0.2.127", true},
+    {"a", "NS", "ns1.a", false},
+    {"a", "NS", "ns2.a", false},
+    {"a", "DS", "58470 5 1 3079F1593EBAD6DC121E202A8B766A6A4837206C", true},
+    {"ns1.a", "A", "192.0.2.5", false},
+    {"ns2.a", "A", "192.0.2.6", false},
+    {"ai", "A", "192.0.2.9", true},
+    {"ai", "HINFO", "\"KLH-10\" \"ITS\"", true},
+    {"ai", "AAAA", "2001:db8::f00:baa9", true},
+    {"c", "NS", "ns1.c", false},
+    {"c", "NS", "ns2.c", false},
+    {"ns1.c", "A", "192.0.2.7", false},
+    {"ns2.c", "A", "192.0.2.8", false},
+    {"ns1", "A", "192.0.2.1", true},
+    {"ns2", "A", "192.0.2.2", true},
+    {"*.w", "MX", "1 ai", true},
+    {"x.w", "MX", "1 xx", true},
+    {"x.y.w", "MX", "1 xx", true},
+    {"xx", "A", "192.0.2.10", true},
+    {"xx", "HINFO", "\"KLH-10\" \"TOPS-20\"", true},
+    {"xx", "AAAA", "2001:db8::f00:baaa", true},
+    {"0p9mhaveqvm6t7vbl5lop2u3t2rp3tom", "NSEC3",
+     N3 "2t7b4g4vsa5smi47k61mv5bv1a22bojr MX DNSKEY NS SOA NSEC3PARAM RRSIG", true},
+    {"2t7b4g4vsa5smi47k61mv5bv1a22bojr", "NSEC3", N3 "2vptu5timamqttgl4luu9kg21e0aor3s A RRSIG", true},
+    {"2vptu5timamqttgl4luu9kg21e0aor3s", "NSEC3", N3 "35mthgpgcu1qg68fab165klnsnk3dpvl MX RRSIG", true},
+    {"35mthgpgcu1qg68fab165klnsnk3dpvl", "NSEC3", N3 "b4um86eghhds6nea196smvmlo4ors995 NS DS RRSIG", true},
+    {"b4um86eghhds6nea196smvmlo4ors995", "NSEC3", N3 "gjeqe526plbf1g8mklp59enfd789njgi MX RRSIG", true},
+    {"gjeqe526plbf1g8mklp59enfd789njgi", "NSEC3", N3 "ji6neoaepv8b5o6k4ev33abha8ht9fgc HINFO A AAAA RRSIG",
+     true},
+    {"ji6neoaepv8b5o6k4ev33abha8ht9fgc", "NSEC3", N3 "k8udemvp1j2f7eg6jebps17vp3n8i58h", true},
+    {"k8udemvp1j2f7eg6jebps17vp3n8i58h", "NSEC3", N3 "kohar7mbb8dc2ce8a9qvl8hon4k53uhi", true},
+    {"kohar7mbb8dc2ce8a9qvl8hon4k53uhi", "NSEC3", N3 "q04jkcevqvmu85r014c7dkba38o0ji5r A RRSIG", true},
+    {"q04jkcevqvmu85r014c7dkba38o0ji5r", "NSEC3", N3 "r53bq7cc2uvmubfu5ocmm6pers9tk9en A RRSIG", true},
+    {"r53bq7cc2uvmubfu5ocmm6pers9tk9en", "NSEC3", N3 "t644ebqk9bibcna874givr6joj62mlhv MX RRSIG", true},
+    {"t644ebqk9bibcna874givr6joj62mlhv", "NSEC3", N3 "0p9mhaveqvm6t7vbl5lop2u3t2rp3tom HINFO A AAAA RRSIG",
+     true},
+    {NULL, NULL, NULL, false},
+};
+
+/* Writes the zone "example." of recs as unit_tmpdir/name: each record, and after the last record of
+ * each signed RRset its placeholder RRSIG. */
+static void write_zone(const char *name, const struct rec *recs)
+{
+	char *text = malloc(64 * 1024);
+	ck_assert_ptr_nonnull(text);
+	size_t len = (size_t)snprintf(text, 64 * 1024, "$ORIGIN example.\n$TTL 3600\n");
+	for (const struct rec *r = recs; r->owner; r++) {
+		len +=
+		    (size_t)snprintf(text + len, 64 * 1024 - len, "%s %s %s\n", r->owner, r->type, r->rdata);
+		bool last = !r[1].owner || strcmp(r[1].owner, r->owner) || strcmp(r[1].type, r->type);
+		if (r->sign && last)
+			len += (size_t)snprintf(text + len, 64 * 1024 - len, "%s RRSIG %s " SIG "\n",
+						r->owner, r->type);
+	}
+	unit_write_file(name, text);
+	free(text);
+}
+
+static struct snapshot *snap;
+
+static struct snapshot *serve(const struct rec *recs)
+{
+	write_zone("example.zone", recs);
+	struct snapshot *s = unit_load_snapshot(
+	    "dnssec.conf", "serial = 1\nlisten = { \"127.0.0.1:5353\" }\n"
+			   "zones = { { name = \"example\", file = \"example.zone\" } }\n");
+	/* with the table of prepared answers, as the daemon serves: it must leave DO queries alone */
+	snapshot_set_prepared(s, prepared_build(s, 1000000));
+	return s;
+}
+
+static void setup_nsec(void)
+{
+	snap = serve(rfc4035);
+}
+
+static void setup_nsec3(void)
+{
+	snap = serve(rfc5155);
+}
+
+static void teardown(void)
+{
+	snapshot_free(snap);
+}
+
+/* Asks snap for name and type, over UDP with a 4096-octet EDNS payload, DO set when do_bit. */
+static ldns_pkt *ask(const char *name, ldns_rr_type type, bool do_bit)
+{
+	ldns_pkt *qp = ldns_pkt_query_new(ldns_dname_new_frm_str(name), type, LDNS_RR_CLASS_IN, 0);
+	ldns_pkt_set_id(qp, 7);
+	ldns_pkt_set_edns_udp_size(qp, 4096);
+	ldns_pkt_set_edns_do(qp, do_bit);
+	ldns_pkt_set_edns_data(qp, ldns_rdf_new_frm_str(LDNS_RDF_TYPE_HEX, "")); /* forces the OPT RR */
+	uint8_t *wire;
+	size_t len;
+	ck_assert_int_eq(ldns_pkt2wire(&wire, qp, &len), LDNS_STATUS_OK);
+	ldns_pkt_free(qp);
+	static uint8_t out[WIRE_MSG_MAX];
+	struct wire_query scratch;
+	struct query_stats stats = {0};
+	size_t n = query_answer(snap, wire, len, NULL, out, sizeof(out), QUERY_UDP, &scratch, &stats);
+	free(wire);
+	ck_assert_uint_gt(n, 0);
+	ldns_pkt *answer = NULL;
+	ck_assert_int_eq(ldns_wire2pkt(&answer, out, n), LDNS_STATUS_OK);
+	return answer;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "owner TYPE" of every record of a section (RRSIGs as "owner RRSIG(covered)"), sorted, joined with
+ * ", ": what the appendices' examples list, without the signatures' bytes. */
+static const char *section(ldns_rr_list *list)
+{
+	static char buf[4096];
+	char *items[64];
+	size_t n = ldns_rr_list_rr_count(list);
+	ck_assert_uint_le(n, 64);
+	for (size_t i = 0; i < n; i++) {
+		ldns_rr *rr = ldns_rr_list_rr(list, i);
+		char *owner = ldns_rdf2str(ldns_rr_owner(rr));
+		char *type = ldns_rr_type2str(ldns_rr_get_type(rr));
+		char covered[32] = "";
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG) {
+			char *c = ldns_rdf2str(ldns_rr_rrsig_typecovered(rr));
+			snprintf(covered, sizeof(covered), "(%s)", c);
+			free(c);
+		}
+		items[i] = malloc(strlen(owner) + strlen(type) + strlen(covered) + 2);
+		sprintf(items[i], "%s %s%s", owner, type, covered);
+		free(owner);
+		free(type);
+	}
+	qsort(items, n, sizeof(*items), cmp_str);
+	buf[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strcat(buf, ", ");
+		strcat(buf, items[i]);
+		free(items[i]);
+	}
+	return buf;
+}
+
+#define ASSERT_ANSWER(p, rcode, answer, authority)                                                           \
+	do {                                                                                                 \
+		ck_assert_int_eq(ldns_pkt_get_rcode(p), rcode);                                              \
+		ck_assert_str_eq(section(ldns_pkt_answer(p)), answer);                                       \
+		ck_assert_str_eq(section(ldns_pkt_authority(p)), authority);                                 \
+	} while (0)
+
+/* ---- RFC 4035 Appendix B (NSEC) ---- */
+
+START_TEST(nsec_answer_is_signed)
+{
+	/* B.1, minimal: the answer and its RRSIG, no authority NS */
+	ldns_pkt *p = ask("x.w.example.", LDNS_RR_TYPE_MX, true);
+	ck_assert(ldns_pkt_aa(p) && !ldns_pkt_ad(p));
+	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR, "x.w.example. MX, x.w.example. RRSIG(MX)", "");
+	ldns_pkt_free(p);
+	/* without DO: no DNSSEC records at all (RFC 4035 3.1) */
+	p = ask("x.w.example.", LDNS_RR_TYPE_MX, false);
+	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR, "x.w.example. MX", "");
+	ldns_pkt_free(p);
+	p = ask("ml.example.", LDNS_RR_TYPE_A, false);
+	ASSERT_ANSWER(p, LDNS_RCODE_NXDOMAIN, "", "example. SOA");
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(nsec_name_error)
+{
+	/* B.2: ml.example does not exist (b.example's NSEC), nor does *.example (example's NSEC) */
+	ldns_pkt *p = ask("ml.example.", LDNS_RR_TYPE_A, true);
+	ASSERT_ANSWER(p, LDNS_RCODE_NXDOMAIN, "",
+		      "b.example. NSEC, b.example. RRSIG(NSEC), example. NSEC, example. RRSIG(NSEC), "
+		      "example. RRSIG(SOA), example. SOA");
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(nsec_no_data)
+{
+	/* B.3 */
+	ldns_pkt *p = ask("ns1.example.", LDNS_RR_TYPE_MX, true);
+	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR, "",
+		      "example. RRSIG(SOA), example. SOA, ns1.example. NSEC, ns1.example. RRSIG(NSEC)");
+	ldns_pkt_free(p);
+	/* an empty non-terminal: the NSEC that covers it (y.w.example lies between x.w and x.y.w) */
+	p = ask("y.w.example.", LDNS_RR_TYPE_A, true);
+	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR, "",
+		      "example. RRSIG(SOA), example. SOA, x.w.example. NSEC, x.w.example. RRSIG(NSEC)");
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(nsec_referrals)
+{
+	/* B.4: to a signed zone, with its DS */
+	ldns_pkt *p = ask("mc.a.example.", LDNS_RR_TYPE_MX, true);
+	ck_assert(!ldns_pkt_aa(p));
+	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR, "",
+		      "a.example. DS, a.example. NS, a.example. NS, a.example. RRSIG(DS)");
+	ck_assert_uint_eq(ldns_pkt_arcount(p), 2); /* glue (the OPT record is not counted by ldns) */
+	ldns_pkt_free(p);
+	/* B.5: to an unsigned one, with the NSEC showing it has no DS */
+	p = ask("mc.b.example.", LDNS_RR_TYPE_MX, true);
+	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR, "",
+		      "b.example. NS, b.example. NS, b.example. NSEC, b.example. RRSIG(NSEC)");
+	ldns_pkt_free(p);
+	/* B.8: the DS of a cut is the parent's: NODATA with the cut's NSEC */
+	p = ask("ai.example.", LDNS_RR_TYPE_DS, true);
+	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR, "",
+		      "ai.example. NSEC, ai.example. RRSIG(NSEC), example. RRSIG(SOA), example. SOA");
+	ldns_pkt_free(p);
+	p = ask("b.example.", LDNS_RR_TYPE_DS, true);
+	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR, "",
+		      "b.example. NSEC, b.example. RRSIG(NSEC), example. RRSIG(SOA), example. SOA");
+	ldns_pkt_free(p);
+	p = ask("a.example.", LDNS_RR_TYPE_DS, true);
+	ck_assert(ldns_pkt_aa(p));
+	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR, "a.example. DS, a.example. RRSIG(DS)", "");
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(nsec_wildcards)
+{
+	/* B.6: the expansion signed, and x.y.w.example's NSEC proving no closer name */
+	ldns_pkt *p = ask("a.z.w.example.", LDNS_RR_TYPE_MX, true);
+	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR, "a.z.w.example. MX, a.z.w.example. RRSIG(MX)",
+		      "x.y.w.example. NSEC, x.y.w.example. RRSIG(NSEC)");
+	ldns_pkt_free(p);
+	/* B.7: no AAAA at the wildcard either */
+	p = ask("a.z.w.example.", LDNS_RR_TYPE_AAAA, true);
+	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR, "",
+		      "*.w.example. NSEC, *.w.example. RRSIG(NSEC), example. RRSIG(SOA), example. SOA, "
+		      "x.y.w.example. NSEC, x.y.w.example. RRSIG(NSEC)");
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(nsec_types_asked_for)
+{
+	ldns_pkt *p = ask("example.", LDNS_RR_TYPE_DNSKEY, true);
+	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR, "example. DNSKEY, example. RRSIG(DNSKEY)", "");
+	ldns_pkt_free(p);
+	p = ask("ai.example.", LDNS_RR_TYPE_NSEC, true);
+	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR, "ai.example. NSEC, ai.example. RRSIG(NSEC)", "");
+	ldns_pkt_free(p);
+	/* RRSIGs asked for are the data: no signature over them */
+	p = ask("ai.example.", LDNS_RR_TYPE_RRSIG, true);
+	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR,
+		      "ai.example. RRSIG(A), ai.example. RRSIG(AAAA), ai.example. RRSIG(HINFO), "
+		      "ai.example. RRSIG(NSEC)",
+		      "");
+	ldns_pkt_free(p);
+}
+END_TEST
+
+/* ---- RFC 5155 Appendix B (NSEC3 with opt-out) ---- */
+
+START_TEST(nsec3_hashes_match_rfc5155)
+{
+	static const char *const vectors[][2] = {
+	    {"example.", "0p9mhaveqvm6t7vbl5lop2u3t2rp3tom"},
+	    {"a.example.", "35mthgpgcu1qg68fab165klnsnk3dpvl"},
+	    {"ai.example.", "gjeqe526plbf1g8mklp59enfd789njgi"},
+	    {"ns1.example.", "2t7b4g4vsa5smi47k61mv5bv1a22bojr"},
+	    {"ns2.example.", "q04jkcevqvmu85r014c7dkba38o0ji5r"},
+	    {"w.example.", "k8udemvp1j2f7eg6jebps17vp3n8i58h"},
+	    {"*.w.example.", "r53bq7cc2uvmubfu5ocmm6pers9tk9en"},
+	    {"x.w.example.", "b4um86eghhds6nea196smvmlo4ors995"},
+	    {"y.w.example.", "ji6neoaepv8b5o6k4ev33abha8ht9fgc"},
+	    {"x.y.w.example.", "2vptu5timamqttgl4luu9kg21e0aor3s"},
+	    {"xx.example.", "t644ebqk9bibcna874givr6joj62mlhv"},
+	    {"2t7b4g4vsa5smi47k61mv5bv1a22bojr.example.", "kohar7mbb8dc2ce8a9qvl8hon4k53uhi"},
+	};
+	const struct zone *z = zone_set_get(snap->zones, (const uint8_t *)"\7example", 9);
+	ck_assert_ptr_nonnull(z);
+	ck_assert_int_eq(z->dnssec.denial, ZONE_DENIAL_NSEC3);
+	ck_assert_int_eq(z->dnssec.expires, 2240524800); /* 2040-12-31, the placeholders' expiration */
+	ck_assert_uint_eq(z->dnssec.iterations, 12);
+	ck_assert_uint_eq(z->dnssec.nsec3_count, 12);
+	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
+		ldns_rdf *name = ldns_dname_new_frm_str(vectors[i][0]);
+		uint8_t hash[ZONE_NSEC3_HASH_LEN];
+		zone_nsec3_hash(z, ldns_rdf_data(name), ldns_rdf_size(name), hash);
+		ldns_rdf_deep_free(name);
+		char text[40];
+		static const char b32[] = "0123456789abcdefghijklmnopqrstuv";
+		for (unsigned k = 0; k < 32; k++) {
+			unsigned bit = k * 5, v = 0;
+			for (unsigned j = 0; j < 5; j++, bit++)
+				v = v << 1 | ((hash[bit / 8] >> (7 - bit % 8)) & 1u);
+			text[k] = b32[v];
+		}
+		text[32] = 0;
+		ck_assert_msg(strcmp(text, vectors[i][1]) == 0, "H(%s) = %s, RFC 5155 says %s", vectors[i][0],
+			      text, vectors[i][1]);
+		/* every one of them is an NSEC3 owner of the zone, and is found as a match */
+		bool match;
+		ck_assert_ptr_nonnull(zone_nsec3_for(z, hash, &match));
+		ck_assert(match);
+	}
+}
+END_TEST
+
+#define H(x)	      x ".example."
+#define N3_AND_SIG(x) H(x) " NSEC3, " H(x) " RRSIG(NSEC3)"
+
+START_TEST(nsec3_name_error)
+{
+	/* B.1: closest encloser x.w.example (b4um86...), next closer c.x.w.example covered by
+	 * 0p9mha..., wildcard *.x.w.example covered by 35mthg... */
+	ldns_pkt *p = ask("a.c.x.w.example.", LDNS_RR_TYPE_A, true);
+	ASSERT_ANSWER(p, LDNS_RCODE_NXDOMAIN, "",
+		      N3_AND_SIG("0p9mhaveqvm6t7vbl5lop2u3t2rp3tom") ", " N3_AND_SIG(
+			  "35mthgpgcu1qg68fab165klnsnk3dpvl") ", " N3_AND_SIG("b4um86eghhds6nea196smvmlo4ors9"
+									      "95") ", "
+										    "example. RRSIG(SOA), "
+										    "example. SOA");
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(nsec3_no_data)
+{
+	/* B.2 */
+	ldns_pkt *p = ask("ns1.example.", LDNS_RR_TYPE_MX, true);
+	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR, "",
+		      N3_AND_SIG("2t7b4g4vsa5smi47k61mv5bv1a22bojr") ", example. RRSIG(SOA), example. SOA");
+	ldns_pkt_free(p);
+	/* B.2.1: an empty non-terminal has an NSEC3 of its own */
+	p = ask("y.w.example.", LDNS_RR_TYPE_A, true);
+	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR, "",
+		      "example. RRSIG(SOA), example. SOA, " N3_AND_SIG("ji6neoaepv8b5o6k4ev33abha8ht9fgc"));
+	ldns_pkt_free(p);
+	/* B.6: no DS at ai.example */
+	p = ask("ai.example.", LDNS_RR_TYPE_DS, true);
+	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR, "",
+		      "example. RRSIG(SOA), example. SOA, " N3_AND_SIG("gjeqe526plbf1g8mklp59enfd789njgi"));
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(nsec3_opt_out_referral)
+{
+	/* B.3: c.example is in an opt-out span: the closest provable encloser (example, 0p9mha...) and
+	 * the NSEC3 covering the next closer name c.example (35mthg..., its opt-out flag set) */
+	ldns_pkt *p = ask("mc.c.example.", LDNS_RR_TYPE_MX, true);
+	ck_assert(!ldns_pkt_aa(p));
+	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR, "",
+		      N3_AND_SIG("0p9mhaveqvm6t7vbl5lop2u3t2rp3tom") ", " N3_AND_SIG(
+			  "35mthgpgcu1qg68fab165klnsnk3dpvl") ", c.example. NS, c.example. NS");
+	ldns_pkt_free(p);
+	/* its DS, asked for: the same proof (RFC 5155 7.2.4) */
+	p = ask("c.example.", LDNS_RR_TYPE_DS, true);
+	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR, "",
+		      N3_AND_SIG("0p9mhaveqvm6t7vbl5lop2u3t2rp3tom") ", " N3_AND_SIG(
+			  "35mthgpgcu1qg68fab165klnsnk3dpvl") ", example. RRSIG(SOA), example. SOA");
+	ldns_pkt_free(p);
+	/* a signed delegation: its DS */
+	p = ask("mc.a.example.", LDNS_RR_TYPE_MX, true);
+	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR, "",
+		      "a.example. DS, a.example. NS, a.example. NS, a.example. RRSIG(DS)");
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(nsec3_wildcards)
+{
+	/* B.4: the next closer name z.w.example is covered by q04jkc... */
+	ldns_pkt *p = ask("a.z.w.example.", LDNS_RR_TYPE_MX, true);
+	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR, "a.z.w.example. MX, a.z.w.example. RRSIG(MX)",
+		      N3_AND_SIG("q04jkcevqvmu85r014c7dkba38o0ji5r"));
+	ldns_pkt_free(p);
+	/* B.5: closest encloser w.example (k8udem...), next closer covered (q04jkc...), and the
+	 * wildcard's own NSEC3 (r53bq7...) without AAAA */
+	p = ask("a.z.w.example.", LDNS_RR_TYPE_AAAA, true);
+	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR, "",
+		      "example. RRSIG(SOA), example. SOA, " N3_AND_SIG(
+			  "k8udemvp1j2f7eg6jebps17vp3n8i58h") ", " N3_AND_SIG("q04jkcevqvmu85r014c7dkba38o0ji"
+									      "5r") ", " N3_AND_SIG("r53bq7cc"
+												    "2uvmubfu"
+												    "5ocmm6pe"
+												    "rs9tk9e"
+												    "n"));
+	ldns_pkt_free(p);
+}
+END_TEST
+
+START_TEST(nsec3_owner_names_do_not_exist)
+{
+	/* RFC 5155 7.2.8: a hashed owner name is answered as a name that does not exist, whatever the
+	 * type; the closest encloser is the apex (0p9mha... matches it) */
+	ldns_pkt *p = ask("b4um86eghhds6nea196smvmlo4ors995.example.", LDNS_RR_TYPE_NSEC3, true);
+	ck_assert_int_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	ck_assert_uint_eq(ldns_pkt_ancount(p), 0);
+	ldns_pkt_free(p);
+	p = ask("b4um86eghhds6nea196smvmlo4ors995.example.", LDNS_RR_TYPE_A, false);
+	ASSERT_ANSWER(p, LDNS_RCODE_NXDOMAIN, "", "example. SOA");
+	ldns_pkt_free(p);
+	/* but a name of the zone that happens to look like a hash, and holds an NSEC3 too, exists */
+	p = ask("2t7b4g4vsa5smi47k61mv5bv1a22bojr.example.", LDNS_RR_TYPE_A, true);
+	ASSERT_ANSWER(
+	    p, LDNS_RCODE_NOERROR,
+	    "2t7b4g4vsa5smi47k61mv5bv1a22bojr.example. A, 2t7b4g4vsa5smi47k61mv5bv1a22bojr.example. "
+	    "RRSIG(A)",
+	    "");
+	ldns_pkt_free(p);
+}
+END_TEST
+
+/* ---- the loader's checks ---- */
+
+START_TEST(canonical_order_of_rfc4034)
+{
+	/* RFC 4034 6.1's example, in order */
+	static const char *const names[] = {"example.",		"a.example.",	   "yljkjljk.a.example.",
+					    "Z.a.example.",	"zABC.a.EXAMPLE.", "z.example.",
+					    "\\001.z.example.", "*.z.example.",	   "\\200.z.example."};
+	uint8_t prev[WIRE_NAME_MAX];
+	size_t prev_len = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		ldns_rdf *rdf = ldns_dname_new_frm_str(names[i]);
+		ldns_dname2canonical(rdf);
+		uint8_t name[WIRE_NAME_MAX];
+		size_t len = ldns_rdf_size(rdf);
+		memcpy(name, ldns_rdf_data(rdf), len);
+		ldns_rdf_deep_free(rdf);
+		ck_assert_int_eq(zone_name_canonical_compare(name, len, name, len), 0);
+		if (i) {
+			ck_assert_msg(zone_name_canonical_compare(prev, prev_len, name, len) < 0,
+				      "%s before %s", names[i - 1], names[i]);
+			ck_assert(zone_name_canonical_compare(name, len, prev, prev_len) > 0);
+		}
+		memcpy(prev, name, len);
+		prev_len = len;
+	}
+}
+END_TEST
+
+/* Loads text as zone "example." and returns its diagnostics joined (a static buffer); *loaded tells
+ * whether it loaded. */
+static const char *load(const char *text, bool *loaded)
+{
+	unit_write_file("check.zone", text);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/check.zone", unit_tmpdir);
+	struct diag d;
+	diag_init(&d);
+	struct zone *z = zone_load("example.", path, &d);
+	*loaded = z != NULL;
+	zone_unref(z);
+	static char buf[8192];
+	snprintf(buf, sizeof(buf), "%s", unit_diag_text(&d));
+	diag_free(&d);
+	return buf;
+}
+
+#define HEAD                                                                                                 \
+	"$ORIGIN example.\n$TTL 3600\n@ SOA ns1 h 1 3600 300 3600000 300\n@ RRSIG SOA " SIG "\n"             \
+	"@ NS ns1\n@ RRSIG NS " SIG "\n@ NSEC ns1 NS SOA RRSIG NSEC\n@ RRSIG NSEC " SIG "\n"
+
+START_TEST(loader_warns_about_signatures)
+{
+	bool loaded;
+	/* line 9 has no RRSIG; line 11's expired in 2001 */
+	const char *d = load(HEAD "ns1 A 192.0.2.1\n"
+				  "ns1 NSEC example. A RRSIG NSEC\n"
+				  "ns1 RRSIG NSEC 8 2 300 20010101000000 20000101000000 1 example. AA==\n",
+			     &loaded);
+	ck_assert(loaded);
+	ck_assert_msg(strstr(d, "check.zone:9: no RRSIG covers the A RRset at ns1.example.") != NULL, "%s",
+		      d);
+	ck_assert_msg(strstr(d, "20401231") == NULL && strstr(d, "2040-12-31") == NULL, "%s",
+		      d); /* valid ones */
+	ck_assert_msg(
+	    strstr(d,
+		   "check.zone:11: the RRSIG over NSEC at ns1.example. expired on 2001-01-01 00:00:00 UTC") !=
+		NULL,
+	    "%s", d);
+	/* a DNSKEY without signatures: served unsigned, said so */
+	d = load("$ORIGIN example.\n@ 3600 SOA ns1 h 1 3600 300 3600000 300\n@ 3600 NS ns1\n"
+		 "@ 3600 DNSKEY 256 3 8 AwEAAQ==\nns1 3600 A 192.0.2.1\n",
+		 &loaded);
+	ck_assert(loaded);
+	ck_assert_msg(
+	    strstr(d, "check.zone:4: the zone has a DNSKEY at its apex but no RRSIG over its SOA") != NULL,
+	    "%s", d);
+	/* no warnings about TTLs that differ between RRSIGs of one name (each follows its RRset) */
+	d = load(HEAD "ns1 A 192.0.2.1\nns1 RRSIG A " SIG "\nns1 300 NSEC example. A RRSIG NSEC\n"
+		      "ns1 300 RRSIG NSEC " SIG "\n",
+		 &loaded);
+	ck_assert(loaded);
+	ck_assert_msg(strstr(d, "TTL") == NULL, "%s", d);
+}
+END_TEST
+
+START_TEST(loader_checks_nsec3_parameters)
+{
+	bool loaded;
+	const char *d =
+	    load("$ORIGIN example.\n$TTL 3600\n@ SOA ns1 h 1 3600 300 3600000 300\n@ RRSIG SOA " SIG
+		 "\n@ NS ns1\n@ NSEC3PARAM 1 0 151 -\nns1 A 192.0.2.1\n",
+		 &loaded);
+	ck_assert(!loaded);
+	ck_assert_msg(strstr(d, "check.zone:6: NSEC3PARAM with 151 iterations") != NULL, "%s", d);
+	d = load("$ORIGIN example.\n$TTL 3600\n@ SOA ns1 h 1 3600 300 3600000 300\n@ RRSIG SOA " SIG
+		 "\n@ NS ns1\n@ NSEC3PARAM 2 0 0 -\nns1 A 192.0.2.1\n",
+		 &loaded);
+	ck_assert(!loaded);
+	ck_assert_msg(strstr(d, "check.zone:6: NSEC3PARAM hash algorithm 2") != NULL, "%s", d);
+	d = load("$ORIGIN example.\n$TTL 3600\n@ SOA ns1 h 1 3600 300 3600000 300\n@ RRSIG SOA " SIG
+		 "\n@ NS ns1\n@ NSEC3PARAM 1 0 5 ab\n@ RRSIG NSEC3PARAM " SIG "\n@ RRSIG NS " SIG
+		 "\nns1 A 192.0.2.1\nns1 RRSIG A " SIG "\n",
+		 &loaded);
+	ck_assert(loaded);
+	ck_assert_msg(strstr(d, "check.zone:6: NSEC3PARAM with 5 iterations: RFC 9276 3.1 asks for 0") !=
+			  NULL,
+		      "%s", d);
+}
+END_TEST
+
+START_TEST(dynamic_records_need_an_unsigned_zone)
+{
+	unit_write_file("check.zone", HEAD "ns1 A 192.0.2.1\nns1 RRSIG A " SIG "\n");
+	char path[128];
+	snprintf(path, sizeof(path), "%s/check.zone", unit_tmpdir);
+	struct zone_dynamic dyn = {.owner = (const uint8_t *)"\3www\7example",
+				   .owner_len = 13,
+				   .type = 1,
+				   .index = 0,
+				   .file = "meridian.conf",
+				   .line = 12};
+	struct diag d;
+	diag_init(&d);
+	ck_assert_ptr_null(zone_load_dynamic("example.", path, &dyn, 1, &d));
+	const char *text = unit_diag_text(&d);
+	ck_assert_msg(
+	    strstr(text,
+		   "meridian.conf:12: A record at www.example.: dynamic record in a DNSSEC-signed zone") !=
+		NULL,
+	    "%s", text);
+	diag_free(&d);
+}
+END_TEST
+
+static Suite *dnssec_suite(void)
+{
+	Suite *s = suite_create("dnssec");
+	TCase *tc = tcase_create("nsec");
+	tcase_add_checked_fixture(tc, setup_nsec, teardown);
+	tcase_add_test(tc, nsec_answer_is_signed);
+	tcase_add_test(tc, nsec_name_error);
+	tcase_add_test(tc, nsec_no_data);
+	tcase_add_test(tc, nsec_referrals);
+	tcase_add_test(tc, nsec_wildcards);
+	tcase_add_test(tc, nsec_types_asked_for);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("nsec3");
+	tcase_add_checked_fixture(tc, setup_nsec3, teardown);
+	tcase_add_test(tc, nsec3_hashes_match_rfc5155);
+	tcase_add_test(tc, nsec3_name_error);
+	tcase_add_test(tc, nsec3_no_data);
+	tcase_add_test(tc, nsec3_opt_out_referral);
+	tcase_add_test(tc, nsec3_wildcards);
+	tcase_add_test(tc, nsec3_owner_names_do_not_exist);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("load");
+	tcase_add_test(tc, canonical_order_of_rfc4034);
+	tcase_add_test(tc, loader_warns_about_signatures);
+	tcase_add_test(tc, loader_checks_nsec3_parameters);
+	tcase_add_test(tc, dynamic_records_need_an_unsigned_zone);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return unit_run_in_tmpdir(dnssec_suite(), "dnssec");
+}
