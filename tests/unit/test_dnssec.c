@@ -15,6 +15,7 @@
 #include "meridian/diag.h"
 #include "meridian/prepared.h"
 #include "meridian/query.h"
+#include "meridian/transfer.h"
 #include "meridian/zone.h"
 #include "support.h"
 
@@ -494,6 +495,71 @@ START_TEST(nsec3_owner_names_do_not_exist)
 }
 END_TEST
 
+/* Transfers snap's zone "example." and returns the number of records of type whose text (in ldns's
+ * presentation, tabs as spaces) starts with prefix; every RRSIG's TTL is checked against the RRset's. */
+static unsigned transferred(const char *type, const char *prefix)
+{
+	ldns_pkt *qp =
+	    ldns_pkt_query_new(ldns_dname_new_frm_str("example."), LDNS_RR_TYPE_AXFR, LDNS_RR_CLASS_IN, 0);
+	uint8_t *q;
+	size_t len;
+	ck_assert_int_eq(ldns_pkt2wire(&q, qp, &len), LDNS_STATUS_OK);
+	ldns_pkt_free(qp);
+	struct wire_query wq;
+	ck_assert_int_eq(wire_parse_query(q, len, &wq), WIRE_PARSE_OK);
+	struct transfer_stream st;
+	transfer_stream_start(&st, zone_set_get(snap->zones, (const uint8_t *)"\7example", 9), &wq, q, len,
+			      0);
+	static uint8_t msg[65535];
+	size_t mlen;
+	unsigned found = 0;
+	while ((mlen = transfer_stream_next(&st, msg, sizeof(msg)))) {
+		ldns_pkt *p = NULL;
+		ck_assert_int_eq(ldns_wire2pkt(&p, msg, mlen), LDNS_STATUS_OK);
+		ldns_rr_list *list = ldns_pkt_answer(p);
+		for (size_t i = 0; i < ldns_rr_list_rr_count(list); i++) {
+			ldns_rr *rr = ldns_rr_list_rr(list, i);
+			char *t = ldns_rr_type2str(ldns_rr_get_type(rr));
+			char *text = ldns_rr2str(rr);
+			for (char *c = text; *c; c++)
+				if (*c == '\t')
+					*c = ' ';
+			found += strcmp(t, type) == 0 && strncmp(text, prefix, strlen(prefix)) == 0;
+			free(t);
+			free(text);
+		}
+		ldns_pkt_free(p);
+	}
+	free(q);
+	return found;
+}
+
+START_TEST(nsec3_transfer_holds_the_chain)
+{
+	/* the hashed owner names lookup does not see go out with the zone, signatures and all */
+	ck_assert_uint_eq(transferred("NSEC3", ""), 12);
+	ck_assert_uint_eq(
+	    transferred("RRSIG", "0p9mhaveqvm6t7vbl5lop2u3t2rp3tom.example. 3600 IN RRSIG NSEC3 "), 1);
+	ck_assert_uint_eq(transferred("NSEC3PARAM", ""), 1);
+}
+END_TEST
+
+START_TEST(transfer_sends_rrsigs_at_their_rrsets_ttl)
+{
+	snapshot_free(snap);
+	static const struct rec zone[] = {
+	    {"@", "SOA", "ns1 h 1 3600 300 3600000 300", true}, {"@", "NS", "ns1", true},
+	    {"@", "NSEC", "ns1 NS SOA RRSIG NSEC", true},	{"ns1", "A", "192.0.2.1", true},
+	    {"ns1 300", "NSEC", "example. A RRSIG NSEC", true}, {NULL, NULL, NULL, false},
+	};
+	snap = serve(zone);
+	/* the zone keeps ns1's RRSIGs as one RRset at the lower TTL; each goes out at its RRset's */
+	ck_assert_uint_eq(transferred("RRSIG", "ns1.example. 3600 IN RRSIG A "), 1);
+	ck_assert_uint_eq(transferred("RRSIG", "ns1.example. 300 IN RRSIG NSEC "), 1);
+	ck_assert_uint_eq(transferred("NSEC", "ns1.example. 300 IN NSEC "), 1);
+}
+END_TEST
+
 /* ---- the loader's checks ---- */
 
 START_TEST(canonical_order_of_rfc4034)
@@ -649,6 +715,8 @@ static Suite *dnssec_suite(void)
 	tcase_add_test(tc, nsec3_opt_out_referral);
 	tcase_add_test(tc, nsec3_wildcards);
 	tcase_add_test(tc, nsec3_owner_names_do_not_exist);
+	tcase_add_test(tc, nsec3_transfer_holds_the_chain);
+	tcase_add_test(tc, transfer_sends_rrsigs_at_their_rrsets_ttl);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("load");
 	tcase_add_test(tc, canonical_order_of_rfc4034);
