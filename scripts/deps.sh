@@ -16,8 +16,10 @@ BUILD_PKGS=(gcc make pkg-config libldns-dev libev-dev libmaxminddb-dev liblua5.4
 # installed when neither is.
 # gdnsd, knot and knot-module-geoip: the geo differential test (tests/differential/geo.sh) serves
 # the same geo routing from them as from meridian. systemd: systemd-analyze checks the unit file.
+# ldnsutils: the DNSSEC differential test (tests/differential/dnssec.sh) makes keys and signs its
+# zones at test time with ldns-keygen and ldns-signzone (delv, from dnsutils, validates answers).
 TEST_PKGS=("dnsutils|bind9-dnsutils" nsd libmaxmind-db-writer-perl mmdb-bin python3 openssl curl
-	systemd gdnsd knot knot-module-geoip)
+	systemd gdnsd knot knot-module-geoip ldnsutils)
 BENCH_PKGS=(dnsperf gdnsd knot nsd valgrind)
 # make fuzz: libFuzzer comes with clang
 FUZZ_PKGS=(clang)

@@ -9,8 +9,10 @@
 #   integration   every tests/integration/test_*.sh: each assertion counts 1 (the script's last line is
 #                 "N passed, N failed"); a script that dies or times out counts 1 more failure.
 #   differential  tests/differential/run.sh: each query compared with NSD counts 1;
-#                 tests/differential/geo.sh: each geo comparison with the model, gdnsd and Knot counts 1
-#                 (as run.sh, its last line is "N passed, N failed").
+#                 tests/differential/geo.sh: each geo comparison with the model, gdnsd and Knot counts 1;
+#                 tests/differential/dnssec.sh: each signed-zone query compared with NSD (with and without
+#                 DO) and each delv validation counts 1
+#                 (as run.sh, their last line is "N passed, N failed").
 #
 # Every test runs under `timeout`, with BUILD_DIR, MERIDIAND and FREEPORT exported. The full output of
 # each is kept in BUILD_DIR/test-logs/; failures are shown here. VERBOSE=1 shows every line.
@@ -163,6 +165,7 @@ run_differential()
 {
 	run_script "differential/run.sh" "$DIFF_TIMEOUT" "$ROOT/tests/differential/run.sh"
 	run_script "differential/geo.sh" "$DIFF_TIMEOUT" "$ROOT/tests/differential/geo.sh"
+	run_script "differential/dnssec.sh" "$DIFF_TIMEOUT" "$ROOT/tests/differential/dnssec.sh"
 }
 
 case $WHAT in

@@ -148,6 +148,10 @@ const char *zone_denial_name(enum zone_denial denial);
 bool zone_rrsig_next(const struct zone_node *node, uint16_t type, size_t *pos, const uint8_t **rdata,
 		     uint16_t *rdlen);
 
+/* The TTL one RRSIG record of node's RRSIG RRset sigs (its rdata) is served at: that of the RRset it
+ * covers (RFC 4035 2.2). The zone keeps a name's RRSIGs as one RRset, at the lowest of their TTLs. */
+uint32_t zone_rrsig_ttl(const struct zone_node *node, const struct zone_rrset *sigs, const uint8_t *rdata,
+			uint16_t rdlen);
 /* Canonical order of two lowercased wire names (RFC 4034 6.1): <0, 0, >0. */
 int zone_name_canonical_compare(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 /* An NSEC zone: the node whose NSEC matches (owner == name) or covers name: the last NSEC owner at

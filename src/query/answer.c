@@ -162,11 +162,29 @@ static bool proved(struct answer *a, bool fitted)
 	return fitted;
 }
 
+/* A name's RRSIG RRset, asked for by type (or ANY): each record at the TTL of the RRset it covers. */
+static bool put_rrsigs(struct answer *a, enum wire_section section, const uint8_t *owner, size_t owner_len,
+		       const struct zone_node *node, const struct zone_rrset *sigs)
+{
+	size_t pos = 0;
+	const uint8_t *rdata;
+	uint16_t rdlen;
+	while (zone_rdata_next(sigs, &pos, &rdata, &rdlen))
+		if (!wire_build_rr(&a->b, section, owner, owner_len, WIRE_TYPE_RRSIG, WIRE_CLASS_IN,
+				   zone_rrsig_ttl(node, sigs, rdata, rdlen), rdata, rdlen)) {
+			a->truncated = true;
+			return false;
+		}
+	return true;
+}
+
 /* put_rrset, and when the answer is signed the RRSIGs at node over the RRset, owned by the name the
  * RRset is served at (the query name for a wildcard's), at the same TTL. */
 static bool put_signed(struct answer *a, enum wire_section section, const uint8_t *owner, size_t owner_len,
 		       const struct zone_node *node, const struct zone_rrset *rrset, uint32_t ttl)
 {
+	if (rrset->type == WIRE_TYPE_RRSIG && rrset->count) /* asked for: each at its RRset's TTL */
+		return put_rrsigs(a, section, owner, owner_len, node, rrset);
 	return put_rrset(a, section, owner, owner_len, rrset, ttl) &&
 	       (!a->dnssec ||
 		proved(a, proofs_signatures(&a->b, section, owner, owner_len, node, rrset->type, ttl)));
@@ -250,10 +268,13 @@ static void put_referral(struct answer *a, const struct zone *z, const struct zo
 static void put_any(struct answer *a, const struct wire_name *owner, const struct zone_node *node)
 {
 	unsigned n = a->transport == QUERY_UDP ? 1 : node->rrset_count;
-	for (unsigned i = 0; i < n && i < node->rrset_count; i++) {
+	for (unsigned i = 0; i < node->rrset_count && n; i++) {
 		const struct zone_rrset *rs = &node->rrsets[i];
+		if (a->dnssec && rs->type == WIRE_TYPE_RRSIG)
+			continue; /* each came with the RRset it covers */
 		if (!put_signed(a, WIRE_SECTION_ANSWER, owner->data, owner->len, node, rs, rs->ttl))
 			return;
+		n--;
 	}
 }
 

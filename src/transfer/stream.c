@@ -127,22 +127,12 @@ void transfer_stream_start(struct transfer_stream *s, const struct zone *z, cons
 /* Names compared per level when compressing: the recent ones, which share the most with the next. */
 #define TRANSFER_SIBLING_SCAN 2
 
-/* An RRSIG goes out at the TTL of the RRset it covers (RFC 4034 3): the zone keeps the RRSIGs of a
- * name as one RRset, at the lowest of their TTLs. */
-static uint32_t rr_ttl(const struct zone_node *node, const struct zone_rrset *set, const uint8_t *rdata,
-		       uint16_t rdlen)
-{
-	if (set->type != WIRE_TYPE_RRSIG || rdlen < 2)
-		return set->ttl;
-	const struct zone_rrset *covered = zone_node_rrset(node, (uint16_t)(rdata[0] << 8 | rdata[1]));
-	return covered && covered->count ? covered->ttl : set->ttl; /* count 0: dynamic, ttl holds no TTL */
-}
-
 static bool add_rr(struct transfer_stream *s, struct wire_builder *b, const struct zone_node *node,
 		   const struct zone_rrset *set, const uint8_t *rdata, uint16_t rdlen)
 {
 	if (!wire_build_rr(b, WIRE_SECTION_ANSWER, node->name, node->name_len, set->type, WIRE_CLASS_IN,
-			   rr_ttl(node, set, rdata, rdlen), rdata, rdlen))
+			   set->type == WIRE_TYPE_RRSIG ? zone_rrsig_ttl(node, set, rdata, rdlen) : set->ttl,
+			   rdata, rdlen))
 		return false;
 	s->records++;
 	return true;

@@ -25,6 +25,15 @@ bool zone_rrsig_next(const struct zone_node *node, uint16_t type, size_t *pos, c
 	return false;
 }
 
+uint32_t zone_rrsig_ttl(const struct zone_node *node, const struct zone_rrset *sigs, const uint8_t *rdata,
+			uint16_t rdlen)
+{
+	if (rdlen < 2)
+		return sigs->ttl;
+	const struct zone_rrset *covered = zone_node_rrset(node, (uint16_t)(rdata[0] << 8 | rdata[1]));
+	return covered && covered->count ? covered->ttl : sigs->ttl; /* count 0: dynamic, no TTL there */
+}
+
 /* The offsets of a name's labels, root excluded; returns how many. */
 static unsigned label_offsets(const uint8_t *name, size_t len, uint8_t *at)
 {

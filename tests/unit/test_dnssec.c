@@ -163,8 +163,8 @@ static void teardown(void)
 	snapshot_free(snap);
 }
 
-/* Asks snap for name and type, over UDP with a 4096-octet EDNS payload, DO set when do_bit. */
-static ldns_pkt *ask(const char *name, ldns_rr_type type, bool do_bit)
+/* Asks snap for name and type over transport with a 4096-octet EDNS payload, DO set when do_bit. */
+static ldns_pkt *ask_over(const char *name, ldns_rr_type type, bool do_bit, enum query_transport transport)
 {
 	ldns_pkt *qp = ldns_pkt_query_new(ldns_dname_new_frm_str(name), type, LDNS_RR_CLASS_IN, 0);
 	ldns_pkt_set_id(qp, 7);
@@ -178,12 +178,17 @@ static ldns_pkt *ask(const char *name, ldns_rr_type type, bool do_bit)
 	static uint8_t out[WIRE_MSG_MAX];
 	struct wire_query scratch;
 	struct query_stats stats = {0};
-	size_t n = query_answer(snap, wire, len, NULL, out, sizeof(out), QUERY_UDP, &scratch, &stats);
+	size_t n = query_answer(snap, wire, len, NULL, out, sizeof(out), transport, &scratch, &stats);
 	free(wire);
 	ck_assert_uint_gt(n, 0);
 	ldns_pkt *answer = NULL;
 	ck_assert_int_eq(ldns_wire2pkt(&answer, out, n), LDNS_STATUS_OK);
 	return answer;
+}
+
+static ldns_pkt *ask(const char *name, ldns_rr_type type, bool do_bit)
+{
+	return ask_over(name, type, do_bit, QUERY_UDP);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -553,6 +558,23 @@ START_TEST(transfer_sends_rrsigs_at_their_rrsets_ttl)
 	    {"ns1 300", "NSEC", "example. A RRSIG NSEC", true}, {NULL, NULL, NULL, false},
 	};
 	snap = serve(zone);
+	/* asked for, by type or with ANY, each RRSIG has its RRset's TTL too (RFC 4035 2.2) */
+	for (int do_bit = 0; do_bit < 2; do_bit++) {
+		ldns_pkt *p = ask("ns1.example.", LDNS_RR_TYPE_RRSIG, do_bit);
+		ck_assert_uint_eq(ldns_pkt_ancount(p), 2);
+		for (size_t i = 0; i < 2; i++) {
+			ldns_rr *rr = ldns_rr_list_rr(ldns_pkt_answer(p), i);
+			bool nsec = ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(rr)) == LDNS_RR_TYPE_NSEC;
+			ck_assert_uint_eq(ldns_rr_ttl(rr), nsec ? 300 : 3600);
+		}
+		ldns_pkt_free(p);
+	}
+	/* ANY over TCP with DO: every RRset with its signatures, none of them twice */
+	ldns_pkt *p = ask_over("ns1.example.", LDNS_RR_TYPE_ANY, true, QUERY_TCP);
+	ck_assert_str_eq(
+	    section(ldns_pkt_answer(p)),
+	    "ns1.example. A, ns1.example. NSEC, ns1.example. RRSIG(A), ns1.example. RRSIG(NSEC)");
+	ldns_pkt_free(p);
 	/* the zone keeps ns1's RRSIGs as one RRset at the lower TTL; each goes out at its RRset's */
 	ck_assert_uint_eq(transferred("RRSIG", "ns1.example. 3600 IN RRSIG A "), 1);
 	ck_assert_uint_eq(transferred("RRSIG", "ns1.example. 300 IN RRSIG NSEC "), 1);
