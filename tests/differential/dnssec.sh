@@ -189,39 +189,9 @@ wait_soa()
 # start_nsd NAME PORT: NSD serving the signed zones on 127.0.0.1:PORT.
 start_nsd()
 {
-	local name=$1 port=$2 d=$TMP/$1 zone
+	local name=$1 port=$2 d=$TMP/$1
 	mkdir -p "$d"
-	{
-		echo "server:"
-		echo "  ip-address: 127.0.0.1@$port"
-		echo "  port: $port"
-		echo "  do-ip6: no"
-		echo "  server-count: 1"
-		echo '  username: ""'
-		echo '  chroot: ""'
-		echo "  zonesdir: \"$TMP/zones\""
-		echo "  pidfile: \"$d/nsd.pid\""
-		echo '  database: ""'
-		echo "  zonelistfile: \"$d/zone.list\""
-		echo "  xfrdfile: \"$d/xfrd.state\""
-		echo "  xfrdir: \"$d\""
-		echo "  logfile: \"$d/nsd.log\""
-		echo "  verbosity: 1"
-		echo "  rrl-ratelimit: 0"
-		echo "  rrl-whitelist-ratelimit: 0"
-		# as in run.sh: meridian never adds optional additional records
-		if nsd-checkconf -o minimal-responses /dev/null >/dev/null 2>&1 ||
-			grep -q minimal-responses <<<"$(man nsd.conf 2>/dev/null)"; then
-			echo "  minimal-responses: yes"
-		fi
-		echo "remote-control:"
-		echo "  control-enable: no"
-		for zone in "${ZONES[@]}"; do
-			echo "zone:"
-			echo "  name: $zone"
-			echo "  zonefile: $zone.zone"
-		done
-	} >"$d/nsd.conf"
+	write_nsd_conf "$d" "$port" "$TMP/zones" "" "${ZONES[@]}"
 	nsd-checkconf "$d/nsd.conf" >"$d/checkconf.log" 2>&1 || bail "$name: nsd.conf is valid" "$d/checkconf.log"
 	nsd -d -c "$d/nsd.conf" >>"$d/nsd.log" 2>&1 &
 	PIDS+=($!)
@@ -259,7 +229,7 @@ start_meridian()
 # start_knot NAME PORT: knotd serving the signed zones as they are (no signing of its own).
 start_knot()
 {
-	local name=$1 port=$2 d=$TMP/$1 zone
+	local name=$1 port=$2 d=$TMP/$1
 	mkdir -p "$d"
 	command -v knotd >/dev/null || bail "knotd is installed (scripts/deps.sh installs knot)"
 	{

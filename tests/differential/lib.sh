@@ -54,3 +54,44 @@ bail()
 	not_ok "$@"
 	exit 1
 }
+
+# write_nsd_conf DIR PORT ZONESDIR EXTRA ZONE...: DIR/nsd.conf for NSD on 127.0.0.1:PORT (one server
+# process, files kept in DIR) serving each ZONE from ZONESDIR/ZONE.zone, its rate limiting off and
+# minimal responses on (meridian never adds optional records; the option exists from NSD 4.1 on).
+# EXTRA holds more "server:" lines ("  key: value", one per line), or nothing.
+write_nsd_conf()
+{
+	local d=$1 port=$2 zonesdir=$3 extra=$4 zone
+	shift 4
+	{
+		echo "server:"
+		echo "  ip-address: 127.0.0.1@$port"
+		echo "  port: $port"
+		echo "  do-ip6: no"
+		echo "  server-count: 1"
+		echo '  username: ""'
+		echo '  chroot: ""'
+		echo "  zonesdir: \"$zonesdir\""
+		echo "  pidfile: \"$d/nsd.pid\""
+		echo '  database: ""'
+		echo "  zonelistfile: \"$d/zone.list\""
+		echo "  xfrdfile: \"$d/xfrd.state\""
+		echo "  xfrdir: \"$d\""
+		echo "  logfile: \"$d/nsd.log\""
+		[ -n "$extra" ] && printf '%s\n' "$extra"
+		echo "  verbosity: 1"
+		echo "  rrl-ratelimit: 0"
+		echo "  rrl-whitelist-ratelimit: 0"
+		if nsd-checkconf -o minimal-responses /dev/null >/dev/null 2>&1 ||
+			grep -q minimal-responses <<<"$(man nsd.conf 2>/dev/null)"; then
+			echo "  minimal-responses: yes"
+		fi
+		echo "remote-control:"
+		echo "  control-enable: no"
+		for zone in "$@"; do
+			echo "zone:"
+			echo "  name: $zone"
+			echo "  zonefile: $zone.zone"
+		done
+	} >"$d/nsd.conf"
+}

@@ -35,41 +35,9 @@ TMP_NAME=meridian-diff # read by lib.sh
 # start_nsd NAME PORT: NSD serving ZONES from this folder on 127.0.0.1:PORT; waits until it answers.
 start_nsd()
 {
-	local name=$1 port=$2 d=$TMP/$1 z i
+	local name=$1 port=$2 d=$TMP/$1 i
 	mkdir -p "$d"
-	{
-		echo "server:"
-		echo "  ip-address: 127.0.0.1@$port"
-		echo "  port: $port"
-		echo "  do-ip6: no"
-		echo "  server-count: 1"
-		echo '  username: ""'
-		echo '  chroot: ""'
-		echo "  zonesdir: \"$HERE/zones\""
-		echo "  pidfile: \"$d/nsd.pid\""
-		echo '  database: ""'
-		echo "  zonelistfile: \"$d/zone.list\""
-		echo "  xfrdfile: \"$d/xfrd.state\""
-		echo "  xfrdir: \"$d\""
-		echo "  logfile: \"$d/nsd.log\""
-		echo "  identity: \"$IDENTITY\""
-		echo "  version: \"$VERSION\""
-		echo "  verbosity: 1"
-		echo "  rrl-ratelimit: 0"
-		echo "  rrl-whitelist-ratelimit: 0"
-		# minimal-responses exists in nsd 4.1 and later; meridian never adds optional records
-		if nsd-checkconf -o minimal-responses /dev/null >/dev/null 2>&1 ||
-			grep -q minimal-responses <<<"$(man nsd.conf 2>/dev/null)"; then
-			echo "  minimal-responses: yes"
-		fi
-		echo "remote-control:"
-		echo "  control-enable: no"
-		for z in "${ZONES[@]}"; do
-			echo "zone:"
-			echo "  name: $z"
-			echo "  zonefile: $z.zone"
-		done
-	} >"$d/nsd.conf"
+	write_nsd_conf "$d" "$port" "$HERE/zones" "  identity: \"$IDENTITY\""$'\n'"  version: \"$VERSION\"" "${ZONES[@]}"
 	nsd-checkconf "$d/nsd.conf" >"$d/checkconf.log" 2>&1 || bail "$name: nsd.conf is valid" "$d/checkconf.log"
 	nsd -d -c "$d/nsd.conf" >>"$d/nsd.log" 2>&1 &
 	PIDS+=($!)
