@@ -201,29 +201,7 @@ start_nsd()
 # start_meridian NAME PORT: meridiand serving the signed zones on 127.0.0.1:PORT; waits for "ready".
 start_meridian()
 {
-	local name=$1 port=$2 d=$TMP/$1 zone i sep=""
-	mkdir -p "$d"
-	[ -x "$MERIDIAND" ] || bail "$name: $MERIDIAND exists (build it first)"
-	{
-		echo "-- DNSSEC differential test config"
-		echo "serial = 1"
-		echo "listen = { \"127.0.0.1:$port\" }"
-		echo "workers = 1"
-		printf 'zones = {'
-		for zone in "${ZONES[@]}"; do
-			printf '%s { name = "%s", file = "%s" }' "$sep" "$zone" "$TMP/zones/$zone.zone"
-			sep=,
-		done
-		echo ' }'
-	} >"$d/meridian.conf"
-	"$MERIDIAND" -c "$d/meridian.conf" >"$d/meridiand.log" 2>&1 &
-	PIDS+=($!)
-	for ((i = 0; i < 200; i++)); do
-		grep -qw ready "$d/meridiand.log" && return 0
-		kill -0 "${PIDS[-1]}" 2>/dev/null || bail "$name: meridiand started" "$d/meridiand.log"
-		sleep 0.05
-	done
-	bail "$name: meridiand ready within 10 s" "$d/meridiand.log"
+	start_meridian_serving "$1" "$2" "$TMP/zones" "" "${ZONES[@]}"
 }
 
 # start_knot NAME PORT: knotd serving the signed zones as they are (no signing of its own).

@@ -95,3 +95,35 @@ write_nsd_conf()
 		done
 	} >"$d/nsd.conf"
 }
+
+# start_meridian_serving NAME PORT ZONESDIR EXTRA ZONE...: meridiand (MERIDIAND) in TMP/NAME on
+# 127.0.0.1:PORT, one worker, serving each ZONE from ZONESDIR/ZONE.zone, with EXTRA's config lines
+# (or nothing); waits for its "ready" line.
+start_meridian_serving()
+{
+	local name=$1 port=$2 zonesdir=$3 extra=$4 d=$TMP/$1 zone i sep=""
+	shift 4
+	mkdir -p "$d"
+	[ -x "$MERIDIAND" ] || bail "$name: $MERIDIAND exists (build it first)"
+	{
+		echo "-- differential test config"
+		echo "serial = 1"
+		echo "listen = { \"127.0.0.1:$port\" }"
+		echo "workers = 1"
+		[ -n "$extra" ] && printf '%s\n' "$extra"
+		printf 'zones = {'
+		for zone in "$@"; do
+			printf '%s { name = "%s", file = "%s" }' "$sep" "$zone" "$zonesdir/$zone.zone"
+			sep=,
+		done
+		echo ' }'
+	} >"$d/meridian.conf"
+	"$MERIDIAND" -c "$d/meridian.conf" >"$d/meridiand.log" 2>&1 &
+	PIDS+=($!)
+	for ((i = 0; i < 200; i++)); do
+		grep -qw ready "$d/meridiand.log" && return 0
+		kill -0 "${PIDS[-1]}" 2>/dev/null || bail "$name: meridiand started" "$d/meridiand.log"
+		sleep 0.05
+	done
+	bail "$name: meridiand ready within 10 s" "$d/meridiand.log"
+}

@@ -54,31 +54,7 @@ start_nsd()
 # start_meridian NAME PORT: meridiand serving ZONES on 127.0.0.1:PORT; waits for its "ready" line.
 start_meridian()
 {
-	local name=$1 port=$2 d=$TMP/$1 z i sep=""
-	mkdir -p "$d"
-	[ -x "$MERIDIAND" ] || bail "$name: $MERIDIAND exists (build it first)"
-	{
-		echo "-- differential test config"
-		echo "serial = 1"
-		echo "listen = { \"127.0.0.1:$port\" }"
-		echo "workers = 1"
-		echo "identity = \"$IDENTITY\""
-		echo "version = \"$VERSION\""
-		printf 'zones = {'
-		for z in "${ZONES[@]}"; do
-			printf '%s { name = "%s", file = "%s" }' "$sep" "$z" "$HERE/zones/$z.zone"
-			sep=,
-		done
-		echo ' }'
-	} >"$d/meridian.conf"
-	"$MERIDIAND" -c "$d/meridian.conf" >"$d/meridiand.log" 2>&1 &
-	PIDS+=($!)
-	for ((i = 0; i < 200; i++)); do
-		grep -qw ready "$d/meridiand.log" && return 0
-		kill -0 "${PIDS[-1]}" 2>/dev/null || bail "$name: meridiand started" "$d/meridiand.log"
-		sleep 0.05
-	done
-	bail "$name: meridiand ready within 10 s" "$d/meridiand.log"
+	start_meridian_serving "$1" "$2" "$HERE/zones" "identity = \"$IDENTITY\""$'\n'"version = \"$VERSION\"" "${ZONES[@]}"
 }
 
 # ---- normalization ----------------------------------------------------------------------------------
