@@ -29,8 +29,9 @@
  * A query is answered here only when it is a plain one: QUERY opcode, one IN question and nothing
  * else, at most an OPT record of version 0 without NSID and with at most one client subnet option,
  * well formed (the general path answers a malformed one with FORMERR); and only when the answer
- * fits the size the query allows; and, while any zone is DNSSEC-signed, only without the DO bit (the
- * table's answers carry no RRSIGs or proofs, proofs.h). A static table answer is the same for every client, so a client
+ * fits the size the query allows; and, for an answer from a DNSSEC-signed zone, only without the DO
+ * bit (the table's answers carry no RRSIGs or proofs, proofs.h: query_answer_static says which
+ * answers a signed zone gave). A static table answer is the same for every client, so a client
  * subnet option is echoed with scope 0 (RFC 7871 7.2.1), or not at all when the config sets
  * ecs = false. Anything else (chains through static CNAMEs to dynamic data, ANY, DS outside the
  * table, wildcard answers with names in their rdata, answers that need truncating) goes to the

@@ -96,8 +96,9 @@ size_t query_answer_read(const struct snapshot *snap, const struct prepared_quer
 /* For prepared.c: the answer the general path gives to the query in pkt from no particular client,
  * over TCP (no size limit but 65535), computed without reading dynamic data. *complete is true when
  * that answer is the whole truth for every client and transport that gets it within its size limit:
- * nothing dynamic was needed and nothing was truncated. */
+ * nothing dynamic was needed and nothing was truncated. *signed_zone is true when a DNSSEC-signed
+ * zone gave it: a query with the DO bit gets another answer, RRSIGs and proofs added (proofs.h). */
 size_t query_answer_static(const struct snapshot *snap, const uint8_t *pkt, size_t len, uint8_t *out,
-			   size_t out_cap, struct wire_query *scratch, bool *complete);
+			   size_t out_cap, struct wire_query *scratch, bool *complete, bool *signed_zone);
 
 #endif

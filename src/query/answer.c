@@ -44,6 +44,7 @@ struct answer {
 	const struct tsig_key *signed_with; /* the query's TSIG verified with this key; NULL: unsigned */
 	uint16_t ede;			    /* an Extended DNS Error for the reply (RFC 8914), 0: none */
 	const char *ede_text;		    /* its EXTRA-TEXT, or NULL */
+	bool zone_signed;		    /* the answering zone is DNSSEC-signed */
 	bool dnssec;			    /* DO set and the zone signed: RRSIGs and proofs go in */
 	struct proofs proofs;		    /* the NSEC and NSEC3 records written so far */
 };
@@ -265,7 +266,7 @@ static void put_referral(struct answer *a, const struct zone *z, const struct zo
 
 /* ANY (RFC 8482): over UDP one RRset (the lowest type), so ANY cannot be used for amplification;
  * over TCP every RRset at the name. */
-static void put_any(struct answer *a, const struct wire_name *owner, const struct zone_node *node)
+static bool put_any(struct answer *a, const struct wire_name *owner, const struct zone_node *node)
 {
 	unsigned n = a->transport == QUERY_UDP ? 1 : node->rrset_count;
 	for (unsigned i = 0; i < node->rrset_count && n; i++) {
@@ -273,9 +274,10 @@ static void put_any(struct answer *a, const struct wire_name *owner, const struc
 		if (a->dnssec && rs->type == WIRE_TYPE_RRSIG)
 			continue; /* each came with the RRset it covers */
 		if (!put_signed(a, WIRE_SECTION_ANSWER, owner->data, owner->len, node, rs, rs->ttl))
-			return;
+			return false;
 		n--;
 	}
+	return true;
 }
 
 /* The data found for name (r: ZONE_FOUND), and for a wildcard's answer the proof that no closer name
@@ -285,7 +287,7 @@ static void put_found(struct answer *a, const struct zone *z, const struct wire_
 {
 	bool fitted = r->rrset ? put_signed(a, WIRE_SECTION_ANSWER, name->data, name->len, r->node, r->rrset,
 					    r->rrset->ttl)
-			       : (put_any(a, name, r->node), !a->truncated);
+			       : put_any(a, name, r->node);
 	if (fitted && r->wildcard && a->dnssec)
 		proved(a, proofs_wildcard(&a->b, &a->proofs, z, name, r->node));
 }
@@ -414,7 +416,8 @@ static void answer_from_zone(struct answer *a, const struct zone *z)
 	if (r.kind != ZONE_DELEGATION)
 		wire_build_set_flags(&a->b, WIRE_FLAG_AA);
 	/* RFC 4035 3.1: DNSSEC records go to a query with DO set, and only to one */
-	a->dnssec = q->edns_do && z->dnssec.denial != ZONE_DENIAL_NONE;
+	a->zone_signed = z->dnssec.denial != ZONE_DENIAL_NONE;
+	a->dnssec = q->edns_do && a->zone_signed;
 	a->proofs.count = 0;
 	switch (r.kind) {
 	case ZONE_FOUND:
@@ -594,7 +597,8 @@ static void edns_reply_start(struct answer *a, struct wire_edns_reply *edns, uin
 static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size_t len,
 			   const struct sockaddr_storage *peer, uint8_t *out, size_t out_cap,
 			   enum query_transport transport, struct wire_query *scratch,
-			   struct query_stats *stats, bool static_only, bool *needs_dynamic)
+			   struct query_stats *stats, bool static_only, bool *needs_dynamic,
+			   bool *zone_signed)
 {
 	stats->queries++;
 	enum wire_parse_status status = wire_parse_query(pkt, len, scratch);
@@ -640,7 +644,7 @@ static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size
 	a.region = a.scope = 0;
 	a.ede = 0;
 	a.ede_text = NULL;
-	a.dnssec = false;
+	a.zone_signed = a.dnssec = false;
 	a.signed_with = tsig_room && tsig.error == TSIG_NOERROR ? tsig.key : NULL;
 	if (limit <= tsig_room || !wire_build_start(&a.b, out, limit - tsig_room, scratch)) {
 		stats->dropped++;
@@ -707,6 +711,8 @@ static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size
 		wire_build_opt(&a.b, &edns);
 	if (needs_dynamic)
 		*needs_dynamic = a.needs_dynamic;
+	if (zone_signed)
+		*zone_signed = a.zone_signed;
 	size_t n = wire_build_finish(&a.b);
 	if (!tsig_room)
 		return n;
@@ -754,19 +760,19 @@ size_t query_answer_read(const struct snapshot *snap, const struct prepared_quer
 	size_t n = prepared_answer_read(snap, q, pkt, peer, out, out_cap, transport, stats);
 	if (n)
 		return n;
-	n = answer_built(snap, pkt, len, peer, out, out_cap, transport, scratch, stats, false, NULL);
+	n = answer_built(snap, pkt, len, peer, out, out_cap, transport, scratch, stats, false, NULL, NULL);
 	if (!q->plain && scratch->has_question)
 		query_count_qtype(stats, scratch->qtype);
 	return n;
 }
 
 size_t query_answer_static(const struct snapshot *snap, const uint8_t *pkt, size_t len, uint8_t *out,
-			   size_t out_cap, struct wire_query *scratch, bool *complete)
+			   size_t out_cap, struct wire_query *scratch, bool *complete, bool *signed_zone)
 {
 	struct query_stats stats = {0};
 	bool needs_dynamic = false;
 	size_t n = answer_built(snap, pkt, len, NULL, out, out_cap, QUERY_TCP, scratch, &stats, true,
-				&needs_dynamic);
+				&needs_dynamic, signed_zone);
 	*complete = n > 0 && !needs_dynamic && stats.truncated == 0;
 	return n;
 }

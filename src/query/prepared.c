@@ -69,7 +69,7 @@ static bool owned_by_question(const uint8_t *sections, size_t len, const uint16_
 }
 
 static void add_record(struct prepared *p, struct prepared_slot *slot, uint32_t hash, const uint8_t *name,
-		       size_t name_len, uint16_t qtype, const uint8_t *out, size_t len)
+		       size_t name_len, uint16_t qtype, const uint8_t *out, size_t len, bool signed_zone)
 {
 	size_t at = WIRE_HEADER_SIZE + name_len + QUESTION_TAIL;
 	struct prepared_record r = {
@@ -78,6 +78,7 @@ static void add_record(struct prepared *p, struct prepared_slot *slot, uint32_t 
 	    .count = {get16(out + 6), get16(out + 8), get16(out + 10)},
 	    .sections_len = (uint16_t)(len - at),
 	    .name_len = (uint8_t)name_len,
+	    .signed_zone = signed_zone,
 	};
 	r.shape = owned_by_question(out + at, len - at, r.count) ? SHAPE_ANY_OWNER : SHAPE_FIXED;
 	uint16_t pointers[REFERRAL_POINTERS];
@@ -178,10 +179,11 @@ static void prepare_one(struct prepared *p, const struct snapshot *snap, const s
 	put16(query + qlen + 2, WIRE_CLASS_IN);
 	qlen += QUESTION_TAIL;
 
-	bool complete;
-	size_t len = query_answer_static(snap, query, qlen, out, WIRE_MSG_MAX, scratch, &complete);
+	bool complete, signed_zone;
+	size_t len =
+	    query_answer_static(snap, query, qlen, out, WIRE_MSG_MAX, scratch, &complete, &signed_zone);
 	if (complete && len >= qlen && get16(out + 4) == 1) {
-		add_record(p, slot, h, node->name, node->name_len, qtype, out, len);
+		add_record(p, slot, h, node->name, node->name_len, qtype, out, len, signed_zone);
 		return;
 	}
 	struct dynamic_ref ref;
@@ -293,7 +295,7 @@ static bool prepare_negative(const struct snapshot *snap, const struct zone *z, 
 	qlen += QUESTION_TAIL;
 
 	bool complete;
-	size_t len = query_answer_static(snap, query, qlen, out, WIRE_MSG_MAX, scratch, &complete);
+	size_t len = query_answer_static(snap, query, qlen, out, WIRE_MSG_MAX, scratch, &complete, NULL);
 	if (!complete || len < qlen || len - qlen > NEGATIVE_MAX || (out[3] & 0xFu) != WIRE_RCODE_NOERROR ||
 	    get16(out + 6) != 0 || get16(out + 8) != 1 || get16(out + 10) != 0)
 		return false;
@@ -424,7 +426,6 @@ struct prepared *prepared_build(const struct snapshot *snap, size_t max_answers)
 
 	for (size_t z = 0; z < snap->zones->count && !p->capped; z++) {
 		const struct zone *zone = snap->zones->zones[z];
-		p->signed_zones |= zone->dnssec.denial != ZONE_DENIAL_NONE;
 		for (uint32_t b = 0; b <= zone->table_mask && !p->capped; b++)
 			for (const struct zone_node *node = zone->table[b]; node && !p->capped;
 			     node = node->hash_next)

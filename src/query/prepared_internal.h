@@ -31,7 +31,8 @@ struct prepared_record {
 	/* for a referral: how many compression pointers its sections hold (their offsets follow the
 	 * sections, two octets each), so that it also answers the names below its cut; else NO_POINTERS */
 	uint8_t pointer_count;
-	uint8_t bytes[]; /* the name (lowercased wire form), then the sections, then pointer offsets */
+	bool signed_zone; /* a DNSSEC-signed zone's answer: a query with DO gets another (proofs.h) */
+	uint8_t bytes[];  /* the name (lowercased wire form), then the sections, then pointer offsets */
 };
 #define NO_POINTERS	  0xFFu
 #define REFERRAL_POINTERS 64
@@ -92,7 +93,6 @@ struct prepared {
 	size_t pool_len, pool_cap;
 	size_t count;
 	bool capped;
-	bool signed_zones; /* a zone is DNSSEC-signed: queries with DO set go to the general path */
 	size_t block_size; /* once built: slots and pool share one block (slots first) */
 };
 

@@ -167,8 +167,8 @@ static bool zone_reply(const struct prepared *p, const struct prepared_query *q,
 			break;
 	}
 	const struct zone *z = zone_set_find(p->zones, &name);
-	if (!z)
-		return false;
+	if (!z || (q->do_bit && z->dnssec.denial != ZONE_DENIAL_NONE))
+		return false; /* with DO, a signed zone's answers carry proofs the table does not hold */
 	struct zone_result found;
 	zone_lookup_hashed(z, &name, wire_name_hash(name.data, name.len), q->qtype, &found);
 
@@ -473,13 +473,14 @@ size_t prepared_answer_read(const struct snapshot *snap, const struct prepared_q
 			    enum query_transport transport, struct query_stats *stats)
 {
 	const struct prepared *p = snap->prepared;
-	/* the table holds answers without DNSSEC records: with DO, a signed zone's need them */
-	if (!p || !q->plain || (q->do_bit && p->signed_zones))
+	if (!p || !q->plain)
 		return 0;
 	const struct prepared_slot *slot = slot_for(p, q->name, q->name_len, q->qtype, q->hash);
 	struct reply r;
 	if (slot->offset) {
 		const struct prepared_record *rec = record_at(p, slot->offset);
+		if (q->do_bit && rec->signed_zone)
+			return 0; /* the table's answers hold no DNSSEC records: the general path adds them */
 		if (rec->shape == SHAPE_DYNAMIC)
 			return dynamic_reply(snap, pkt, q, rec, peer, out, out_cap, transport, stats);
 		record_reply(rec, &r);

@@ -56,25 +56,36 @@ static bool put_nsec(struct wire_builder *b, struct proofs *p, const struct zone
 	return put_denial(b, p, z, zone_nsec_for(z, name, len), WIRE_TYPE_NSEC);
 }
 
-/* NSEC3: the record matching (*match) or covering the hash of name. */
-static const struct zone_nsec3 *nsec3_of(const struct zone *z, const uint8_t *name, size_t len, bool *match)
+/* NSEC3: the record whose hash matches name's or, name being absent, the one that covers it. */
+static bool put_nsec3(struct wire_builder *b, struct proofs *p, const struct zone *z, const uint8_t *name,
+		      size_t len)
 {
 	uint8_t hash[ZONE_NSEC3_HASH_LEN];
+	bool match;
 	zone_nsec3_hash(z, name, len, hash);
-	return zone_nsec3_for(z, hash, match);
-}
-
-static bool put_nsec3(struct wire_builder *b, struct proofs *p, const struct zone *z,
-		      const struct zone_nsec3 *e)
-{
+	const struct zone_nsec3 *e = zone_nsec3_for(z, hash, &match);
 	return put_denial(b, p, z, e ? e->node : NULL, WIRE_TYPE_NSEC3);
 }
 
-/* The suffix of name starting at its label i. */
-static const uint8_t *suffix(const struct wire_name *name, unsigned i, size_t *len)
+/* NSEC3: the record whose hash matches name's, if there is one (*match). */
+static bool put_nsec3_match(struct wire_builder *b, struct proofs *p, const struct zone *z,
+			    const uint8_t *name, size_t len, bool *match)
 {
-	*len = name->len - name->labels[i];
+	uint8_t hash[ZONE_NSEC3_HASH_LEN];
+	zone_nsec3_hash(z, name, len, hash);
+	const struct zone_nsec3 *e = zone_nsec3_for(z, hash, match);
+	return !*match || put_denial(b, p, z, e->node, WIRE_TYPE_NSEC3);
+}
+
+/* The suffix of name starting at its label i, and its length. */
+static const uint8_t *suffix(const struct wire_name *name, unsigned i)
+{
 	return name->data + name->labels[i];
+}
+
+static size_t suffix_len(const struct wire_name *name, unsigned i)
+{
+	return name->len - name->labels[i];
 }
 
 /* "*." and the name at enc (len octets) into out; false when that is longer than a name can be. */
@@ -98,23 +109,11 @@ static bool put_encloser(struct wire_builder *b, struct proofs *p, const struct 
 {
 	unsigned apex = name->label_count - z->apex.label_count;
 	unsigned i = from;
-	for (;; i++) {
-		size_t len;
-		const uint8_t *s = suffix(name, i, &len);
-		bool match;
-		const struct zone_nsec3 *e = nsec3_of(z, s, len, &match);
-		if (match && !put_nsec3(b, p, z, e))
+	for (bool match = false; !match && i <= apex; i++)
+		if (!put_nsec3_match(b, p, z, suffix(name, i), suffix_len(name, i), &match))
 			return false;
-		if (!e || match || i >= apex)
-			break;
-	}
-	*at = i;
-	if (i == 0)
-		return true;
-	size_t len;
-	const uint8_t *next = suffix(name, i - 1, &len);
-	bool match;
-	return put_nsec3(b, p, z, nsec3_of(z, next, len, &match));
+	*at = i - 1; /* the apex, when no NSEC3 matched: then it is the encloser as far as can be told */
+	return *at == 0 || put_nsec3(b, p, z, suffix(name, *at - 1), suffix_len(name, *at - 1));
 }
 
 bool proofs_nxdomain(struct wire_builder *b, struct proofs *p, const struct zone *z,
@@ -127,13 +126,9 @@ bool proofs_nxdomain(struct wire_builder *b, struct proofs *p, const struct zone
 		       (!wildcard_of(ce->name, ce->name_len, wild, &wild_len) ||
 			put_nsec(b, p, z, wild, wild_len));
 	unsigned at;
-	if (!put_encloser(b, p, z, name, name->label_count - ce->label_count, &at))
-		return false;
-	size_t len;
-	const uint8_t *enc = suffix(name, at, &len);
-	bool match;
-	return !wildcard_of(enc, len, wild, &wild_len) ||
-	       put_nsec3(b, p, z, nsec3_of(z, wild, wild_len, &match));
+	return put_encloser(b, p, z, name, name->label_count - ce->label_count, &at) &&
+	       (!wildcard_of(suffix(name, at), suffix_len(name, at), wild, &wild_len) ||
+		put_nsec3(b, p, z, wild, wild_len));
 }
 
 bool proofs_nodata(struct wire_builder *b, struct proofs *p, const struct zone *z,
@@ -145,15 +140,14 @@ bool proofs_nodata(struct wire_builder *b, struct proofs *p, const struct zone *
 	bool match;
 	unsigned at;
 	if (!wildcard) {
-		const struct zone_nsec3 *e = nsec3_of(z, name->data, name->len, &match);
-		if (match || name->label_count <= z->apex.label_count)
-			return !match || put_nsec3(b, p, z, e);
-		return put_encloser(b, p, z, name, 1, &at); /* no NSEC3 of its own: opt-out (7.2.4) */
+		if (!put_nsec3_match(b, p, z, name->data, name->len, &match))
+			return false;
+		/* no NSEC3 of its own: in an opt-out span (7.2.4), the closest provable encloser proof */
+		return match || name->label_count <= z->apex.label_count ||
+		       put_encloser(b, p, z, name, 1, &at);
 	}
-	if (!put_encloser(b, p, z, name, name->label_count - (node->label_count - 1u), &at))
-		return false;
-	const struct zone_nsec3 *e = nsec3_of(z, node->name, node->name_len, &match);
-	return !match || put_nsec3(b, p, z, e);
+	return put_encloser(b, p, z, name, name->label_count - (node->label_count - 1u), &at) &&
+	       put_nsec3_match(b, p, z, node->name, node->name_len, &match);
 }
 
 bool proofs_wildcard(struct wire_builder *b, struct proofs *p, const struct zone *z,
@@ -161,13 +155,10 @@ bool proofs_wildcard(struct wire_builder *b, struct proofs *p, const struct zone
 {
 	if (z->dnssec.denial == ZONE_DENIAL_NSEC)
 		return put_nsec(b, p, z, name->data, name->len);
+	/* the next closer name: the query name's suffix one label longer than the wildcard's parent */
 	unsigned encloser = name->label_count - (wildcard->label_count - 1u);
-	if (encloser == 0)
-		return true;
-	size_t len;
-	const uint8_t *next = suffix(name, encloser - 1, &len);
-	bool match;
-	return put_nsec3(b, p, z, nsec3_of(z, next, len, &match));
+	return encloser == 0 ||
+	       put_nsec3(b, p, z, suffix(name, encloser - 1), suffix_len(name, encloser - 1));
 }
 
 bool proofs_delegation(struct wire_builder *b, struct proofs *p, const struct zone *z,

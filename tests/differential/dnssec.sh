@@ -171,21 +171,6 @@ trust_anchors()
 
 # ---- servers ----------------------------------------------------------------------------------------
 
-# wait_soa NAME PID PORT LOG: waits until the server answers every zone's SOA.
-wait_soa()
-{
-	local name=$1 pid=$2 port=$3 log=$4 i zone
-	for ((i = 0; i < 200; i++)); do
-		for zone in "${ZONES[@]}"; do
-			dig @127.0.0.1 -p "$port" +norec +time=1 +tries=1 "$zone" SOA 2>/dev/null |
-				grep -q 'status: NOERROR' || continue 2
-		done
-		return 0
-	done
-	kill -0 "$pid" 2>/dev/null || bail "$name: started" "$log"
-	bail "$name: answered within 10 s" "$log"
-}
-
 # start_nsd NAME PORT: NSD serving the signed zones on 127.0.0.1:PORT.
 start_nsd()
 {
@@ -195,7 +180,7 @@ start_nsd()
 	nsd-checkconf "$d/nsd.conf" >"$d/checkconf.log" 2>&1 || bail "$name: nsd.conf is valid" "$d/checkconf.log"
 	nsd -d -c "$d/nsd.conf" >>"$d/nsd.log" 2>&1 &
 	PIDS+=($!)
-	wait_soa "$name" "${PIDS[-1]}" "$port" "$d/nsd.log"
+	wait_soa "$name" "${PIDS[-1]}" "$port" "$d/nsd.log" "${ZONES[@]}" || exit 1
 }
 
 # start_meridian NAME PORT: meridiand serving the signed zones on 127.0.0.1:PORT; waits for "ready".
@@ -240,7 +225,7 @@ start_knot()
 	} >"$d/knot.conf"
 	knotd -c "$d/knot.conf" >"$d/knotd.log" 2>&1 &
 	PIDS+=($!)
-	wait_soa "$name" "${PIDS[-1]}" "$port" "$d/knotd.log"
+	wait_soa "$name" "${PIDS[-1]}" "$port" "$d/knotd.log" "${ZONES[@]}" || exit 1
 }
 
 # ---- queries ----------------------------------------------------------------------------------------

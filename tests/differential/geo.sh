@@ -66,38 +66,15 @@ render()
 		"$GEO/$1" >"$2"
 }
 
-# wait_soa NAME PID PORT LOG: waits until the server answers example.com SOA.
-wait_soa()
-{
-	local i
-	for ((i = 0; i < 200; i++)); do
-		if dig @127.0.0.1 -p "$3" +norec +time=1 +tries=1 example.com SOA 2>/dev/null | grep -q 'status: NOERROR'; then
-			return 0
-		fi
-		kill -0 "$2" 2>/dev/null || {
-			not_ok "$1 started" "$4"
-			return 1
-		}
-		sleep 0.05
-	done
-	not_ok "$1 answered within 10 s" "$4"
-	return 1
-}
-
 start_meridian()
 {
-	local d=$TMP/meridian i
+	local d=$TMP/meridian
 	mkdir -p "$d"
 	PORT[meridian]=$(new_port) || bail "a free port for meridian"
 	render meridian.conf.in "$d/meridian.conf" "${PORT[meridian]}" "$GEO"
 	"$MERIDIAND" -c "$d/meridian.conf" >"$d/meridiand.log" 2>&1 &
 	PIDS+=($!)
-	for ((i = 0; i < 200; i++)); do
-		grep -qw ready "$d/meridiand.log" && return 0
-		kill -0 "${PIDS[-1]}" 2>/dev/null || bail "meridiand started" "$d/meridiand.log"
-		sleep 0.05
-	done
-	bail "meridiand ready within 10 s" "$d/meridiand.log"
+	wait_ready meridian "${PIDS[-1]}" "$d/meridiand.log"
 }
 
 # gdnsd reads DIR/config and DIR/zones/<zone name>.
@@ -114,7 +91,7 @@ start_gdnsd()
 	cp "$GEO/gdnsd.zone" "$d/zones/example.com"
 	gdnsd -c "$d" start >"$d/gdnsd.log" 2>&1 &
 	PIDS+=($!)
-	wait_soa gdnsd "${PIDS[-1]}" "${PORT[gdnsd]}" "$d/gdnsd.log" || DOWN[gdnsd]=1
+	wait_soa gdnsd "${PIDS[-1]}" "${PORT[gdnsd]}" "$d/gdnsd.log" example.com || DOWN[gdnsd]=1
 }
 
 start_knot()
@@ -138,7 +115,7 @@ start_knot()
 	fi
 	knotd -c "$d/knot.conf" >"$d/knotd.log" 2>&1 &
 	PIDS+=($!)
-	wait_soa knot "${PIDS[-1]}" "${PORT[knot]}" "$d/knotd.log" || DOWN[knot]=1
+	wait_soa knot "${PIDS[-1]}" "${PORT[knot]}" "$d/knotd.log" example.com || DOWN[knot]=1
 }
 
 # ---- asking -----------------------------------------------------------------------------------------

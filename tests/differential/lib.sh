@@ -101,7 +101,7 @@ write_nsd_conf()
 # (or nothing); waits for its "ready" line.
 start_meridian_serving()
 {
-	local name=$1 port=$2 zonesdir=$3 extra=$4 d=$TMP/$1 zone i sep=""
+	local name=$1 port=$2 zonesdir=$3 extra=$4 d=$TMP/$1 zone sep=""
 	shift 4
 	mkdir -p "$d"
 	[ -x "$MERIDIAND" ] || bail "$name: $MERIDIAND exists (build it first)"
@@ -120,10 +120,38 @@ start_meridian_serving()
 	} >"$d/meridian.conf"
 	"$MERIDIAND" -c "$d/meridian.conf" >"$d/meridiand.log" 2>&1 &
 	PIDS+=($!)
+	wait_ready "$name" "${PIDS[-1]}" "$d/meridiand.log"
+}
+
+# wait_ready NAME PID LOG: waits (10 s at most) for meridiand PID's "ready" line in LOG; bails when it
+# exits first or never gets ready.
+wait_ready()
+{
+	local name=$1 pid=$2 log=$3 i
 	for ((i = 0; i < 200; i++)); do
-		grep -qw ready "$d/meridiand.log" && return 0
-		kill -0 "${PIDS[-1]}" 2>/dev/null || bail "$name: meridiand started" "$d/meridiand.log"
+		grep -qw ready "$log" && return 0
+		kill -0 "$pid" 2>/dev/null || bail "$name: meridiand started" "$log"
 		sleep 0.05
 	done
-	bail "$name: meridiand ready within 10 s" "$d/meridiand.log"
+	bail "$name: meridiand ready within 10 s" "$log"
+}
+
+# wait_soa NAME PID PORT LOG ZONE...: waits (10 s at most) until server PID answers every ZONE's SOA
+# on 127.0.0.1:PORT; when it exits first or never answers, a not ok line (with LOG's end) and status 1.
+wait_soa()
+{
+	local name=$1 pid=$2 port=$3 log=$4 i zone answered
+	shift 4
+	for ((i = 0; i < 200; i++)); do
+		answered=1
+		for zone in "$@"; do
+			grep -q 'status: NOERROR' <<<"$(dig @127.0.0.1 -p "$port" +norec +time=1 +tries=1 "$zone" SOA 2>/dev/null)" ||
+				{ answered=0; break; }
+		done
+		[ "$answered" = 1 ] && return 0
+		kill -0 "$pid" 2>/dev/null || { not_ok "$name started" "$log"; return 1; }
+		sleep 0.05
+	done
+	not_ok "$name answered within 10 s" "$log"
+	return 1
 }

@@ -35,20 +35,13 @@ TMP_NAME=meridian-diff # read by lib.sh
 # start_nsd NAME PORT: NSD serving ZONES from this folder on 127.0.0.1:PORT; waits until it answers.
 start_nsd()
 {
-	local name=$1 port=$2 d=$TMP/$1 i
+	local name=$1 port=$2 d=$TMP/$1
 	mkdir -p "$d"
 	write_nsd_conf "$d" "$port" "$HERE/zones" "  identity: \"$IDENTITY\""$'\n'"  version: \"$VERSION\"" "${ZONES[@]}"
 	nsd-checkconf "$d/nsd.conf" >"$d/checkconf.log" 2>&1 || bail "$name: nsd.conf is valid" "$d/checkconf.log"
 	nsd -d -c "$d/nsd.conf" >>"$d/nsd.log" 2>&1 &
 	PIDS+=($!)
-	for ((i = 0; i < 200; i++)); do
-		if dig @127.0.0.1 -p "$port" +norec +time=1 +tries=1 example.com SOA 2>/dev/null | grep -q 'status: NOERROR'; then
-			return 0
-		fi
-		kill -0 "${PIDS[-1]}" 2>/dev/null || bail "$name: nsd started" "$d/nsd.log"
-		sleep 0.05
-	done
-	bail "$name: nsd answered within 10 s" "$d/nsd.log"
+	wait_soa "$name: nsd" "${PIDS[-1]}" "$port" "$d/nsd.log" example.com || exit 1
 }
 
 # start_meridian NAME PORT: meridiand serving ZONES on 127.0.0.1:PORT; waits for its "ready" line.

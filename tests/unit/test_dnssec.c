@@ -164,7 +164,8 @@ static void teardown(void)
 }
 
 /* Asks snap for name and type over transport with a 4096-octet EDNS payload, DO set when do_bit. */
-static ldns_pkt *ask_over(const char *name, ldns_rr_type type, bool do_bit, enum query_transport transport)
+/* A query for name and type with a 4096-octet EDNS payload, DO set when do_bit (the caller frees it). */
+static uint8_t *query_wire(const char *name, ldns_rr_type type, bool do_bit, size_t *len)
 {
 	ldns_pkt *qp = ldns_pkt_query_new(ldns_dname_new_frm_str(name), type, LDNS_RR_CLASS_IN, 0);
 	ldns_pkt_set_id(qp, 7);
@@ -172,9 +173,16 @@ static ldns_pkt *ask_over(const char *name, ldns_rr_type type, bool do_bit, enum
 	ldns_pkt_set_edns_do(qp, do_bit);
 	ldns_pkt_set_edns_data(qp, ldns_rdf_new_frm_str(LDNS_RDF_TYPE_HEX, "")); /* forces the OPT RR */
 	uint8_t *wire;
-	size_t len;
-	ck_assert_int_eq(ldns_pkt2wire(&wire, qp, &len), LDNS_STATUS_OK);
+	ck_assert_int_eq(ldns_pkt2wire(&wire, qp, len), LDNS_STATUS_OK);
 	ldns_pkt_free(qp);
+	return wire;
+}
+
+/* Asks snap for name and type over transport (query_wire's query). */
+static ldns_pkt *ask_over(const char *name, ldns_rr_type type, bool do_bit, enum query_transport transport)
+{
+	size_t len;
+	uint8_t *wire = query_wire(name, type, do_bit, &len);
 	static uint8_t out[WIRE_MSG_MAX];
 	struct wire_query scratch;
 	struct query_stats stats = {0};
@@ -582,6 +590,47 @@ START_TEST(transfer_sends_rrsigs_at_their_rrsets_ttl)
 }
 END_TEST
 
+/* Whether the prepared table answers name and type (with DO when do_bit). */
+static bool from_table(const char *name, ldns_rr_type type, bool do_bit)
+{
+	size_t len;
+	uint8_t *wire = query_wire(name, type, do_bit, &len);
+	static uint8_t out[WIRE_MSG_MAX];
+	struct query_stats stats = {0};
+	size_t n = prepared_answer(snap, wire, len, NULL, out, sizeof(out), QUERY_UDP, &stats);
+	free(wire);
+	return n > 0;
+}
+
+START_TEST(prepared_table_leaves_signed_do_queries_alone)
+{
+	snapshot_free(snap);
+	write_zone("example.zone", rfc4035);
+	unit_write_file("other.zone",
+			"$TTL 3600\n@ SOA ns1 h 1 3600 300 3600000 300\n@ NS ns1\nns1 A 192.0.2.1\n"
+			"www A 192.0.2.2\n*.w A 192.0.2.3\n");
+	snap = unit_load_snapshot("two.conf", "serial = 1\nlisten = { \"127.0.0.1:5353\" }\n"
+					      "zones = { { name = \"example\", file = \"example.zone\" },\n"
+					      "          { name = \"other\", file = \"other.zone\" } }\n");
+	snapshot_set_prepared(snap, prepared_build(snap, 1000000));
+	/* the signed zone: from the table without DO only (its answer, its negatives, its referrals) */
+	static const char *const names[][2] = {
+	    {"xx.example.", "A"}, {"ml.example.", "A"}, {"mc.b.example.", "A"}};
+	for (size_t i = 0; i < 3; i++) {
+		ldns_rr_type t = ldns_get_rr_type_by_name(names[i][1]);
+		ck_assert_msg(from_table(names[i][0], t, false), "%s without DO", names[i][0]);
+		ck_assert_msg(!from_table(names[i][0], t, true), "%s with DO", names[i][0]);
+	}
+	ldns_pkt *p = ask("xx.example.", LDNS_RR_TYPE_A, true);
+	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR, "xx.example. A, xx.example. RRSIG(A)", "");
+	ldns_pkt_free(p);
+	/* an unsigned zone beside it keeps the table for DO queries: names, negatives, wildcards */
+	ck_assert(from_table("www.other.", LDNS_RR_TYPE_A, true));
+	ck_assert(from_table("nx.other.", LDNS_RR_TYPE_A, true));
+	ck_assert(from_table("a.w.other.", LDNS_RR_TYPE_A, true));
+}
+END_TEST
+
 /* ---- the loader's checks ---- */
 
 START_TEST(canonical_order_of_rfc4034)
@@ -739,6 +788,7 @@ static Suite *dnssec_suite(void)
 	tcase_add_test(tc, nsec3_owner_names_do_not_exist);
 	tcase_add_test(tc, nsec3_transfer_holds_the_chain);
 	tcase_add_test(tc, transfer_sends_rrsigs_at_their_rrsets_ttl);
+	tcase_add_test(tc, prepared_table_leaves_signed_do_queries_alone);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("load");
 	tcase_add_test(tc, canonical_order_of_rfc4034);
