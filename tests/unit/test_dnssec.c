@@ -731,6 +731,12 @@ START_TEST(loader_checks_nsec3_parameters)
 		 &loaded);
 	ck_assert(!loaded);
 	ck_assert_msg(strstr(d, "check.zone:6: NSEC3PARAM hash algorithm 2") != NULL, "%s", d);
+	/* rdata too short for its fields (RFC 3597 form, which ldns does not check) */
+	d = load("$ORIGIN example.\n$TTL 3600\n@ SOA ns1 h 1 3600 300 3600000 300\n@ RRSIG SOA " SIG
+		 "\n@ NS ns1\n@ TYPE51 \\# 2 0100\nns1 A 192.0.2.1\n",
+		 &loaded);
+	ck_assert(!loaded);
+	ck_assert_msg(strstr(d, "check.zone:6: malformed NSEC3PARAM record") != NULL, "%s", d);
 	d = load("$ORIGIN example.\n$TTL 3600\n@ SOA ns1 h 1 3600 300 3600000 300\n@ RRSIG SOA " SIG
 		 "\n@ NS ns1\n@ NSEC3PARAM 1 0 5 ab\n@ RRSIG NSEC3PARAM " SIG "\n@ RRSIG NS " SIG
 		 "\nns1 A 192.0.2.1\nns1 RRSIG A " SIG "\n",
