@@ -44,9 +44,9 @@ struct conf_zone {
 	/* the zone's intent file (intent.h), resolved like file; NULL: the zone is not guarded */
 	const char *intent;
 	unsigned line; /* line of the zone's entry in the config, for messages */
-	/* Secondaries (transfer.h): the nets allowed to transfer the zone over TCP (AXFR; IXFR is
-	 * answered with the whole zone), and the servers sent a NOTIFY when the zone's serial changes.
-	 * Both empty by default: no transfers, no notifies. */
+	/* Secondaries (transfer.h): the nets allowed to transfer the zone over TCP (AXFR and IXFR), and the
+	 * servers sent a NOTIFY when the zone's serial changes. Both empty by default: no transfers, no
+	 * notifies. */
 	const struct geo_net *transfer;
 	size_t transfer_count;
 	const struct conf_listen *notify;
@@ -56,7 +56,12 @@ struct conf_zone {
 	const struct tsig_key *transfer_key;
 	const char *transfer_key_name; /* as written (NULL: none), and where */
 	unsigned transfer_key_line;
+	/* How many versions' differences a reload keeps for IXFR (journal.h) when the zone has
+	 * secondaries ("transfer"); 0: none, every IXFR gets the whole zone. */
+	unsigned ixfr_versions;
 };
+#define CONF_IXFR_DEFAULT 10
+#define CONF_IXFR_MAX	  1000
 
 /* A datacenter: where pool members live; coordinates feed the "nearest" policy. */
 struct conf_datacenter {

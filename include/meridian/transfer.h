@@ -1,6 +1,6 @@
-/* transfer.h -- zones sent to secondaries: AXFR (RFC 5936), IXFR answered with the whole zone or,
- * when the secondary is current, the SOA alone (RFC 1995 4), and NOTIFY when a serial changes
- * (RFC 1996).
+/* transfer.h -- zones sent to secondaries: AXFR (RFC 5936), IXFR (RFC 1995) answered with the
+ * differences the zone's journal holds (journal.h), the SOA alone when the secondary is current, or
+ * else the whole zone, and NOTIFY when a serial changes (RFC 1996).
  *
  * A zone is transferred to the clients its config lists ("transfer" nets), over TCP only. The query
  * path decides and refuses; it never streams. A TCP worker that reads a transfer request the
@@ -22,9 +22,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "meridian/conf.h"
+#include "meridian/journal.h"
 #include "meridian/snapshot.h"
 #include "meridian/tsig.h"
 #include "meridian/wire.h"
@@ -46,26 +48,42 @@ bool transfer_check(const struct snapshot *snap, const uint8_t *pkt, size_t len,
 bool transfer_wanted(const struct snapshot *snap, const uint8_t *pkt, size_t len,
 		     const struct sockaddr_storage *peer);
 
+/* For a reload, on the loading thread before next is published: gives each zone of next that has
+ * secondaries and keeps IXFR history (conf_zone.ixfr_versions) the journal from its version in old
+ * (journal_next), and writes a line to notes (may be NULL) for each new difference kept or history
+ * restarted. */
+void transfer_keep_journals(const struct zone_set *old, const struct snapshot *next, FILE *notes);
+
 /* The messages of one transfer, produced one at a time. */
-enum transfer_stage { TRANSFER_FIRST_SOA, TRANSFER_NODES, TRANSFER_LAST_SOA, TRANSFER_DONE };
+enum transfer_stage { TRANSFER_FIRST_SOA, TRANSFER_NODES, TRANSFER_STEPS, TRANSFER_LAST_SOA, TRANSFER_DONE };
+
+/* The parts of one journal step in an incremental transfer (RFC 1995 4). */
+enum transfer_step_part { STEP_FROM_SOA, STEP_DELETED, STEP_TO_SOA, STEP_ADDED };
 
 struct transfer_stream {
 	const struct zone *zone;
-	struct wire_query q; /* the request; its question_wire points into the caller's copy */
-	uint16_t payload;    /* our EDNS payload size for the OPT record; 0: the request had no EDNS */
-	bool soa_only;	     /* IXFR from a secondary already at our serial: the SOA alone */
+	struct wire_query q;  /* the request; its question_wire points into the caller's copy */
+	uint16_t payload;     /* our EDNS payload size for the OPT record; 0: the request had no EDNS */
+	bool soa_only;	      /* IXFR from a secondary already at our serial: the SOA alone */
+	bool incremental;     /* IXFR from a serial the zone's journal (journal.h) leads on from */
+	uint32_t from_serial; /* incremental: the secondary's serial */
 	enum transfer_stage stage;
-	size_t node;		    /* TRANSFER_NODES: the node being sent (apex_node[node]) */
-	uint16_t rrset;		    /* its RRset being sent */
-	size_t rdata_pos;	    /* zone_rdata_next's position in it */
-	unsigned messages, records; /* sent so far */
+	size_t node;		      /* TRANSFER_NODES: the node being sent (apex_node[node]) */
+	uint16_t rrset;		      /* its RRset being sent */
+	size_t rdata_pos;	      /* zone_rdata_next's position in it */
+	unsigned step;		      /* TRANSFER_STEPS: the journal step being sent */
+	enum transfer_step_part part; /* its part */
+	size_t run_pos;		      /* journal_rr_next's position in that part */
+	unsigned messages, records;   /* sent so far */
 };
 
 #define TRANSFER_MESSAGE_MAX 16384 /* bytes per message: each write event builds at most one */
 
 /* Starts the stream answering q (parsed from pkt, len bytes, which must outlive the stream) from z
  * with our EDNS payload size payload. An IXFR whose authority SOA has z's serial or a newer one
- * (RFC 1982) gets the SOA alone; any other gets the whole zone: the SOA, every other RR (node by
+ * (RFC 1982) gets the SOA alone. An IXFR from a serial z's journal leads on from gets the
+ * differences (RFC 1995 4): the SOA, then per step the old SOA, the RRs deleted, the new SOA, the
+ * RRs added, and the SOA again. Any other gets the whole zone: the SOA, every other RR (node by
  * node as the zone stores them, the apex's first; owner names in lower case, as the zone holds
  * them), the SOA again. */
 void transfer_stream_start(struct transfer_stream *s, const struct zone *z, const struct wire_query *q,
@@ -84,6 +102,7 @@ struct transfer_counts {
 	uint64_t
 	    aborted; /* connections closed before the end: the client left, stalled or went over the cap */
 	uint64_t soa_only;
+	uint64_t incremental; /* IXFRs answered with the differences */
 	unsigned active;
 };
 

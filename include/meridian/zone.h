@@ -88,6 +88,8 @@ struct zone_dnssec {
 	int64_t expires;
 };
 
+struct zone_journal;
+
 struct zone {
 	char *name_text; /* apex in presentation form, as configured */
 	char *file;	 /* path of the master file */
@@ -101,6 +103,9 @@ struct zone {
 	struct zone_node **table; /* name hash table, table_mask + 1 chains */
 	uint32_t table_mask;
 	struct zone_dnssec dnssec;
+	/* the differences from earlier versions (journal.h), set by a reload before the zone is
+	 * published; NULL: none kept */
+	struct zone_journal *journal;
 	struct arena arena;
 	int refs; /* atomic reference count */
 };

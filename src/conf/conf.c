@@ -71,7 +71,7 @@ static const struct conf_key conf_keys[] = {
 #define CONF_PHASES    3
 
 static const char *const zone_fields[] = {"name",	  "file",   "intent", "transfer",
-					  "transfer_key", "notify", NULL};
+					  "transfer_key", "notify", "ixfr",   NULL};
 
 static void *conf_field(struct loader *ld, size_t off)
 {
@@ -734,7 +734,7 @@ static bool conf_zone_path(struct loader *ld, const char *label, const char *fie
 
 /* Text positions from which the fields of the next zone entry are searched. */
 struct zone_cursors {
-	size_t name, file, intent, transfer, transfer_key, notify;
+	size_t name, file, intent, transfer, transfer_key, notify, ixfr;
 };
 
 /* One zones entry (on top of the stack). */
@@ -789,6 +789,12 @@ static bool conf_zone_one(struct loader *ld, lua_Integer i, const struct site *a
 		cur->notify = from;
 	ok &= conf_zone_notify(ld, label, conf_locate(ld, &cur->notify, z->line, "notify", -1), z);
 	lua_pop(L, 1);
+	lua_pushliteral(L, "ixfr");
+	lua_rawget(L, -2);
+	if (cur->ixfr < from)
+		cur->ixfr = from;
+	ok &= conf_zone_ixfr(ld, label, conf_locate(ld, &cur->ixfr, z->line, "ixfr", -1), z);
+	lua_pop(L, 1);
 	return ok;
 }
 
@@ -801,7 +807,7 @@ static void key_zones(struct loader *ld, const struct conf_key *k, const struct 
 	if (n <= 0)
 		return;
 	struct conf_zone *out = arena_alloc(&ld->c->arena, (size_t)n * sizeof(*out));
-	struct zone_cursors cur = {at->pos, at->pos, at->pos, at->pos, at->pos, at->pos};
+	struct zone_cursors cur = {at->pos, at->pos, at->pos, at->pos, at->pos, at->pos, at->pos};
 	size_t count = 0;
 	lua_newtable(L); /* seen: normalized name -> index */
 	int seen = lua_gettop(L);

@@ -175,6 +175,8 @@ bool conf_parse_addr(const char *s, struct conf_listen *out, char *why, size_t n
  * absent; written at line), into z. False when reported. */
 bool conf_zone_transfer(struct loader *ld, const char *label, unsigned line, struct conf_zone *z);
 bool conf_zone_notify(struct loader *ld, const char *label, unsigned line, struct conf_zone *z);
+/* A zone's "ixfr" (on top of the stack, may be nil: CONF_IXFR_DEFAULT): versions kept for IXFR. */
+bool conf_zone_ixfr(struct loader *ld, const char *label, unsigned line, struct conf_zone *z);
 /* tsig.c: a zone's transfer_key (after its transfer list), and the tsig_keys key, parsed after the
  * zones: it resolves their transfer_keys. */
 bool conf_zone_transfer_key(struct loader *ld, const char *label, unsigned line, struct conf_zone *z);

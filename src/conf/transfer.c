@@ -114,3 +114,17 @@ bool conf_zone_notify(struct loader *ld, const char *label, unsigned line, struc
 	z->notify_count = ok ? (size_t)n : 0;
 	return ok;
 }
+
+bool conf_zone_ixfr(struct loader *ld, const char *label, unsigned line, struct conf_zone *z)
+{
+	z->ixfr_versions = CONF_IXFR_DEFAULT;
+	if (lua_isnil(ld->L, -1))
+		return true;
+	char flabel[64];
+	snprintf(flabel, sizeof(flabel), "%s.ixfr", label);
+	int64_t n;
+	if (!conf_int(ld, flabel, line, 0, CONF_IXFR_MAX, &n))
+		return false;
+	z->ixfr_versions = (unsigned)n;
+	return true;
+}

@@ -277,9 +277,10 @@ static void status_text(struct request *r, const struct snapshot *s, const struc
 			" failed (NOTAUTH)\n",
 			s->conf->tsig_key_count, q->tsig_verified, q->tsig_failed);
 	fprintf(out,
-		"transfers:    %" PRIu64 " served, %" PRIu64 " stopped early, %u now; notify: %" PRIu64
-		" sent, %" PRIu64 " answered, %" PRIu64 " unanswered\n",
-		t->served, t->aborted, t->active, nc->sent, nc->answered, nc->abandoned);
+		"transfers:    %" PRIu64 " served (%" PRIu64 " incremental), %" PRIu64
+		" stopped early, %u now; notify: %" PRIu64 " sent, %" PRIu64 " answered, %" PRIu64
+		" unanswered\n",
+		t->served, t->incremental, t->aborted, t->active, nc->sent, nc->answered, nc->abandoned);
 }
 
 static void status_json(struct request *r, const struct snapshot *s, const struct status_counts *c)
@@ -360,9 +361,10 @@ static void status_json(struct request *r, const struct snapshot *s, const struc
 	fprintf(out, ",\"tsig\":{\"keys\":%zu,\"verified\":%" PRIu64 ",\"failed\":%" PRIu64 "}",
 		s->conf->tsig_key_count, q->tsig_verified, q->tsig_failed);
 	fprintf(out,
-		",\"transfers\":{\"served\":%" PRIu64 ",\"aborted\":%" PRIu64 ",\"active\":%u}"
+		",\"transfers\":{\"served\":%" PRIu64 ",\"incremental\":%" PRIu64 ",\"aborted\":%" PRIu64
+		",\"active\":%u}"
 		",\"notify\":{\"sent\":%" PRIu64 ",\"answered\":%" PRIu64 ",\"abandoned\":%" PRIu64 "}}\n",
-		t->served, t->aborted, t->active, nc->sent, nc->answered, nc->abandoned);
+		t->served, t->incremental, t->aborted, t->active, nc->sent, nc->answered, nc->abandoned);
 }
 
 static enum control_status cmd_status(struct request *r)

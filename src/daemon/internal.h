@@ -132,6 +132,9 @@ struct load {
 	struct control_later *reply; /* the meridianctl client waiting; NULL for a signal */
 	double asked, started;	     /* wall clock: when it was asked for, when it started loading */
 	struct candidate c;	     /* built by the load */
+	struct zone_set *previous;   /* reload, apply: the zones serving when it started (referenced) */
+	char *journal_notes;	     /* what the IXFR journals kept (transfer_keep_journals), to log */
+	size_t journal_notes_len;
 	struct load *next;
 };
 

@@ -9,6 +9,7 @@
 
 #include "internal.h"
 #include "meridian/supervisor.h"
+#include "meridian/transfer.h"
 
 struct load *daemon_load_new(struct daemon *dm, enum load_kind kind)
 {
@@ -24,6 +25,8 @@ struct load *daemon_load_new(struct daemon *dm, enum load_kind kind)
 static void load_free(struct load *l)
 {
 	daemon_candidate_free(&l->c);
+	zone_set_free(l->previous);
+	free(l->journal_notes);
 	free(l->config);
 	free(l);
 }
@@ -33,6 +36,24 @@ static void load_work(void *arg)
 {
 	struct load *l = arg;
 	daemon_candidate_load(&l->c, l->config, l->kind != LOAD_PLAN);
+	if (l->previous && l->c.snap) {
+		FILE *notes = open_memstream(&l->journal_notes, &l->journal_notes_len);
+		if (!notes)
+			abort(); /* out of memory, as everywhere else in a load */
+		transfer_keep_journals(l->previous, l->c.snap, notes);
+		fclose(notes);
+	}
+}
+
+/* Logs what the journals kept, once the load is published. */
+static void log_journal_notes(const struct load *l)
+{
+	for (const char *line = l->journal_notes; line && *line;) {
+		const char *end = strchr(line, '\n');
+		int len = end ? (int)(end - line) : (int)strlen(line);
+		daemon_log("reload: %.*s", len, line);
+		line += len + (end != NULL);
+	}
 }
 
 static void load_next(struct daemon *dm);
@@ -71,6 +92,8 @@ static void load_done(void *arg)
 		status = CONTROL_ERROR;
 	}
 	answer(l, status, body, len);
+	if (l->kind != LOAD_PLAN && status == CONTROL_OK)
+		log_journal_notes(l);
 	if (l->kind != LOAD_PLAN) {
 		const struct snapshot *s = snapshot_latest();
 		supervisor_ready(s->conf->serial, s->zones->count, status != CONTROL_OK);
@@ -93,6 +116,12 @@ static void load_next(struct daemon *dm)
 	}
 	dm->loading = l;
 	l->started = daemon_now();
+	if (l->kind != LOAD_PLAN) {
+		/* the zones it replaces, for the IXFR journals: loads run one at a time, so these are
+		 * what it will replace when it publishes */
+		const struct zone_set *now = snapshot_latest()->zones;
+		l->previous = zone_set_new(now->zones, now->count);
+	}
 	if (l->kind != LOAD_PLAN)
 		supervisor_reloading(l->config);
 	if (background_start(dm->loader, load_work, load_done, l))

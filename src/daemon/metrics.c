@@ -91,6 +91,8 @@ static void transfers(FILE *out, const struct daemon *dm)
 	     "Zone transfers (AXFR, IXFR) to secondaries: sent to their end, or stopped before it.");
 	fprintf(out, "meridian_transfers_total{result=\"served\"} %" PRIu64 "\n", t.served);
 	fprintf(out, "meridian_transfers_total{result=\"aborted\"} %" PRIu64 "\n", t.aborted);
+	one(out, "meridian_transfers_incremental_total", "counter",
+	    "IXFR requests answered with the differences since the secondary's serial.", t.incremental);
 	one(out, "meridian_transfers_active", "gauge", "Zone transfers being sent now.", t.active);
 	head(out, "meridian_notify_total", "counter",
 	     "NOTIFY to secondaries: messages sent (retries included), servers that answered, servers that "

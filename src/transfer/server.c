@@ -115,16 +115,25 @@ static void session_finish(struct session *s)
 	char peer[INET6_ADDRSTRLEN], key[WIRE_NAME_MAX * 4 + 32] = "";
 	ts->counts.served++;
 	ts->counts.soa_only += s->stream.soa_only;
+	ts->counts.incremental += s->stream.incremental;
 	if (s->signing) {
 		size_t n = (size_t)snprintf(key, sizeof(key), ", signed with TSIG key ");
 		wire_name_to_text(s->key.name.data, s->key.name.len, key + n, sizeof(key) - n);
 	}
+	char kind[64];
+	if (s->stream.incremental) {
+		unsigned steps =
+		    s->zone->journal->count - (unsigned)journal_find(s->zone->journal, s->stream.from_serial);
+		snprintf(kind, sizeof(kind), "IXFR from serial %u, %u step%s", s->stream.from_serial, steps,
+			 steps == 1 ? "" : "s");
+	} else
+		snprintf(kind, sizeof(kind), "%s",
+			 s->stream.soa_only		       ? "IXFR, secondary current (SOA only)"
+			 : s->stream.q.qtype == WIRE_TYPE_IXFR ? "IXFR answered with the whole zone"
+							       : "AXFR");
 	say(ts, "transfer of %s serial %u to %s: %s, %u records in %u messages%s", s->zone->name_text,
-	    s->zone->serial, peer_text(&s->peer, peer, sizeof(peer)),
-	    s->stream.soa_only			  ? "IXFR, secondary current (SOA only)"
-	    : s->stream.q.qtype == WIRE_TYPE_IXFR ? "IXFR answered with the whole zone"
-						  : "AXFR",
-	    s->stream.records, s->stream.messages, key);
+	    s->zone->serial, peer_text(&s->peer, peer, sizeof(peer)), kind, s->stream.records,
+	    s->stream.messages, key);
 	shutdown(s->fd, SHUT_WR);
 	s->lingering = true;
 	ev_io_stop(ts->loop, &s->io);

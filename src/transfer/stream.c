@@ -118,9 +118,15 @@ void transfer_stream_start(struct transfer_stream *s, const struct zone *z, cons
 	s->q = *q;
 	s->payload = q->has_edns ? payload : 0;
 	uint32_t serial;
-	s->soa_only = q->qtype == WIRE_TYPE_IXFR && ixfr_serial(pkt, len, q, &serial) &&
-		      zone_serial_compare(serial, z->serial) >= 0 &&
+	bool ixfr = q->qtype == WIRE_TYPE_IXFR && ixfr_serial(pkt, len, q, &serial);
+	s->soa_only = ixfr && zone_serial_compare(serial, z->serial) >= 0 &&
 		      zone_serial_compare(serial, z->serial) != ZONE_SERIAL_UNDEFINED;
+	long step = ixfr && !s->soa_only ? journal_find(z->journal, serial) : -1;
+	if (step >= 0) {
+		s->incremental = true;
+		s->from_serial = serial;
+		s->step = (unsigned)step;
+	}
 	s->stage = TRANSFER_FIRST_SOA;
 }
 
@@ -170,6 +176,44 @@ static bool add_node(struct transfer_stream *s, struct wire_builder *b)
 	return true;
 }
 
+/* Adds the RRs of a run (journal.h) from *pos on; false when the message is full. */
+static bool add_run(struct transfer_stream *s, struct wire_builder *b, const uint8_t *run, size_t len,
+		    size_t *pos)
+{
+	size_t at = *pos, name_len;
+	const uint8_t *name, *rdata;
+	uint16_t type, rdlen;
+	uint32_t ttl;
+	while (journal_rr_next(run, len, &at, &name, &name_len, &type, &ttl, &rdata, &rdlen)) {
+		if (!wire_build_rr(b, WIRE_SECTION_ANSWER, name, name_len, type, WIRE_CLASS_IN, ttl, rdata,
+				   rdlen))
+			return false;
+		s->records++;
+		*pos = at;
+	}
+	return true;
+}
+
+/* Adds the journal's steps from the stream's position on; false when the message is full. */
+static bool add_steps(struct transfer_stream *s, struct wire_builder *b)
+{
+	const struct zone_journal *j = s->zone->journal;
+	for (; s->step < j->count; s->step++, s->part = STEP_FROM_SOA, s->run_pos = 0) {
+		const struct journal_delta *d = j->delta[s->step];
+		for (; s->part <= STEP_ADDED; s->part++, s->run_pos = 0) {
+			bool fitted =
+			    s->part == STEP_FROM_SOA
+				? add_run(s, b, d->from_soa, d->from_soa_len, &s->run_pos)
+			    : s->part == STEP_DELETED ? add_run(s, b, d->deleted, d->deleted_len, &s->run_pos)
+			    : s->part == STEP_TO_SOA  ? add_run(s, b, d->to_soa, d->to_soa_len, &s->run_pos)
+						      : add_run(s, b, d->added, d->added_len, &s->run_pos);
+			if (!fitted)
+				return false;
+		}
+	}
+	return true;
+}
+
 /* Fills the message with what comes next, until it is full or the stream ends. */
 static void fill(struct transfer_stream *s, struct wire_builder *b)
 {
@@ -177,17 +221,26 @@ static void fill(struct transfer_stream *s, struct wire_builder *b)
 	case TRANSFER_FIRST_SOA:
 		if (!add_soa(s, b))
 			return;
-		s->stage = s->soa_only ? TRANSFER_DONE : TRANSFER_NODES;
+		s->stage = s->soa_only ? TRANSFER_DONE : s->incremental ? TRANSFER_STEPS : TRANSFER_NODES;
 		if (s->soa_only)
 			return;
+		if (s->incremental)
+			goto steps;
 		/* fall through */
 	case TRANSFER_NODES:
 		for (; s->node < s->zone->node_count; s->node++, s->rrset = 0, s->rdata_pos = 0)
 			if (!add_node(s, b))
 				return;
 		s->stage = TRANSFER_LAST_SOA;
+		goto last_soa;
+	case TRANSFER_STEPS:
+	steps:
+		if (!add_steps(s, b))
+			return;
+		s->stage = TRANSFER_LAST_SOA;
 		/* fall through */
 	case TRANSFER_LAST_SOA:
+	last_soa:
 		if (!add_soa(s, b))
 			return;
 		s->stage = TRANSFER_DONE;

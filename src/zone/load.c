@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "meridian/journal.h"
+
 #define ZB_MAX_WARNINGS 100
 
 static void *zb_grow(void *p, size_t *cap, size_t need, size_t elem)
@@ -376,6 +378,7 @@ void zone_ref(struct zone *z)
 void zone_unref(struct zone *z)
 {
 	if (z && __atomic_sub_fetch(&z->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		journal_unref(z->journal);
 		arena_free(&z->arena);
 		free(z);
 	}

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "meridian/conf.h"
+#include "meridian/journal.h"
 #include "meridian/loader.h"
 #include "meridian/query.h"
 #include "meridian/transfer.h"
@@ -317,6 +318,264 @@ START_TEST(refusals)
 }
 END_TEST
 
+/* ---- IXFR with differences (journal.h) ---------------------------------------------------------- */
+
+/* Names no version changes: a difference must stay smaller than the zone to be kept. */
+#define JOURNAL_PADDING                                                                                      \
+	"p1 A 192.0.2.101\np2 A 192.0.2.102\np3 A 192.0.2.103\np4 A 192.0.2.104\np5 A 192.0.2.105\n"         \
+	"p6 A 192.0.2.106\np7 A 192.0.2.107\np8 A 192.0.2.108\np9 A 192.0.2.109\n"
+
+#define JOURNAL_HEAD(serial)                                                                                 \
+	"$ORIGIN example.com.\n$TTL 300\n@ SOA ns1 hostmaster " serial " 7200 900 1209600 300\n"             \
+	"@ NS ns1\nns1 A 192.0.2.53\n" JOURNAL_PADDING
+
+/* A snapshot serving text as example.com, with secondaries and fields (more of the zone entry). */
+static struct snapshot *version(const char *text, const char *fields)
+{
+	unit_write_file("j.zone", text);
+	char config[512];
+	snprintf(
+	    config, sizeof(config),
+	    CONF_HEAD
+	    "zones = { { name = \"example.com\", file = \"j.zone\", transfer = { \"127.0.0.1\" }%s } }\n",
+	    fields);
+	return unit_load_snapshot("j.conf", config);
+}
+
+/* next after prev, as a reload publishes it: next's zones get their journals. */
+static void reload(const struct snapshot *prev, const struct snapshot *next)
+{
+	transfer_keep_journals(prev->zones, next, NULL);
+}
+
+/* The RRs (text, sorted, SOA left out) of a whole-zone transfer of s. */
+static struct received whole(const struct snapshot *s)
+{
+	uint8_t q[512];
+	size_t len = request(q, "example.com.", LDNS_RR_TYPE_AXFR, LDNS_RR_CLASS_IN, false, 0);
+	struct received r;
+	receive(s, q, len, false, &r);
+	size_t kept = 0;
+	for (size_t i = 0; i < r.count; i++) {
+		if (strstr(r.rrs[i], "\tSOA\t"))
+			free(r.rrs[i]);
+		else
+			r.rrs[kept++] = r.rrs[i];
+	}
+	r.count = kept;
+	qsort(r.rrs, r.count, sizeof(*r.rrs), cmp_str);
+	return r;
+}
+
+static bool is_soa(const char *rr, uint32_t serial)
+{
+	char text[32];
+	snprintf(text, sizeof(text), " %u ", serial);
+	return strstr(rr, "\tSOA\t") && strstr(rr, text);
+}
+
+/* Applies the IXFR s sends to a secondary at serial from (whose RRs are base, sorted) as RFC 1995 4
+ * says a secondary does, checking its form on the way; returns how many steps it held, or -1 when
+ * it was the whole zone instead. out gets the RRs (sorted, no SOA) it leaves the secondary with. */
+static int apply_ixfr(const struct snapshot *s, uint32_t from, const struct received *base,
+		      struct received *out)
+{
+	uint8_t q[512];
+	size_t len = request(q, "example.com.", LDNS_RR_TYPE_IXFR, LDNS_RR_CLASS_IN, false, from);
+	struct received r;
+	receive(s, q, len, false, &r);
+	uint32_t serial = s->zones->zones[0]->serial;
+	ck_assert(r.count >= 2 && is_soa(r.rrs[0], serial) && is_soa(r.rrs[r.count - 1], serial));
+	if (!is_soa(r.rrs[1], from)) { /* the whole zone */
+		received_free(&r);
+		return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	out->rrs = calloc(base->count + r.count + 1, sizeof(*out->rrs));
+	for (size_t i = 0; i < base->count; i++)
+		out->rrs[out->count++] = strdup(base->rrs[i]);
+	int steps = 0;
+	size_t i = 1;
+	uint32_t at = from;
+	while (i < r.count - 1) {
+		ck_assert_msg(is_soa(r.rrs[i], at), "step %d does not start at serial %u: %s", steps, at,
+			      r.rrs[i]);
+		for (i++; !strstr(r.rrs[i], "\tSOA\t"); i++) { /* deletions: each must be there */
+			size_t k = 0;
+			while (k < out->count && strcmp(out->rrs[k], r.rrs[i]) != 0)
+				k++;
+			ck_assert_msg(k < out->count, "deleted but not there: %s", r.rrs[i]);
+			free(out->rrs[k]);
+			out->rrs[k] = out->rrs[--out->count];
+		}
+		const char *to = r.rrs[i];
+		for (i++; i < r.count - 1 && !strstr(r.rrs[i], "\tSOA\t"); i++) /* additions */
+			out->rrs[out->count++] = strdup(r.rrs[i]);
+		unsigned long next = strtoul(strstr(to, "hostmaster.example.com. ") + 24, NULL, 10);
+		ck_assert_uint_ne(next, at);
+		at = (uint32_t)next;
+		steps++;
+	}
+	ck_assert_uint_eq(at, serial);
+	qsort(out->rrs, out->count, sizeof(*out->rrs), cmp_str);
+	received_free(&r);
+	return steps;
+}
+
+static void same_rrs(const struct received *a, const struct received *b)
+{
+	ck_assert_uint_eq(a->count, b->count);
+	for (size_t i = 0; i < a->count; i++)
+		ck_assert_str_eq(a->rrs[i], b->rrs[i]);
+}
+
+START_TEST(ixfr_differences)
+{
+	struct snapshot *v1 =
+	    version(JOURNAL_HEAD("10") "www A 192.0.2.1\nold A 192.0.2.9\nttl 60 A 192.0.2.5\n"
+				       "mx MX 10 mail\nmx MX 20 mail2\n",
+		    "");
+	/* a changed address, a name gone, one added, a TTL changed, one RR of an RRset removed */
+	struct snapshot *v2 =
+	    version(JOURNAL_HEAD("11") "www A 192.0.2.2\nnew A 192.0.2.10\nttl 120 A 192.0.2.5\n"
+				       "mx MX 10 mail\n",
+		    "");
+	reload(v1, v2);
+	const struct zone *z2 = v2->zones->zones[0];
+	ck_assert_ptr_nonnull(z2->journal);
+	ck_assert_uint_eq(z2->journal->count, 1);
+	const struct journal_delta *d = z2->journal->delta[0];
+	ck_assert_uint_eq(d->from, 10);
+	ck_assert_uint_eq(d->to, 11);
+	ck_assert_uint_eq(d->deleted_count, 4); /* www 1, old, ttl at 60, mx 20 */
+	ck_assert_uint_eq(d->added_count, 3);	/* www 2, new, ttl at 120 */
+
+	struct received r1 = whole(v1), r2 = whole(v2), applied;
+	ck_assert_int_eq(apply_ixfr(v2, 10, &r1, &applied), 1);
+	same_rrs(&applied, &r2);
+	received_free(&applied);
+
+	/* a third version: a chain of two steps, each applied in turn */
+	struct snapshot *v3 =
+	    version(JOURNAL_HEAD("12") "www A 192.0.2.2\nnew A 192.0.2.10\nttl 120 A 192.0.2.5\n"
+				       "mx MX 10 mail\nextra TXT \"added in 12\"\n",
+		    "");
+	reload(v2, v3);
+	ck_assert_uint_eq(v3->zones->zones[0]->journal->count, 2);
+	struct received r3 = whole(v3);
+	ck_assert_int_eq(apply_ixfr(v3, 10, &r1, &applied), 2);
+	same_rrs(&applied, &r3);
+	received_free(&applied);
+	ck_assert_int_eq(apply_ixfr(v3, 11, &r2, &applied), 1);
+	same_rrs(&applied, &r3);
+	received_free(&applied);
+	/* a serial never served, or one before the history: the whole zone */
+	ck_assert_int_eq(apply_ixfr(v3, 9, &r1, &applied), -1);
+	ck_assert_int_eq(apply_ixfr(v3, 5, &r1, &applied), -1);
+
+	/* the same serial and content again (a reload of an unrelated change): the history carries on */
+	struct snapshot *v3b =
+	    version(JOURNAL_HEAD("12") "www A 192.0.2.2\nnew A 192.0.2.10\nttl 120 A 192.0.2.5\n"
+				       "mx MX 10 mail\nextra TXT \"added in 12\"\n",
+		    "");
+	reload(v3, v3b);
+	ck_assert_ptr_eq(v3b->zones->zones[0]->journal, v3->zones->zones[0]->journal);
+	/* the same serial with other content: no history can be trusted, IXFR gets the whole zone */
+	struct snapshot *v3c = version(JOURNAL_HEAD("12") "www A 192.0.2.3\n", "");
+	reload(v3b, v3c);
+	ck_assert_ptr_null(v3c->zones->zones[0]->journal);
+	ck_assert_int_eq(apply_ixfr(v3c, 11, &r2, &applied), -1);
+
+	snapshot_free(v1);
+	snapshot_free(v2);
+	snapshot_free(v3);
+	snapshot_free(v3b);
+	snapshot_free(v3c);
+	received_free(&r1);
+	received_free(&r2);
+	received_free(&r3);
+}
+END_TEST
+
+START_TEST(ixfr_history_bounds)
+{
+	/* ixfr = 2: the two latest steps are kept */
+	char text[1024];
+	struct snapshot *prev = NULL;
+	struct received rrs[5];
+	for (unsigned v = 1; v <= 5; v++) {
+		snprintf(text, sizeof(text), JOURNAL_HEAD("%u") "v%u TXT \"version %u\"\n", v, v, v);
+		struct snapshot *s = version(text, ", ixfr = 2");
+		if (prev) {
+			reload(prev, s);
+			snapshot_free(prev);
+		}
+		rrs[v - 1] = whole(s);
+		prev = s;
+	}
+	ck_assert_uint_eq(prev->zones->zones[0]->journal->count, 2);
+	struct received applied;
+	ck_assert_int_eq(apply_ixfr(prev, 3, &rrs[2], &applied), 2);
+	same_rrs(&applied, &rrs[4]);
+	received_free(&applied);
+	ck_assert_int_eq(apply_ixfr(prev, 4, &rrs[3], &applied), 1);
+	same_rrs(&applied, &rrs[4]);
+	received_free(&applied);
+	ck_assert_int_eq(apply_ixfr(prev, 2, &rrs[1], &applied), -1); /* dropped */
+	snapshot_free(prev);
+
+	/* ixfr = 0: none kept */
+	struct snapshot *a = version(JOURNAL_HEAD("1") "a A 192.0.2.1\n", ", ixfr = 0");
+	struct snapshot *b = version(JOURNAL_HEAD("2") "a A 192.0.2.2\n", ", ixfr = 0");
+	reload(a, b);
+	ck_assert_ptr_null(b->zones->zones[0]->journal);
+	snapshot_free(a);
+	snapshot_free(b);
+
+	/* a difference larger than the zone: not kept, the whole zone is cheaper */
+	unit_write_hosts_zone("j.zone", JOURNAL_HEAD("1"), 50);
+	a = unit_load_snapshot("j.conf", CONF_HEAD "zones = { { name = \"example.com\", file = \"j.zone\", "
+						   "transfer = { \"127.0.0.1\" } } }\n");
+	b = version(JOURNAL_HEAD("2") "a A 192.0.2.2\n", "");
+	struct journal_report report;
+	struct zone_journal *j = journal_next(a->zones->zones[0], b->zones->zones[0], 10, &report);
+	ck_assert_ptr_null(j);
+	ck_assert_int_eq(report.outcome, JOURNAL_RESTARTED);
+	snapshot_free(a);
+	snapshot_free(b);
+	for (unsigned v = 0; v < 5; v++)
+		received_free(&rrs[v]);
+}
+END_TEST
+
+START_TEST(ixfr_many_messages)
+{
+	/* 3,000 hosts added at once: the differences span several messages, resumed where each ended */
+	struct snapshot *a = version(JOURNAL_HEAD("1") "a A 192.0.2.1\n", "");
+	unit_write_hosts_zone("j.zone", JOURNAL_HEAD("2") "a A 192.0.2.1\n", 3000);
+	struct snapshot *b =
+	    unit_load_snapshot("j.conf", CONF_HEAD "zones = { { name = \"example.com\", file = "
+						   "\"j.zone\", transfer = { \"127.0.0.1\" } } }\n");
+	reload(a, b);
+	ck_assert_ptr_nonnull(b->zones->zones[0]->journal);
+	struct received ra = whole(a), rb = whole(b), applied;
+	ck_assert_int_eq(apply_ixfr(b, 1, &ra, &applied), 1);
+	same_rrs(&applied, &rb);
+	uint8_t q[512];
+	size_t len = request(q, "example.com.", LDNS_RR_TYPE_IXFR, LDNS_RR_CLASS_IN, true, 1);
+	struct received r;
+	receive(b, q, len, true, &r);
+	ck_assert_uint_ge(r.messages, 3);
+	ck_assert_uint_eq(r.count, 3000 + 4);
+	received_free(&r);
+	received_free(&applied);
+	received_free(&ra);
+	received_free(&rb);
+	snapshot_free(a);
+	snapshot_free(b);
+}
+END_TEST
+
 /* The first error of a config that must not load, from its file name on. */
 static const char *conf_error(const char *config)
 {
@@ -337,6 +596,7 @@ START_TEST(config)
 	ck_assert_uint_eq(c->transfer_zones, 1);
 	ck_assert_uint_eq(c->zones[0].transfer_count, 3);
 	ck_assert_uint_eq(c->zones[0].notify_count, 3);
+	ck_assert_uint_eq(c->zones[0].ixfr_versions, CONF_IXFR_DEFAULT);
 	ck_assert_str_eq(c->zones[0].notify[1].text, "[2001:db8::1]:5300");
 	ck_assert_uint_eq(ntohs(((struct sockaddr_in6 *)&c->zones[0].notify[1].addr)->sin6_port), 5300);
 	conf_free(c);
@@ -352,6 +612,10 @@ START_TEST(config)
 	    "transfer, got string");
 	ck_assert_str_eq(conf_error(ZONES("  transfer = { }")),
 			 "e.conf:4: zones[1].transfer: expected 1 to 256 networks, got 0");
+	ck_assert_str_eq(conf_error(ZONES("  transfer = { \"192.0.2.0/24\" },\n  ixfr = -1")),
+			 "e.conf:5: zones[1].ixfr: expected an integer in 0..1000, got -1");
+	ck_assert_str_eq(conf_error(ZONES("  ixfr = \"10\"")),
+			 "e.conf:4: zones[1].ixfr: expected an integer, got string");
 	ck_assert_str_eq(conf_error(ZONES("  notify = { \"ns2.example.net\" }")),
 			 "e.conf:4: zones[1].notify[1]: \"ns2.example.net\": missing port (expected "
 			 "\"address:port\")");
@@ -395,6 +659,9 @@ int main(void)
 	tcase_add_test(tc, whole_zone_small);
 	tcase_add_test(tc, whole_zone_many_messages);
 	tcase_add_test(tc, ixfr);
+	tcase_add_test(tc, ixfr_differences);
+	tcase_add_test(tc, ixfr_history_bounds);
+	tcase_add_test(tc, ixfr_many_messages);
 	tcase_add_test(tc, refusals);
 	tcase_add_test(tc, config);
 	tcase_add_test(tc, no_dynamic_records);

@@ -1,0 +1,367 @@
+/* journal.c -- the differences between a zone's versions (journal.h).
+ *
+ * Each version's RRs (all but the SOA) are written out in uncompressed wire form, one run per
+ * version; the old version's RRs go into an open-addressing table by hash, each RR of the new version
+ * looks for an equal one there and marks it found, and what is left unmarked was deleted. That is
+ * linear in the zone's size, which matters for the large zones that most need IXFR: a reload of a
+ * million-record zone compares two million RRs. */
+#include "meridian/journal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "meridian/wire.h"
+
+/* The RRs of one version, back to back, and where each starts. */
+struct rr_run {
+	uint8_t *buf;
+	size_t len, cap;
+	size_t *start; /* count + 1 entries: the last is len */
+	size_t count, start_cap;
+};
+
+static void *grow(void *p, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return p;
+	size_t n = *cap ? *cap : 256;
+	while (n < need)
+		n *= 2;
+	void *q = realloc(p, n * size);
+	if (!q)
+		abort(); /* out of memory on the loading thread, as everywhere else in a load */
+	*cap = n;
+	return q;
+}
+
+static void put_rr(uint8_t *out, const uint8_t *name, size_t name_len, uint16_t type, uint32_t ttl,
+		   const uint8_t *rdata, uint16_t rdlen)
+{
+	memcpy(out, name, name_len);
+	out += name_len;
+	const uint8_t fixed[10] = {(uint8_t)(type >> 8), (uint8_t)type,	       0,
+				   WIRE_CLASS_IN,	 (uint8_t)(ttl >> 24), (uint8_t)(ttl >> 16),
+				   (uint8_t)(ttl >> 8),	 (uint8_t)ttl,	       (uint8_t)(rdlen >> 8),
+				   (uint8_t)rdlen};
+	memcpy(out, fixed, sizeof(fixed));
+	memcpy(out + sizeof(fixed), rdata, rdlen);
+}
+
+static size_t rr_size(size_t name_len, uint16_t rdlen)
+{
+	return name_len + 10u + rdlen;
+}
+
+static void run_add(struct rr_run *r, const uint8_t *name, size_t name_len, uint16_t type, uint32_t ttl,
+		    const uint8_t *rdata, uint16_t rdlen)
+{
+	size_t size = rr_size(name_len, rdlen);
+	r->buf = grow(r->buf, &r->cap, r->len + size, 1);
+	r->start = grow(r->start, &r->start_cap, r->count + 2, sizeof(*r->start));
+	put_rr(r->buf + r->len, name, name_len, type, ttl, rdata, rdlen);
+	r->start[r->count++] = r->len;
+	r->len += size;
+	r->start[r->count] = r->len;
+}
+
+/* Every RR of z but the SOA, as a transfer sends them (an RRSIG at the TTL of the RRset it covers). */
+static void run_of_zone(struct rr_run *r, const struct zone *z)
+{
+	memset(r, 0, sizeof(*r));
+	for (size_t n = 0; n < z->node_count; n++) {
+		const struct zone_node *node = &z->apex_node[n];
+		for (size_t s = 0; s < node->rrset_count; s++) {
+			const struct zone_rrset *set = &node->rrsets[s];
+			if (set->count == 0 || set == z->soa)
+				continue; /* dynamic (never in a zone with secondaries), or the SOA */
+			size_t pos = 0;
+			const uint8_t *rdata;
+			uint16_t rdlen;
+			while (zone_rdata_next(set, &pos, &rdata, &rdlen)) {
+				uint32_t ttl = set->type == WIRE_TYPE_RRSIG
+						   ? zone_rrsig_ttl(node, set, rdata, rdlen)
+						   : set->ttl;
+				run_add(r, node->name, node->name_len, set->type, ttl, rdata, rdlen);
+			}
+		}
+	}
+	if (!r->start) {
+		r->start = grow(NULL, &r->start_cap, 1, sizeof(*r->start));
+		r->start[0] = 0;
+	}
+}
+
+static void run_free(struct rr_run *r)
+{
+	free(r->buf);
+	free(r->start);
+}
+
+static uint64_t rr_hash(const uint8_t *p, size_t len)
+{
+	uint64_t h = 0xCBF29CE484222325u ^ len; /* FNV-1a, eight octets at a time */
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, sizeof(w));
+		h = (h ^ w) * 0x100000001B3u;
+		h ^= h >> 29;
+	}
+	for (; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001B3u;
+	return h ^ h >> 32;
+}
+
+static const uint8_t *rr_at(const struct rr_run *r, size_t i, size_t *len)
+{
+	*len = r->start[i + 1] - r->start[i];
+	return r->buf + r->start[i];
+}
+
+/* The RRs of each run missing from the other: marks[i] is set for each RR of old found in new, and
+ * each RR of new found in old. An RR written twice counts twice. */
+static void compare_runs(const struct rr_run *old, const struct rr_run *new, bool *old_found, bool *new_found)
+{
+	size_t cap = 16;
+	while (cap < 2 * old->count)
+		cap *= 2;
+	uint32_t *slot = calloc(cap, sizeof(*slot)); /* index + 1 of an old RR; 0: free */
+	uint32_t *slot_hash = malloc(cap * sizeof(*slot_hash));
+	if (!slot || !slot_hash)
+		abort();
+	size_t mask = cap - 1;
+	for (size_t i = 0; i < old->count; i++) {
+		size_t len;
+		const uint8_t *rr = rr_at(old, i, &len);
+		uint64_t h = rr_hash(rr, len);
+		size_t k = (size_t)h & mask;
+		while (slot[k])
+			k = (k + 1) & mask;
+		slot[k] = (uint32_t)i + 1;
+		slot_hash[k] = (uint32_t)h;
+	}
+	for (size_t i = 0; i < new->count; i++) {
+		size_t len;
+		const uint8_t *rr = rr_at(new, i, &len);
+		uint64_t h = rr_hash(rr, len);
+		for (size_t k = (size_t)h & mask; slot[k]; k = (k + 1) & mask) {
+			size_t o = slot[k] - 1, olen;
+			if (slot_hash[k] != (uint32_t)h || old_found[o])
+				continue;
+			const uint8_t *orr = rr_at(old, o, &olen);
+			if (olen == len && memcmp(orr, rr, len) == 0) {
+				old_found[o] = new_found[i] = true;
+				break;
+			}
+		}
+	}
+	free(slot);
+	free(slot_hash);
+}
+
+static size_t missing_bytes(const struct rr_run *r, const bool *found, uint32_t *count)
+{
+	size_t bytes = 0;
+	*count = 0;
+	for (size_t i = 0; i < r->count; i++)
+		if (!found[i]) {
+			bytes += r->start[i + 1] - r->start[i];
+			++*count;
+		}
+	return bytes;
+}
+
+static uint8_t *copy_missing(uint8_t *out, const struct rr_run *r, const bool *found)
+{
+	for (size_t i = 0; i < r->count; i++)
+		if (!found[i]) {
+			size_t len;
+			const uint8_t *rr = rr_at(r, i, &len);
+			memcpy(out, rr, len);
+			out += len;
+		}
+	return out;
+}
+
+static size_t soa_size(const struct zone *z)
+{
+	size_t pos = 0;
+	const uint8_t *rdata;
+	uint16_t rdlen;
+	zone_rdata_next(z->soa, &pos, &rdata, &rdlen);
+	return rr_size(z->apex.len, rdlen);
+}
+
+static uint8_t *put_soa(uint8_t *out, const struct zone *z)
+{
+	size_t pos = 0;
+	const uint8_t *rdata;
+	uint16_t rdlen;
+	zone_rdata_next(z->soa, &pos, &rdata, &rdlen);
+	put_rr(out, z->apex.data, z->apex.len, WIRE_TYPE_SOA, z->soa->ttl, rdata, rdlen);
+	return out + rr_size(z->apex.len, rdlen);
+}
+
+static bool soa_equal(const struct zone *a, const struct zone *b)
+{
+	size_t pa = 0, pb = 0;
+	const uint8_t *ra, *rb;
+	uint16_t la, lb;
+	zone_rdata_next(a->soa, &pa, &ra, &la);
+	zone_rdata_next(b->soa, &pb, &rb, &lb);
+	return a->soa->ttl == b->soa->ttl && la == lb && memcmp(ra, rb, la) == 0;
+}
+
+/* The step from old to new given what compare_runs found. */
+static struct journal_delta *delta_new(const struct zone *old_zone, const struct zone *new_zone,
+				       const struct rr_run *old, const bool *old_found,
+				       const struct rr_run *new, const bool *new_found)
+{
+	uint32_t deleted_count, added_count;
+	size_t deleted_len = missing_bytes(old, old_found, &deleted_count);
+	size_t added_len = missing_bytes(new, new_found, &added_count);
+	size_t from_len = soa_size(old_zone), to_len = soa_size(new_zone);
+	struct journal_delta *d = malloc(sizeof(*d) + from_len + to_len + deleted_len + added_len);
+	if (!d)
+		abort();
+	uint8_t *at = d->data;
+	*d = (struct journal_delta){.from = old_zone->serial,
+				    .to = new_zone->serial,
+				    .from_soa = at,
+				    .from_soa_len = from_len,
+				    .to_soa = at + from_len,
+				    .to_soa_len = to_len,
+				    .deleted = at + from_len + to_len,
+				    .deleted_len = deleted_len,
+				    .deleted_count = deleted_count,
+				    .added = at + from_len + to_len + deleted_len,
+				    .added_len = added_len,
+				    .added_count = added_count,
+				    .refs = 1};
+	at = put_soa(at, old_zone);
+	at = put_soa(at, new_zone);
+	at = copy_missing(at, old, old_found);
+	copy_missing(at, new, new_found);
+	return d;
+}
+
+static void delta_unref(struct journal_delta *d)
+{
+	if (d && __atomic_sub_fetch(&d->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(d);
+}
+
+/* old's last keep - 1 steps and d (taken over). */
+static struct zone_journal *journal_append(const struct zone_journal *old, struct journal_delta *d,
+					   unsigned keep)
+{
+	unsigned carried = old ? old->count : 0;
+	if (carried > keep - 1)
+		carried = keep - 1;
+	struct zone_journal *j = malloc(sizeof(*j) + (carried + 1) * sizeof(j->delta[0]));
+	if (!j)
+		abort();
+	j->refs = 1;
+	j->count = carried + 1;
+	for (unsigned i = 0; i < carried; i++) {
+		j->delta[i] = old->delta[old->count - carried + i];
+		__atomic_add_fetch(&j->delta[i]->refs, 1, __ATOMIC_RELAXED);
+	}
+	j->delta[carried] = d;
+	return j;
+}
+
+struct zone_journal *journal_next(const struct zone *old_zone, const struct zone *new_zone, unsigned keep,
+				  struct journal_report *report)
+{
+	struct journal_report none;
+	if (!report)
+		report = &none;
+	memset(report, 0, sizeof(*report));
+	int order = old_zone ? zone_serial_compare(new_zone->serial, old_zone->serial) : -1;
+	if (!keep || order < 0 || order == ZONE_SERIAL_UNDEFINED) {
+		report->outcome = keep && old_zone ? JOURNAL_RESTARTED : JOURNAL_OFF;
+		return NULL;
+	}
+	struct rr_run old, new;
+	run_of_zone(&old, old_zone);
+	run_of_zone(&new, new_zone);
+	bool *old_found = calloc(old.count + 1, sizeof(bool)),
+	     *new_found = calloc(new.count + 1, sizeof(bool));
+	if (!old_found || !new_found)
+		abort();
+	compare_runs(&old, &new, old_found, new_found);
+	struct zone_journal *j = NULL;
+	uint32_t deleted, added;
+	size_t changed = missing_bytes(&old, old_found, &deleted) + missing_bytes(&new, new_found, &added);
+	bool same_soa = soa_equal(old_zone, new_zone);
+	if (order == 0) {
+		/* the same serial: its history still holds only if nothing changed */
+		if (changed == 0 && same_soa && old_zone->journal) {
+			j = old_zone->journal;
+			journal_ref(j);
+			report->outcome = JOURNAL_CARRIED;
+			report->steps = j->count;
+		} else {
+			report->outcome = changed == 0 && same_soa ? JOURNAL_OFF : JOURNAL_RESTARTED;
+		}
+	} else if (changed > new.len) {
+		report->outcome = JOURNAL_RESTARTED; /* the whole zone is the cheaper answer */
+	} else {
+		struct journal_delta *d = delta_new(old_zone, new_zone, &old, old_found, &new, new_found);
+		j = journal_append(old_zone->journal, d, keep);
+		*report = (struct journal_report){
+		    .outcome = JOURNAL_EXTENDED, .deleted = deleted, .added = added, .steps = j->count};
+	}
+	free(old_found);
+	free(new_found);
+	run_free(&old);
+	run_free(&new);
+	return j;
+}
+
+void journal_ref(struct zone_journal *j)
+{
+	if (j)
+		__atomic_add_fetch(&j->refs, 1, __ATOMIC_RELAXED);
+}
+
+void journal_unref(struct zone_journal *j)
+{
+	if (!j || __atomic_sub_fetch(&j->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	for (unsigned i = 0; i < j->count; i++)
+		delta_unref(j->delta[i]);
+	free(j);
+}
+
+long journal_find(const struct zone_journal *j, uint32_t from)
+{
+	if (!j)
+		return -1;
+	for (unsigned i = j->count; i-- > 0;)
+		if (j->delta[i]->from == from)
+			return (long)i;
+	return -1;
+}
+
+bool journal_rr_next(const uint8_t *run, size_t len, size_t *pos, const uint8_t **name, size_t *name_len,
+		     uint16_t *type, uint32_t *ttl, const uint8_t **rdata, uint16_t *rdlen)
+{
+	size_t p = *pos;
+	if (p >= len)
+		return false;
+	size_t start = p;
+	while (run[p] != 0)
+		p += 1u + run[p];
+	p++;
+	*name = run + start;
+	*name_len = p - start;
+	*type = (uint16_t)(run[p] << 8 | run[p + 1]);
+	*ttl =
+	    (uint32_t)run[p + 4] << 24 | (uint32_t)run[p + 5] << 16 | (uint32_t)run[p + 6] << 8 | run[p + 7];
+	*rdlen = (uint16_t)(run[p + 8] << 8 | run[p + 9]);
+	*rdata = run + p + 10;
+	*pos = p + 10u + *rdlen;
+	return true;
+}
