@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_transfer.sh -- zones sent to secondaries: AXFR and IXFR to the nets a zone's "transfer" lists
 # (over TCP, from the control thread, however slowly the secondary reads), refusals with their EDE,
-# NOTIFY to the "notify" servers, and NSD as a real secondary following a reload.
+# NOTIFY to the "notify" servers, and NSD as a real secondary following a reload (its IXFR gets the
+# difference alone).
 . "$(dirname "$0")/lib.sh"
 
 HOSTS=20000
@@ -150,7 +151,9 @@ fi
 expect_eq "NSD serves the whole zone" "10.0.78.31" "$(dig @127.0.0.1 -p "$NSD_PORT" +short h19999.example.com A)"
 n_transfers=$(log_count 'transfer of example.com serial 2024010102')
 # a reload with a new serial: meridian notifies NSD, which transfers at once
-write_serial_zone 2024010102 'www   A     192.0.2.2' 'new   A     192.0.2.3'
+write_serial_zone 2024010102 'www   A     192.0.2.2' 'new   A     192.0.2.3' 'Mixed.Case TXT "kept"' \
+	'*.wild A 192.0.2.9' 'sub   NS    ns.sub' 'ns.sub A    192.0.2.99'
+host_lines "$HOSTS" >>"$DIR/example.com.zone"
 sed -i 's/^serial = 1$/serial = 2/' "$CONF"
 kill -HUP "$MPID"
 if nsd_has new.example.com 192.0.2.3 15; then
@@ -163,11 +166,27 @@ expect_eq "NSD serves the changed record" "192.0.2.2" "$(dig @127.0.0.1 -p "$NSD
 check "meridian logged NSD's answer to the NOTIFY" \
 	wait_log "notify example.com serial 2024010102 to 127.0.0.1:$NSD_PORT: answered" 0 5
 check "meridian logged the transfer to NSD" wait_log 'transfer of example.com serial 2024010102 to 127.0.0.1' "$n_transfers" 5
+# the reload kept the difference, and NSD's transfer was that difference alone (IXFR, RFC 1995 4)
+check "the reload kept the IXFR difference" \
+	grep -q 'reload: zone example.com: serial 2024010101 -> 2024010102: IXFR difference kept (1 RRs deleted, 2 added; history of 1 step)' "$MLOG"
+check "NSD's transfer was incremental: the difference alone" \
+	grep -q "transfer of example.com serial 2024010102 to 127.0.0.1: IXFR from serial 2024010101, 1 step, 7 records in 1 messages" "$MLOG"
+expect_eq "after the incremental transfer NSD still serves the rest of the zone" "10.0.78.31" \
+	"$(dig @127.0.0.1 -p "$NSD_PORT" +short h19999.example.com A)"
+out=$(q example.com IXFR=2024010101 +noall +answer 2>&1 | squeeze | awk '{ print $1, $4, ($4 == "SOA" ? $7 : $5) }')
+expect_eq "dig IXFR=old serial: SOA, old SOA, deleted, new SOA, added, SOA" "example.com. SOA 2024010102
+example.com. SOA 2024010101
+www.example.com. A 192.0.2.1
+example.com. SOA 2024010102
+www.example.com. A 192.0.2.2
+new.example.com. A 192.0.2.3
+example.com. SOA 2024010102" "$out"
 metrics_ok=$(ctl --json status | python3 -c '
 import json, sys
 s = json.load(sys.stdin)
-print(s["notify"]["answered"] >= 1 and s["transfers"]["served"] >= 5 and s["transfers"]["active"] == 0)')
-expect_eq "status --json: notifies answered, transfers served, none active" True "$metrics_ok"
+print(s["notify"]["answered"] >= 1 and s["transfers"]["served"] >= 5 and s["transfers"]["incremental"] >= 2
+      and s["transfers"]["active"] == 0)')
+expect_eq "status --json: notifies answered, transfers served (incremental too), none active" True "$metrics_ok"
 
 # ---- meridianctl notify: again, now -----------------------------------------------------------------------
 answered=$(log_count "notify example.com serial 2024010102 to 127.0.0.1:$NSD_PORT: answered")

@@ -349,8 +349,8 @@ else
 		"$(cat "$T_TMP/nsd/nsd.log" "$MLOG")"
 fi
 expect_eq "NSD serves the changed record" "192.0.2.2" "$(dig @127.0.0.1 -p "$NSD_PORT" +short www.example.com A)"
-check "meridian logged the signed transfer of the new serial" \
-	wait_log "transfer of example.com serial 2024010102 to 127.0.0.1: .*signed with TSIG key xfr-key\.$" 0 5
+check "meridian logged the signed transfer of the new serial: incremental (the difference alone)" \
+	wait_log "transfer of example.com serial 2024010102 to 127.0.0.1: IXFR from serial 2024010101, 1 step, .*signed with TSIG key xfr-key\.$" 0 5
 # the NSD with a wrong secret for xfr-key has been asking all along: it has nothing
 expect_eq "NSD with a wrong secret for the key got no zone" "" \
 	"$(dig @127.0.0.1 -p "$BAD_NSD_PORT" +short +time=1 +tries=1 www.example.com A 2>&1)"
