@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "meridian/grow.h"
 #include "schema.h"
 
 static struct conf_loc walk_at(struct loader *ld, size_t pos)
@@ -219,16 +220,6 @@ static int walk_named_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static void *walk_grow(void *v, size_t n, size_t *cap, size_t size)
-{
-	if (n < *cap)
-		return v;
-	*cap = *cap ? 2 * *cap : 16;
-	if (!(v = realloc(v, *cap * size)))
-		abort();
-	return v;
-}
-
 /* The names written in the constructor at t, first occurrences in order (malloc'd), and on the stack a
  * table mapping each name to its index there. Lua keeps one value of a name written twice, silently:
  * that is reported here. */
@@ -257,7 +248,7 @@ static struct conf_source_field *walk_written(struct loader *ld, const char *lab
 			continue;
 		}
 		lua_pop(L, 1);
-		v = walk_grow(v, n, &cap, sizeof(*v));
+		v = grow_array(v, &cap, n + 1, sizeof(*v));
 		v[n] = f;
 		lua_pushlstring(L, f.key, f.key_len);
 		lua_pushinteger(L, (lua_Integer)n++);
@@ -290,7 +281,7 @@ struct conf_named *conf_keyed(struct loader *ld, const char *label, const char *
 			*failed = true;
 			continue;
 		}
-		v = walk_grow(v, n, &cap, sizeof(*v));
+		v = grow_array(v, &cap, n + 1, sizeof(*v));
 		v[n] = (struct conf_named){lua_tostring(L, -1), {CONF_SOURCE_NONE, t->line}, SIZE_MAX};
 		lua_pushvalue(L, -1);
 		if (lua_rawget(L, -3) == LUA_TNUMBER) {

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "meridian/grow.h"
 
 #define MIXED (GEO_NONE - 1) /* a subtree holding more than one region */
 
@@ -85,23 +86,9 @@ struct build {
 	const bool *fixed_location; /* per region: the config gives lat/lon */
 };
 
-static void *grow(void *p, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return p;
-	size_t n = *cap ? *cap : 1024;
-	while (n < need)
-		n *= 2;
-	p = realloc(p, n * size);
-	if (!p)
-		abort(); /* load time only, like arena_alloc */
-	*cap = n;
-	return p;
-}
-
 static uint32_t node_new(struct build *b)
 {
-	b->nodes = grow(b->nodes, &b->node_cap, b->node_count + 1, sizeof(*b->nodes));
+	b->nodes = grow_array(b->nodes, &b->node_cap, b->node_count + 1, sizeof(*b->nodes));
 	b->nodes[b->node_count] = (struct tnode){{0, 0}, GEO_NONE, GEO_NONE};
 	return (uint32_t)b->node_count++;
 }
@@ -196,7 +183,7 @@ static uint32_t intern(struct build *b, MMDB_entry_s *entry)
 	}
 	struct geo_class c;
 	geo_rules_classify(b->rules, &r, &c);
-	b->recs = grow(b->recs, &b->rec_cap, b->rec_count + 1, sizeof(*b->recs));
+	b->recs = grow_array(b->recs, &b->rec_cap, b->rec_count + 1, sizeof(*b->recs));
 	b->recs[b->rec_count] = (struct rec){c.region, r.has_location, r.lat, r.lon};
 	b->offsets.val[k - b->offsets.key] = (uint32_t)b->rec_count;
 	return (uint32_t)b->rec_count++;
@@ -227,9 +214,9 @@ static uint32_t alias_rec(struct build *b, const uint8_t net[16], unsigned prefi
 		b->failed = true;
 		return GEO_NONE;
 	}
-	b->recs = grow(b->recs, &b->rec_cap, b->rec_count + 1, sizeof(*b->recs));
+	b->recs = grow_array(b->recs, &b->rec_cap, b->rec_count + 1, sizeof(*b->recs));
 	b->recs[b->rec_count] = (struct rec){GEO_ALIAS_FIRST + (uint32_t)b->alias_count, false, 0, 0};
-	b->aliases = grow(b->aliases, &b->alias_cap, b->alias_count + 1, sizeof(*b->aliases));
+	b->aliases = grow_array(b->aliases, &b->alias_cap, b->alias_count + 1, sizeof(*b->aliases));
 	b->aliases[b->alias_count++] = (struct build_alias){a, (uint32_t)b->rec_count};
 	return (uint32_t)b->rec_count++;
 }
@@ -425,7 +412,7 @@ static void account(struct build *b, const uint8_t addr[16], unsigned prefix, ui
 
 static void emit(struct build *b, const uint8_t addr[16], unsigned prefix, uint32_t region)
 {
-	b->out = grow(b->out, &b->out_cap, b->out_count + 1, sizeof(*b->out));
+	b->out = grow_array(b->out, &b->out_cap, b->out_count + 1, sizeof(*b->out));
 	b->out[b->out_count++] =
 	    (struct geo_entry){geo_load64(addr), geo_load64(addr + 8), region, (uint8_t)prefix};
 }

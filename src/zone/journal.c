@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "meridian/grow.h"
 #include "meridian/wire.h"
 
 /* The RRs of one version, back to back, and where each starts. */
@@ -19,20 +20,6 @@ struct rr_run {
 	size_t *start; /* count + 1 entries: the last is len */
 	size_t count, start_cap;
 };
-
-static void *grow(void *p, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return p;
-	size_t n = *cap ? *cap : 256;
-	while (n < need)
-		n *= 2;
-	void *q = realloc(p, n * size);
-	if (!q)
-		abort(); /* out of memory on the loading thread, as everywhere else in a load */
-	*cap = n;
-	return q;
-}
 
 static void put_rr(uint8_t *out, const uint8_t *name, size_t name_len, uint16_t type, uint32_t ttl,
 		   const uint8_t *rdata, uint16_t rdlen)
@@ -56,8 +43,8 @@ static void run_add(struct rr_run *r, const uint8_t *name, size_t name_len, uint
 		    const uint8_t *rdata, uint16_t rdlen)
 {
 	size_t size = rr_size(name_len, rdlen);
-	r->buf = grow(r->buf, &r->cap, r->len + size, 1);
-	r->start = grow(r->start, &r->start_cap, r->count + 2, sizeof(*r->start));
+	r->buf = grow_array(r->buf, &r->cap, r->len + size, 1);
+	r->start = grow_array(r->start, &r->start_cap, r->count + 2, sizeof(*r->start));
 	put_rr(r->buf + r->len, name, name_len, type, ttl, rdata, rdlen);
 	r->start[r->count++] = r->len;
 	r->len += size;
@@ -86,7 +73,7 @@ static void run_of_zone(struct rr_run *r, const struct zone *z)
 		}
 	}
 	if (!r->start) {
-		r->start = grow(NULL, &r->start_cap, 1, sizeof(*r->start));
+		r->start = grow_array(NULL, &r->start_cap, 1, sizeof(*r->start));
 		r->start[0] = 0;
 	}
 }

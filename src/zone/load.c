@@ -10,23 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "meridian/grow.h"
 #include "meridian/journal.h"
 
 #define ZB_MAX_WARNINGS 100
-
-static void *zb_grow(void *p, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return p;
-	size_t cap2 = *cap ? *cap * 2 : 64;
-	while (cap2 < need)
-		cap2 *= 2;
-	p = realloc(p, cap2 * elem);
-	if (!p)
-		abort();
-	*cap = cap2;
-	return p;
-}
 
 static void zb_vadd(struct zb *b, enum diag_level level, uint32_t file, unsigned long line, const char *fmt,
 		    va_list ap)
@@ -176,7 +163,7 @@ static void zb_index_reserve(struct zb *b, size_t count)
 static uint32_t zb_add_name(struct zb *b, const uint8_t *name, size_t len, size_t labels, uint32_t parent,
 			    uint32_t h)
 {
-	b->names = zb_grow(b->names, &b->name_cap, b->name_count + 1, sizeof(*b->names));
+	b->names = grow_array(b->names, &b->name_cap, b->name_count + 1, sizeof(*b->names));
 	zb_index_reserve(b, b->name_count + 1);
 	uint32_t id = (uint32_t)b->name_count++;
 	b->names[id] = (struct zb_name){name, h, parent, 0, (uint8_t)len, (uint8_t)labels, 0};
@@ -228,7 +215,7 @@ uint8_t *zone_build_record(struct zb *b, const uint8_t *owner, size_t len, uint1
 	uint8_t *p = zone_build_bytes(b, 2 + rdlen);
 	p[0] = (uint8_t)(rdlen >> 8);
 	p[1] = (uint8_t)rdlen;
-	b->recs = zb_grow(b->recs, &b->rec_cap, b->rec_count + 1, sizeof(*b->recs));
+	b->recs = grow_array(b->recs, &b->rec_cap, b->rec_count + 1, sizeof(*b->recs));
 	b->recs[b->rec_count++] = (struct zb_rec){p, id, ttl, (uint32_t)line, type, (uint16_t)file};
 	b->names[id].nrec++;
 	return p + 2;
@@ -240,7 +227,7 @@ void zone_build_dynamic(struct zb *b, const uint8_t *owner, size_t len, uint16_t
 			uint32_t file, unsigned long line)
 {
 	uint32_t id = zb_intern(b, owner, len);
-	b->recs = zb_grow(b->recs, &b->rec_cap, b->rec_count + 1, sizeof(*b->recs));
+	b->recs = grow_array(b->recs, &b->rec_cap, b->rec_count + 1, sizeof(*b->recs));
 	b->recs[b->rec_count++] =
 	    (struct zb_rec){zone_build_dynamic_rd, id, index, (uint32_t)line, type, (uint16_t)file};
 	b->names[id].nrec++;
@@ -267,7 +254,7 @@ static void zb_add_dynamic(struct zb *b, const struct zone_dynamic *dyn, size_t 
 
 uint32_t zone_build_add_file(struct zb *b, const char *path)
 {
-	b->files = zb_grow(b->files, &b->file_cap, b->file_count + 1, sizeof(*b->files));
+	b->files = grow_array(b->files, &b->file_cap, b->file_count + 1, sizeof(*b->files));
 	b->files[b->file_count] = strdup(path);
 	if (!b->files[b->file_count])
 		abort();
