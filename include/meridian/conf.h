@@ -178,6 +178,9 @@ struct conf {
 	struct conf_zone *zones;
 	size_t zone_count;
 	size_t transfer_zones; /* zones with a transfer list: when 0, no transfer is ever handed over */
+	/* The addresses NOTIFY messages leave from ("notify_source"): [0] IPv4, [1] IPv6, port 0;
+	 * addr_len 0 where none is given (the kernel picks, by the route). */
+	struct conf_listen notify_source[2];
 	/* TSIG keys (tsig.h, key "tsig_keys"): queries signed with one get signed answers; a zone's
 	 * transfer_key names one. */
 	const struct tsig_key *tsig_keys;

@@ -137,8 +137,11 @@ struct notifier;
 struct notifier *notifier_new(struct ev_loop *loop, void (*log)(void *arg, const char *line), void *log_arg);
 /* Tells cz's notify servers of zone z's serial (z is referenced while needed). */
 void notifier_zone(struct notifier *n, const struct conf_zone *cz, struct zone *z);
+/* The addresses NOTIFY leaves from (conf.notify_source; addr_len 0: the kernel picks): a change
+ * closes that family's socket, and the next NOTIFY opens one bound to the new address. */
+void notifier_set_source(struct notifier *n, const struct conf_listen source[2]);
 /* Every zone of next with notify servers whose serial differs from its serial in prev (all of them
- * when prev is NULL). */
+ * when prev is NULL), after notifier_set_source with next's notify_source. */
 void notifier_changes(struct notifier *n, const struct snapshot *prev, const struct snapshot *next);
 void notifier_counts(const struct notifier *n, struct notify_counts *out);
 void notifier_free(struct notifier *n);

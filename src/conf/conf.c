@@ -41,6 +41,7 @@ static const struct conf_key conf_keys[] = {
 	{"listen",           key_listen,  .required = true, .min = 1},
 	{"zones",            key_zones,   .required = false},
 	{"tsig_keys",        conf_key_tsig_keys, .phase = 1},
+	{"notify_source",    conf_key_notify_source, .phase = 0},
 	{"workers",          key_workers, .field = F(workers), .min = 1, .max = 64},
 	{"nsid",             key_bytes,   .field = F(nsid), .len_field = F(nsid_len), .min = 1, .max = 128},
 	{"identity",         key_text,    .field = F(identity), .min = 0, .max = 255},

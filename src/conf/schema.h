@@ -181,5 +181,7 @@ bool conf_zone_ixfr(struct loader *ld, const char *label, unsigned line, struct 
  * zones: it resolves their transfer_keys. */
 bool conf_zone_transfer_key(struct loader *ld, const char *label, unsigned line, struct conf_zone *z);
 conf_parse_fn conf_key_tsig_keys;
+/* transfer.c: notify_source. */
+conf_parse_fn conf_key_notify_source;
 
 #endif

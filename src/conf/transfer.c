@@ -1,9 +1,12 @@
 /* transfer.c -- a zone's secondaries in the config: the nets allowed to transfer it ("transfer") and
  * the servers told of its new serials ("notify"). transfer.h serves both. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "schema.h"
 
@@ -127,4 +130,77 @@ bool conf_zone_ixfr(struct loader *ld, const char *label, unsigned line, struct 
 		return false;
 	z->ixfr_versions = (unsigned)n;
 	return true;
+}
+
+/* Whether this host can send from addr (a socket bound to it, port 0), with the reason when not. */
+static bool can_send_from(const struct conf_listen *addr, char *why, size_t n)
+{
+	int fd = socket(addr->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (const struct sockaddr *)&addr->addr, addr->addr_len) != 0) {
+		snprintf(why, n, "cannot send from it here: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+/* notify_source = { "192.0.2.1", "2001:db8::1" }: the address each NOTIFY leaves from, at most one
+ * per family. It must be an address of this host (checked by binding to it). */
+void conf_key_notify_source(struct loader *ld, const struct conf_key *k, const struct site *at)
+{
+	lua_State *L = ld->L;
+	struct conf_listen *out = ld->c->notify_source;
+	memset(out, 0, 2 * sizeof(*out));
+	if (lua_isnil(L, -1))
+		return;
+	lua_Integer n = conf_list(ld, k->name, at->line, "a list of one IPv4 and/or one IPv6 address");
+	if (n <= 0)
+		return;
+	if (n > 2) {
+		conf_error(ld, at->line, "%s: expected at most two addresses (one IPv4, one IPv6), got %lld",
+			   k->name, (long long)n);
+		return;
+	}
+	for (lua_Integer i = 1; i <= n; i++) {
+		char label[64], why[128];
+		snprintf(label, sizeof(label), "%s[%lld]", k->name, (long long)i);
+		lua_rawgeti(L, -1, i);
+		size_t len;
+		const char *s = conf_string(ld, label, at->line, 1, INET6_ADDRSTRLEN, false, &len);
+		struct conf_listen addr = {0};
+		uint8_t probe[16];
+		if (!s) {
+			lua_pop(L, 1);
+			continue;
+		}
+		if (inet_pton(AF_INET, s, probe) == 1) {
+			struct sockaddr_in *v4 = (struct sockaddr_in *)&addr.addr;
+			v4->sin_family = AF_INET;
+			memcpy(&v4->sin_addr, probe, 4);
+			addr.addr_len = sizeof(*v4);
+		} else if (inet_pton(AF_INET6, s, probe) == 1) {
+			struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr.addr;
+			v6->sin6_family = AF_INET6;
+			memcpy(&v6->sin6_addr, probe, 16);
+			addr.addr_len = sizeof(*v6);
+		} else {
+			conf_error(ld, at->line, "%s: \"%s\": expected an IPv4 or IPv6 address (no port)",
+				   label, s);
+			lua_pop(L, 1);
+			continue;
+		}
+		struct conf_listen *slot = &out[addr.addr.ss_family == AF_INET ? 0 : 1];
+		if (slot->addr_len)
+			conf_error(ld, at->line, "%s: \"%s\": a second %s address (one per family)", label, s,
+				   addr.addr.ss_family == AF_INET ? "IPv4" : "IPv6");
+		else if (!can_send_from(&addr, why, sizeof(why)))
+			conf_error(ld, at->line, "%s: \"%s\": %s", label, s, why);
+		else {
+			*slot = addr;
+			slot->text = arena_memdup(&ld->c->arena, s, len + 1);
+		}
+		lua_pop(L, 1);
+	}
 }

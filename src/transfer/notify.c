@@ -75,6 +75,8 @@ struct notifier {
 	void (*log)(void *arg, const char *line);
 	void *log_arg;
 	struct notify_socket v4, v6;
+	struct sockaddr_storage source[2]; /* notify_source: [0] IPv4, [1] IPv6 */
+	socklen_t source_len[2];	   /* 0: none */
 	struct notify_pending *pending;
 	struct notify_counts counts;
 };
@@ -185,10 +187,27 @@ static int socket_for(struct notifier *n, int family)
 	s->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0)
 		return -1;
+	unsigned k = family == AF_INET ? 0 : 1;
+	if (n->source_len[k] && bind(s->fd, (const struct sockaddr *)&n->source[k], n->source_len[k]) != 0) {
+		int e = errno; /* the address went away since the config was checked */
+		close(s->fd);
+		s->fd = -1;
+		errno = e;
+		return -1;
+	}
 	ev_io_init(&s->io, on_readable, s->fd, EV_READ);
 	s->io.data = n;
 	ev_io_start(n->loop, &s->io);
 	return s->fd;
+}
+
+static void socket_close(struct notifier *n, struct notify_socket *s)
+{
+	if (s->fd < 0)
+		return;
+	ev_io_stop(n->loop, &s->io);
+	close(s->fd);
+	s->fd = -1;
 }
 
 /* One try: a failure other than a full socket buffer is remembered for the abandonment line. */
@@ -392,8 +411,22 @@ void notifier_zone(struct notifier *n, const struct conf_zone *cz, struct zone *
 	}
 }
 
+void notifier_set_source(struct notifier *n, const struct conf_listen source[2])
+{
+	for (unsigned k = 0; k < 2; k++) {
+		if (source[k].addr_len == n->source_len[k] &&
+		    memcmp(&source[k].addr, &n->source[k], source[k].addr_len) == 0)
+			continue;
+		/* another source: the next NOTIFY of that family opens a socket bound to it */
+		socket_close(n, k == 0 ? &n->v4 : &n->v6);
+		memcpy(&n->source[k], &source[k].addr, sizeof(n->source[k]));
+		n->source_len[k] = source[k].addr_len;
+	}
+}
+
 void notifier_changes(struct notifier *n, const struct snapshot *prev, const struct snapshot *next)
 {
+	notifier_set_source(n, next->conf->notify_source);
 	for (size_t i = 0; i < next->conf->zone_count; i++) {
 		const struct conf_zone *cz = &next->conf->zones[i];
 		if (!cz->notify_count)
@@ -412,15 +445,6 @@ void notifier_changes(struct notifier *n, const struct snapshot *prev, const str
 void notifier_counts(const struct notifier *n, struct notify_counts *out)
 {
 	*out = n->counts;
-}
-
-static void socket_close(struct notifier *n, struct notify_socket *s)
-{
-	if (s->fd < 0)
-		return;
-	ev_io_stop(n->loop, &s->io);
-	close(s->fd);
-	s->fd = -1;
 }
 
 void notifier_free(struct notifier *n)

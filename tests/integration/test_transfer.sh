@@ -9,7 +9,8 @@ HOSTS=20000
 CTL=${CTL:-$BUILD_DIR/meridianctl}
 ctl() { "$CTL" -s "$DIR/run/meridian.sock" "$@"; }
 NSD_PORT=$("$FREEPORT") || exit 1
-write_config "zones = {
+# NOTIFY leaves from 127.0.0.2 (notify_source), the only address NSD below accepts one from
+write_config 'notify_source = { "127.0.0.2" }' "zones = {
   { name = \"example.com\", file = \"example.com.zone\", transfer = { \"127.0.0.1\", \"::1\" },
     notify = { \"127.0.0.1:$NSD_PORT\" } },
   { name = \"example.org\", file = \"example.org.zone\" } }"
@@ -130,7 +131,7 @@ zone:
   name: example.com
   zonefile: example.com.zone
   request-xfr: 127.0.0.1@$PORT NOKEY
-  allow-notify: 127.0.0.1 NOKEY
+  allow-notify: 127.0.0.2 NOKEY
 EOF
 nsd -d -c "$ND/nsd.conf" >>"$ND/nsd.log" 2>&1 &
 T_PIDS+=($!)
@@ -157,9 +158,9 @@ host_lines "$HOSTS" >>"$DIR/example.com.zone"
 sed -i 's/^serial = 1$/serial = 2/' "$CONF"
 kill -HUP "$MPID"
 if nsd_has new.example.com 192.0.2.3 15; then
-	ok "after a reload, NSD has the new record (NOTIFY, then its transfer)"
+	ok "after a reload, NSD has the new record (NOTIFY from the notify_source, then its transfer)"
 else
-	not_ok "after a reload, NSD has the new record (NOTIFY, then its transfer)" \
+	not_ok "after a reload, NSD has the new record (NOTIFY from the notify_source, then its transfer)" \
 		"$(sed 's/^/#   /' "$ND/nsd.log" "$MLOG")"
 fi
 expect_eq "NSD serves the changed record" "192.0.2.2" "$(dig @127.0.0.1 -p "$NSD_PORT" +short www.example.com A)"

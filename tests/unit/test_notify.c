@@ -461,6 +461,46 @@ START_TEST(ipv6_server)
 }
 END_TEST
 
+/* notify_source: the NOTIFY leaves from the address set; a change of it takes effect at the next one. */
+START_TEST(source_address)
+{
+	struct conf_listen source[2];
+	memset(source, 0, sizeof(source));
+	source[0].addr_len = sizeof(struct sockaddr_in);
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&source[0].addr;
+	v4->sin_family = AF_INET;
+	inet_pton(AF_INET, "127.0.0.2", &v4->sin_addr);
+	notifier_set_source(n, source);
+	struct zone *z = load_zone("example.com", 7);
+	struct conf_zone cz = example_com();
+	policy = answer;
+	notifier_zone(n, &cz, z);
+	wait_answered(1);
+	char from[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &((struct sockaddr_in *)&got[0].from)->sin_addr, from, sizeof(from));
+	ck_assert_str_eq(from, "127.0.0.2");
+
+	inet_pton(AF_INET, "127.0.0.3", &v4->sin_addr);
+	notifier_set_source(n, source);
+	struct zone *z8 = load_zone("example.com", 8);
+	notifier_zone(n, &cz, z8);
+	wait_answered(2);
+	inet_ntop(AF_INET, &((struct sockaddr_in *)&got[1].from)->sin_addr, from, sizeof(from));
+	ck_assert_str_eq(from, "127.0.0.3");
+
+	memset(source, 0, sizeof(source)); /* none: the kernel picks, 127.0.0.1 to a loopback server */
+	notifier_set_source(n, source);
+	struct zone *z9 = load_zone("example.com", 9);
+	notifier_zone(n, &cz, z9);
+	wait_answered(3);
+	inet_ntop(AF_INET, &((struct sockaddr_in *)&got[2].from)->sin_addr, from, sizeof(from));
+	ck_assert_str_eq(from, "127.0.0.1");
+	zone_unref(z);
+	zone_unref(z8);
+	zone_unref(z9);
+}
+END_TEST
+
 /* ---- notifier_changes over real snapshots ---- */
 
 static void write_zone_file(const char *origin, unsigned serial)
@@ -615,6 +655,7 @@ static Suite *notify_suite(void)
 	tcase_add_test(tc, wrong_replies_do_not_stop_retries);
 	tcase_add_test(tc, error_rcode_ends_retries);
 	tcase_add_test(tc, ipv6_server);
+	tcase_add_test(tc, source_address);
 	tcase_add_test(tc, changes_notify_new_serials);
 	tcase_add_test(tc, free_without_notifies);
 	tcase_add_test(tc, signed_notify);

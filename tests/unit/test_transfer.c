@@ -599,7 +599,27 @@ START_TEST(config)
 	ck_assert_uint_eq(c->zones[0].ixfr_versions, CONF_IXFR_DEFAULT);
 	ck_assert_str_eq(c->zones[0].notify[1].text, "[2001:db8::1]:5300");
 	ck_assert_uint_eq(ntohs(((struct sockaddr_in6 *)&c->zones[0].notify[1].addr)->sin6_port), 5300);
+	ck_assert_uint_eq(c->notify_source[0].addr_len, 0); /* none: the kernel picks */
 	conf_free(c);
+
+	/* notify_source: one address per family, each of this host */
+	c = unit_load_conf("c.conf", CONF_HEAD "notify_source = { \"127.0.0.2\", \"::1\" }\n");
+	ck_assert_str_eq(c->notify_source[0].text, "127.0.0.2");
+	ck_assert_int_eq(c->notify_source[0].addr.ss_family, AF_INET);
+	ck_assert_str_eq(c->notify_source[1].text, "::1");
+	ck_assert_int_eq(c->notify_source[1].addr.ss_family, AF_INET6);
+	conf_free(c);
+	ck_assert_str_eq(
+	    conf_error(CONF_HEAD "notify_source = { \"127.0.0.1:53\" }\n"),
+	    "e.conf:3: notify_source[1]: \"127.0.0.1:53\": expected an IPv4 or IPv6 address (no port)");
+	ck_assert_str_eq(conf_error(CONF_HEAD "notify_source = { \"127.0.0.2\", \"127.0.0.3\" }\n"),
+			 "e.conf:3: notify_source[2]: \"127.0.0.3\": a second IPv4 address (one per family)");
+	ck_assert_str_eq(conf_error(CONF_HEAD "notify_source = { \"192.0.2.1\" }\n"),
+			 "e.conf:3: notify_source[1]: \"192.0.2.1\": cannot send from it here: Cannot assign "
+			 "requested address");
+	ck_assert_str_eq(
+	    conf_error(CONF_HEAD "notify_source = \"127.0.0.2\"\n"),
+	    "e.conf:3: notify_source: expected a list of one IPv4 and/or one IPv6 address, got string");
 
 #define ZONES(fields) CONF_HEAD "zones = { { name = \"example.com\", file = \"c.zone\",\n" fields " } }\n"
 	ck_assert_str_eq(
