@@ -29,9 +29,12 @@
  * A query is answered here only when it is a plain one: QUERY opcode, one IN question and nothing
  * else, at most an OPT record of version 0 without NSID and with at most one client subnet option,
  * well formed (the general path answers a malformed one with FORMERR); and only when the answer
- * fits the size the query allows; and, for an answer from a DNSSEC-signed zone, only without the DO
- * bit (the table's answers carry no RRSIGs or proofs, proofs.h: query_answer_static says which
- * answers a signed zone gave). A static table answer is the same for every client, so a client
+ * fits the size the query allows. An answer from a DNSSEC-signed zone (query_answer_static says
+ * which answers a signed zone gave) is prepared twice: as it is, and as a query with the DO bit gets
+ * it, RRSIGs and proofs added (proofs.h); a DO query to a signed zone is answered from the table only
+ * by such an answer to its exact question (a proof for a name the zone does not hold, a wildcard's,
+ * a referral below the cut, depend on the name asked: the general path writes them). A static table
+ * answer is the same for every client, so a client
  * subnet option is echoed with scope 0 (RFC 7871 7.2.1), or not at all when the config sets
  * ecs = false. Anything else (chains through static CNAMEs to dynamic data, ANY, DS outside the
  * table, wildcard answers with names in their rdata, answers that need truncating) goes to the
@@ -58,6 +61,8 @@ struct prepared *prepared_build(const struct snapshot *snap, size_t max_answers)
 void prepared_free(struct prepared *p);
 /* Answers held, and the bytes they take (table included). */
 size_t prepared_count(const struct prepared *p);
+/* Of those, the answers of signed zones also prepared for a query with DO (RRSIGs and proofs). */
+size_t prepared_dnssec_count(const struct prepared *p);
 size_t prepared_bytes(const struct prepared *p);
 /* True when max_answers stopped the preparation before every name was done. */
 bool prepared_capped(const struct prepared *p);

@@ -216,7 +216,11 @@ static void status_text(struct request *r, const struct snapshot *s, const struc
 		fputc('\n', out);
 	}
 	fprintf(out, "records:      %zu dynamic\n", s->conf->record_count);
-	fprintf(out, "prepared:     %zu answers (%.1f MiB)%s\n", prepared_count(s->prepared),
+	char dnssec[64] = "";
+	if (prepared_dnssec_count(s->prepared))
+		snprintf(dnssec, sizeof(dnssec), ", %zu of them also with DNSSEC",
+			 prepared_dnssec_count(s->prepared));
+	fprintf(out, "prepared:     %zu answers%s (%.1f MiB)%s\n", prepared_count(s->prepared), dnssec,
 		(double)prepared_bytes(s->prepared) / (1024.0 * 1024.0),
 		prepared_capped(s->prepared) ? ", stopped at prepared_answers" : "");
 	fprintf(out, "members:      %u (%u monitored), %u out, %u draining, %u forced%s\n", n->members,
@@ -332,8 +336,8 @@ static void status_json(struct request *r, const struct snapshot *s, const struc
 		fputs("null", out);
 	}
 	fputc('}', out);
-	fprintf(out, ",\"prepared\":{\"answers\":%zu,\"bytes\":%zu,\"capped\":%s}",
-		prepared_count(s->prepared), prepared_bytes(s->prepared),
+	fprintf(out, ",\"prepared\":{\"answers\":%zu,\"dnssec\":%zu,\"bytes\":%zu,\"capped\":%s}",
+		prepared_count(s->prepared), prepared_dnssec_count(s->prepared), prepared_bytes(s->prepared),
 		prepared_capped(s->prepared) ? "true" : "false");
 	fprintf(out, ",\"guard\":{\"interventions\":%" PRIu64 ",\"refusals\":%" PRIu64 "},\"audit_log\":",
 		dm->guard_interventions, dm->guard_refusals);

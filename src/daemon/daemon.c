@@ -221,7 +221,10 @@ void daemon_prepare(struct snapshot *s)
 	snapshot_set_prepared(s, p);
 	if (!p)
 		return;
-	daemon_log("prepared answers: %zu (%.1f MiB)%s", prepared_count(p),
+	char dnssec[64] = "";
+	if (prepared_dnssec_count(p))
+		snprintf(dnssec, sizeof(dnssec), ", %zu of them also with DNSSEC", prepared_dnssec_count(p));
+	daemon_log("prepared answers: %zu%s (%.1f MiB)%s", prepared_count(p), dnssec,
 		   (double)prepared_bytes(p) / (1024.0 * 1024.0),
 		   prepared_capped(p) ? ", stopped at prepared_answers; the rest take the general path" : "");
 }

@@ -68,8 +68,8 @@ static bool owned_by_question(const uint8_t *sections, size_t len, const uint16_
 	return pos == len;
 }
 
-static void add_record(struct prepared *p, struct prepared_slot *slot, uint32_t hash, const uint8_t *name,
-		       size_t name_len, uint16_t qtype, const uint8_t *out, size_t len, bool signed_zone)
+static uint32_t append_record(struct prepared *p, const uint8_t *name, size_t name_len, uint16_t qtype,
+			      const uint8_t *out, size_t len, bool signed_zone)
 {
 	size_t at = WIRE_HEADER_SIZE + name_len + QUESTION_TAIL;
 	struct prepared_record r = {
@@ -87,7 +87,7 @@ static void add_record(struct prepared *p, struct prepared_slot *slot, uint32_t 
 		n = find_pointers(out + at, len - at, (unsigned)r.count[1] + r.count[2], pointers,
 				  REFERRAL_POINTERS);
 	r.pointer_count = n < 0 ? NO_POINTERS : (uint8_t)n;
-	p->pool_len = (p->pool_len + 1u) & ~(size_t)1u; /* records start 2-aligned */
+	p->pool_len = (p->pool_len + 3u) & ~(size_t)3u; /* records start 4-aligned */
 	uint32_t offset = (uint32_t)p->pool_len;
 	pool_append(p, &r, offsetof(struct prepared_record, bytes));
 	pool_append(p, name, name_len);
@@ -97,9 +97,50 @@ static void add_record(struct prepared *p, struct prepared_slot *slot, uint32_t 
 		put16(be, pointers[i]);
 		pool_append(p, be, 2);
 	}
+	return offset;
+}
+
+static void add_record(struct prepared *p, struct prepared_slot *slot, uint32_t hash, const uint8_t *name,
+		       size_t name_len, uint16_t qtype, const uint8_t *out, size_t len, bool signed_zone)
+{
+	uint32_t offset = append_record(p, name, name_len, qtype, out, len, signed_zone);
 	slot->hash = hash;
 	slot->offset = offset;
 	p->count++;
+}
+
+/* Prepares the answer a query with DO gets to the question in query (qlen octets), which a signed
+ * zone answered as the record at plain: its RRSIGs and proofs added (proofs.h). Asked with an OPT
+ * record (DO, the largest payload) and kept without it, as every record is kept without one (the
+ * reply writes the client's). Not kept when the general path needs more than the question to
+ * answer it (a proof that depends on more, truncation). */
+static void add_dnssec_twin(struct prepared *p, uint32_t plain, const struct snapshot *snap, uint8_t *query,
+			    size_t qlen, uint8_t *out, struct wire_query *scratch)
+{
+	uint8_t *opt = query + qlen;
+	opt[0] = 0;
+	put16(opt + 1, WIRE_TYPE_OPT);
+	put16(opt + 3, WIRE_MSG_MAX);
+	opt[5] = 0;
+	opt[6] = 0;
+	put16(opt + 7, 0x8000u); /* DO */
+	put16(opt + 9, 0);
+	put16(query + 10, 1);
+	bool complete, signed_zone;
+	size_t len = query_answer_static(snap, query, qlen + OPT_SIZE, out, WIRE_MSG_MAX, scratch, &complete,
+					 &signed_zone);
+	put16(query + 10, 0);
+	if (!complete || !signed_zone || len < qlen + OPT_SIZE || get16(out + 4) != 1 || get16(out + 10) == 0)
+		return;
+	const uint8_t *o = out + len - OPT_SIZE;
+	if (o[0] != 0 || get16(o + 1) != WIRE_TYPE_OPT || get16(o + 9) != 0)
+		return; /* the OPT record is not last, or carries options: not an answer kept */
+	put16(out + 10, get16(out + 10) - 1u);
+	uint32_t twin = append_record(p, query + WIRE_HEADER_SIZE, qlen - WIRE_HEADER_SIZE - QUESTION_TAIL,
+				      get16(query + qlen - QUESTION_TAIL), out, len - OPT_SIZE, true);
+	struct prepared_record *r = (struct prepared_record *)(p->pool + plain);
+	r->dnssec_twin = twin;
+	p->twins++;
 }
 
 /* Keeps (name, qtype) as answered by the values of a dynamic record: flags as the general path
@@ -121,7 +162,7 @@ static void add_dynamic(struct prepared *p, struct prepared_slot *slot, uint32_t
 					(uint8_t)ref->record,
 					ref->apex_labels,
 					ref->chase};
-	p->pool_len = (p->pool_len + 1u) & ~(size_t)1u;
+	p->pool_len = (p->pool_len + 3u) & ~(size_t)3u;
 	uint32_t offset = (uint32_t)p->pool_len;
 	pool_append(p, &r, offsetof(struct prepared_record, bytes));
 	pool_append(p, name, name_len);
@@ -184,6 +225,8 @@ static void prepare_one(struct prepared *p, const struct snapshot *snap, const s
 	    query_answer_static(snap, query, qlen, out, WIRE_MSG_MAX, scratch, &complete, &signed_zone);
 	if (complete && len >= qlen && get16(out + 4) == 1) {
 		add_record(p, slot, h, node->name, node->name_len, qtype, out, len, signed_zone);
+		if (signed_zone)
+			add_dnssec_twin(p, slot->offset, snap, query, qlen, out, scratch);
 		return;
 	}
 	struct dynamic_ref ref;
@@ -409,7 +452,7 @@ struct prepared *prepared_build(const struct snapshot *snap, size_t max_answers)
 	while (slots < 2 * want)
 		slots *= 2;
 	struct prepared *p = calloc(1, sizeof(*p));
-	uint8_t *query = malloc(WIRE_HEADER_SIZE + WIRE_NAME_MAX + QUESTION_TAIL);
+	uint8_t *query = malloc(WIRE_HEADER_SIZE + WIRE_NAME_MAX + QUESTION_TAIL + OPT_SIZE);
 	uint8_t *out = malloc(WIRE_MSG_MAX);
 	struct wire_query *scratch = malloc(sizeof(*scratch));
 	if (!p || !query || !out || !scratch)
@@ -451,6 +494,11 @@ void prepared_free(struct prepared *p)
 size_t prepared_count(const struct prepared *p)
 {
 	return p ? p->count : 0;
+}
+
+size_t prepared_dnssec_count(const struct prepared *p)
+{
+	return p ? p->twins : 0;
 }
 
 size_t prepared_bytes(const struct prepared *p)

@@ -2,9 +2,10 @@
  * answering from them (prepared_reply.c).
  *
  * One byte pool of records (the name, lowercased, then the response's sections as the general path
- * wrote them) and an open-addressing table of (hash, pool offset) slots, sized once built to be at
- * most three quarters full, so a lookup touches one slot line (small enough to stay in cache more
- * often) and the one record it matches. The lookups are inline: the query path calls them per
+ * wrote them; for a signed zone's answer, a second record right after it holding its sections for a
+ * query with DO, which only the first points at) and an open-addressing table of (hash, pool offset) slots,
+ * sized once built to be at most three quarters full, so a lookup touches one slot line (small enough to stay
+ * in cache more often) and the one record it matches. The lookups are inline: the query path calls them per
  * query. */
 #ifndef MERIDIAN_QUERY_PREPARED_INTERNAL_H
 #define MERIDIAN_QUERY_PREPARED_INTERNAL_H
@@ -14,7 +15,8 @@
 #include "meridian/prepared.h"
 #include "meridian/zone.h"
 
-#define QUESTION_TAIL 4 /* qtype, qclass */
+#define QUESTION_TAIL 4	 /* qtype, qclass */
+#define OPT_SIZE      11 /* root owner, type, class, TTL, rdlength: an OPT without options */
 
 struct prepared_slot {
 	uint32_t hash;
@@ -31,8 +33,9 @@ struct prepared_record {
 	/* for a referral: how many compression pointers its sections hold (their offsets follow the
 	 * sections, two octets each), so that it also answers the names below its cut; else NO_POINTERS */
 	uint8_t pointer_count;
-	bool signed_zone; /* a DNSSEC-signed zone's answer: a query with DO gets another (proofs.h) */
-	uint8_t bytes[];  /* the name (lowercased wire form), then the sections, then pointer offsets */
+	bool signed_zone;     /* a DNSSEC-signed zone's answer: a query with DO gets another (proofs.h), */
+	uint32_t dnssec_twin; /* ...the record at this pool offset when it was prepared (0: it was not) */
+	uint8_t bytes[];      /* the name (lowercased wire form), then the sections, then pointer offsets */
 };
 #define NO_POINTERS	  0xFFu
 #define REFERRAL_POINTERS 64
@@ -92,6 +95,7 @@ struct prepared {
 	uint8_t *pool;
 	size_t pool_len, pool_cap;
 	size_t count;
+	size_t twins; /* of those, signed zones' answers with a second record for DO */
 	bool capped;
 	size_t block_size; /* once built: slots and pool share one block (slots first) */
 };

@@ -10,8 +10,7 @@
 #include "meridian/region_counts.h"
 #include "prepared_internal.h"
 
-#define OPT_SIZE     11 /* root owner, type, class, TTL, rdlength: an OPT without options */
-#define EDNS_VERSION 6	/* offset in the OPT record of the EDNS version octet */
+#define EDNS_VERSION 6 /* offset in the OPT record of the EDNS version octet */
 
 /* Zone z's negative answer (prepared.c, prepare_negatives), or NULL. */
 static const struct prepared_negative *negative_of(const struct prepared *p, const struct zone *z)
@@ -479,8 +478,12 @@ size_t prepared_answer_read(const struct snapshot *snap, const struct prepared_q
 	struct reply r;
 	if (slot->offset) {
 		const struct prepared_record *rec = record_at(p, slot->offset);
-		if (q->do_bit && rec->signed_zone)
-			return 0; /* the table's answers hold no DNSSEC records: the general path adds them */
+		if (q->do_bit && rec->signed_zone) {
+			/* DO to a signed zone: its answer with RRSIGs and proofs, when it was prepared */
+			if (!rec->dnssec_twin)
+				return 0;
+			rec = record_at(p, rec->dnssec_twin);
+		}
 		if (rec->shape == SHAPE_DYNAMIC)
 			return dynamic_reply(snap, pkt, q, rec, peer, out, out_cap, transport, stats);
 		record_reply(rec, &r);

@@ -53,6 +53,10 @@ expect_section AUTHORITY "no DO: the SOA alone" <<<"example.com. 300 IN SOA ns1.
 STATUS=$(ctl status)
 expect_in STATUS "^zone: +example\.com serial 1 \([0-9]+ records\), signed with NSEC3, first signature expires 2040-12-31 00:00 UTC$" \
 	"status: signed with NSEC3, and when the first signature expires"
+# the signed zone's answers are prepared twice, the second time as a query with DO gets them
+expect_in STATUS "^prepared: +[0-9]+ answers, [1-9][0-9]* of them also with DNSSEC " \
+	"status: the prepared answers with DNSSEC, for queries with DO"
+check "the log says how many" grep -qE "prepared answers: [0-9]+, [1-9][0-9]* of them also with DNSSEC" "$MLOG"
 JSON=$(ctl status --json)
 expect_in JSON "\"dnssec\":\"NSEC3\",\"signatures_expire\":$EXPIRES" "status --json: dnssec and signatures_expire"
 expect_eq "meridian_zone_signatures_expire_time_seconds: the expiry" "$EXPIRES" \

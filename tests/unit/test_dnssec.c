@@ -602,8 +602,107 @@ static bool from_table(const char *name, ldns_rr_type type, bool do_bit)
 	return n > 0;
 }
 
-START_TEST(prepared_table_leaves_signed_do_queries_alone)
+/* A query for name (wire form) and type: EDNS with payload and DO when edns, RD, the name's case
+ * changed when mixed (the answer echoes it). */
+static size_t raw_query(uint8_t *out, const uint8_t *name, size_t name_len, uint16_t type, bool edns,
+			uint16_t payload, bool do_bit, bool mixed)
 {
+	memset(out, 0, WIRE_HEADER_SIZE);
+	out[0] = 0x12;
+	out[1] = 0x34;
+	out[2] = 0x01; /* RD */
+	out[5] = 1;
+	out[11] = edns;
+	memcpy(out + WIRE_HEADER_SIZE, name, name_len);
+	if (mixed)
+		for (size_t i = WIRE_HEADER_SIZE; i < WIRE_HEADER_SIZE + name_len; i += 2)
+			if (out[i] >= 'a' && out[i] <= 'z')
+				out[i] -= 'a' - 'A';
+	size_t at = WIRE_HEADER_SIZE + name_len;
+	const uint8_t tail[] = {(uint8_t)(type >> 8), (uint8_t)type, 0, 1};
+	memcpy(out + at, tail, 4);
+	at += 4;
+	if (edns) {
+		const uint8_t opt[11] = {
+		    0, 0, 41, (uint8_t)(payload >> 8), (uint8_t)payload, 0, 0, do_bit ? 0x80 : 0, 0, 0, 0};
+		memcpy(out + at, opt, sizeof(opt));
+		at += sizeof(opt);
+	}
+	return at;
+}
+
+/* Every name of snap's zone and a few it does not hold, asked every type with and without DO, over
+ * UDP with several payloads and over TCP: the answer with the table of prepared answers is the
+ * general path's, byte for byte. Returns how many DO queries the table answered itself. */
+static unsigned table_equals_general_path(const char *const *others, size_t other_count)
+{
+	static const uint16_t types[] = {1, 28, 2, 6, 15, 16, 43, 46, 47, 48, 50, 51, 13, 99};
+	static const struct {
+		bool edns, do_bit, mixed;
+		uint16_t payload;
+		enum query_transport transport;
+	} variants[] = {{false, false, false, 0, QUERY_UDP},  {true, false, true, 1232, QUERY_UDP},
+			{true, true, false, 1232, QUERY_UDP}, {true, true, true, 4096, QUERY_UDP},
+			{true, true, false, 512, QUERY_UDP},  {true, true, false, 1232, QUERY_TCP},
+			{false, false, false, 0, QUERY_TCP}};
+	static uint8_t general[WIRE_MSG_MAX], table[WIRE_MSG_MAX];
+	uint8_t names[64][WIRE_NAME_MAX];
+	size_t name_lens[64], count = 0;
+	const struct zone *z = snap->zones->zones[0];
+	for (size_t n = 0; n < z->node_count && count < 64; n++) {
+		memcpy(names[count], z->apex_node[n].name, z->apex_node[n].name_len);
+		name_lens[count++] = z->apex_node[n].name_len;
+	}
+	for (size_t i = 0; i < other_count && count < 64; i++) {
+		ldns_rdf *rdf = ldns_dname_new_frm_str(others[i]);
+		memcpy(names[count], ldns_rdf_data(rdf), ldns_rdf_size(rdf));
+		name_lens[count++] = ldns_rdf_size(rdf);
+		ldns_rdf_deep_free(rdf);
+	}
+	unsigned from_table_with_do = 0;
+	for (size_t n = 0; n < count; n++)
+		for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++)
+			for (size_t v = 0; v < sizeof(variants) / sizeof(variants[0]); v++) {
+				uint8_t q[WIRE_NAME_MAX + 64];
+				size_t len =
+				    raw_query(q, names[n], name_lens[n], types[t], variants[v].edns,
+					      variants[v].payload, variants[v].do_bit, variants[v].mixed);
+				struct wire_query scratch;
+				struct query_stats s1 = {0}, s2 = {0}, s3 = {0};
+				const struct prepared *p = snap->prepared;
+				snap->prepared = NULL;
+				size_t n1 = query_answer(snap, q, len, NULL, general, sizeof(general),
+							 variants[v].transport, &scratch, &s1);
+				snap->prepared = p;
+				size_t n2 = query_answer(snap, q, len, NULL, table, sizeof(table),
+							 variants[v].transport, &scratch, &s2);
+				char text[WIRE_NAME_MAX * 4];
+				wire_name_to_text(names[n], name_lens[n], text, sizeof(text));
+				ck_assert_msg(
+				    n1 == n2 && memcmp(general, table, n1) == 0,
+				    "%s type %u variant %zu: %zu octets from the general path, %zu with "
+				    "the table, or other bytes",
+				    text, types[t], v, n1, n2);
+				if (variants[v].do_bit &&
+				    prepared_answer(snap, q, len, NULL, table, sizeof(table),
+						    variants[v].transport, &s3) > 0) {
+					ck_assert(memcmp(general, table, n1) == 0);
+					from_table_with_do++;
+				}
+			}
+	return from_table_with_do;
+}
+
+START_TEST(prepared_table_answers_do_queries_as_the_general_path)
+{
+	/* RFC 5155's zone (this fixture): every answer the same with the table as without */
+	static const char *const nsec3_others[] = {"a.c.x.w.example.", "ml.example.", "mc.b.example.",
+						   "x.y.w.example.",
+						   "0p9mhaveqvm6t7vbl5lop2u3t2rp3tom.example."};
+	ck_assert_uint_gt(table_equals_general_path(nsec3_others, 5), 100);
+	ck_assert_uint_gt(prepared_dnssec_count(snap->prepared), 10);
+
+	/* RFC 4035's zone beside an unsigned one */
 	snapshot_free(snap);
 	write_zone("example.zone", rfc4035);
 	unit_write_file("other.zone",
@@ -613,18 +712,26 @@ START_TEST(prepared_table_leaves_signed_do_queries_alone)
 					      "zones = { { name = \"example\", file = \"example.zone\" },\n"
 					      "          { name = \"other\", file = \"other.zone\" } }\n");
 	snapshot_set_prepared(snap, prepared_build(snap, 1000000));
-	/* the signed zone: from the table without DO only (its answer, its negatives, its referrals) */
-	static const char *const names[][2] = {
-	    {"xx.example.", "A"}, {"ml.example.", "A"}, {"mc.b.example.", "A"}};
-	for (size_t i = 0; i < 3; i++) {
-		ldns_rr_type t = ldns_get_rr_type_by_name(names[i][1]);
-		ck_assert_msg(from_table(names[i][0], t, false), "%s without DO", names[i][0]);
-		ck_assert_msg(!from_table(names[i][0], t, true), "%s with DO", names[i][0]);
-	}
+	static const char *const nsec_others[] = {"ml.example.",    "a.z.w.example.", "mc.b.example.",
+						  "x.y.w.example.", "www.other.",     "nx.other."};
+	ck_assert_uint_gt(table_equals_general_path(nsec_others, 6), 100);
+
+	/* the signed zone's exact questions come from the table with DO too; what depends on the name
+	 * asked beyond a node of the zone (a name error's proofs, a referral below the cut, a wildcard's
+	 * answer) takes the general path */
+	ck_assert(from_table("xx.example.", LDNS_RR_TYPE_A, true));
+	ck_assert(from_table("xx.example.", LDNS_RR_TYPE_A, false));
+	ck_assert(from_table("ns1.example.", LDNS_RR_TYPE_AAAA, true)); /* NODATA with its NSEC */
+	ck_assert(from_table("b.example.", LDNS_RR_TYPE_A, true));    /* a referral at the cut */
+	ck_assert(!from_table("ml.example.", LDNS_RR_TYPE_A, true));
+	ck_assert(from_table("ml.example.", LDNS_RR_TYPE_A, false));
+	ck_assert(!from_table("mc.b.example.", LDNS_RR_TYPE_A, true));
+	ck_assert(from_table("mc.b.example.", LDNS_RR_TYPE_A, false));
+	ck_assert(!from_table("a.z.w.example.", LDNS_RR_TYPE_MX, true));
 	ldns_pkt *p = ask("xx.example.", LDNS_RR_TYPE_A, true);
 	ASSERT_ANSWER(p, LDNS_RCODE_NOERROR, "xx.example. A, xx.example. RRSIG(A)", "");
 	ldns_pkt_free(p);
-	/* an unsigned zone beside it keeps the table for DO queries: names, negatives, wildcards */
+	/* the unsigned zone beside it keeps the table for DO queries: names, negatives, wildcards */
 	ck_assert(from_table("www.other.", LDNS_RR_TYPE_A, true));
 	ck_assert(from_table("nx.other.", LDNS_RR_TYPE_A, true));
 	ck_assert(from_table("a.w.other.", LDNS_RR_TYPE_A, true));
@@ -794,7 +901,7 @@ static Suite *dnssec_suite(void)
 	tcase_add_test(tc, nsec3_owner_names_do_not_exist);
 	tcase_add_test(tc, nsec3_transfer_holds_the_chain);
 	tcase_add_test(tc, transfer_sends_rrsigs_at_their_rrsets_ttl);
-	tcase_add_test(tc, prepared_table_leaves_signed_do_queries_alone);
+	tcase_add_test(tc, prepared_table_answers_do_queries_as_the_general_path);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("load");
 	tcase_add_test(tc, canonical_order_of_rfc4034);
