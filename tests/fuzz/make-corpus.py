@@ -21,6 +21,10 @@ NAMES = [
     "medium.example.com", "x.ns1.example.com", "www.example.net", "geo.example.net",
     "wt.example.net", "all.example.net", "cdn.example.net", "nothere.example.net", "www.example.org",
     "id.server", "version.bind",
+    "nsec.example", "www.nsec.example", "alias.nsec.example", "out.nsec.example",
+    "a.b.wild.nsec.example", "y.ent.nsec.example", "nothere.nsec.example", "host.secure.nsec.example",
+    "host.insecure.nsec.example", "nsec3.example", "www.nsec3.example", "nothere.nsec3.example",
+    "a.wild.nsec3.example", "host.insecure.nsec3.example", "secure.nsec3.example",
 ]
 TYPES = [1, 28, 5, 2, 6, 15, 16, 39, 43, 255, 65280]
 
@@ -97,6 +101,12 @@ def inputs():
             qclass = 3 if name in ("id.server", "version.bind") else 1
             head = bytes([client[0] | (1 if tcp else 0) | ((k % 32) << 3)]) + client[1:]
             yield head + query(name, qtype, qclass, rd=k % 2 == 0, opt=opt)
+    # the signed zones with DO, as validating resolvers ask: RRSIGs, NSEC and NSEC3 proofs, DS at
+    # cuts, small payloads that truncate
+    for n, name in enumerate(x for x in NAMES if x.endswith("nsec.example") or x.endswith("nsec3.example")):
+        for t, qtype in enumerate((1, 28, 43, 46, 47, 48, 50, 51, 15)):
+            payload = (512, 1232, 4096)[(n + t) % 3]
+            yield b"\x00" + query(name, qtype, rd=True, opt=(payload, True, []))
     plain = query("www.example.com", 1, opt=(1232, False, []))
     yield b"\x00" + plain[:11]  # short header
     yield b"\x00" + plain[:12] + b"\x3f" + b"a" * 10  # label past the end
