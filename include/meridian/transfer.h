@@ -2,13 +2,13 @@
  * differences the zone's journal holds (journal.h), the SOA alone when the secondary is current, or
  * else the whole zone, and NOTIFY when a serial changes (RFC 1996).
  *
- * A zone is transferred to the clients its config lists ("transfer" nets), over TCP only. The query
- * path decides and refuses; it never streams. A TCP worker that reads a transfer request the
+ * A zone is transferred to the clients its config lists ("transfer" nets), over TCP; an IXFR over
+ * UDP gets one message (transfer_udp_ixfr). The query path decides and refuses; it never streams. A TCP worker that reads a transfer request the
  * snapshot allows (transfer_wanted) hands the connection over (transfer_handoff: one write to a pipe,
  * no allocation, no lock) to the transfer server, which streams the zone from the control thread's
  * loop, one message whenever the client has read the last. A large zone or a slow secondary thus
- * never holds a worker. Everything else (a client not listed, a zone without a list, UDP) is
- * refused by query_answer with an Extended DNS Error.
+ * never holds a worker. Everything else (a client not listed, a zone without a list, AXFR over UDP)
+ * is refused by query_answer with an Extended DNS Error.
  *
  * With a transfer_key (conf.h), a transfer also needs a request signed with that key (tsig.h); a
  * signed request gets every message signed (RFC 8945 5.3.1), and the zone's NOTIFY is signed too.
@@ -92,6 +92,13 @@ void transfer_stream_start(struct transfer_stream *s, const struct zone *z, cons
  * length; 0 once the last was written. The first message echoes the question; later ones have none
  * (RFC 5936 2.2). Every message has AA, and an OPT record when the request had one. */
 size_t transfer_stream_next(struct transfer_stream *s, uint8_t *out, size_t cap);
+
+/* For the query path (no allocation, no lock): the answer to q, an IXFR over UDP (in pkt, len octets)
+ * that z's transfer rules allow, written into b (RFC 1995 2): the differences since the secondary's
+ * serial when z's journal has them and they fit the message, else the SOA alone (the secondary is
+ * current, or must ask over TCP). False when not even the SOA fits. */
+bool transfer_udp_ixfr(struct wire_builder *b, const struct zone *z, const struct wire_query *q,
+		       const uint8_t *pkt, size_t len);
 
 /* The transfer server: connections handed over by the workers, served on the control thread. */
 #define TRANSFER_QUERY_MAX    1024 /* a longer request is not handed over: the query path refuses it */

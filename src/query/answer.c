@@ -26,6 +26,8 @@
 struct answer {
 	const struct snapshot *snap;
 	const struct wire_query *q;
+	const uint8_t *pkt; /* the query as received, len octets */
+	size_t len;
 	const struct sockaddr_storage *peer;
 	struct wire_builder b;
 	enum query_transport transport;
@@ -474,9 +476,11 @@ static void answer_chaos(struct answer *a)
 		a->truncated = true;
 }
 
-/* A transfer request the query path got: the ones a TCP worker hands over never come here (transfer.h),
- * so this says why it is refused. */
-static void refuse_transfer(struct answer *a, const struct zone *z)
+/* A transfer request the query path got: the ones a TCP worker hands over never come here (transfer.h).
+ * An IXFR over UDP that the zone's transfer rules allow is answered (RFC 1995 2: the differences
+ * when they fit one message, else the SOA, which sends the secondary to TCP); anything else is
+ * refused, saying why. */
+static void answer_transfer(struct answer *a, const struct zone *z)
 {
 	const struct conf *c = a->snap->conf;
 	const struct conf_zone *cz = c->transfer_zones ? transfer_zone_conf(c, z) : NULL;
@@ -486,8 +490,12 @@ static void refuse_transfer(struct answer *a, const struct zone *z)
 		refuse(a, WIRE_EDE_PROHIBITED, "zone transfer not allowed from this address");
 	else if (!transfer_key_satisfied(cz, a->signed_with))
 		refuse(a, WIRE_EDE_PROHIBITED, "zone transfer needs a TSIG signature with the zone's key");
-	else if (a->transport == QUERY_UDP)
-		refuse(a, WIRE_EDE_NOT_SUPPORTED, "zone transfers are served over TCP only");
+	else if (a->transport == QUERY_UDP && a->q->qtype == WIRE_TYPE_IXFR) {
+		wire_build_set_flags(&a->b, WIRE_FLAG_AA);
+		if (!transfer_udp_ixfr(&a->b, z, a->q, a->pkt, a->len))
+			a->truncated = true; /* not even the SOA fits: TC, the client asks over TCP */
+	} else if (a->transport == QUERY_UDP)
+		refuse(a, WIRE_EDE_NOT_SUPPORTED, "AXFR is served over TCP only");
 	else
 		refuse(a, WIRE_EDE_NOT_SUPPORTED, "a transfer request must be class IN, at most 1024 octets");
 }
@@ -517,7 +525,7 @@ static void answer_question(struct answer *a)
 		return;
 	}
 	if (q->qtype == WIRE_TYPE_AXFR || q->qtype == WIRE_TYPE_IXFR) {
-		refuse_transfer(a, z);
+		answer_transfer(a, z);
 		return;
 	}
 	/* DS belongs to the parent side of a cut: when we also serve the parent, it answers. */
@@ -631,6 +639,8 @@ static size_t answer_built(const struct snapshot *snap, const uint8_t *pkt, size
 	struct answer a;
 	a.snap = snap;
 	a.q = scratch;
+	a.pkt = pkt;
+	a.len = len;
 	a.peer = peer;
 	a.transport = transport;
 	a.truncated = false;

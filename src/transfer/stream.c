@@ -273,3 +273,23 @@ size_t transfer_stream_next(struct transfer_stream *s, uint8_t *out, size_t cap)
 	s->messages++;
 	return wire_build_finish(&b);
 }
+
+bool transfer_udp_ixfr(struct wire_builder *b, const struct zone *z, const struct wire_query *q,
+		       const uint8_t *pkt, size_t len)
+{
+	struct transfer_stream s;
+	transfer_stream_start(&s, z, q, pkt, len, 0);
+	struct wire_mark before;
+	wire_build_mark(b, &before);
+	if (s.soa_only || s.incremental) {
+		fill(&s, b);
+		if (s.stage == TRANSFER_DONE)
+			return true;
+		wire_build_rollback(b, &before);
+	}
+	s.soa_only = true; /* the differences do not fit, or we have none for that serial */
+	s.stage = TRANSFER_FIRST_SOA;
+	s.records = 0;
+	fill(&s, b);
+	return s.records == 1;
+}

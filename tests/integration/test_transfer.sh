@@ -64,7 +64,7 @@ check "AXFR of a zone without a transfer list: EDE 21" \
 	grep -q '^; EDE: 21 (Not Supported): (zone transfers are not served)$' <<<"$out"
 if raw_udp "$(header 5a03 0000 1 0 0 1)$(question example.com 252 1)$(opt_rr)"; then
 	expect_eq "AXFR over UDP from a listed address: REFUSED" "5a03 1 5" "$(r_id) $(r_qr) $(r_rcode)"
-	check "... saying TCP only" grep -q "$(printf 'zone transfers are served over TCP only' | od -An -tx1 -v | tr -d ' \n')" <<<"$REPLY"
+	check "... saying TCP only" grep -q "$(printf 'AXFR is served over TCP only' | od -An -tx1 -v | tr -d ' \n')" <<<"$REPLY"
 else
 	not_ok "AXFR over UDP from a listed address: REFUSED" "no reply"
 fi
@@ -182,6 +182,12 @@ example.com. SOA 2024010102
 www.example.com. A 192.0.2.2
 new.example.com. A 192.0.2.3
 example.com. SOA 2024010102" "$out"
+# over UDP (RFC 1995 2): the same differences when they fit one message, else the SOA alone
+udp=$(q example.com IXFR=2024010101 +notcp +noall +answer 2>&1 | squeeze | awk '{ print $1, $4, ($4 == "SOA" ? $7 : $5) }')
+expect_eq "IXFR over UDP: the differences in one message" "$out" "$udp"
+udp=$(q example.com IXFR=2024010100 +notcp +noall +answer 2>&1 | squeeze | awk '{ print $1, $4, $7 }')
+expect_eq "IXFR over UDP from a serial without differences: the SOA alone (ask over TCP)" \
+	"example.com. SOA 2024010102" "$udp"
 metrics_ok=$(ctl --json status | python3 -c '
 import json, sys
 s = json.load(sys.stdin)

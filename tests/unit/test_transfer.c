@@ -304,7 +304,7 @@ START_TEST(refusals)
 	ck_assert_uint_eq(refusal(s, q, len, "127.0.0.2", QUERY_TCP, text, sizeof(text)), 18);
 	ck_assert_str_eq(text, "zone transfer not allowed from this address");
 	ck_assert_uint_eq(refusal(s, q, len, "127.0.0.1", QUERY_UDP, text, sizeof(text)), 21);
-	ck_assert_str_eq(text, "zone transfers are served over TCP only");
+	ck_assert_str_eq(text, "AXFR is served over TCP only");
 	len = request(q, "example.com.", LDNS_RR_TYPE_IXFR, LDNS_RR_CLASS_IN, true, 5);
 	ck_assert_uint_eq(refusal(s, q, len, "192.0.2.1", QUERY_UDP, text, sizeof(text)), 18);
 	snapshot_free(s);
@@ -548,6 +548,73 @@ START_TEST(ixfr_history_bounds)
 }
 END_TEST
 
+/* The query path's answer to an IXFR over UDP from 127.0.0.1 (payload 0: no EDNS): its rcode, and the
+ * type and serial of each answer RR ("SOA 2", "A", ...), space-separated, in answers. */
+static int udp_ixfr(const struct snapshot *s, uint32_t serial, uint16_t payload, char *answers, size_t n)
+{
+	uint8_t q[512];
+	size_t len = request(q, "example.com.", LDNS_RR_TYPE_IXFR, LDNS_RR_CLASS_IN, payload != 0, serial);
+	if (payload) { /* request's OPT says 1232: set the payload asked for */
+		ck_assert_uint_eq(q[len - 11 + 3] << 8 | q[len - 11 + 4], 1232);
+		q[len - 11 + 3] = (uint8_t)(payload >> 8);
+		q[len - 11 + 4] = (uint8_t)payload;
+	}
+	struct sockaddr_storage from = peer("127.0.0.1");
+	static uint8_t out[65535];
+	struct wire_query scratch;
+	struct query_stats stats = {0};
+	size_t rlen = query_answer(s, q, len, &from, out, sizeof(out), QUERY_UDP, &scratch, &stats);
+	ck_assert_uint_le(rlen, payload ? payload : 512);
+	ldns_pkt *p = NULL;
+	ck_assert_int_eq(ldns_wire2pkt(&p, out, rlen), LDNS_STATUS_OK);
+	answers[0] = 0;
+	size_t at = 0;
+	for (size_t i = 0; i < ldns_pkt_ancount(p); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(ldns_pkt_answer(p), i);
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA)
+			at += (size_t)snprintf(answers + at, n - at, "%sSOA %u", at ? " " : "",
+					       ldns_rdf2native_int32(ldns_rr_rdf(rr, 2)));
+		else
+			at += (size_t)snprintf(answers + at, n - at, "%s%s", at ? " " : "",
+					       ldns_rr_type2str(ldns_rr_get_type(rr)));
+	}
+	ck_assert(ldns_pkt_aa(p) && !ldns_pkt_tc(p));
+	int rcode = ldns_pkt_get_rcode(p);
+	ldns_pkt_free(p);
+	return rcode;
+}
+
+START_TEST(ixfr_over_udp)
+{
+	struct snapshot *v1 = version(JOURNAL_HEAD("1") "www A 192.0.2.1\n", "");
+	struct snapshot *v2 = version(JOURNAL_HEAD("2") "www A 192.0.2.2\n", "");
+	reload(v1, v2);
+	char answers[512];
+	/* RFC 1995 2: the differences when they fit one message */
+	ck_assert_int_eq(udp_ixfr(v2, 1, 1232, answers, sizeof(answers)), LDNS_RCODE_NOERROR);
+	ck_assert_str_eq(answers, "SOA 2 SOA 1 A SOA 2 A SOA 2");
+	ck_assert_int_eq(udp_ixfr(v2, 1, 0, answers, sizeof(answers)), LDNS_RCODE_NOERROR);
+	ck_assert_str_eq(answers, "SOA 2 SOA 1 A SOA 2 A SOA 2");
+	/* current, or a serial we have no differences from: the SOA alone (then TCP) */
+	ck_assert_int_eq(udp_ixfr(v2, 2, 1232, answers, sizeof(answers)), LDNS_RCODE_NOERROR);
+	ck_assert_str_eq(answers, "SOA 2");
+	ck_assert_int_eq(udp_ixfr(v2, 7, 1232, answers, sizeof(answers)), LDNS_RCODE_NOERROR);
+	ck_assert_str_eq(answers, "SOA 2");
+	/* differences that do not fit: the SOA alone */
+	unit_write_hosts_zone("j.zone", JOURNAL_HEAD("3") "www A 192.0.2.2\n", 200);
+	struct snapshot *v3 =
+	    unit_load_snapshot("j.conf", CONF_HEAD "zones = { { name = \"example.com\", file = "
+						   "\"j.zone\", transfer = { \"127.0.0.1\" } } }\n");
+	reload(v2, v3);
+	ck_assert_uint_eq(v3->zones->zones[0]->journal->count, 2);
+	ck_assert_int_eq(udp_ixfr(v3, 2, 1232, answers, sizeof(answers)), LDNS_RCODE_NOERROR);
+	ck_assert_str_eq(answers, "SOA 3");
+	snapshot_free(v1);
+	snapshot_free(v2);
+	snapshot_free(v3);
+}
+END_TEST
+
 START_TEST(ixfr_many_messages)
 {
 	/* 3,000 hosts added at once: the differences span several messages, resumed where each ended */
@@ -682,6 +749,7 @@ int main(void)
 	tcase_add_test(tc, ixfr_differences);
 	tcase_add_test(tc, ixfr_history_bounds);
 	tcase_add_test(tc, ixfr_many_messages);
+	tcase_add_test(tc, ixfr_over_udp);
 	tcase_add_test(tc, refusals);
 	tcase_add_test(tc, config);
 	tcase_add_test(tc, no_dynamic_records);
