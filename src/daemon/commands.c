@@ -8,6 +8,7 @@
 
 #include "internal.h"
 #include "meridian/explain.h"
+#include "meridian/journal.h"
 #include "meridian/json.h"
 #include "meridian/prepared.h"
 #include "meridian/region_counts.h"
@@ -213,6 +214,9 @@ static void status_text(struct request *r, const struct snapshot *s, const struc
 			fprintf(out, ", signed with %s, first signature expires %s",
 				zone_denial_name(z->dnssec.denial), when);
 		}
+		if (z->journal)
+			fprintf(out, ", IXFR from serial %u (%u step%s)", z->journal->delta[0]->from,
+				z->journal->count, z->journal->count == 1 ? "" : "s");
 		fputc('\n', out);
 	}
 	fprintf(out, "records:      %zu dynamic\n", s->conf->record_count);
@@ -308,6 +312,12 @@ static void status_json(struct request *r, const struct snapshot *s, const struc
 		if (z->dnssec.denial != ZONE_DENIAL_NONE)
 			fprintf(out, ",\"dnssec\":\"%s\",\"signatures_expire\":%" PRId64,
 				zone_denial_name(z->dnssec.denial), z->dnssec.expires);
+		if (z->journal) {
+			fputs(",\"ixfr_serials\":[", out);
+			for (unsigned k = 0; k < z->journal->count; k++)
+				fprintf(out, "%s%u", k ? "," : "", z->journal->delta[k]->from);
+			fputc(']', out);
+		}
 		fputc('}', out);
 	}
 	fprintf(

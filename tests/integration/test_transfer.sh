@@ -182,6 +182,11 @@ example.com. SOA 2024010102
 www.example.com. A 192.0.2.2
 new.example.com. A 192.0.2.3
 example.com. SOA 2024010102" "$out"
+STATUS=$(ctl status)
+expect_in STATUS "^zone: +example\.com serial 2024010102 \([0-9]+ records\), IXFR from serial 2024010101 \(1 step\)$" \
+	"status: the IXFR history"
+JSON=$(ctl --json status)
+expect_in JSON '"ixfr_serials":\[2024010101\]' "status --json: the serials an IXFR can start from"
 # over UDP (RFC 1995 2): the same differences when they fit one message, else the SOA alone
 udp=$(q example.com IXFR=2024010101 +notcp +noall +answer 2>&1 | squeeze | awk '{ print $1, $4, ($4 == "SOA" ? $7 : $5) }')
 expect_eq "IXFR over UDP: the differences in one message" "$out" "$udp"
