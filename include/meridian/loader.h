@@ -19,5 +19,10 @@ enum loader_mode {
 
 /* Builds a snapshot that owns conf (freed on failure too). Returns NULL with every reason in d. */
 struct snapshot *loader_build(struct conf *conf, enum loader_mode mode, struct diag *d);
+/* loader_build for a reload: the zones of previous (the set serving; NULL: none) whose files have not
+ * changed since they were read, and that hold none of the config's dynamic records, are kept as they
+ * are (zone_files_unchanged) instead of read again. */
+struct snapshot *loader_build_from(struct conf *conf, enum loader_mode mode, const struct zone_set *previous,
+				   struct diag *d);
 
 #endif

@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "meridian/arena.h"
 #include "meridian/diag.h"
@@ -90,6 +92,17 @@ struct zone_dnssec {
 
 struct zone_journal;
 
+/* A file a zone was read from, as it was just before it was read: a reload compares these with the
+ * files as they are now (zone_files_unchanged) and keeps the zone when none changed. */
+struct zone_stamp {
+	const char *path;
+	bool exists;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+};
+
 struct zone {
 	char *name_text; /* apex in presentation form, as configured */
 	char *file;	 /* path of the master file */
@@ -100,6 +113,9 @@ struct zone {
 	uint32_t neg_ttl;		   /* RFC 2308: min(SOA TTL, SOA MINIMUM) */
 	size_t node_count;
 	size_t rr_count;
+	size_t dynamic_count;		 /* the config's dynamic records placed in it */
+	const struct zone_stamp *stamps; /* the master file first, then each $INCLUDE */
+	size_t stamp_count;
 	struct zone_node **table; /* name hash table, table_mask + 1 chains */
 	uint32_t table_mask;
 	struct zone_dnssec dnssec;
@@ -135,6 +151,9 @@ struct zone_dynamic {
 /* zone_load with dynamic records placed in the zone. */
 struct zone *zone_load_dynamic(const char *origin, const char *path, const struct zone_dynamic *dyn,
 			       size_t count, struct diag *d);
+/* Whether every file z was read from is still as it was then (device, inode, size, modification
+ * and change times): reading them again would give the same zone. */
+bool zone_files_unchanged(const struct zone *z);
 void zone_ref(struct zone *z);
 void zone_unref(struct zone *z);
 

@@ -87,7 +87,8 @@ static char *absolute(const char *path)
 	return s;
 }
 
-void daemon_candidate_load(struct candidate *c, const char *path, bool prepare)
+void daemon_candidate_load(struct candidate *c, const char *path, bool prepare,
+			   const struct zone_set *previous)
 {
 	memset(c, 0, sizeof(*c));
 	diag_init(&c->reasons);
@@ -98,7 +99,7 @@ void daemon_candidate_load(struct candidate *c, const char *path, bool prepare)
 		return;
 	c->has_serial = true;
 	c->serial = conf->serial;
-	c->snap = loader_build(conf, LOADER_ALL_OR_NOTHING, &c->reasons);
+	c->snap = loader_build_from(conf, LOADER_ALL_OR_NOTHING, previous, &c->reasons);
 	if (!c->snap)
 		return;
 	if (prepare)

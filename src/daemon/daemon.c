@@ -202,12 +202,16 @@ static char *state_file(const char *dir)
 	return path;
 }
 
-static void log_snapshot(const struct snapshot *s)
+/* A line per zone of s; those kept from previous (may be NULL) as they were say so. */
+static void log_snapshot(const struct snapshot *s, const struct zone_set *previous)
 {
 	const struct zone_set *set = s->zones;
-	for (size_t i = 0; i < set->count; i++)
-		daemon_log("zone %s: serial %u, %zu records", set->zones[i]->name_text, set->zones[i]->serial,
-			   set->zones[i]->rr_count);
+	for (size_t i = 0; i < set->count; i++) {
+		const struct zone *z = set->zones[i];
+		bool kept = previous && zone_set_get(previous, z->apex.data, z->apex.len) == z;
+		daemon_log("zone %s: serial %u, %zu records%s", z->name_text, z->serial, z->rr_count,
+			   kept ? ", files unchanged: kept as loaded" : "");
+	}
 	if (s->geo)
 		daemon_log("geo: %zu regions, %zu map entries", s->conf->geo.region_count,
 			   geo_map_entries(s->geo));
@@ -247,7 +251,7 @@ enum control_status daemon_reload_finish(struct load *l, FILE *out)
 			      s->conf->serial);
 	} else {
 		if (!out)
-			log_snapshot(s);
+			log_snapshot(s, l->previous);
 		daemon_log("reload: ok (serial %" PRIu64 ", snapshot %" PRIu64
 			   ", %zu zones, %zu dynamic records) %s%s",
 			   s->conf->serial, s->generation, s->zones->count, s->conf->record_count, took,
@@ -478,7 +482,7 @@ int daemon_serve(const char *config_path)
 	struct policy_report report;
 	struct snapshot *snap = start_snapshot(&dm, &report, &d);
 	if (snap) {
-		log_snapshot(snap);
+		log_snapshot(snap, NULL);
 		daemon_prepare(snap);
 		snapshot_publish(snap);
 		daemon_note_report(&dm, snap, &report, "start");

@@ -102,9 +102,11 @@ struct candidate {
 };
 
 /* The slow half, on the background thread (it touches nothing of the daemon's): loads path, its
- * zones, geo map and policies, prepares the answers (when prepare: plan does not need them) and runs
- * the guard (guard.h) on its own policies. */
-void daemon_candidate_load(struct candidate *c, const char *path, bool prepare);
+ * zones (keeping those of previous, the set serving, whose files did not change: loader_build_from),
+ * geo map and policies, prepares the answers (when prepare: plan does not need them) and runs the
+ * guard (guard.h) on its own policies. */
+void daemon_candidate_load(struct candidate *c, const char *path, bool prepare,
+			   const struct zone_set *previous);
 /* The other half, on the control thread, against what runs now: config serial newer (an equal
  * serial only with the very same file), no restart-only change, no zone SOA serial going backwards
  * (RFC 1982), answers under live health; sets the verdict. Publishes nothing. */
@@ -132,7 +134,7 @@ struct load {
 	struct control_later *reply; /* the meridianctl client waiting; NULL for a signal */
 	double asked, started;	     /* wall clock: when it was asked for, when it started loading */
 	struct candidate c;	     /* built by the load */
-	struct zone_set *previous;   /* reload, apply: the zones serving when it started (referenced) */
+	struct zone_set *previous;   /* the zones serving when it started (referenced) */
 	char *journal_notes;	     /* what the IXFR journals kept (transfer_keep_journals), to log */
 	size_t journal_notes_len;
 	struct load *next;

@@ -35,8 +35,8 @@ static void load_free(struct load *l)
 static void load_work(void *arg)
 {
 	struct load *l = arg;
-	daemon_candidate_load(&l->c, l->config, l->kind != LOAD_PLAN);
-	if (l->previous && l->c.snap) {
+	daemon_candidate_load(&l->c, l->config, l->kind != LOAD_PLAN, l->previous);
+	if (l->kind != LOAD_PLAN && l->previous && l->c.snap) {
 		FILE *notes = open_memstream(&l->journal_notes, &l->journal_notes_len);
 		if (!notes)
 			abort(); /* out of memory, as everywhere else in a load */
@@ -116,12 +116,11 @@ static void load_next(struct daemon *dm)
 	}
 	dm->loading = l;
 	l->started = daemon_now();
-	if (l->kind != LOAD_PLAN) {
-		/* the zones it replaces, for the IXFR journals: loads run one at a time, so these are
-		 * what it will replace when it publishes */
-		const struct zone_set *now = snapshot_latest()->zones;
-		l->previous = zone_set_new(now->zones, now->count);
-	}
+	/* the zones serving: the load keeps those whose files did not change, and for the IXFR
+	 * journals compares the others with them (loads run one at a time, so these are what it will
+	 * replace when it publishes) */
+	const struct zone_set *now = snapshot_latest()->zones;
+	l->previous = zone_set_new(now->zones, now->count);
 	if (l->kind != LOAD_PLAN)
 		supervisor_reloading(l->config);
 	if (background_start(dm->loader, load_work, load_done, l))

@@ -70,11 +70,39 @@ static bool load_intent(const struct conf *conf, size_t i, struct intent **out, 
 	return *out != NULL;
 }
 
-/* Loads every zone with its intent (intents[k] for the k-th zone of the set). A zone with an intent
- * that fails to load, or whose intent fails to load, fails the load in every mode: its names would
- * not resolve, which is what the intent forbids. */
-static struct zone_set *load_zones(const struct conf *conf, enum loader_mode mode, struct intent **intents,
-				   struct diag *d)
+/* Zone i of conf as previous holds it, when reading its files again would give the same zone: same
+ * name and file, no dynamic records placed in it (the config's records may have changed), and every
+ * file it was read from unchanged. A signed zone kept this way is still checked for signatures that
+ * have expired since it was read. */
+static struct zone *unchanged_zone(const struct conf *conf, size_t i, size_t dynamic,
+				   const struct zone_set *previous, struct diag *d)
+{
+	const struct conf_zone *cz = &conf->zones[i];
+	struct zone *z = previous ? (struct zone *)zone_set_get(previous, cz->apex, cz->apex_len) : NULL;
+	if (!z || dynamic || z->dynamic_count || strcmp(z->file, cz->file) != 0 ||
+	    strcmp(z->name_text, cz->name) != 0 || !zone_files_unchanged(z))
+		return NULL;
+	zone_ref(z);
+	if (z->dnssec.expires && z->dnssec.expires <= (int64_t)time(NULL)) {
+		char when[40] = "";
+		time_t t = (time_t)z->dnssec.expires;
+		struct tm tm;
+		if (gmtime_r(&t, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+		diag_warn(d, z->file, 0,
+			  "zone %s: its first RRSIG expired on %s: validating resolvers reject its answers; "
+			  "sign it again and reload",
+			  z->name_text, when);
+	}
+	return z;
+}
+
+/* Loads every zone with its intent (intents[k] for the k-th zone of the set), keeping the zones of
+ * previous (may be NULL) whose files did not change. A zone with an intent that fails to load, or
+ * whose intent fails to load, fails the load in every mode: its names would not resolve, which is
+ * what the intent forbids. */
+static struct zone_set *load_zones(const struct conf *conf, enum loader_mode mode,
+				   const struct zone_set *previous, struct intent **intents, struct diag *d)
 {
 	size_t *counts = calloc(conf->zone_count + 1, sizeof(*counts));
 	struct zone **zones = calloc(conf->zone_count + 1, sizeof(*zones));
@@ -86,8 +114,9 @@ static struct zone_set *load_zones(const struct conf *conf, enum loader_mode mod
 	/* A record outside every zone is a config error: fatal whatever the mode. */
 	bool failed = d->errors > errors, config_error = failed;
 	for (size_t i = 0; i < conf->zone_count; i++) {
-		struct zone *z =
-		    zone_load_dynamic(conf->zones[i].name, conf->zones[i].file, dyn[i], counts[i], d);
+		struct zone *z = unchanged_zone(conf, i, counts[i], previous, d);
+		if (!z)
+			z = zone_load_dynamic(conf->zones[i].name, conf->zones[i].file, dyn[i], counts[i], d);
 		if (z && !load_intent(conf, i, &intents[loaded], d)) {
 			zone_unref(z);
 			z = NULL;
@@ -152,10 +181,16 @@ static bool has_intents(const struct conf *conf)
 
 struct snapshot *loader_build(struct conf *conf, enum loader_mode mode, struct diag *d)
 {
+	return loader_build_from(conf, mode, NULL, d);
+}
+
+struct snapshot *loader_build_from(struct conf *conf, enum loader_mode mode, const struct zone_set *previous,
+				   struct diag *d)
+{
 	struct intent **intents = calloc(conf->zone_count + 1, sizeof(*intents));
 	if (!intents)
 		abort();
-	struct zone_set *zones = load_zones(conf, mode, intents, d);
+	struct zone_set *zones = load_zones(conf, mode, previous, intents, d);
 	struct geo_map *geo = NULL;
 	struct lua_policy_set *lua = NULL;
 	struct dyn_table *dyn = NULL;

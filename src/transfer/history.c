@@ -41,8 +41,8 @@ void transfer_keep_journals(const struct zone_set *old, const struct snapshot *n
 		if (!cz || !cz->transfer_count || !cz->ixfr_versions)
 			continue;
 		const struct zone *was = old ? zone_set_get(old, z->apex.data, z->apex.len) : NULL;
-		if (!was)
-			continue;
+		if (!was || was == z)
+			continue; /* new, or kept as it was (loader_build_from): its journal with it */
 		struct journal_report r;
 		journal_unref(z->journal);
 		z->journal = journal_next(was, z, cz->ixfr_versions, &r);

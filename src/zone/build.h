@@ -97,6 +97,8 @@ struct zb {
 
 	char **files; /* file paths, for messages */
 	size_t file_count, file_cap;
+	struct zone_stamp *stamps; /* each file read, as it was just before (zone_build_stamp) */
+	size_t stamp_count, stamp_cap;
 
 	uint8_t *bump; /* unaligned byte allocator carved from the zone's arena */
 	size_t bump_left;
@@ -137,6 +139,8 @@ uint8_t *zone_build_record(struct zb *b, const uint8_t *owner, size_t len, uint1
 			   size_t rdlen, uint32_t file, unsigned long line);
 /* Registers a file path for messages; returns its index in b->files. */
 uint32_t zone_build_add_file(struct zb *b, const char *path);
+/* Records the file at path as it is now, before it is read (zone.h, struct zone_stamp). */
+void zone_build_stamp(struct zb *b, const char *path);
 
 /* ---- reader.c: a master file one ldns call at a time ---- */
 

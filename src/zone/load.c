@@ -261,6 +261,40 @@ uint32_t zone_build_add_file(struct zb *b, const char *path)
 	return (uint32_t)b->file_count++;
 }
 
+void zone_build_stamp(struct zb *b, const char *path)
+{
+	b->stamps = grow_array(b->stamps, &b->stamp_cap, b->stamp_count + 1, sizeof(*b->stamps));
+	struct zone_stamp *s = &b->stamps[b->stamp_count++];
+	struct stat st;
+	memset(s, 0, sizeof(*s));
+	s->path = arena_strdup(&b->zone->arena, path);
+	if (stat(path, &st) != 0)
+		return; /* the load fails on it anyway */
+	*s = (struct zone_stamp){.path = s->path,
+				 .exists = true,
+				 .dev = st.st_dev,
+				 .ino = st.st_ino,
+				 .size = st.st_size,
+				 .mtime = st.st_mtim,
+				 .ctime = st.st_ctim};
+}
+
+bool zone_files_unchanged(const struct zone *z)
+{
+	if (!z->stamp_count)
+		return false;
+	for (size_t i = 0; i < z->stamp_count; i++) {
+		const struct zone_stamp *s = &z->stamps[i];
+		struct stat st;
+		if (!s->exists || stat(s->path, &st) != 0 || st.st_dev != s->dev || st.st_ino != s->ino ||
+		    st.st_size != s->size || st.st_mtim.tv_sec != s->mtime.tv_sec ||
+		    st.st_mtim.tv_nsec != s->mtime.tv_nsec || st.st_ctim.tv_sec != s->ctime.tv_sec ||
+		    st.st_ctim.tv_nsec != s->ctime.tv_nsec)
+			return false;
+	}
+	return true;
+}
+
 /* The zone's apex from its configured name: z->apex and name 0. */
 static bool zb_set_apex(struct zb *b, const char *origin)
 {
@@ -291,6 +325,7 @@ static void zb_free(struct zb *b)
 	for (size_t i = 0; i < b->file_count; i++)
 		free(b->files[i]);
 	free(b->files);
+	free(b->stamps);
 	free(b->names);
 	free(b->index);
 	free(b->recs);
@@ -302,6 +337,7 @@ static void zb_free(struct zb *b)
 
 static void zb_read(struct zb *b, const char *path)
 {
+	zone_build_stamp(b, path);
 	if (zone_build_parallel(b, path))
 		return;
 	struct zb_parser top = {.b = b, .zone = b->zone, .path = path, .ttl = ZB_DEFAULT_TTL};
@@ -346,6 +382,13 @@ struct zone *zone_load_dynamic(const char *origin, const char *path, const struc
 		b.index = NULL;
 		if (b.errors == 0)
 			zone_build_compile(&b);
+	}
+	z->dynamic_count = count;
+	if (b.stamp_count) {
+		struct zone_stamp *stamps = arena_alloc(&z->arena, b.stamp_count * sizeof(*stamps));
+		memcpy(stamps, b.stamps, b.stamp_count * sizeof(*stamps));
+		z->stamps = stamps;
+		z->stamp_count = b.stamp_count;
 	}
 	size_t errors = b.errors;
 	zb_free(&b);

@@ -315,6 +315,7 @@ static void zb_directive_include(struct zb_parser *f, char *text, unsigned long 
 				.origin = origin,
 				.ttl = f->ttl,
 				.explicit_ttl = f->explicit_ttl};
+	zone_build_stamp(b, path);
 	inc.fp = fopen(path, "r");
 	if (!inc.fp) {
 		zone_build_error(b, f->idx, line, "cannot open $INCLUDE file %s: %s", path, strerror(errno));

@@ -85,6 +85,11 @@ config 3 example.com example.net -- 'nsid = "after-reload"'
 reload "zone added to the config" ok
 ask www.example.net A
 expect_section ANSWER "after reload: the added zone is served" <<<'www.example.net. 600 IN A 192.0.2.81'
+# example.com's file did not change since the last reload read it: kept as it was, not read again
+check "a zone whose files did not change is kept as loaded" \
+	grep -q 'zone example\.com: serial 2, [0-9]* records, files unchanged: kept as loaded' "$MLOG"
+check "... and the added zone is read" grep -qE 'zone example\.net: serial 1, [0-9]+ records$' "$MLOG"
+www_is 192.0.2.2 "the kept zone is still served"
 ask +nsid www.example.com A
 expect_in EDNS '\("after-reload"\)' "after reload: a changed config key (nsid) applies"
 
