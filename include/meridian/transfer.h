@@ -3,12 +3,13 @@
  * else the whole zone, and NOTIFY when a serial changes (RFC 1996).
  *
  * A zone is transferred to the clients its config lists ("transfer" nets), over TCP; an IXFR over
- * UDP gets one message (transfer_udp_ixfr). The query path decides and refuses; it never streams. A TCP worker that reads a transfer request the
- * snapshot allows (transfer_wanted) hands the connection over (transfer_handoff: one write to a pipe,
- * no allocation, no lock) to the transfer server, which streams the zone from the control thread's
- * loop, one message whenever the client has read the last. A large zone or a slow secondary thus
- * never holds a worker. Everything else (a client not listed, a zone without a list, AXFR over UDP)
- * is refused by query_answer with an Extended DNS Error.
+ * UDP gets one message (transfer_udp_ixfr). The query path decides and refuses; it never streams.
+ * A TCP worker that reads a transfer request the snapshot allows (transfer_wanted) hands the
+ * connection over (transfer_handoff: one write to a pipe, no allocation, no lock) to the transfer
+ * server, which streams the zone from the control thread's loop, one message whenever the client
+ * has read the last. A large zone or a slow secondary thus never holds a worker. Everything else (a
+ * client not listed, a zone without a list, AXFR over UDP) is refused by query_answer with an
+ * Extended DNS Error.
  *
  * With a transfer_key (conf.h), a transfer also needs a request signed with that key (tsig.h); a
  * signed request gets every message signed (RFC 8945 5.3.1), and the zone's NOTIFY is signed too.
@@ -88,6 +89,9 @@ struct transfer_stream {
  * them), the SOA again. */
 void transfer_stream_start(struct transfer_stream *s, const struct zone *z, const struct wire_query *q,
 			   const uint8_t *pkt, size_t len, uint16_t payload);
+/* An incremental stream whose differences span more than max_steps versions (the zone's ixfr in the
+ * config published now, which may be lower than when the zone was read) sends the whole zone. */
+void transfer_stream_limit_steps(struct transfer_stream *s, unsigned max_steps);
 /* Writes the next message (at most cap bytes, and TRANSFER_MESSAGE_MAX) into out and returns its
  * length; 0 once the last was written. The first message echoes the question; later ones have none
  * (RFC 5936 2.2). Every message has AA, and an OPT record when the request had one. */
@@ -96,9 +100,10 @@ size_t transfer_stream_next(struct transfer_stream *s, uint8_t *out, size_t cap)
 /* For the query path (no allocation, no lock): the answer to q, an IXFR over UDP (in pkt, len octets)
  * that z's transfer rules allow, written into b (RFC 1995 2): the differences since the secondary's
  * serial when z's journal has them and they fit the message, else the SOA alone (the secondary is
- * current, or must ask over TCP). False when not even the SOA fits. */
-bool transfer_udp_ixfr(struct wire_builder *b, const struct zone *z, const struct wire_query *q,
-		       const uint8_t *pkt, size_t len);
+ * current, or must ask over TCP); no more than ixfr_versions steps (transfer_stream_limit_steps).
+ * False when not even the SOA fits. */
+bool transfer_udp_ixfr(struct wire_builder *b, const struct zone *z, unsigned ixfr_versions,
+		       const struct wire_query *q, const uint8_t *pkt, size_t len);
 
 /* The transfer server: connections handed over by the workers, served on the control thread. */
 #define TRANSFER_QUERY_MAX    1024 /* a longer request is not handed over: the query path refuses it */

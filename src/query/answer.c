@@ -492,7 +492,7 @@ static void answer_transfer(struct answer *a, const struct zone *z)
 		refuse(a, WIRE_EDE_PROHIBITED, "zone transfer needs a TSIG signature with the zone's key");
 	else if (a->transport == QUERY_UDP && a->q->qtype == WIRE_TYPE_IXFR) {
 		wire_build_set_flags(&a->b, WIRE_FLAG_AA);
-		if (!transfer_udp_ixfr(&a->b, z, a->q, a->pkt, a->len))
+		if (!transfer_udp_ixfr(&a->b, z, cz->ixfr_versions, a->q, a->pkt, a->len))
 			a->truncated = true; /* not even the SOA fits: TC, the client asks over TCP */
 	} else if (a->transport == QUERY_UDP)
 		refuse(a, WIRE_EDE_NOT_SUPPORTED, "AXFR is served over TCP only");

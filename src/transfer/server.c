@@ -240,6 +240,7 @@ static void session_start(struct transfer_server *ts, const struct handoff *h)
 		s->signer.key = &s->key;
 	}
 	transfer_stream_start(&s->stream, s->zone, &q, s->pkt, h->len, (uint16_t)snap->conf->udp_payload);
+	transfer_stream_limit_steps(&s->stream, transfer_zone_conf(snap->conf, s->zone)->ixfr_versions);
 	s->next = ts->sessions;
 	if (s->next)
 		s->next->prev = s;

@@ -130,6 +130,12 @@ void transfer_stream_start(struct transfer_stream *s, const struct zone *z, cons
 	s->stage = TRANSFER_FIRST_SOA;
 }
 
+void transfer_stream_limit_steps(struct transfer_stream *s, unsigned max_steps)
+{
+	if (s->incremental && s->zone->journal->count - s->step > max_steps)
+		s->incremental = false; /* more steps than the config keeps now: the whole zone */
+}
+
 /* Names compared per level when compressing: the recent ones, which share the most with the next. */
 #define TRANSFER_SIBLING_SCAN 2
 
@@ -274,11 +280,12 @@ size_t transfer_stream_next(struct transfer_stream *s, uint8_t *out, size_t cap)
 	return wire_build_finish(&b);
 }
 
-bool transfer_udp_ixfr(struct wire_builder *b, const struct zone *z, const struct wire_query *q,
-		       const uint8_t *pkt, size_t len)
+bool transfer_udp_ixfr(struct wire_builder *b, const struct zone *z, unsigned ixfr_versions,
+		       const struct wire_query *q, const uint8_t *pkt, size_t len)
 {
 	struct transfer_stream s;
 	transfer_stream_start(&s, z, q, pkt, len, 0);
+	transfer_stream_limit_steps(&s, ixfr_versions);
 	struct wire_mark before;
 	wire_build_mark(b, &before);
 	if (s.soa_only || s.incremental) {

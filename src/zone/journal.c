@@ -238,13 +238,25 @@ static void delta_unref(struct journal_delta *d)
 		free(d);
 }
 
-/* old's last keep - 1 steps and d (taken over). */
-static struct zone_journal *journal_append(const struct zone_journal *old, struct journal_delta *d,
-					   unsigned keep)
+static size_t delta_bytes(const struct journal_delta *d)
 {
-	unsigned carried = old ? old->count : 0;
-	if (carried > keep - 1)
-		carried = keep - 1;
+	return d->deleted_len + d->added_len;
+}
+
+/* old's last steps and d (taken over): at most keep steps, and no more bytes of RRs than limit (the
+ * zone's own: a longer history would cost more memory than the zone). */
+static struct zone_journal *journal_append(const struct zone_journal *old, struct journal_delta *d,
+					   unsigned keep, size_t limit)
+{
+	unsigned carried = 0;
+	size_t bytes = delta_bytes(d);
+	while (old && carried < old->count && carried + 1 < keep) {
+		size_t more = delta_bytes(old->delta[old->count - 1 - carried]);
+		if (bytes + more > limit)
+			break;
+		bytes += more;
+		carried++;
+	}
 	struct zone_journal *j = malloc(sizeof(*j) + (carried + 1) * sizeof(j->delta[0]));
 	if (!j)
 		abort();
@@ -296,7 +308,7 @@ struct zone_journal *journal_next(const struct zone *old_zone, const struct zone
 		report->outcome = JOURNAL_RESTARTED; /* the whole zone is the cheaper answer */
 	} else {
 		struct journal_delta *d = delta_new(old_zone, new_zone, &old, old_found, &new, new_found);
-		j = journal_append(old_zone->journal, d, keep);
+		j = journal_append(old_zone->journal, d, keep, new.len);
 		*report = (struct journal_report){
 		    .outcome = JOURNAL_EXTENDED, .deleted = deleted, .added = added, .steps = j->count};
 	}

@@ -522,6 +522,42 @@ START_TEST(ixfr_history_bounds)
 	same_rrs(&applied, &rrs[4]);
 	received_free(&applied);
 	ck_assert_int_eq(apply_ixfr(prev, 2, &rrs[1], &applied), -1); /* dropped */
+
+	/* the config's ixfr lowered since the zone was read (a zone kept by a reload keeps its journal):
+	 * a stream spanning more steps than it allows sends the whole zone */
+	uint8_t q[512];
+	size_t qlen = request(q, "example.com.", LDNS_RR_TYPE_IXFR, LDNS_RR_CLASS_IN, false, 3);
+	struct wire_query wq;
+	ck_assert_int_eq(wire_parse_query(q, qlen, &wq), WIRE_PARSE_OK);
+	struct transfer_stream st;
+	transfer_stream_start(&st, prev->zones->zones[0], &wq, q, qlen, 1232);
+	ck_assert(st.incremental);
+	transfer_stream_limit_steps(&st, 2);
+	ck_assert(st.incremental);
+	transfer_stream_limit_steps(&st, 1);
+	ck_assert(!st.incremental);
+	snapshot_free(prev);
+
+	/* the history holds no more bytes of RRs than the zone: each step here replaces 2 of the zone's
+	 * 15 RRs (all of about 30 octets), 4 RRs of difference, so 3 steps are kept, not the 7 that
+	 * ixfr allows */
+	prev = NULL;
+	for (unsigned v = 1; v <= 8; v++) {
+		snprintf(text, sizeof(text),
+			 JOURNAL_HEAD("%u") "r1 A 198.51.100.%u\nr2 A 198.51.100.%u\nr3 A 198.51.100.3\n"
+					    "r4 A 198.51.100.4\n",
+			 v, v + 10, v + 20);
+		struct snapshot *s = version(text, ", ixfr = 10");
+		if (prev) {
+			reload(prev, s);
+			snapshot_free(prev);
+		}
+		prev = s;
+	}
+	const struct zone_journal *history = prev->zones->zones[0]->journal;
+	ck_assert_uint_eq(history->count, 3);
+	ck_assert_int_eq(journal_find(history, 8 - history->count), 0);
+	ck_assert_int_eq(journal_find(history, 7 - history->count), -1);
 	snapshot_free(prev);
 
 	/* ixfr = 0: none kept */
