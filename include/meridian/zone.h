@@ -154,6 +154,9 @@ struct zone *zone_load_dynamic(const char *origin, const char *path, const struc
 /* Whether every file z was read from is still as it was then (device, inode, size, modification
  * and change times): reading them again would give the same zone. */
 bool zone_files_unchanged(const struct zone *z);
+/* Whether path names the master file z was read from (the same file, however the path is written:
+ * relative at start-up, absolute in a reload's config). */
+bool zone_read_from(const struct zone *z, const char *path);
 void zone_ref(struct zone *z);
 void zone_unref(struct zone *z);
 

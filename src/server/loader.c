@@ -79,7 +79,7 @@ static struct zone *unchanged_zone(const struct conf *conf, size_t i, size_t dyn
 {
 	const struct conf_zone *cz = &conf->zones[i];
 	struct zone *z = previous ? (struct zone *)zone_set_get(previous, cz->apex, cz->apex_len) : NULL;
-	if (!z || dynamic || z->dynamic_count || strcmp(z->file, cz->file) != 0 ||
+	if (!z || dynamic || z->dynamic_count || !zone_read_from(z, cz->file) ||
 	    strcmp(z->name_text, cz->name) != 0 || !zone_files_unchanged(z))
 		return NULL;
 	zone_ref(z);

@@ -279,6 +279,13 @@ void zone_build_stamp(struct zb *b, const char *path)
 				 .ctime = st.st_ctim};
 }
 
+bool zone_read_from(const struct zone *z, const char *path)
+{
+	struct stat st;
+	return z->stamp_count && z->stamps[0].exists && stat(path, &st) == 0 &&
+	       st.st_dev == z->stamps[0].dev && st.st_ino == z->stamps[0].ino;
+}
+
 bool zone_files_unchanged(const struct zone *z)
 {
 	if (!z->stamp_count)

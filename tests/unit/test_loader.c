@@ -58,6 +58,14 @@ START_TEST(unchanged_zone_is_kept)
 	/* nothing changed: the same zone */
 	struct snapshot *s2 = reload(ONE_ZONE, s1, NULL);
 	ck_assert_ptr_eq(zone0(s2), zone0(s1));
+	/* the same file by another path (start-up reads the config's relative paths, a reload the
+	 * config by its absolute name): still the same zone */
+	char config[512];
+	snprintf(config, sizeof(config),
+		 CONF_HEAD "zones = { { name = \"example.com\", file = \"%s/./a.zone\" } }\n", unit_tmpdir);
+	struct snapshot *s2b = reload(config, s2, NULL);
+	ck_assert_ptr_eq(zone0(s2b), zone0(s1));
+	snapshot_free(s2b);
 	/* the file rewritten (same size, another address): read again */
 	unit_write_file("a.zone", ZONE("www A 192.0.2.2\n"));
 	struct snapshot *s3 = reload(ONE_ZONE, s2, NULL);
