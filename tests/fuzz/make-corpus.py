@@ -107,6 +107,15 @@ def inputs():
         for t, qtype in enumerate((1, 28, 43, 46, 47, 48, 50, 51, 15)):
             payload = (512, 1232, 4096)[(n + t) % 3]
             yield b"\x00" + query(name, qtype, rd=True, opt=(payload, True, []))
+    # IXFR over UDP of the zone with secondaries: current, older, newer, and without its SOA
+    for serial in (1, 0, 7, None):
+        q = query("nsec3.example", 251, opt=(1232, False, []))
+        if serial is not None:
+            soa = wire_name("nsec3.example") + struct.pack(">HHIH", 6, 1, 300, 6 + 13 + 20) + \
+                b"\x03ns1\xc0\x0c" + b"\x0ahostmaster\xc0\x0c" + struct.pack(">IIIII", serial, 1, 1, 1, 1)
+            q = q[:8] + b"\x00\x01" + q[10:]  # NSCOUNT 1, the SOA before the OPT
+            q = q[:12 + len(wire_name("nsec3.example")) + 4] + soa + q[12 + len(wire_name("nsec3.example")) + 4:]
+        yield b"\x02" + bytes([192, 0, 2, 7]) + q
     plain = query("www.example.com", 1, opt=(1232, False, []))
     yield b"\x00" + plain[:11]  # short header
     yield b"\x00" + plain[:12] + b"\x3f" + b"a" * 10  # label past the end
