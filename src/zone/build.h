@@ -139,6 +139,9 @@ uint8_t *zone_build_record(struct zb *b, const uint8_t *owner, size_t len, uint1
 			   size_t rdlen, uint32_t file, unsigned long line);
 /* Registers a file path for messages; returns its index in b->files. */
 uint32_t zone_build_add_file(struct zb *b, const char *path);
+/* zonemd.c: a zone with a ZONEMD at its apex must match one of its digests (RFC 8976): an error
+ * at the ZONEMD's line when none does. Runs on the compiled zone, before the build's records go. */
+void zone_build_zonemd(struct zb *b);
 /* Records the file at path as it is now, before it is read (zone.h, struct zone_stamp). */
 void zone_build_stamp(struct zb *b, const char *path);
 

@@ -389,6 +389,8 @@ struct zone *zone_load_dynamic(const char *origin, const char *path, const struc
 		b.index = NULL;
 		if (b.errors == 0)
 			zone_build_compile(&b);
+		if (b.errors == 0)
+			zone_build_zonemd(&b);
 	}
 	z->dynamic_count = count;
 	if (b.stamp_count) {

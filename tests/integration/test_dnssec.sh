@@ -77,6 +77,25 @@ expect_in STATUS "signed with NSEC3, first signature expires 2020-02-01 00:00 UT
 ask +dnssec www.example.com A
 expect_count NANSWER 2 "and the zone is served, signatures and all"
 
+# ZONEMD (RFC 8976): signed with a digest of itself, the zone loads; changed afterwards, a reload is
+# refused at the ZONEMD's line and the zone as it was keeps serving.
+(cd "$DIR" && ldns-signzone -n -t 0 -z sha384 -i 20200101000000 -e 20401231000000 -o example.com. \
+	-f example.com.zone example.com.src "$KEY") >"$DIR/sign.log" 2>&1 ||
+	not_ok "the zone is signed with a ZONEMD (ldns-signzone -z sha384)" "$(cat "$DIR/sign.log")"
+OUT=$(ctl reload 2>&1)
+expect_eq "a zone with a ZONEMD that matches: the reload is accepted (exit 0)" 0 $?
+ask +dnssec example.com ZONEMD
+expect_in ANSWER "^example\.com\. [0-9]+ IN ZONEMD 1 1 1 " "the ZONEMD is served"
+sed -i 's/^\(www\.example\.com\.[[:space:]].*[[:space:]]A[[:space:]]*\)192\.0\.2\.10$/\1192.0.2.99/' \
+	"$DIR/example.com.zone"
+zline=$(grep -n 'IN[[:space:]]ZONEMD' "$DIR/example.com.zone" | head -1 | cut -d: -f1)
+OUT=$(ctl reload 2>&1)
+expect_eq "the file changed after its digest: the reload is refused (exit 1)" 1 $?
+expect_in OUT "example\.com\.zone:$zline: ZONEMD: no digest matches the zone's contents" \
+	"and says so at the ZONEMD's line"
+ask www.example.com A
+expect_section ANSWER "the zone as it was keeps serving" <<<"www.example.com. 3600 IN A 192.0.2.10"
+
 # A dynamic record in a signed zone: refused at the record's line of the config.
 cat >>"$CONF" <<'EOF'
 datacenters = { ams = {} }

@@ -722,7 +722,7 @@ START_TEST(prepared_table_answers_do_queries_as_the_general_path)
 	ck_assert(from_table("xx.example.", LDNS_RR_TYPE_A, true));
 	ck_assert(from_table("xx.example.", LDNS_RR_TYPE_A, false));
 	ck_assert(from_table("ns1.example.", LDNS_RR_TYPE_AAAA, true)); /* NODATA with its NSEC */
-	ck_assert(from_table("b.example.", LDNS_RR_TYPE_A, true));    /* a referral at the cut */
+	ck_assert(from_table("b.example.", LDNS_RR_TYPE_A, true));	/* a referral at the cut */
 	ck_assert(!from_table("ml.example.", LDNS_RR_TYPE_A, true));
 	ck_assert(from_table("ml.example.", LDNS_RR_TYPE_A, false));
 	ck_assert(!from_table("mc.b.example.", LDNS_RR_TYPE_A, true));
@@ -855,6 +855,51 @@ START_TEST(loader_checks_nsec3_parameters)
 }
 END_TEST
 
+/* RFC 8976 Appendix A.1: the simple example zone and its SHA-384 digest. */
+#define RFC8976_A1(ns2, digest_serial, hash)                                                                 \
+	"$ORIGIN example.\n"                                                                                 \
+	"example.      86400  IN  SOA     ns1 admin 2018031900 (\n"                                          \
+	"                                 1800 900 604800 86400 )\n"                                         \
+	"              86400  IN  NS      ns1\n"                                                             \
+	"              86400  IN  NS      ns2\n"                                                             \
+	"              86400  IN  ZONEMD  " digest_serial " 1 " hash " (\n"                                  \
+	"                                 c68090d90a7aed71\n"                                                \
+	"                                 6bc459f9340e3d7c\n"                                                \
+	"                                 1370d4d24b7e2fc3\n"                                                \
+	"                                 a1ddc0b9a87153b9\n"                                                \
+	"                                 a9713b3c9ae5cc27\n"                                                \
+	"                                 777f98b8e730044c )\n"                                              \
+	"ns1           3600   IN  A       203.0.113.63\n"                                                    \
+	"ns2           3600   IN  AAAA    " ns2 "\n"
+
+START_TEST(zonemd_digest_is_checked)
+{
+	bool loaded;
+	/* RFC 8976 A.1 as published: its digest matches */
+	const char *d = load(RFC8976_A1("2001:db8::63", "2018031900", "1"), &loaded);
+	ck_assert_msg(loaded, "%s", d);
+	ck_assert_msg(strstr(d, "ZONEMD") == NULL, "%s", d);
+	/* one address changed after the digest was made: refused at the ZONEMD's line */
+	d = load(RFC8976_A1("2001:db8::64", "2018031900", "1"), &loaded);
+	ck_assert(!loaded);
+	ck_assert_msg(strstr(d, "check.zone:6: ZONEMD: no digest matches the zone's contents") != NULL, "%s",
+		      d);
+	/* a record missing (a file cut short) */
+	d = load(RFC8976_A1("2001:db8::63", "2018031900", "1") "extra 60 TXT \"added later\"\n", &loaded);
+	ck_assert(!loaded);
+	ck_assert_msg(strstr(d, "check.zone:6: ZONEMD: no digest matches") != NULL, "%s", d);
+	/* the digest of another serial */
+	d = load(RFC8976_A1("2001:db8::63", "2018031899", "1"), &loaded);
+	ck_assert(!loaded);
+	ck_assert_msg(strstr(d, "check.zone:6: ZONEMD: its serial (2018031899) is not the SOA's (2018031900)") != NULL, "%s", d);
+	/* a hash algorithm nobody here knows (private use, 240): loaded, with a warning */
+	d = load(RFC8976_A1("2001:db8::63", "2018031900", "240"), &loaded);
+	ck_assert_msg(loaded, "%s", d);
+	ck_assert_msg(strstr(d, "check.zone:6: ZONEMD: no digest of a scheme and algorithm we know") != NULL,
+		      "%s", d);
+}
+END_TEST
+
 START_TEST(dynamic_records_need_an_unsigned_zone)
 {
 	unit_write_file("check.zone", HEAD "ns1 A 192.0.2.1\nns1 RRSIG A " SIG "\n");
@@ -907,6 +952,7 @@ static Suite *dnssec_suite(void)
 	tcase_add_test(tc, canonical_order_of_rfc4034);
 	tcase_add_test(tc, loader_warns_about_signatures);
 	tcase_add_test(tc, loader_checks_nsec3_parameters);
+	tcase_add_test(tc, zonemd_digest_is_checked);
 	tcase_add_test(tc, dynamic_records_need_an_unsigned_zone);
 	suite_add_tcase(s, tc);
 	return s;
