@@ -169,6 +169,23 @@ const struct zone_node *zone_node_find_hashed(const struct zone *z, const uint8_
 const struct zone_rrset *zone_node_rrset(const struct zone_node *node, uint16_t type);
 /* Iterates the RRs of an RRset: *pos starts at 0; returns false after the last one. */
 bool zone_rdata_next(const struct zone_rrset *rrset, size_t *pos, const uint8_t **rdata, uint16_t *rdlen);
+
+/* One RR of a zone, as zone_each_rr gives it. */
+struct zone_rr {
+	const struct zone_node *node;
+	const struct zone_rrset *set;
+	uint32_t ttl; /* the RRset's; an RRSIG's is its covered RRset's (zone_rrsig_ttl) */
+	const uint8_t *rdata;
+	uint16_t rdlen;
+};
+typedef bool zone_rr_fn(void *arg, const struct zone_rr *rr);
+/* Calls fn for every RR of z (the SOA included, dynamic RRsets left out), node by node in the zone's
+ * array order; false as soon as fn returns false. Off the query path: for whole-zone work. */
+bool zone_each_rr(const struct zone *z, zone_rr_fn *fn, void *arg);
+/* rr in uncompressed wire form (owner, type, class IN, TTL, rdata length, rdata) into out, which
+ * must hold zone_rr_wire_size(rr) octets; returns that size. */
+size_t zone_rr_wire(const struct zone_rr *rr, uint8_t *out);
+size_t zone_rr_wire_size(const struct zone_rr *rr);
 /* "NSEC", "NSEC3", or NULL for an unsigned zone. */
 const char *zone_denial_name(enum zone_denial denial);
 /* Iterates the RRSIGs at node covering type: *pos starts at 0; false after the last one. */

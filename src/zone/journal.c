@@ -21,57 +21,26 @@ struct rr_run {
 	size_t count, start_cap;
 };
 
-static void put_rr(uint8_t *out, const uint8_t *name, size_t name_len, uint16_t type, uint32_t ttl,
-		   const uint8_t *rdata, uint16_t rdlen)
+static bool run_add(void *arg, const struct zone_rr *rr)
 {
-	memcpy(out, name, name_len);
-	out += name_len;
-	const uint8_t fixed[10] = {(uint8_t)(type >> 8), (uint8_t)type,	       0,
-				   WIRE_CLASS_IN,	 (uint8_t)(ttl >> 24), (uint8_t)(ttl >> 16),
-				   (uint8_t)(ttl >> 8),	 (uint8_t)ttl,	       (uint8_t)(rdlen >> 8),
-				   (uint8_t)rdlen};
-	memcpy(out, fixed, sizeof(fixed));
-	memcpy(out + sizeof(fixed), rdata, rdlen);
-}
-
-static size_t rr_size(size_t name_len, uint16_t rdlen)
-{
-	return name_len + 10u + rdlen;
-}
-
-static void run_add(struct rr_run *r, const uint8_t *name, size_t name_len, uint16_t type, uint32_t ttl,
-		    const uint8_t *rdata, uint16_t rdlen)
-{
-	size_t size = rr_size(name_len, rdlen);
+	struct rr_run *r = arg;
+	if (rr->set->type == WIRE_TYPE_SOA && rr->node->flags & ZONE_NODE_APEX)
+		return true; /* the zone's SOA: it opens and closes each step instead */
+	size_t size = zone_rr_wire_size(rr);
 	r->buf = grow_array(r->buf, &r->cap, r->len + size, 1);
 	r->start = grow_array(r->start, &r->start_cap, r->count + 2, sizeof(*r->start));
-	put_rr(r->buf + r->len, name, name_len, type, ttl, rdata, rdlen);
+	zone_rr_wire(rr, r->buf + r->len);
 	r->start[r->count++] = r->len;
 	r->len += size;
 	r->start[r->count] = r->len;
+	return true;
 }
 
 /* Every RR of z but the SOA, as a transfer sends them (an RRSIG at the TTL of the RRset it covers). */
 static void run_of_zone(struct rr_run *r, const struct zone *z)
 {
 	memset(r, 0, sizeof(*r));
-	for (size_t n = 0; n < z->node_count; n++) {
-		const struct zone_node *node = &z->apex_node[n];
-		for (size_t s = 0; s < node->rrset_count; s++) {
-			const struct zone_rrset *set = &node->rrsets[s];
-			if (set->count == 0 || set == z->soa)
-				continue; /* dynamic (never in a zone with secondaries), or the SOA */
-			size_t pos = 0;
-			const uint8_t *rdata;
-			uint16_t rdlen;
-			while (zone_rdata_next(set, &pos, &rdata, &rdlen)) {
-				uint32_t ttl = set->type == WIRE_TYPE_RRSIG
-						   ? zone_rrsig_ttl(node, set, rdata, rdlen)
-						   : set->ttl;
-				run_add(r, node->name, node->name_len, set->type, ttl, rdata, rdlen);
-			}
-		}
-	}
+	zone_each_rr(z, run_add, r);
 	if (!r->start) {
 		r->start = grow_array(NULL, &r->start_cap, 1, sizeof(*r->start));
 		r->start[0] = 0;
@@ -170,23 +139,25 @@ static uint8_t *copy_missing(uint8_t *out, const struct rr_run *r, const bool *f
 	return out;
 }
 
+/* z's SOA as zone_each_rr gives an RR. */
+static struct zone_rr soa_rr(const struct zone *z)
+{
+	struct zone_rr rr = {.node = z->apex_node, .set = z->soa, .ttl = z->soa->ttl};
+	size_t pos = 0;
+	zone_rdata_next(z->soa, &pos, &rr.rdata, &rr.rdlen);
+	return rr;
+}
+
 static size_t soa_size(const struct zone *z)
 {
-	size_t pos = 0;
-	const uint8_t *rdata;
-	uint16_t rdlen;
-	zone_rdata_next(z->soa, &pos, &rdata, &rdlen);
-	return rr_size(z->apex.len, rdlen);
+	struct zone_rr rr = soa_rr(z);
+	return zone_rr_wire_size(&rr);
 }
 
 static uint8_t *put_soa(uint8_t *out, const struct zone *z)
 {
-	size_t pos = 0;
-	const uint8_t *rdata;
-	uint16_t rdlen;
-	zone_rdata_next(z->soa, &pos, &rdata, &rdlen);
-	put_rr(out, z->apex.data, z->apex.len, WIRE_TYPE_SOA, z->soa->ttl, rdata, rdlen);
-	return out + rr_size(z->apex.len, rdlen);
+	struct zone_rr rr = soa_rr(z);
+	return out + zone_rr_wire(&rr, out);
 }
 
 static bool soa_equal(const struct zone *a, const struct zone *b)

@@ -8,6 +8,7 @@
  * included, each RRSIG at the TTL of the RRset it covers, duplicates already dropped. Only zones
  * with a ZONEMD at their apex pay for it, once per load. */
 #include <ldns/ldns.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "build.h"
@@ -38,48 +39,39 @@ static enum pass pass_of(uint16_t type, const uint8_t *rdata, uint16_t rdlen)
 	return PASS_NAMES;
 }
 
+struct adding {
+	ldns_dnssec_zone *dz;
+	enum pass pass;
+	uint8_t wire[WIRE_NAME_MAX + 10 + 65535];
+};
+
+static bool add_rr(void *arg, const struct zone_rr *rr)
+{
+	struct adding *a = arg;
+	if (pass_of(rr->set->type, rr->rdata, rr->rdlen) != a->pass)
+		return true;
+	size_t len = zone_rr_wire(rr, a->wire), at = 0;
+	ldns_rr *lr = NULL;
+	if (ldns_wire2rr(&lr, a->wire, len, &at, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK)
+		return false;
+	if (ldns_dnssec_zone_add_rr(a->dz, lr) != LDNS_STATUS_OK) {
+		ldns_rr_free(lr);
+		return false;
+	}
+	return true;
+}
+
 /* Adds the RRs of z that belong to pass p to dz. */
 static bool add_rrs(ldns_dnssec_zone *dz, const struct zone *z, enum pass p)
 {
-	uint8_t wire[WIRE_NAME_MAX + 10 + 65535];
-	for (size_t n = 0; n < z->node_count; n++) {
-		const struct zone_node *node = &z->apex_node[n];
-		for (size_t s = 0; s < node->rrset_count; s++) {
-			const struct zone_rrset *set = &node->rrsets[s];
-			size_t pos = 0;
-			const uint8_t *rdata;
-			uint16_t rdlen;
-			while (set->count && zone_rdata_next(set, &pos, &rdata, &rdlen)) {
-				if (pass_of(set->type, rdata, rdlen) != p)
-					continue;
-				uint32_t ttl = set->type == WIRE_TYPE_RRSIG
-						   ? zone_rrsig_ttl(node, set, rdata, rdlen)
-						   : set->ttl;
-				memcpy(wire, node->name, node->name_len);
-				const uint8_t fixed[10] = {(uint8_t)(set->type >> 8),
-							   (uint8_t)set->type,
-							   0,
-							   WIRE_CLASS_IN,
-							   (uint8_t)(ttl >> 24),
-							   (uint8_t)(ttl >> 16),
-							   (uint8_t)(ttl >> 8),
-							   (uint8_t)ttl,
-							   (uint8_t)(rdlen >> 8),
-							   (uint8_t)rdlen};
-				memcpy(wire + node->name_len, fixed, sizeof(fixed));
-				memcpy(wire + node->name_len + sizeof(fixed), rdata, rdlen);
-				size_t len = node->name_len + sizeof(fixed) + rdlen, at = 0;
-				ldns_rr *rr = NULL;
-				if (ldns_wire2rr(&rr, wire, len, &at, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK)
-					return false;
-				if (ldns_dnssec_zone_add_rr(dz, rr) != LDNS_STATUS_OK) {
-					ldns_rr_free(rr);
-					return false;
-				}
-			}
-		}
-	}
-	return true;
+	struct adding *a = malloc(sizeof(*a)); /* its RR buffer is 64 KiB */
+	if (!a)
+		abort();
+	a->dz = dz;
+	a->pass = p;
+	bool ok = zone_each_rr(z, add_rr, a);
+	free(a);
+	return ok;
 }
 
 /* Every RR of z, as ldns holds a zone for DNSSEC work (the NSEC3 chain last, once the names it
