@@ -412,12 +412,18 @@ start_all() {
 }
 
 # load_note WHEN -- the 1-minute load average, noted and kept for the report; other work on the
-# machine (tests, builds) competes for the 2 CPUs and makes every figure noisier.
-declare -A LOADAVG_AT
+# machine (tests, builds) competes for the 2 CPUs and makes every figure noisier. Also the CPU time
+# the hypervisor took (the steal column of /proc/stat) so far, and all CPU time: between two notes,
+# the share stolen says how much of the machine the figures in between did not have.
+declare -A LOADAVG_AT STEAL_AT TICKS_AT
 load_note() {
 	local l
 	l=$(cut -d' ' -f1 /proc/loadavg)
 	LOADAVG_AT[$1]=$l
+	local steal ticks
+	read -r steal ticks < <(awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i; print $9, t }' /proc/stat)
+	STEAL_AT[$1]=$steal
+	TICKS_AT[$1]=$ticks
 	if awk -v l="$l" 'BEGIN { exit !(l > 0.5) }'; then
 		note "bench: load average $l $1: other work shares the CPUs, figures will be noisy"
 	else
@@ -904,6 +910,14 @@ report() {
 	echo "zone: $NAMES names; $NQUERIES queries, mix (percent) $MIX; $(($(date +%s) - T_START)) s in all"
 	[ ${#running[@]} = 0 ] || echo "servers: $(versions)"
 	echo "load average (1 min; 2 CPUs, other work shares them):$(for s in "at start" "before figure 1" "before figure 2" "before figure 4" "after figure 4"; do [ -n "${LOADAVG_AT[$s]-}" ] && printf ' %s %s;' "$s" "${LOADAVG_AT[$s]}"; done)"
+	echo "CPU time taken by the hypervisor (steal, /proc/stat) between those moments:$(
+		prev=
+		for s in "at start" "before figure 1" "before figure 2" "before figure 4" "after figure 4"; do
+			[ -n "${STEAL_AT[$s]-}" ] || continue
+			[ -n "$prev" ] && awk -v a="$prev" -v b="$s" -v s=$((STEAL_AT[$s] - STEAL_AT[$prev])) \
+				-v t=$((TICKS_AT[$s] - TICKS_AT[$prev])) 'BEGIN { printf " %s to %s %.1f%%;", a, b, t ? 100 * s / t : 0 }'
+			prev=$s
+		done)"
 	[ ${#running[@]} = 0 ] || report_static
 	[ ${#GEO_RUNS[@]} = 0 ] || report_geo
 	if [ "$BIG" != 0 ] && [ -n "${LOAD[*]-}" ]; then
