@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 
 . "$(dirname "$0")/health_lib.sh"
-INTERVAL=0.2
+INTERVAL=0.3
 FALL=2
 RISE=2
 
@@ -41,20 +41,20 @@ datacenters = { ams = {}, iad = {}, spare = {} }
 pools = {
   web = {
     check = { type = "http", port = $BPORT, path = "/health", host = "www.example.com", expect = { 200 },
-              body = "OK", interval = $INTERVAL, timeout = 0.1, rise = $RISE, fall = $FALL, flap_limit = 0 },
+              body = "OK", interval = $INTERVAL, timeout = 0.25, rise = $RISE, fall = $FALL, flap_limit = 0 },
     members = {
       { name = "ams-1", addr = "127.0.0.2", dc = "ams" },
       { name = "iad-1", addr = "127.0.0.3", dc = "iad" },
     } },
   -- the same backends judged by TCP alone: they stay up through a 502
   tcp = {
-    check = { type = "tcp", port = $BPORT, interval = $INTERVAL, timeout = 0.1, rise = 1, fall = 1 },
+    check = { type = "tcp", port = $BPORT, interval = $INTERVAL, timeout = 0.25, rise = 1, fall = 1 },
     members = {
       { name = "ams-1", addr = "127.0.0.2", dc = "ams" },
       { name = "iad-1", addr = "127.0.0.3", dc = "iad" },
     } },
   spare = {
-    check = { type = "http", port = $BPORT, interval = $INTERVAL, timeout = 0.1, rise = 1, fall = 1 },
+    check = { type = "http", port = $BPORT, interval = $INTERVAL, timeout = 0.25, rise = 1, fall = 1 },
     members = { { name = "spare-1", addr = "127.0.0.4", dc = "spare", standby = true },
                 { name = "spare-2", addr = "127.0.0.5", dc = "spare", check = false } } },
 }

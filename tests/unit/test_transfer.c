@@ -610,9 +610,11 @@ static int udp_ixfr(const struct snapshot *s, uint32_t serial, uint16_t payload,
 		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA)
 			at += (size_t)snprintf(answers + at, n - at, "%sSOA %u", at ? " " : "",
 					       ldns_rdf2native_int32(ldns_rr_rdf(rr, 2)));
-		else
-			at += (size_t)snprintf(answers + at, n - at, "%s%s", at ? " " : "",
-					       ldns_rr_type2str(ldns_rr_get_type(rr)));
+		else {
+			char *type = ldns_rr_type2str(ldns_rr_get_type(rr));
+			at += (size_t)snprintf(answers + at, n - at, "%s%s", at ? " " : "", type);
+			free(type);
+		}
 	}
 	ck_assert(ldns_pkt_aa(p) && !ldns_pkt_tc(p));
 	int rcode = ldns_pkt_get_rcode(p);
