@@ -202,13 +202,28 @@ static char *state_file(const char *dir)
 	return path;
 }
 
+/* Whether z is the very zone previous (may be NULL) holds at its apex: kept by the reload. */
+static bool zone_kept(const struct zone *z, const struct zone_set *previous)
+{
+	return previous && zone_set_get(previous, z->apex.data, z->apex.len) == z;
+}
+
+/* How many zones of set were kept from previous as they were. */
+static size_t zones_kept(const struct zone_set *set, const struct zone_set *previous)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < set->count; i++)
+		n += zone_kept(set->zones[i], previous);
+	return n;
+}
+
 /* A line per zone of s; those kept from previous (may be NULL) as they were say so. */
 static void log_snapshot(const struct snapshot *s, const struct zone_set *previous)
 {
 	const struct zone_set *set = s->zones;
 	for (size_t i = 0; i < set->count; i++) {
 		const struct zone *z = set->zones[i];
-		bool kept = previous && zone_set_get(previous, z->apex.data, z->apex.len) == z;
+		bool kept = zone_kept(z, previous);
 		daemon_log("zone %s: serial %u, %zu records%s", z->name_text, z->serial, z->rr_count,
 			   kept ? ", files unchanged: kept as loaded" : "");
 	}
@@ -260,11 +275,14 @@ enum control_status daemon_reload_finish(struct load *l, FILE *out)
 	if (!out)
 		return ok ? CONTROL_OK : CONTROL_REFUSED;
 	const struct diag *d = &c->reasons;
+	size_t kept = ok ? zones_kept(s->zones, l->previous) : 0, read = ok ? s->zones->count - kept : 0;
 	if (l->json) {
-		fprintf(out,
-			"{\"ok\":%s,\"serial\":%" PRIu64 ",\"snapshot\":%" PRIu64
-			",\"seconds\":%.3f,\"waited\":%.3f,\"messages\":[",
-			ok ? "true" : "false", s->conf->serial, s->generation, now - l->started, waited);
+		fprintf(
+		    out,
+		    "{\"ok\":%s,\"serial\":%" PRIu64 ",\"snapshot\":%" PRIu64
+		    ",\"seconds\":%.3f,\"waited\":%.3f,\"zones_read\":%zu,\"zones_kept\":%zu,\"messages\":[",
+		    ok ? "true" : "false", s->conf->serial, s->generation, now - l->started, waited, read,
+		    kept);
 		for (size_t i = 0; i < d->count; i++) {
 			if (i)
 				fputc(',', out);
@@ -274,8 +292,11 @@ enum control_status daemon_reload_finish(struct load *l, FILE *out)
 	} else {
 		for (size_t i = 0; i < d->count; i++)
 			fprintf(out, "%s\n", d->entries[i].text);
-		fprintf(out, "reload %s: serial %" PRIu64 " serving (snapshot %" PRIu64 ")\n",
+		fprintf(out, "reload %s: serial %" PRIu64 " serving (snapshot %" PRIu64 ")",
 			ok ? "ok" : "refused", s->conf->serial, s->generation);
+		if (ok)
+			fprintf(out, "; zones: %zu read, %zu kept (files unchanged)", read, kept);
+		fputc('\n', out);
 	}
 	return ok ? CONTROL_OK : CONTROL_REFUSED;
 }

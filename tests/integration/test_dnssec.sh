@@ -71,7 +71,14 @@ expect_in OUT "warning: .*/example\.com\.zone:[0-9]+: the RRSIG over [A-Z0-9]+ a
 	"--check names the expired signature at file:line"
 OUT=$(ctl reload 2>&1)
 expect_eq "a reload of the expired zone is accepted (exit 0)" 0 $?
+expect_in OUT "^reload ok: serial 1 serving \(snapshot [0-9]+\); zones: 1 read, 0 kept \(files unchanged\)$" \
+	"meridianctl reload: the changed zone was read"
 check "the log warns about it" grep -q "expired on 2020-02-01 00:00:00 UTC" "$MLOG"
+# the same again: nothing changed, the zone is kept as it is, and still warned about
+OUT=$(ctl reload 2>&1)
+expect_in OUT "; zones: 0 read, 1 kept \(files unchanged\)$" "meridianctl reload again: the zone is kept"
+expect_in OUT "zone example\.com: its first RRSIG expired on 2020-02-01 00:00:00 UTC" \
+	"... and its expired signatures still reported"
 STATUS=$(ctl status)
 expect_in STATUS "signed with NSEC3, first signature expires 2020-02-01 00:00 UTC$" "status shows the expiry in the past"
 ask +dnssec www.example.com A
