@@ -333,17 +333,7 @@ normalize_all()
 	for i in "${!Q_ARGS[@]}"; do
 		files+=("$TMP/out/$server.$mode.$i")
 	done
-	awk -v mode="$mode" -v noadd="$NO_ADDITIONAL" '
-	function lc(s,    out, i, c, q) {
-		out = ""; q = 0
-		for (i = 1; i <= length(s); i++) {
-			c = substr(s, i, 1)
-			if (c == "\"" && (i == 1 || substr(s, i - 1, 1) != "\\")) q = !q
-			out = out (q ? c : tolower(c))
-		}
-		return out
-	}
-	function squeeze(s) { gsub(/[ \t]+/, " ", s); sub(/ $/, "", s); return s }
+	awk -v mode="$mode" -v noadd="$NO_ADDITIONAL" "$AWK_DIG_TEXT"'
 	function flush() {
 		if (cur == "") return
 		print cur "\trcode: " rcode

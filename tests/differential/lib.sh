@@ -4,6 +4,23 @@
 # it starts to PIDS. At exit: "N passed, N failed", status 1 when anything failed.
 # shellcheck shell=bash
 
+# AWK_DIG_TEXT: awk functions for reading dig's text, put before an awk program ("$AWK_DIG_TEXT"'...'):
+# lc(s) lowercases s outside quoted strings (TXT data keeps its case), squeeze(s) folds runs of blanks
+# into one space and drops a trailing one.
+AWK_DIG_TEXT='
+	function lc(s,    out, i, c, q) {
+		out = ""; q = 0
+		for (i = 1; i <= length(s); i++) {
+			c = substr(s, i, 1)
+			if (c == "\"" && (i == 1 || substr(s, i - 1, 1) != "\\")) q = !q
+			out = out (q ? c : tolower(c))
+		}
+		return out
+	}
+	function squeeze(s) { gsub(/[ \t]+/, " ", s); sub(/ $/, "", s); return s }
+'
+
+
 PASSED=0
 FAILED=0
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/${TMP_NAME:-meridian-diff}.XXXXXX") || exit 1

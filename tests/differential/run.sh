@@ -55,17 +55,7 @@ start_meridian()
 # normalize: dig output on stdin -> "field: value" lines, sorted. Only the first reply is read.
 normalize()
 {
-	awk '
-	function lc(s,    out, i, c, q) {
-		out = ""; q = 0
-		for (i = 1; i <= length(s); i++) {
-			c = substr(s, i, 1)
-			if (c == "\"" && (i == 1 || substr(s, i - 1, 1) != "\\")) q = !q
-			out = out (q ? c : tolower(c))
-		}
-		return out
-	}
-	function squeeze(s) { gsub(/[ \t]+/, " ", s); sub(/ $/, "", s); return s }
+	awk "$AWK_DIG_TEXT"'
 	BEGIN { sec = ""; replies = 0; rcode = "NONE (no reply)"; flags = ""; edns = "none" }
 	/^;; ->>HEADER<<-/ {
 		if (++replies > 1) exit
