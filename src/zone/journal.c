@@ -162,12 +162,8 @@ static uint8_t *put_soa(uint8_t *out, const struct zone *z)
 
 static bool soa_equal(const struct zone *a, const struct zone *b)
 {
-	size_t pa = 0, pb = 0;
-	const uint8_t *ra, *rb;
-	uint16_t la, lb;
-	zone_rdata_next(a->soa, &pa, &ra, &la);
-	zone_rdata_next(b->soa, &pb, &rb, &lb);
-	return a->soa->ttl == b->soa->ttl && la == lb && memcmp(ra, rb, la) == 0;
+	struct zone_rr x = soa_rr(a), y = soa_rr(b);
+	return x.ttl == y.ttl && x.rdlen == y.rdlen && memcmp(x.rdata, y.rdata, x.rdlen) == 0;
 }
 
 /* The step from old to new given what compare_runs found. */
