@@ -9,8 +9,9 @@ HOSTS=20000
 CTL=${CTL:-$BUILD_DIR/meridianctl}
 ctl() { "$CTL" -s "$DIR/run/meridian.sock" "$@"; }
 NSD_PORT=$("$FREEPORT") || exit 1
+MPORT=$("$FREEPORT") || exit 1
 # NOTIFY leaves from 127.0.0.2 (notify_source), the only address NSD below accepts one from
-write_config 'notify_source = { "127.0.0.2" }' "zones = {
+write_config 'notify_source = { "127.0.0.2" }' "metrics = \"127.0.0.1:$MPORT\"" "zones = {
   { name = \"example.com\", file = \"example.com.zone\", transfer = { \"127.0.0.1\", \"::1\" },
     notify = { \"127.0.0.1:$NSD_PORT\" } },
   { name = \"example.org\", file = \"example.org.zone\" } }"
@@ -187,6 +188,9 @@ expect_in STATUS "^zone: +example\.com serial 2024010102 \([0-9]+ records\), IXF
 	"status: the IXFR history"
 JSON=$(ctl --json status)
 expect_in JSON '"ixfr_serials":\[2024010101\]' "status --json: the serials an IXFR can start from"
+expect_eq "meridian_transfers_incremental_total counts the incremental transfers" 1 \
+	"$(curl -s "http://127.0.0.1:$MPORT/metrics" |
+		awk '$1 == "meridian_transfers_incremental_total" { print ($2 >= 2) }')"
 # over UDP (RFC 1995 2): the same differences when they fit one message, else the SOA alone
 udp=$(q example.com IXFR=2024010101 +notcp +noall +answer 2>&1 | squeeze | awk '{ print $1, $4, ($4 == "SOA" ? $7 : $5) }')
 expect_eq "IXFR over UDP: the differences in one message" "$out" "$udp"
